@@ -1,0 +1,12 @@
+//! The process exit codes of `fph`, in one place (documented in the README).
+
+/// Every case passed (or the command did what it was asked).
+pub const SUCCESS: u8 = 0;
+/// At least one case failed.
+pub const FAILED: u8 = 1;
+/// Bad input: usage, configuration, scenario or cassette.
+pub const BAD_INPUT: u8 = 2;
+/// `fph drift` found the gateway answering differently from the recordings.
+pub const DRIFT: u8 = 3;
+/// A bug in fph itself (a panic).
+pub const INTERNAL: u8 = 101;

@@ -1,0 +1,442 @@
+//! The gateway's XML answers: parsing into an ordered element tree, lookup by `a/b/c` path,
+//! canonical pretty-printing (stable, for diffs and cassettes), and flattening into
+//! [`Fields`] so a response signature is checked by the same rule as a request's.
+//!
+//! Real answers use the root `<response>`; the docs' schema pages show `<root>`. Both are
+//! read. Entities, character references and CDATA are decoded into text; attributes are kept
+//! but are not part of the signature.
+
+use std::fmt::{self, Write as _};
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use super::fields::{FieldValue, Fields};
+
+/// How many bytes of a body an error message shows.
+const HEAD_BYTES: usize = 200;
+
+/// One element: name, attributes in document order, its text, and its child elements.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    pub name: String,
+    pub attributes: Vec<(String, String)>,
+    /// Text content with entities and CDATA decoded. For an element with children,
+    /// whitespace-only text between them is dropped.
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+/// A parsed XML document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub root: Element,
+}
+
+/// A body that is not a well-formed XML document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("failed to read the answer as XML: {reason} at byte {offset}; it begins: {head}")]
+pub struct XmlError {
+    pub reason: String,
+    pub offset: u64,
+    /// The first bytes of the body, quoted, invalid UTF-8 replaced.
+    pub head: String,
+}
+
+/// Quotes the first [`HEAD_BYTES`] bytes of a body for an error message.
+pub fn body_head(body: &[u8]) -> String {
+    let cut = body.len().min(HEAD_BYTES);
+    let mut head = format!("{:?}", String::from_utf8_lossy(&body[..cut]));
+    if body.len() > HEAD_BYTES {
+        head.push_str(&format!(" … ({} bytes in all)", body.len()));
+    }
+    head
+}
+
+impl Element {
+    pub fn new(name: impl Into<String>) -> Self {
+        Element {
+            name: name.into(),
+            ..Element::default()
+        }
+    }
+
+    /// A leaf element with text.
+    pub fn leaf(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Element {
+            name: name.into(),
+            text: text.into(),
+            ..Element::default()
+        }
+    }
+
+    /// The first child with this name.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The first element at a `/`-separated path below this one (`a/b/c`; `*` matches any name).
+    pub fn find(&self, path: &str) -> Option<&Element> {
+        self.find_all(path).into_iter().next()
+    }
+
+    /// Every element at a `/`-separated path below this one, in document order.
+    pub fn find_all(&self, path: &str) -> Vec<&Element> {
+        let mut current = vec![self];
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            current = current
+                .into_iter()
+                .flat_map(|e| e.children.iter())
+                .filter(|c| part == "*" || c.name == part)
+                .collect();
+        }
+        current
+    }
+
+    /// The text at a path, for a leaf element.
+    pub fn text_at(&self, path: &str) -> Option<&str> {
+        self.find(path).map(|e| e.text.as_str())
+    }
+
+    /// The children as fields: leaves become text, elements with children become groups.
+    pub fn to_fields(&self) -> Fields {
+        let mut fields = Fields::new();
+        for child in &self.children {
+            if child.children.is_empty() {
+                fields.push(child.name.clone(), child.text.clone());
+            } else {
+                fields.push_value(child.name.clone(), FieldValue::Nested(child.to_fields()));
+            }
+        }
+        fields
+    }
+
+    /// An element whose children are the given fields (groups become nested elements).
+    pub fn from_fields(name: impl Into<String>, fields: &Fields) -> Self {
+        let mut element = Element::new(name);
+        for (k, v) in fields.iter() {
+            element.children.push(match v {
+                FieldValue::Text(t) => Element::leaf(k, t.clone()),
+                FieldValue::Nested(inner) => Element::from_fields(k, inner),
+            });
+        }
+        element
+    }
+
+    fn write_pretty(&self, out: &mut String, depth: usize) {
+        let indent = "  ".repeat(depth);
+        out.push_str(&indent);
+        out.push('<');
+        out.push_str(&self.name);
+        let mut attributes: Vec<_> = self.attributes.iter().collect();
+        attributes.sort();
+        for (k, v) in attributes {
+            let _ = write!(out, " {k}=\"{}\"", quick_xml::escape::escape(v.as_str()));
+        }
+        if self.children.is_empty() {
+            if self.text.is_empty() {
+                out.push_str("/>\n");
+            } else {
+                let _ = writeln!(
+                    out,
+                    ">{}</{}>",
+                    quick_xml::escape::escape(self.text.as_str()),
+                    self.name
+                );
+            }
+            return;
+        }
+        out.push_str(">\n");
+        let text = self.text.trim();
+        if !text.is_empty() {
+            let _ = writeln!(out, "{indent}  {}", quick_xml::escape::escape(text));
+        }
+        for child in &self.children {
+            child.write_pretty(out, depth + 1);
+        }
+        let _ = writeln!(out, "{indent}</{}>", self.name);
+    }
+}
+
+impl Document {
+    /// Parses any well-formed document.
+    pub fn parse(body: &[u8]) -> Result<Document, XmlError> {
+        let error = |reason: String, offset: u64| XmlError {
+            reason,
+            offset,
+            head: body_head(body),
+        };
+        let text = std::str::from_utf8(body).map_err(|e| {
+            error("the body is not valid UTF-8".into(), e.valid_up_to() as u64)
+        })?;
+        if text.trim().is_empty() {
+            return Err(error("the body is empty".into(), 0));
+        }
+        let mut reader = Reader::from_str(text);
+        let mut stack: Vec<Element> = Vec::new();
+        let mut root: Option<Element> = None;
+        loop {
+            let event = reader
+                .read_event()
+                .map_err(|e| error(e.to_string(), reader.error_position()))?;
+            let at = reader.buffer_position();
+            match event {
+                Event::Start(start) | Event::Empty(start) if root.is_some() => {
+                    let _ = start;
+                    return Err(error("content after the root element".into(), at));
+                }
+                Event::Start(start) => stack.push(read_start(&start).map_err(|r| error(r, at))?),
+                Event::Empty(start) => {
+                    let element = read_start(&start).map_err(|r| error(r, at))?;
+                    attach(&mut stack, &mut root, element);
+                }
+                Event::End(_) => {
+                    let mut element = stack.pop().ok_or_else(|| error("unexpected end tag".into(), at))?;
+                    if !element.children.is_empty() && element.text.trim().is_empty() {
+                        element.text.clear();
+                    }
+                    attach(&mut stack, &mut root, element);
+                }
+                Event::Text(t) => {
+                    let content = t.xml10_content();
+                    match stack.last_mut() {
+                        Some(e) => e.text.push_str(&content),
+                        None if content.trim().is_empty() => {}
+                        None => return Err(error("text outside the root element".into(), at)),
+                    }
+                }
+                Event::CData(c) => match stack.last_mut() {
+                    Some(e) => e.text.push_str(&c.xml10_content()),
+                    None => return Err(error("CDATA outside the root element".into(), at)),
+                },
+                Event::GeneralRef(r) => {
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        Ok(None) => match &*r {
+                            "lt" => "<".into(),
+                            "gt" => ">".into(),
+                            "amp" => "&".into(),
+                            "apos" => "'".into(),
+                            "quot" => "\"".into(),
+                            other => return Err(error(format!("unknown entity `&{other};`"), at)),
+                        },
+                        Err(e) => return Err(error(e.to_string(), at)),
+                    };
+                    match stack.last_mut() {
+                        Some(e) => e.text.push_str(&resolved),
+                        None => return Err(error("text outside the root element".into(), at)),
+                    }
+                }
+                Event::Eof => break,
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+            }
+        }
+        if let Some(open) = stack.last() {
+            return Err(error(
+                format!("the body ends inside <{}> (truncated?)", open.name),
+                body.len() as u64,
+            ));
+        }
+        let root = root.ok_or_else(|| error("no root element".into(), body.len() as u64))?;
+        Ok(Document { root })
+    }
+
+    /// Parses a gateway answer: root `<response>` (real answers) or `<root>` (the docs).
+    pub fn parse_response(body: &[u8]) -> Result<Document, XmlError> {
+        let document = Document::parse(body)?;
+        match document.root.name.as_str() {
+            "response" | "root" => Ok(document),
+            other => Err(XmlError {
+                reason: format!("the root element is <{other}>, expected <response>"),
+                offset: 0,
+                head: body_head(body),
+            }),
+        }
+    }
+
+    /// A `<response>` document holding these fields.
+    pub fn response(fields: &Fields) -> Document {
+        Document {
+            root: Element::from_fields("response", fields),
+        }
+    }
+
+    /// The text at a path below the root (`pg_status`, `a/b/c`).
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.root.text_at(path)
+    }
+
+    /// The root's children as fields, for signature checks.
+    pub fn to_fields(&self) -> Fields {
+        self.root.to_fields()
+    }
+
+    /// Canonical pretty print: declaration, two-space indent, attributes sorted, text
+    /// escaped, one element per line. Equal documents print equal text.
+    pub fn pretty(&self) -> String {
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+        self.root.write_pretty(&mut out, 0);
+        out
+    }
+}
+
+impl fmt::Display for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.pretty())
+    }
+}
+
+fn read_start(start: &quick_xml::events::BytesStart<'_>) -> Result<Element, String> {
+    let qname = start.name();
+    let name: &str = qname.as_ref();
+    let name = name.to_owned();
+    let mut element = Element::new(name);
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|e| e.to_string())?;
+        let key: &str = attribute.key.as_ref();
+        let key = key.to_owned();
+        let value = attribute
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| e.to_string())?
+            .into_owned();
+        element.attributes.push((key, value));
+    }
+    Ok(element)
+}
+
+fn attach(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(element),
+        None => *root = Some(element),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::signature::{explain, sign, verify, SecretKey};
+
+    const PAY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<response>
+  <pg_status>need_approve</pg_status>
+  <pg_payment_id>12345</pg_payment_id>
+  <pg_salt>Xy7</pg_salt>
+  <pg_sig>a2b940f7f0e7233a5b45d8f97e191e91</pg_sig>
+</response>
+"#;
+
+    #[test]
+    fn reads_a_signed_pay_answer_and_verifies_it() {
+        let doc = Document::parse_response(PAY.as_bytes()).unwrap();
+        assert_eq!(doc.text("pg_status"), Some("need_approve"));
+        let fields = doc.to_fields();
+        assert!(verify("pay", &fields, &SecretKey::new("Test_Secret_Key_123")).is_valid());
+    }
+
+    #[test]
+    fn accepts_root_as_the_docs_render_it() {
+        let doc = Document::parse_response(b"<root><pg_status>ok</pg_status></root>").unwrap();
+        assert_eq!(doc.root.name, "root");
+        assert!(Document::parse_response(b"<request/>").is_err());
+    }
+
+    #[test]
+    fn keeps_order_nesting_repeats_entities_cdata_and_attributes() {
+        let body = r#"<response>
+            <pg_status>ok</pg_status>
+            <pg_refund_payments>
+              <pg_refund_payment id="1"><pg_amount>10</pg_amount></pg_refund_payment>
+              <pg_refund_payment id="2"><pg_amount>20</pg_amount></pg_refund_payment>
+            </pg_refund_payments>
+            <pg_description>A &amp; B &lt;3 &#1054;&#x41a;</pg_description>
+            <pg_note><![CDATA[<raw> & text]]></pg_note>
+            <pg_empty/>
+        </response>"#;
+        let doc = Document::parse(body.as_bytes()).unwrap();
+        let names: Vec<_> = doc.root.children.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["pg_status", "pg_refund_payments", "pg_description", "pg_note", "pg_empty"]);
+        let refunds = doc.root.find_all("pg_refund_payments/pg_refund_payment");
+        assert_eq!(refunds.len(), 2);
+        assert_eq!(refunds[1].attributes, vec![("id".to_owned(), "2".to_owned())]);
+        let amounts: Vec<_> = doc
+            .root
+            .find_all("pg_refund_payments/*/pg_amount")
+            .iter()
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(amounts, ["10", "20"]);
+        assert_eq!(doc.text("pg_description"), Some("A & B <3 ОК"));
+        assert_eq!(doc.text("pg_note"), Some("<raw> & text"));
+        assert_eq!(doc.text("pg_empty"), Some(""));
+        assert_eq!(doc.text("pg_missing"), None);
+    }
+
+    #[test]
+    fn nested_answers_flatten_like_requests() {
+        let body = "<response><pg_items><item><a>1</a><b>2</b></item></pg_items><pg_salt>s</pg_salt></response>";
+        let fields = Document::parse(body.as_bytes()).unwrap().to_fields();
+        assert_eq!(explain("x", &fields), "x;1;2;s;***");
+    }
+
+    #[test]
+    fn pretty_print_is_canonical_and_round_trips() {
+        let a = Document::parse(b"<response><b x=\"1\" a=\"&amp;\">t &lt; u</b><c/></response>").unwrap();
+        let b = Document::parse(
+            b"<?xml version=\"1.0\"?>\n<response>\n   <b a='&amp;' x='1'>t &lt; u</b>\n<c></c>\n</response>",
+        )
+        .unwrap();
+        assert_eq!(a.pretty(), b.pretty());
+        assert_eq!(
+            a.pretty(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<response>\n  <b a=\"&amp;\" x=\"1\">t &lt; u</b>\n  <c/>\n</response>\n"
+        );
+        let reparsed = Document::parse(a.pretty().as_bytes()).unwrap();
+        assert_eq!(reparsed.pretty(), a.pretty());
+        assert_eq!(reparsed.to_fields(), a.to_fields());
+    }
+
+    #[test]
+    fn fields_to_document_and_back() {
+        let mut fields = Fields::new();
+        fields.push("pg_status", "ok");
+        fields.insert_form_key("pg_items[0][a]", "x & y").unwrap();
+        let doc = Document::response(&fields);
+        let back = Document::parse(doc.pretty().as_bytes()).unwrap();
+        assert_eq!(back.to_fields(), fields);
+        let key = SecretKey::new("k");
+        assert_eq!(sign("s", &back.to_fields(), &key), sign("s", &fields, &key));
+    }
+
+    #[test]
+    fn html_is_not_xml_and_the_error_shows_the_start() {
+        let body = b"<html><body>502 Bad Gateway<br></body></html>";
+        let err = Document::parse(body).unwrap_err();
+        assert!(err.head.contains("502 Bad Gateway"), "{err}");
+        assert!(err.to_string().contains("at byte"), "{err}");
+    }
+
+    #[test]
+    fn truncated_bodies_name_the_open_element() {
+        let body = b"<response><pg_status>ok</pg_status><pg_payment_id>12";
+        let err = Document::parse(body).unwrap_err();
+        assert!(err.reason.contains("pg_payment_id"), "{err}");
+        assert_eq!(err.offset, body.len() as u64);
+    }
+
+    #[test]
+    fn garbage_empty_and_binary_bodies_are_errors() {
+        for body in [&b""[..], b"   ", b"not xml at all", b"\xff\xfe<response/>", b"<a></b>"] {
+            let err = Document::parse(body).unwrap_err();
+            assert!(!err.reason.is_empty());
+        }
+        assert!(Document::parse(b"<a/><b/>").is_err(), "two roots");
+    }
+
+    #[test]
+    fn long_bodies_are_cut_to_two_hundred_bytes_in_errors() {
+        let body = format!("oops{}", "x".repeat(1000));
+        let err = Document::parse(body.as_bytes()).unwrap_err();
+        assert!(err.head.contains("1004 bytes in all"), "{}", err.head);
+        assert!(err.head.len() < 260);
+    }
+}
