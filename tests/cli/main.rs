@@ -1,0 +1,4 @@
+//! Integration tests of the `fph` binary: one test binary, a `mod` per area, small helpers.
+
+mod sign;
+mod support;
