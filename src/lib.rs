@@ -20,3 +20,4 @@
 
 pub mod exit_code;
 pub mod gateway;
+pub mod transport;
