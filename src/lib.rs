@@ -20,4 +20,5 @@
 
 pub mod exit_code;
 pub mod gateway;
+pub mod runner;
 pub mod transport;

@@ -39,6 +39,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::de::{MapAccess, Visitor};
+
+use crate::gateway::{Document, SecretKey, signature};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -97,7 +99,10 @@ pub struct OrderedMap(pub Vec<(String, String)>);
 
 impl OrderedMap {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -246,6 +251,19 @@ impl Cassette {
     }
 }
 
+/// The body with its `pg_sig` element recomputed with `key` (over the body's own fields,
+/// for the request's script); a body without one, or that is not XML, is returned as is.
+pub fn resign_body(body: &str, script: &str, key: &SecretKey) -> String {
+    let Ok(document) = Document::parse_response(body.as_bytes()) else {
+        return body.to_owned();
+    };
+    let (Some(start), Some(end)) = (body.find("<pg_sig>"), body.find("</pg_sig>")) else {
+        return body.to_owned();
+    };
+    let signature = signature::sign(script, &document.to_fields(), key);
+    format!("{}<pg_sig>{signature}{}", &body[..start], &body[end..])
+}
+
 /// Writes `bytes` to `path` through a temporary sibling and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -331,8 +349,14 @@ mod tests {
         let cassette = sample();
         let yaml = cassette.to_yaml().unwrap();
         assert!(yaml.contains("body: |"), "{yaml}");
-        assert!(yaml.contains("pg_merchant_id: \"{{merchant_id}}\""), "{yaml}");
-        assert_eq!(Cassette::parse(&yaml, Path::new("c.yaml")).unwrap(), cassette);
+        assert!(
+            yaml.contains("pg_merchant_id: \"{{merchant_id}}\""),
+            "{yaml}"
+        );
+        assert_eq!(
+            Cassette::parse(&yaml, Path::new("c.yaml")).unwrap(),
+            cassette
+        );
     }
 
     #[test]
@@ -358,15 +382,24 @@ mod tests {
 
     #[test]
     fn wrong_format_versions_say_to_re_record() {
-        let yaml = sample().to_yaml().unwrap().replace("format: 1", "format: 2");
+        let yaml = sample()
+            .to_yaml()
+            .unwrap()
+            .replace("format: 1", "format: 2");
         let err = Cassette::parse(&yaml, Path::new("r/c.yaml")).unwrap_err();
-        assert!(matches!(err, CassetteError::Format { found: 2, .. }), "{err}");
+        assert!(
+            matches!(err, CassetteError::Format { found: 2, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("re-record"), "{err}");
     }
 
     #[test]
     fn unknown_keys_and_truncation_are_located_errors() {
-        let yaml = sample().to_yaml().unwrap().replace("attempt: 1", "attempt: 1\n  colour: red");
+        let yaml = sample()
+            .to_yaml()
+            .unwrap()
+            .replace("attempt: 1", "attempt: 1\n  colour: red");
         let err = Cassette::parse(&yaml, Path::new("c.yaml")).unwrap_err();
         let CassetteError::Syntax { line, .. } = &err else {
             panic!("{err}");
@@ -382,12 +415,16 @@ mod tests {
 
     #[test]
     fn duplicate_fields_are_refused() {
-        let yaml = sample()
-            .to_yaml()
-            .unwrap()
-            .replace("pg_description: \"yes\"", "pg_description: a\n      pg_amount: '1'");
+        let yaml = sample().to_yaml().unwrap().replace(
+            "pg_description: \"yes\"",
+            "pg_description: a\n      pg_amount: '1'",
+        );
         let err = Cassette::parse(&yaml, Path::new("c.yaml")).unwrap_err();
-        assert!(err.to_string().contains("c.yaml:20:7: duplicate mapping key: pg_amount"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("c.yaml:20:7: duplicate mapping key: pg_amount"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -405,7 +442,10 @@ mod tests {
 
     #[test]
     fn case_names_become_safe_file_names() {
-        assert_eq!(file_name_for("operator=KCELLKZT,phone=77017777777"), "operator=KCELLKZT,phone=77017777777");
+        assert_eq!(
+            file_name_for("operator=KCELLKZT,phone=77017777777"),
+            "operator=KCELLKZT,phone=77017777777"
+        );
         assert_eq!(file_name_for("a/b c"), "a_b_c");
         assert_eq!(file_name_for("../x"), "_.._x");
         assert_eq!(file_name_for(""), "_");

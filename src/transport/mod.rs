@@ -4,6 +4,9 @@
 
 pub mod cassette;
 pub mod live;
+pub mod player;
+pub mod recorder;
+pub mod redact;
 
 use std::future::Future;
 use std::time::Duration;
@@ -23,6 +26,8 @@ pub struct Request {
     /// Path below the target's base URL, e.g. `/mfs/pay`.
     pub path: String,
     pub fields: Fields,
+    /// True when the harness computed `pg_sig`; false when the scenario set it itself.
+    pub signed_by_harness: bool,
 }
 
 /// An HTTP answer, kept verbatim.
@@ -50,5 +55,8 @@ pub enum TransportError {
 /// Sends requests and returns answers. Implementations must never retry on their own: the
 /// runner decides (and never retries a money-moving call).
 pub trait Transport: Send + Sync {
-    fn send(&self, request: &Request) -> impl Future<Output = Result<Response, TransportError>> + Send;
+    fn send(
+        &self,
+        request: &Request,
+    ) -> impl Future<Output = Result<Response, TransportError>> + Send;
 }
