@@ -20,5 +20,6 @@
 
 pub mod exit_code;
 pub mod gateway;
+pub mod report;
 pub mod runner;
 pub mod transport;
