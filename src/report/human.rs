@@ -59,7 +59,11 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
         step.attempts.len().max(1)
     );
     if let Some(failure) = &step.failure {
-        let _ = writeln!(out, "  {}", style.red(&failure.to_string()).replace('\n', "\n  "));
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.red(&failure.to_string()).replace('\n', "\n  ")
+        );
     }
     for check in step.checks.iter().filter(|c| !c.passed) {
         let actual = match &check.actual {
@@ -110,7 +114,11 @@ pub fn summary_line(outcomes: &[CaseOutcome], elapsed: Duration, style: Style) -
     format!(
         "{}, {}, {} total in {:.2} s",
         style.green(&format!("{passed} passed")),
-        if failed > 0 { style.red(&failed_text) } else { failed_text },
+        if failed > 0 {
+            style.red(&failed_text)
+        } else {
+            failed_text
+        },
         outcomes.len(),
         elapsed.as_secs_f64()
     )

@@ -28,7 +28,10 @@ pub fn report(outcomes: &[CaseOutcome]) -> Result<String, String> {
         let mut case = TestCase::new(outcome.case.clone(), status);
         case.set_classname(outcome.scenario.clone());
         case.set_time(outcome.elapsed);
-        match suites.iter_mut().find(|s| s.name.as_str() == outcome.scenario) {
+        match suites
+            .iter_mut()
+            .find(|s| s.name.as_str() == outcome.scenario)
+        {
             Some(suite) => {
                 suite.add_test_case(case);
             }
