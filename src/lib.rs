@@ -20,3 +20,5 @@
 
 pub mod exit_code;
 pub mod gateway;
+pub mod scenario;
+pub mod template;
