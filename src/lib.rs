@@ -23,4 +23,6 @@ pub mod exit_code;
 pub mod gateway;
 pub mod report;
 pub mod runner;
+pub mod scenario;
+pub mod template;
 pub mod transport;
