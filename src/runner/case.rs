@@ -65,7 +65,16 @@ pub async fn run_case<T: Transport>(
     let mut steps = Vec::with_capacity(scenario.steps.len());
     let mut calls = 0u32;
     for step in &scenario.steps {
-        let outcome = run_step(scenario, step, settings, renderer, transport, &mut context, &mut calls).await;
+        let outcome = run_step(
+            scenario,
+            step,
+            settings,
+            renderer,
+            transport,
+            &mut context,
+            &mut calls,
+        )
+        .await;
         let passed = outcome.passed();
         steps.push(outcome);
         if !passed {
@@ -132,12 +141,20 @@ async fn run_step<T: Transport>(
         let response = match sent {
             Ok(response) => response,
             Err(error) => {
-                outcome.attempts.push(Attempt { request, response: None });
+                outcome.attempts.push(Attempt {
+                    request,
+                    response: None,
+                });
                 outcome.failure = Some(StepFailure::Transport(error.to_string()));
                 break;
             }
         };
-        let examined = examine(&request, &response.body, response.status, &settings.credentials.secret);
+        let examined = examine(
+            &request,
+            &response.body,
+            response.status,
+            &settings.credentials.secret,
+        );
         outcome.attempts.push(Attempt {
             request,
             response: Some(response),
@@ -155,7 +172,9 @@ async fn run_step<T: Transport>(
                 Ok(results) if attempt == attempts => {
                     // The last answer is still checked below; the `until` results say why
                     // polling gave up.
-                    outcome.checks.extend(results.into_iter().filter(|c| !c.passed));
+                    outcome
+                        .checks
+                        .extend(results.into_iter().filter(|c| !c.passed));
                     outcome.failure = Some(StepFailure::PollExhausted { attempts });
                 }
                 Ok(_) => {
@@ -251,9 +270,9 @@ fn build_request(
     if !fields.contains("pg_salt") {
         // Kept with the case's generated values, so a replay sends the recorded salt.
         let key = format!("pg_salt.{}.{attempt}", step.id);
-        let salt = context
-            .generated()
-            .value(&key, |rng| Ok((0..16).map(|_| rng.alphanumeric()).collect()))?;
+        let salt = context.generated().value(&key, |rng| {
+            Ok((0..16).map(|_| rng.alphanumeric()).collect())
+        })?;
         fields.set("pg_salt", salt);
     }
     let path = settings.routes.path(&step.call).to_owned();
@@ -273,11 +292,17 @@ fn build_request(
 }
 
 /// Status, XML and signature of an answer.
-fn examine(request: &Request, body: &str, status: u16, secret: &SecretKey) -> Result<Document, StepFailure> {
+fn examine(
+    request: &Request,
+    body: &str,
+    status: u16,
+    secret: &SecretKey,
+) -> Result<Document, StepFailure> {
     if status != 200 {
         return Err(StepFailure::HttpStatus(status));
     }
-    let document = Document::parse_response(body.as_bytes()).map_err(|e| StepFailure::NotXml(e.to_string()))?;
+    let document = Document::parse_response(body.as_bytes())
+        .map_err(|e| StepFailure::NotXml(e.to_string()))?;
     let fields = document.to_fields();
     match signature::verify(&request.path, &fields, secret) {
         Verification::Valid => Ok(document),
@@ -341,7 +366,11 @@ fn compare_body(
         Ok(document) => document,
         Err(e) => return Some(StepFailure::Body(format!("{}: {e}", file.display()))),
     };
-    let differences = compare(&expected, answer, &CompareOptions::ignoring(ignore.iter().cloned()));
+    let differences = compare(
+        &expected,
+        answer,
+        &CompareOptions::ignoring(ignore.iter().cloned()),
+    );
     if differences.is_empty() {
         return None;
     }

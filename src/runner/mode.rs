@@ -75,7 +75,13 @@ mod tests {
 
     #[test]
     fn modes_parse_by_name() {
-        for mode in [Mode::Replay, Mode::Record, Mode::Once, Mode::Live, Mode::Drift] {
+        for mode in [
+            Mode::Replay,
+            Mode::Record,
+            Mode::Once,
+            Mode::Live,
+            Mode::Drift,
+        ] {
             assert_eq!(Mode::parse(mode.name()), Ok(mode));
         }
         assert_eq!(Mode::parse(" LIVE "), Ok(Mode::Live));

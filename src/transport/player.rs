@@ -15,8 +15,9 @@ use crate::gateway::signature::{self, SIG_FIELD, Verification};
 use crate::gateway::{Document, Fields, SecretKey};
 
 use super::cassette::{Cassette, resign_body};
-use super::redact::{RedactionRule, Redactor};
+use super::redact::Redactor;
 use super::{Request, Response, Transport, TransportError};
+use crate::scenario::Redaction;
 
 /// Replays one case's cassette.
 #[derive(Debug)]
@@ -34,7 +35,7 @@ impl Player {
         cassette: Cassette,
         path: &Path,
         replay_key: SecretKey,
-        rules: Vec<RedactionRule>,
+        rules: Vec<Redaction>,
         record_hint: impl Into<String>,
     ) -> Self {
         Player {

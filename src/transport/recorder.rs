@@ -17,7 +17,8 @@ use super::cassette::{
     Cassette, CassetteError, FORMAT, Interaction, OrderedMap, RecordedRequest, RecordedResponse,
     resign_body,
 };
-use super::redact::{RedactionRule, Redactor};
+use super::redact::Redactor;
+use crate::scenario::Redaction;
 
 /// What a cassette says about where and when it was recorded.
 #[derive(Debug, Clone)]
@@ -32,12 +33,15 @@ pub fn cassette_for(
     outcome: &CaseOutcome,
     info: &RecordingInfo,
     replay_key: &SecretKey,
-    rules: Vec<RedactionRule>,
+    rules: Vec<Redaction>,
 ) -> Cassette {
     let mut redactor = Redactor::new(rules);
     for step in &outcome.steps {
         for attempt in &step.attempts {
             redactor.learn(&attempt.request.fields.to_form_pairs());
+            if let Some(response) = &attempt.response {
+                redactor.learn_body(&response.body);
+            }
         }
     }
     let mut interactions = Vec::new();

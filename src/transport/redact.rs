@@ -1,70 +1,86 @@
-//! Redaction: values that must not be written into cassettes (merchant id, phone numbers,
-//! any configured field) are replaced by named placeholders such as `{{merchant_id}}`, and
-//! put back on replay.
+//! Redaction: values that must not be written into cassettes (the merchant id, phone
+//! numbers, any configured field or pattern) are replaced by named placeholders such as
+//! `{{merchant_id}}`, and put back on replay. The same masking applies to what reports show.
 //!
-//! The mapping from real value to placeholder is learned from the request fields of a case,
-//! in order: the first distinct value of a rule is `{{name}}`, the next `{{name_2}}`, and so
-//! on. In an answer body, an element whose whole text is a learned value gets the placeholder,
-//! so a payment id that merely contains the merchant id's digits is left alone.
+//! The mapping from real value to placeholder is learned per case, in order: the first
+//! distinct value of a rule is `{{name}}`, the next `{{name_2}}`, and so on. Field rules learn
+//! from request fields; in an answer body, an element whose whole text is a learned value gets
+//! the placeholder, so a payment id that merely contains the merchant id's digits is left
+//! alone. Value patterns (`\b7\d{10}\b`) match anywhere, in fields and bodies alike.
 
 use crate::gateway::Fields;
-
-/// A rule: the field (wire name, e.g. `pg_abonent_phone`) whose values are redacted, and the
-/// placeholder name they get.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedactionRule {
-    pub field: String,
-    pub placeholder: String,
-}
-
-/// The default rules: the merchant id, which identifies the merchant in every request.
-pub fn default_rules() -> Vec<RedactionRule> {
-    vec![RedactionRule {
-        field: "pg_merchant_id".into(),
-        placeholder: "merchant_id".into(),
-    }]
-}
+use crate::scenario::{Redaction, RedactionRule};
 
 /// Value ↔ placeholder pairs learned for one case.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    rules: Vec<RedactionRule>,
+    rules: Vec<Redaction>,
     /// (real value, placeholder text such as `{{merchant_id}}`), in the order first seen.
     learned: Vec<(String, String)>,
 }
 
 impl Redactor {
-    pub fn new(rules: Vec<RedactionRule>) -> Self {
+    pub fn new(rules: Vec<Redaction>) -> Self {
         Redactor {
             rules,
             learned: Vec::new(),
         }
     }
 
-    /// Learns the values of redacted fields in these wire-form pairs.
+    /// Learns the values of redacted fields in these wire-form pairs, and any text a value
+    /// pattern matches in them.
     pub fn learn(&mut self, pairs: &[(String, String)]) {
         for (name, value) in pairs {
-            let Some(rule) = self.rules.iter().find(|r| r.field == *name) else {
-                continue;
-            };
-            if value.is_empty()
-                || is_placeholder(value)
-                || self.learned.iter().any(|(v, _)| v == value)
-            {
-                continue;
+            for index in 0..self.rules.len() {
+                match &self.rules[index].rule {
+                    RedactionRule::Field(field) if field == name => self.remember(index, value),
+                    RedactionRule::FieldPattern(pattern) if pattern.is_match(name) => {
+                        self.remember(index, value);
+                    }
+                    RedactionRule::ValuePattern(_) => self.learn_text(index, value),
+                    _ => {}
+                }
             }
-            let count = self
-                .learned
-                .iter()
-                .filter(|(_, p)| placeholder_rule(p) == rule.placeholder)
-                .count();
-            let placeholder = if count == 0 {
-                format!("{{{{{}}}}}", rule.placeholder)
-            } else {
-                format!("{{{{{}_{}}}}}", rule.placeholder, count + 1)
-            };
-            self.learned.push((value.clone(), placeholder));
         }
+    }
+
+    /// Learns what the value patterns match in an answer body.
+    pub fn learn_body(&mut self, body: &str) {
+        for index in 0..self.rules.len() {
+            self.learn_text(index, body);
+        }
+    }
+
+    fn learn_text(&mut self, index: usize, text: &str) {
+        let RedactionRule::ValuePattern(pattern) = &self.rules[index].rule else {
+            return;
+        };
+        let found: Vec<String> = pattern
+            .find_iter(text)
+            .map(|m| m.as_str().to_owned())
+            .collect();
+        for value in found {
+            self.remember(index, &value);
+        }
+    }
+
+    fn remember(&mut self, index: usize, value: &str) {
+        if value.is_empty() || is_placeholder(value) || self.learned.iter().any(|(v, _)| v == value)
+        {
+            return;
+        }
+        let name = &self.rules[index].placeholder;
+        let count = self
+            .learned
+            .iter()
+            .filter(|(_, p)| placeholder_rule(p) == name)
+            .count();
+        let placeholder = if count == 0 {
+            format!("{{{{{name}}}}}")
+        } else {
+            format!("{{{{{name}_{}}}}}", count + 1)
+        };
+        self.learned.push((value.to_owned(), placeholder));
     }
 
     /// The placeholder for a real value, if it was learned.
@@ -75,24 +91,11 @@ impl Redactor {
             .map(|(_, p)| p.as_str())
     }
 
-    fn value_of(&self, placeholder: &str) -> Option<&str> {
-        self.learned
-            .iter()
-            .find(|(_, p)| p == placeholder)
-            .map(|(v, _)| v.as_str())
-    }
-
-    /// Wire-form pairs with learned values of redacted fields replaced by placeholders.
+    /// Wire-form pairs with learned values replaced by placeholders.
     pub fn redact_pairs(&self, pairs: &[(String, String)]) -> Vec<(String, String)> {
         pairs
             .iter()
-            .map(|(name, value)| {
-                let redacted = match self.rules.iter().any(|r| r.field == *name) {
-                    true => self.placeholder_of(value).unwrap_or(value),
-                    false => value,
-                };
-                (name.clone(), redacted.to_owned())
-            })
+            .map(|(name, value)| (name.clone(), self.mask_value(value)))
             .collect()
     }
 
@@ -102,20 +105,45 @@ impl Redactor {
         Fields::from_form_pairs(pairs).unwrap_or_else(|_| fields.clone())
     }
 
-    /// An XML body with every element text equal to a learned value replaced.
+    /// A field value: its placeholder when the whole value was learned, else the value with
+    /// value-pattern matches masked.
+    fn mask_value(&self, value: &str) -> String {
+        match self.placeholder_of(value) {
+            Some(placeholder) => placeholder.to_owned(),
+            None => self.mask_patterns(value),
+        }
+    }
+
+    /// Text with every value-pattern match that was learned replaced by its placeholder.
+    fn mask_patterns(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for rule in &self.rules {
+            if let RedactionRule::ValuePattern(pattern) = &rule.rule {
+                out = pattern
+                    .replace_all(&out, |m: &regex::Captures<'_>| {
+                        self.placeholder_of(&m[0]).unwrap_or(&m[0]).to_owned()
+                    })
+                    .into_owned();
+            }
+        }
+        out
+    }
+
+    /// An XML body with every element text equal to a learned value replaced, and value
+    /// patterns masked wherever they match.
     pub fn redact_body(&self, body: &str) -> String {
         let mut out = body.to_owned();
         for (value, placeholder) in &self.learned {
             out = out.replace(&format!(">{value}<"), &format!(">{placeholder}<"));
         }
-        out
+        self.mask_patterns(&out)
     }
 
-    /// The inverse of [`Redactor::redact_body`].
+    /// The inverse of [`Redactor::redact_body`], for the placeholders this case learned.
     pub fn restore_body(&self, body: &str) -> String {
         let mut out = body.to_owned();
         for (value, placeholder) in &self.learned {
-            out = out.replace(&format!(">{placeholder}<"), &format!(">{value}<"));
+            out = out.replace(placeholder.as_str(), value);
         }
         out
     }
@@ -126,12 +154,7 @@ impl Redactor {
         for (value, placeholder) in &self.learned {
             out = out.replace(value.as_str(), placeholder);
         }
-        out
-    }
-
-    /// Restores one value if it is a learned placeholder.
-    pub fn restore_value<'a>(&'a self, value: &'a str) -> &'a str {
-        self.value_of(value).unwrap_or(value)
+        self.mask_patterns(&out)
     }
 }
 
@@ -143,13 +166,15 @@ fn is_placeholder(value: &str) -> bool {
 fn placeholder_rule(placeholder: &str) -> &str {
     let inner = placeholder.trim_start_matches("{{").trim_end_matches("}}");
     match inner.rsplit_once('_') {
-        Some((rule, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => rule,
+        Some((rule, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => rule,
         _ => inner,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use regex::Regex;
+
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -159,13 +184,18 @@ mod tests {
             .collect()
     }
 
+    fn rule(rule: RedactionRule, placeholder: &str) -> Redaction {
+        Redaction {
+            rule,
+            placeholder: placeholder.into(),
+        }
+    }
+
     fn redactor() -> Redactor {
-        let mut rules = default_rules();
-        rules.push(RedactionRule {
-            field: "pg_abonent_phone".into(),
-            placeholder: "phone".into(),
-        });
-        Redactor::new(rules)
+        Redactor::new(vec![
+            rule(RedactionRule::Field("pg_merchant_id".into()), "merchant_id"),
+            rule(RedactionRule::Field("pg_abonent_phone".into()), "phone"),
+        ])
     }
 
     #[test]
@@ -182,14 +212,14 @@ mod tests {
         let redacted = r.redact_pairs(&pairs(&[
             ("pg_merchant_id", "552170"),
             ("pg_abonent_phone", "77027777777"),
-            ("pg_amount", "552170"),
+            ("pg_amount", "15"),
         ]));
         assert_eq!(
             redacted,
             pairs(&[
                 ("pg_merchant_id", "{{merchant_id}}"),
                 ("pg_abonent_phone", "{{phone_2}}"),
-                ("pg_amount", "552170"),
+                ("pg_amount", "15"),
             ])
         );
     }
@@ -209,7 +239,40 @@ mod tests {
         );
         assert_eq!(r.restore_body(&redacted), body);
         assert_eq!(r.mask("phone 77017777777 failed"), "phone {{phone}} failed");
-        assert_eq!(r.restore_value("{{phone}}"), "77017777777");
+    }
+
+    #[test]
+    fn field_and_value_patterns() {
+        let mut r = Redactor::new(vec![
+            rule(
+                RedactionRule::FieldPattern(Regex::new("^pg_user_").unwrap()),
+                "user",
+            ),
+            rule(
+                RedactionRule::ValuePattern(Regex::new(r"\b7\d{10}\b").unwrap()),
+                "phone",
+            ),
+        ]);
+        let sent = pairs(&[
+            ("pg_user_ip", "10.0.0.1"),
+            ("pg_description", "for 77011234567"),
+        ]);
+        r.learn(&sent);
+        assert_eq!(
+            r.redact_pairs(&sent),
+            pairs(&[
+                ("pg_user_ip", "{{user}}"),
+                ("pg_description", "for {{phone}}")
+            ])
+        );
+        r.learn_body("<response><a>call 77029998877 now</a></response>");
+        let body = "<response><a>call 77029998877 now</a><b>77011234567</b></response>";
+        let redacted = r.redact_body(body);
+        assert_eq!(
+            redacted,
+            "<response><a>call {{phone_2}} now</a><b>{{phone}}</b></response>"
+        );
+        assert_eq!(r.restore_body(&redacted), body);
     }
 
     #[test]
