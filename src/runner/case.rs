@@ -99,6 +99,7 @@ pub async fn run_case<T: Transport>(
         steps,
         generated: generated.values().to_vec(),
         error,
+        bad_input: false,
         elapsed: started.elapsed(),
     }
 }

@@ -5,7 +5,9 @@
 pub mod case;
 pub mod mode;
 pub mod outcome;
+pub mod session;
 
 pub use case::{CaseSettings, Credentials, run_case};
 pub use mode::Mode;
 pub use outcome::{Attempt, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+pub use session::{Session, SessionError, SessionOptions};

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::gateway::Operation;
+use crate::scenario::{Case, Scenario};
 use crate::transport::{Request, Response};
 
 /// The result of one case.
@@ -23,10 +24,26 @@ pub struct CaseOutcome {
     pub generated: Vec<(String, String)>,
     /// A problem that stopped the case before or between steps (e.g. a missing cassette).
     pub error: Option<String>,
+    /// True when `error` is bad input (a cassette that cannot be read): exit code 2.
+    pub bad_input: bool,
     pub elapsed: Duration,
 }
 
 impl CaseOutcome {
+    /// A case that failed before its first step.
+    pub fn failed_early(scenario: &Scenario, case: &Case, error: String, bad_input: bool) -> Self {
+        CaseOutcome {
+            scenario: scenario.stem.clone(),
+            scenario_name: scenario.name.clone(),
+            case: case.name.clone(),
+            steps: Vec::new(),
+            generated: Vec::new(),
+            error: Some(error),
+            bad_input,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     /// `scenario::case`, the name a case has in reports and as a `cargo test` trial.
     pub fn full_name(&self) -> String {
         format!("{}::{}", self.scenario, self.case)
