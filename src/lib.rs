@@ -19,4 +19,5 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod exit_code;
+pub mod emulator;
 pub mod gateway;
