@@ -20,6 +20,7 @@
 
 pub mod check;
 pub mod exit_code;
+pub mod emulator;
 pub mod gateway;
 pub mod report;
 pub mod runner;

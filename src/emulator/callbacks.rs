@@ -1,0 +1,306 @@
+//! Callbacks to the merchant: the check request before a phone is charged (`pg_check_url`) and
+//! the result notification once a payment is final (`pg_result_url`).
+//!
+//! Both are signed like everything else, with the last path segment of the merchant's URL as
+//! the script name, and sent as `pg_request_method` asks: GET parameters, a POST form (the
+//! default) or a POST form holding one `pg_xml` field. The merchant's `<response>` must be
+//! signed with that same script name.
+//!
+//! The documented retry rule — an unanswered result callback (no reply, HTTP ≠ 200) is sent
+//! again every 30 minutes for 2 hours — runs scaled down: every `callback_retry_interval`
+//! (default 1 s), `callback_retries` more times (default 4, as 2 h / 30 min). A reply that is
+//! not signed correctly counts as unanswered. A check callback is asked once, while pay waits:
+//! anything but a signed `ok` refuses the payment. Every attempt is logged for
+//! `/_emulator/callbacks`.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::gateway::signature::{SIG_FIELD, script_name, sign, verify};
+use crate::gateway::xml::{Document, Element, body_head};
+use crate::gateway::{Fields, SecretKey};
+
+use super::request::form_encode;
+
+/// How many attempts `/_emulator/callbacks` remembers.
+const LOG_LIMIT: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallbackKind {
+    Check,
+    Result,
+}
+
+impl CallbackKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CallbackKind::Check => "check",
+            CallbackKind::Result => "result",
+        }
+    }
+}
+
+/// `pg_request_method`: how callbacks are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallbackMethod {
+    Get,
+    Post,
+    Xml,
+}
+
+impl CallbackMethod {
+    pub fn parse(text: &str) -> Option<CallbackMethod> {
+        match text.to_ascii_uppercase().as_str() {
+            "GET" => Some(CallbackMethod::Get),
+            "POST" => Some(CallbackMethod::Post),
+            "XML" => Some(CallbackMethod::Xml),
+            _ => None,
+        }
+    }
+}
+
+/// One callback to make: unsigned fields, signed when sent.
+#[derive(Debug, Clone)]
+pub(crate) struct CallbackJob {
+    pub kind: CallbackKind,
+    pub payment_id: u64,
+    pub url: String,
+    pub method: CallbackMethod,
+    pub fields: Fields,
+    pub secret: SecretKey,
+}
+
+/// What the merchant's check URL decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CheckVerdict {
+    Ok,
+    Rejected(String),
+    /// No valid answer, or `pg_status=error`.
+    Failed(String),
+}
+
+/// The merchant's answer to one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reply {
+    /// A signed `<response>` with this `pg_status` and `pg_description`.
+    Answered { status: String, description: String },
+    /// Nothing usable: the reason.
+    Unanswered(String),
+}
+
+/// One attempt, as `/_emulator/callbacks` lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct CallbackAttempt {
+    pub kind: CallbackKind,
+    pub payment_id: u64,
+    pub url: String,
+    pub attempt: u32,
+    /// The merchant's `pg_status`, when it answered.
+    pub reply_status: Option<String>,
+    /// Why the attempt counts as unanswered, when it does.
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CallbackSettings {
+    pub timeout: Duration,
+    pub retry_interval: Duration,
+    pub retries: u32,
+}
+
+/// The callback sender: one HTTP client (made on first use: most runs never call back) and the
+/// attempt log.
+#[derive(Debug)]
+pub(crate) struct Callbacks {
+    settings: CallbackSettings,
+    client: OnceLock<Result<reqwest::Client, String>>,
+    log: Mutex<VecDeque<CallbackAttempt>>,
+}
+
+impl Callbacks {
+    pub fn new(settings: CallbackSettings) -> Self {
+        Self {
+            settings,
+            client: OnceLock::new(),
+            log: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        self.client
+            .get_or_init(|| build_client(self.settings.timeout))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Asks the check URL once and reads its decision.
+    pub async fn check(&self, job: &CallbackJob) -> CheckVerdict {
+        let fields = signed(job);
+        match self.attempt(job, &fields, 1).await {
+            Reply::Answered {
+                status,
+                description,
+            } => match status.as_str() {
+                "ok" => CheckVerdict::Ok,
+                "rejected" => CheckVerdict::Rejected(or_none(description)),
+                other => CheckVerdict::Failed(format!(
+                    "it answered pg_status {other}: {}",
+                    or_none(description)
+                )),
+            },
+            Reply::Unanswered(why) => CheckVerdict::Failed(why),
+        }
+    }
+
+    /// Delivers a result callback, retrying while it is unanswered.
+    pub async fn deliver(self: Arc<Self>, job: CallbackJob) {
+        // The same signed message every time: the merchant must answer repeats alike.
+        let fields = signed(&job);
+        for attempt in 1..=self.settings.retries.saturating_add(1) {
+            if attempt > 1 {
+                tokio::time::sleep(self.settings.retry_interval).await;
+            }
+            if let Reply::Answered { .. } = self.attempt(&job, &fields, attempt).await {
+                return;
+            }
+        }
+    }
+
+    async fn attempt(&self, job: &CallbackJob, fields: &Fields, attempt: u32) -> Reply {
+        let reply = match self.client() {
+            Ok(client) => send(client, job, fields).await,
+            Err(why) => Reply::Unanswered(why),
+        };
+        let (reply_status, failure) = match &reply {
+            Reply::Answered { status, .. } => (Some(status.clone()), None),
+            Reply::Unanswered(why) => (None, Some(why.clone())),
+        };
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() >= LOG_LIMIT {
+            log.pop_front();
+        }
+        log.push_back(CallbackAttempt {
+            kind: job.kind,
+            payment_id: job.payment_id,
+            url: job.url.clone(),
+            attempt,
+            reply_status,
+            failure,
+        });
+        reply
+    }
+
+    pub fn attempts(&self) -> Vec<CallbackAttempt> {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    pub fn clear(&self) {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+fn or_none(description: String) -> String {
+    if description.is_empty() {
+        "no pg_description".into()
+    } else {
+        description
+    }
+}
+
+/// The job's fields with a fresh salt and the signature for the merchant's script name.
+fn signed(job: &CallbackJob) -> Fields {
+    let mut fields = job.fields.clone();
+    fields.push("pg_salt", crate::gateway::signature::fresh_salt());
+    let sig = sign(script_name(&job.url), &fields, &job.secret);
+    fields.push(SIG_FIELD, sig.as_str());
+    fields
+}
+
+async fn send(client: &reqwest::Client, job: &CallbackJob, fields: &Fields) -> Reply {
+    let pairs = fields.to_form_pairs();
+    let request = match job.method {
+        CallbackMethod::Get => {
+            let mut url = match Url::parse(&job.url) {
+                Ok(url) => url,
+                Err(e) => return Reply::Unanswered(format!("failed to read the URL: {e}")),
+            };
+            url.query_pairs_mut()
+                .extend_pairs(pairs.iter().map(|(k, v)| (k, v)));
+            client.get(url)
+        }
+        CallbackMethod::Post => client
+            .post(&job.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_encode(
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            )),
+        CallbackMethod::Xml => {
+            let document = Document {
+                root: Element::from_fields("request", fields),
+            };
+            client
+                .post(&job.url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form_encode([("pg_xml", document.pretty().as_str())]))
+        }
+    };
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => return Reply::Unanswered(format!("failed to reach the merchant: {e}")),
+    };
+    let status = response.status();
+    let body = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => return Reply::Unanswered(format!("failed to read the merchant's answer: {e}")),
+    };
+    if status != reqwest::StatusCode::OK {
+        return Reply::Unanswered(format!("the merchant answered HTTP {}", status.as_u16()));
+    }
+    let document = match Document::parse_response(&body) {
+        Ok(d) => d,
+        Err(e) => return Reply::Unanswered(e.to_string()),
+    };
+    let reply_fields = document.to_fields();
+    let verification = verify(script_name(&job.url), &reply_fields, &job.secret);
+    if !verification.is_valid() {
+        return Reply::Unanswered(format!(
+            "the merchant's answer is not signed for `{}` with the merchant's key: {}",
+            script_name(&job.url),
+            body_head(&body)
+        ));
+    }
+    Reply::Answered {
+        status: reply_fields.get("pg_status").unwrap_or_default().to_owned(),
+        description: reply_fields
+            .get("pg_description")
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// A client with its own rustls configuration (ring, webpki roots), so the library never
+/// installs a process-wide crypto provider behind its user's back.
+fn build_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("failed to set up TLS for callbacks: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .map_err(|e| format!("failed to set up the callback client: {e}"))
+}

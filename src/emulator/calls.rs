@@ -1,0 +1,435 @@
+//! The five gateway calls — init, pay, approve, resend code, status — from decoded fields to
+//! the signed answer: identify the merchant, verify `pg_sig`, validate the call's fields, move
+//! the payment, and sign what is answered.
+//!
+//! Checks run in the gateway's order: an unknown merchant first (9998, unsigned, since there
+//! is no key to sign with), then the signature, then the fields, then the payment's state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::gateway::signature::{Verification, explain, verify};
+use crate::gateway::{Fields, Operation};
+
+use super::answer::{Signer, error_fields, render, unsigned_error};
+use super::callbacks::CallbackMethod;
+use super::errors::{ErrorKind, Rejection};
+use super::payment::{Approved, Charged, NewPayment, PayStart};
+use super::phones::{self, Operator, PhoneProblem};
+use super::server::App;
+
+/// Script names a status request may be signed with: the documented one, and the one a docs
+/// example uses.
+const STATUS_SCRIPTS: [&str; 2] = ["get_status3.php", "get_status.php"];
+
+/// Answers one gateway call; `script` is the last segment of the request path.
+pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields: Fields) -> String {
+    let merchant = fields.get("pg_merchant_id").unwrap_or("").trim().to_owned();
+    let Some(secret) = app.merchants.get(&merchant) else {
+        let why = if merchant.is_empty() {
+            "merchant not identified: pg_merchant_id is missing".to_owned()
+        } else {
+            format!("merchant not identified: no merchant {merchant}")
+        };
+        return unsigned_error(&Rejection::new(ErrorKind::MerchantUnknown, why), &app.codes);
+    };
+
+    let mut signed_as = script.to_owned();
+    let verification = verify(script, &fields, secret);
+    if !verification.is_valid() {
+        let alternative = (*op == Operation::Status)
+            .then(|| {
+                STATUS_SCRIPTS
+                    .into_iter()
+                    .find(|s| *s != script && verify(s, &fields, secret).is_valid())
+            })
+            .flatten();
+        match alternative {
+            Some(other) => signed_as = other.to_owned(),
+            None => {
+                let why = match verification {
+                    Verification::Missing => "pg_sig is missing".to_owned(),
+                    _ => format!(
+                        "pg_sig does not match the request; the signed string should be `{}`",
+                        explain(script, &fields)
+                    ),
+                };
+                let rejection = Rejection::new(ErrorKind::BadSignature, why);
+                let signer = Signer { script, secret };
+                return render(error_fields(&rejection, &app.codes), Some(signer));
+            }
+        }
+    }
+
+    let signer = Signer {
+        script: &signed_as,
+        secret,
+    };
+    let result = match op {
+        Operation::Init => init(app, &merchant, &fields),
+        Operation::Pay => pay(app, &merchant, &fields).await,
+        Operation::Approve => approve(app, &merchant, &fields),
+        Operation::ResendCode => resend(app, &merchant, &fields),
+        Operation::Status => status(app, &merchant, &fields),
+        // The server only routes the named calls here.
+        Operation::Other(path) => Err(Rejection::new(
+            ErrorKind::UnknownRoute,
+            format!("no call is served at {path}"),
+        )),
+    };
+    match result {
+        Ok(fields) => render(fields, Some(signer)),
+        Err(rejection) => render(error_fields(&rejection, &app.codes), Some(signer)),
+    }
+}
+
+fn ok_fields(payment_id: u64, status: &str) -> Fields {
+    let mut f = Fields::new();
+    f.push("pg_status", status);
+    f.push("pg_payment_id", payment_id.to_string());
+    f
+}
+
+fn required<'a>(fields: &'a Fields, name: &str) -> Result<&'a str, Rejection> {
+    match fields.get(name) {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(Rejection::missing(name)),
+    }
+}
+
+fn payment_id(fields: &Fields) -> Result<u64, Rejection> {
+    parse_payment_id(required(fields, "pg_payment_id")?)
+}
+
+fn parse_payment_id(text: &str) -> Result<u64, Rejection> {
+    let text = text.trim();
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Rejection::malformed(
+            "pg_payment_id",
+            format!("`{text}` is not a number"),
+        ));
+    }
+    text.parse()
+        .map_err(|_| Rejection::malformed("pg_payment_id", format!("`{text}` is out of range")))
+}
+
+fn init(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejection> {
+    match required(fields, "pg_payment_method")? {
+        "mobile_commerce" => {}
+        other => {
+            return Err(Rejection::malformed(
+                "pg_payment_method",
+                format!(
+                    "`{other}`: the emulator serves mobile balance payments only, use mobile_commerce"
+                ),
+            ));
+        }
+    }
+    let amount = required(fields, "pg_amount")?.trim();
+    check_amount(amount)?;
+    let description = required(fields, "pg_description")?;
+    if description.chars().count() > 1024 {
+        return Err(Rejection::malformed(
+            "pg_description",
+            "longer than 1024 characters",
+        ));
+    }
+    let order_id = fields.get("pg_order_id").unwrap_or("");
+    if order_id.chars().count() > 50 {
+        return Err(Rejection::malformed(
+            "pg_order_id",
+            "longer than 50 characters",
+        ));
+    }
+    let currency = match fields.get("pg_currency") {
+        None | Some("") => "KZT",
+        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => c,
+        Some(c) => {
+            return Err(Rejection::malformed(
+                "pg_currency",
+                format!("`{c}` is not a three-letter code like KZT"),
+            ));
+        }
+    };
+    let lifetime = match fields.get("pg_lifetime") {
+        None | Some("") => 86_400,
+        Some(text) => match text.trim().parse::<u64>() {
+            Ok(secs @ 300..=604_800) => secs,
+            _ => {
+                return Err(Rejection::malformed(
+                    "pg_lifetime",
+                    format!("`{text}` must be a number of seconds from 300 to 604800"),
+                ));
+            }
+        },
+    };
+    let testing_mode = match fields.get("pg_testing_mode") {
+        None | Some("") | Some("0") => false,
+        Some("1") => true,
+        Some(other) => {
+            return Err(Rejection::malformed(
+                "pg_testing_mode",
+                format!("`{other}` must be 0 or 1"),
+            ));
+        }
+    };
+    if let Some(language) = fields.get("pg_language")
+        && !language.is_empty()
+        && !["ru", "en", "kz", "kg", "uz"].contains(&language)
+    {
+        return Err(Rejection::malformed(
+            "pg_language",
+            format!("`{language}` must be ru, en, kz, kg or uz"),
+        ));
+    }
+    let request_method = match fields.get("pg_request_method") {
+        None | Some("") => CallbackMethod::Post,
+        Some(m) => CallbackMethod::parse(m).ok_or_else(|| {
+            Rejection::malformed(
+                "pg_request_method",
+                format!("`{m}` must be GET, POST or XML"),
+            )
+        })?,
+    };
+    let url = |name: &str| -> Result<Option<String>, Rejection> {
+        match fields.get(name) {
+            None | Some("") => Ok(None),
+            Some(text) => match Url::parse(text) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                    Ok(Some(text.to_owned()))
+                }
+                _ => Err(Rejection::malformed(
+                    name,
+                    format!("`{text}` is not an http(s) URL"),
+                )),
+            },
+        }
+    };
+    let check_url = url("pg_check_url")?;
+    let result_url = url("pg_result_url")?;
+    let params = ["pg_param1", "pg_param2", "pg_param3"]
+        .into_iter()
+        .filter_map(|name| fields.get(name).map(|v| (name.to_owned(), v.to_owned())))
+        .collect();
+    let secret = app.merchants.get(merchant).cloned().ok_or_else(|| {
+        Rejection::new(
+            ErrorKind::MerchantUnknown,
+            format!("merchant not identified: no merchant {merchant}"),
+        )
+    })?;
+
+    let data = NewPayment {
+        merchant_id: merchant.to_owned(),
+        secret,
+        order_id: order_id.to_owned(),
+        amount: amount.to_owned(),
+        currency: currency.to_owned(),
+        description: description.to_owned(),
+        lifetime: Duration::from_secs(lifetime),
+        testing_mode,
+        user_phone: fields.get("pg_user_phone").unwrap_or("").to_owned(),
+        check_url,
+        result_url,
+        request_method,
+        params,
+    };
+    let id = app.with_store(|store, now, effects| store.create(data, now, effects))?;
+    let mut f = ok_fields(id, "ok");
+    f.push(
+        "pg_redirect_url",
+        format!("{}/_emulator/payments/{id}", app.base_url),
+    );
+    f.push("pg_redirect_url_type", "need data");
+    Ok(f)
+}
+
+/// `pg_amount`: a decimal with at most two decimals, from 0.01 to 99999999.
+fn check_amount(amount: &str) -> Result<(), Rejection> {
+    let malformed = || {
+        Rejection::malformed(
+            "pg_amount",
+            format!("`{amount}` must be a number from 0.01 to 99999999 with at most two decimals"),
+        )
+    };
+    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 2
+        || amount.ends_with('.')
+    {
+        return Err(malformed());
+    }
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 8 {
+        return Err(malformed());
+    }
+    let cents = whole.parse::<u64>().unwrap_or(0) * 100
+        + format!("{fraction:0<2}").parse::<u64>().unwrap_or(0);
+    if cents > 9_999_999_900 {
+        return Err(malformed());
+    }
+    if cents < 1 {
+        return Err(Rejection::new(
+            ErrorKind::AmountTooSmall,
+            format!("pg_amount `{amount}` is below the minimum of 0.01"),
+        ));
+    }
+    Ok(())
+}
+
+async fn pay(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejection> {
+    let id = payment_id(fields)?;
+    let phone = required(fields, "pg_abonent_phone")?.trim();
+    let profile = phones::profile(phone).map_err(|problem| match problem {
+        PhoneProblem::Malformed => Rejection::malformed(
+            "pg_abonent_phone",
+            format!("`{phone}` must be 11 digits starting with 7, like 77017777777"),
+        ),
+        PhoneProblem::NoOperator => Rejection::new(
+            ErrorKind::UnsupportedPhone,
+            format!("{phone} belongs to no mobile operator that mobile balance serves"),
+        ),
+    })?;
+    if let Some(code) = fields
+        .get("pg_payment_system_code")
+        .filter(|c| !c.is_empty())
+    {
+        let named = Operator::from_code(code).ok_or_else(|| {
+            let known: Vec<_> = Operator::ALL.iter().map(|op| op.code()).collect();
+            Rejection::malformed(
+                "pg_payment_system_code",
+                format!("`{code}` is not an operator code ({})", known.join(", ")),
+            )
+        })?;
+        if named != profile.operator {
+            return Err(Rejection::new(
+                ErrorKind::OperatorMismatch,
+                format!(
+                    "{phone} belongs to {} ({}), not to {code}",
+                    profile.operator,
+                    profile.operator.code()
+                ),
+            )
+            .for_payment(id));
+        }
+    }
+
+    let start =
+        app.with_store(|store, now, effects| store.start_pay(merchant, id, profile, now, effects))?;
+    let charged = match start {
+        PayStart::Charged(charged) => charged,
+        PayStart::Check(job) => {
+            // The lock is released while the merchant is asked; the payment sits in
+            // `checking`, so a concurrent pay is refused meanwhile.
+            let verdict = app.callbacks.check(&job).await;
+            app.with_store(|store, now, effects| {
+                store.finish_pay(merchant, id, verdict, now, effects)
+            })?
+        }
+    };
+    Ok(match charged {
+        Charged::Ok => ok_fields(id, "ok"),
+        Charged::NeedApprove { .. } => ok_fields(id, "need_approve"),
+    })
+}
+
+fn approve(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejection> {
+    let id = payment_id(fields)?;
+    let code = required(fields, "pg_approval_code")?.trim().to_owned();
+    let approved =
+        app.with_store(|store, now, effects| store.approve(merchant, id, &code, now, effects))?;
+    Ok(match approved {
+        Approved::Ok => ok_fields(id, "ok"),
+        Approved::Process => ok_fields(id, "process"),
+    })
+}
+
+fn resend(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejection> {
+    let id = payment_id(fields)?;
+    app.with_store(|store, now, effects| store.resend(merchant, id, now, effects))?;
+    Ok(ok_fields(id, "ok"))
+}
+
+fn status(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejection> {
+    let id = match fields.get("pg_payment_id").filter(|v| !v.trim().is_empty()) {
+        Some(text) => Some(parse_payment_id(text)?),
+        None => None,
+    };
+    let order_id = fields.get("pg_order_id").filter(|v| !v.is_empty());
+    let found =
+        app.with_store(|store, now, effects| store.status(merchant, id, order_id, now, effects))?;
+    let mut f = Fields::new();
+    f.push("pg_status", "ok");
+    for (name, value) in found.iter() {
+        f.push_value(name, value.clone());
+    }
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts() {
+        for ok in [
+            "0.01",
+            "1",
+            "150.00",
+            "25",
+            "99999999",
+            "99999999.00",
+            "007.5",
+        ] {
+            assert_eq!(check_amount(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            ".5",
+            "1.",
+            "1.234",
+            "-1",
+            "1e3",
+            "1,00",
+            "100000000",
+            "99999999.01",
+            " 1",
+        ] {
+            assert_eq!(
+                check_amount(bad).unwrap_err().kind,
+                ErrorKind::MalformedField,
+                "{bad}"
+            );
+        }
+        for small in ["0", "0.00", "0.001x"] {
+            let kind = check_amount(small).unwrap_err().kind;
+            assert!(
+                matches!(kind, ErrorKind::AmountTooSmall | ErrorKind::MalformedField),
+                "{small}"
+            );
+        }
+        assert_eq!(
+            check_amount("0.00").unwrap_err().kind,
+            ErrorKind::AmountTooSmall
+        );
+    }
+
+    #[test]
+    fn payment_ids() {
+        assert_eq!(parse_payment_id(" 123 "), Ok(123));
+        assert_eq!(
+            parse_payment_id("12a").unwrap_err().kind,
+            ErrorKind::MalformedField
+        );
+        assert_eq!(
+            parse_payment_id("99999999999999999999999")
+                .unwrap_err()
+                .kind,
+            ErrorKind::MalformedField
+        );
+    }
+}

@@ -1,0 +1,458 @@
+//! The emulator's configuration: merchants and their keys, the seed, routes, the SMS code
+//! rules, bounds and callback timing — in code ([`EmulatorConfig`], every field public with a
+//! [`Default`]) or in a YAML file (format version 1, unknown keys refused):
+//!
+//! ```yaml
+//! version: 1                   # optional; only 1 is known
+//! bind: 127.0.0.1:8080         # default 127.0.0.1:0 (any free port)
+//! merchants:                   # replaces the demo merchant when given
+//!   "552170": fph-emulator-demo-secret
+//! seed: 42                     # payment ids and SMS codes repeat from run to run
+//! routes:                      # any of init, pay, approve, resend_code, status
+//!   resend_code: /mfs/resend_code
+//! approve_delay: 500ms         # approve → `process` → success, for test phones ending 02
+//! code_attempts: 3             # wrong codes allowed per SMS, the last one fails the payment
+//! code_lifetime: 5m
+//! resend_limit: 3
+//! resend_cooldown: 0s          # minimum time since the last SMS before resend code
+//! max_payments: 100000
+//! payment_retention: 1h        # how long a payment is kept after its pg_lifetime ends
+//! callback_retry_interval: 1s  # the docs' 30 minutes, scaled down
+//! callback_retries: 4          # the docs' 2 hours / 30 minutes
+//! callback_timeout: 5s
+//! body_limit: 1MiB             # bytes, or with KiB / MiB
+//! worker_threads: 2            # default: the number of CPUs
+//! shutdown_grace: 5s
+//! error_codes:                 # any name of the error table in docs/emulator.md
+//!   wrong_code: 8020
+//! ```
+//!
+//! Durations take `ms`, `s`, `m` or `h`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::gateway::{Operation, Routes, SecretKey};
+
+use super::errors::{ErrorCodes, RawErrorCodes};
+use super::server::{ADMIN_PREFIX, EmulatorError};
+
+/// The demo merchant every emulator knows unless told otherwise; the harness uses the same
+/// credentials for its built-in emulator target, so nothing needs configuring.
+pub const DEMO_MERCHANT_ID: &str = "552170";
+/// The demo merchant's secret key. Not a secret: it only ever signs for the emulator.
+pub const DEMO_SECRET_KEY: &str = "fph-emulator-demo-secret";
+
+/// Everything the emulator can be told.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub bind: SocketAddr,
+    /// Merchant id → secret key.
+    pub merchants: BTreeMap<String, SecretKey>,
+    /// When set, payment ids and random SMS codes are the same on every run.
+    pub seed: Option<u64>,
+    pub routes: Routes,
+    /// How long a `process` approve takes to become success.
+    pub approve_delay: Duration,
+    /// Wrong codes allowed per SMS; the last one fails the payment.
+    pub code_attempts: u32,
+    pub code_lifetime: Duration,
+    /// Resend code calls allowed per payment.
+    pub resend_limit: u32,
+    /// Minimum time since the last SMS before resend code is accepted.
+    pub resend_cooldown: Duration,
+    /// Payments held at most (see the store's eviction rule).
+    pub max_payments: usize,
+    /// How long a payment is kept after its lifetime ends.
+    pub payment_retention: Duration,
+    pub callback_retry_interval: Duration,
+    /// Retries after the first attempt of an unanswered result callback.
+    pub callback_retries: u32,
+    pub callback_timeout: Duration,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    pub error_codes: ErrorCodes,
+    /// Server threads; `None` means one per CPU.
+    pub worker_threads: Option<usize>,
+    /// How long [`shutdown`](super::RunningEmulator::shutdown) waits for calls in flight.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            merchants: BTreeMap::from([(
+                DEMO_MERCHANT_ID.to_owned(),
+                SecretKey::new(DEMO_SECRET_KEY),
+            )]),
+            seed: None,
+            routes: Routes::default(),
+            approve_delay: Duration::from_millis(500),
+            code_attempts: 3,
+            code_lifetime: Duration::from_secs(300),
+            resend_limit: 3,
+            resend_cooldown: Duration::ZERO,
+            max_payments: 100_000,
+            payment_retention: Duration::from_secs(3600),
+            callback_retry_interval: Duration::from_secs(1),
+            callback_retries: 4,
+            callback_timeout: Duration::from_secs(5),
+            body_limit: 1024 * 1024,
+            error_codes: ErrorCodes::default(),
+            worker_threads: None,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The YAML file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    version: Option<u32>,
+    bind: Option<String>,
+    merchants: Option<BTreeMap<String, String>>,
+    seed: Option<u64>,
+    routes: Option<RawRoutes>,
+    approve_delay: Option<DurationText>,
+    code_attempts: Option<u32>,
+    code_lifetime: Option<DurationText>,
+    resend_limit: Option<u32>,
+    resend_cooldown: Option<DurationText>,
+    max_payments: Option<usize>,
+    payment_retention: Option<DurationText>,
+    callback_retry_interval: Option<DurationText>,
+    callback_retries: Option<u32>,
+    callback_timeout: Option<DurationText>,
+    body_limit: Option<ByteSize>,
+    error_codes: Option<RawErrorCodes>,
+    worker_threads: Option<usize>,
+    shutdown_grace: Option<DurationText>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoutes {
+    init: Option<String>,
+    pay: Option<String>,
+    approve: Option<String>,
+    resend_code: Option<String>,
+    status: Option<String>,
+}
+
+impl EmulatorConfig {
+    /// Reads a YAML configuration file; what it leaves out keeps its default.
+    pub fn from_yaml_file(path: &Path) -> Result<Self, EmulatorError> {
+        let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::ReadConfig {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_yaml_str(&text, &path.display().to_string())
+    }
+
+    /// Reads YAML configuration text; `origin` names it in errors.
+    pub fn from_yaml_str(text: &str, origin: &str) -> Result<Self, EmulatorError> {
+        let raw: RawConfig =
+            serde_saphyr::from_str(text).map_err(|source| EmulatorError::ParseConfig {
+                path: origin.to_owned(),
+                message: source.to_string(),
+                text: text.to_owned(),
+                source: Box::new(source),
+            })?;
+        let invalid =
+            |message: String| EmulatorError::InvalidConfig(format!("{origin}: {message}"));
+        if let Some(version) = raw.version
+            && version != 1
+        {
+            return Err(invalid(format!(
+                "version {version} is not known; this fph reads version 1"
+            )));
+        }
+        let mut config = EmulatorConfig::default();
+        if let Some(bind) = raw.bind {
+            config.bind = bind.parse().map_err(|_| {
+                invalid(format!(
+                    "bind `{bind}` is not an address like 127.0.0.1:8080"
+                ))
+            })?;
+        }
+        if let Some(merchants) = raw.merchants {
+            config.merchants = merchants
+                .into_iter()
+                .map(|(id, key)| (id, SecretKey::new(key)))
+                .collect();
+        }
+        config.seed = raw.seed.or(config.seed);
+        if let Some(routes) = raw.routes {
+            for (op, path) in [
+                (Operation::Init, routes.init),
+                (Operation::Pay, routes.pay),
+                (Operation::Approve, routes.approve),
+                (Operation::ResendCode, routes.resend_code),
+                (Operation::Status, routes.status),
+            ] {
+                if let Some(path) = path {
+                    config.routes.set(&op, path);
+                }
+            }
+        }
+        let set = |target: &mut Duration, value: Option<DurationText>| {
+            if let Some(DurationText(d)) = value {
+                *target = d;
+            }
+        };
+        set(&mut config.approve_delay, raw.approve_delay);
+        set(&mut config.code_lifetime, raw.code_lifetime);
+        set(&mut config.resend_cooldown, raw.resend_cooldown);
+        set(&mut config.payment_retention, raw.payment_retention);
+        set(
+            &mut config.callback_retry_interval,
+            raw.callback_retry_interval,
+        );
+        set(&mut config.callback_timeout, raw.callback_timeout);
+        set(&mut config.shutdown_grace, raw.shutdown_grace);
+        config.code_attempts = raw.code_attempts.unwrap_or(config.code_attempts);
+        config.resend_limit = raw.resend_limit.unwrap_or(config.resend_limit);
+        config.max_payments = raw.max_payments.unwrap_or(config.max_payments);
+        config.callback_retries = raw.callback_retries.unwrap_or(config.callback_retries);
+        if let Some(ByteSize(limit)) = raw.body_limit {
+            config.body_limit = limit;
+        }
+        if let Some(codes) = raw.error_codes {
+            codes.apply(&mut config.error_codes);
+        }
+        config.worker_threads = raw.worker_threads.or(config.worker_threads);
+        config.validate().map_err(|e| match e {
+            EmulatorError::InvalidConfig(message) => invalid(message),
+            other => other,
+        })?;
+        Ok(config)
+    }
+
+    /// Refuses settings the emulator cannot run with.
+    pub fn validate(&self) -> Result<(), EmulatorError> {
+        let invalid = |m: &str| Err(EmulatorError::InvalidConfig(m.to_owned()));
+        if self.merchants.is_empty() {
+            return invalid("at least one merchant is needed");
+        }
+        if self
+            .merchants
+            .iter()
+            .any(|(id, key)| id.trim().is_empty() || key.expose().is_empty())
+        {
+            return invalid("every merchant needs an id and a non-empty secret key");
+        }
+        if self.code_attempts == 0 {
+            return invalid("code_attempts must be at least 1");
+        }
+        if self.max_payments == 0 {
+            return invalid("max_payments must be at least 1");
+        }
+        if self.body_limit < 1024 {
+            return invalid("body_limit must be at least 1KiB");
+        }
+        if self.worker_threads == Some(0) {
+            return invalid("worker_threads must be at least 1");
+        }
+        let mut paths: Vec<&str> = Operation::NAMED
+            .iter()
+            .map(|op| self.routes.path(op))
+            .collect();
+        if paths
+            .iter()
+            .any(|p| *p == ADMIN_PREFIX || p.starts_with("/_emulator/"))
+        {
+            return invalid("routes cannot be under /_emulator/, the admin API");
+        }
+        paths.sort_unstable();
+        paths.dedup();
+        if paths.len() != Operation::NAMED.len() {
+            return invalid("two calls are routed to the same path");
+        }
+        Ok(())
+    }
+}
+
+/// `500ms`, `2s`, `5m`, `1h`.
+#[derive(Debug, Clone, Copy)]
+struct DurationText(Duration);
+
+/// `65536`, `64KiB`, `1MiB`.
+#[derive(Debug, Clone, Copy)]
+struct ByteSize(usize);
+
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    Some(match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" | "min" => Duration::from_secs(n.checked_mul(60)?),
+        "h" => Duration::from_secs(n.checked_mul(3600)?),
+        _ => return None,
+    })
+}
+
+fn parse_size(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: usize = number.parse().ok()?;
+    n.checked_mul(match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "KB" => 1024,
+        "MiB" | "M" | "MB" => 1024 * 1024,
+        _ => return None,
+    })
+}
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DurationText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration like 500ms, 2s, 5m or 1h")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationText, E> {
+                parse_duration(v).map(DurationText).ok_or_else(|| {
+                    E::custom(format!(
+                        "failed to read duration `{v}`: write it like 500ms, 2s, 5m or 1h"
+                    ))
+                })
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DurationText, E> {
+                Err(E::custom(format!(
+                    "failed to read duration `{v}`: add a unit, like {v}s or {v}ms"
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationText, E> {
+                Err(E::custom(format!(
+                    "failed to read duration `{v}`: write it like 500ms, 2s, 5m or 1h"
+                )))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size in bytes, like 65536, 64KiB or 1MiB")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
+                parse_size(v).map(ByteSize).ok_or_else(|| {
+                    E::custom(format!(
+                        "failed to read size `{v}`: write it like 65536, 64KiB or 1MiB"
+                    ))
+                })
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteSize, E> {
+                usize::try_from(v)
+                    .map(ByteSize)
+                    .map_err(|_| E::custom(format!("failed to read size `{v}`: too large")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
+                usize::try_from(v).map(ByteSize).map_err(|_| {
+                    E::custom(format!("failed to read size `{v}`: must not be negative"))
+                })
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::errors::ErrorKind;
+
+    #[test]
+    fn the_documented_example_reads() {
+        let text = include_str!("config.rs")
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```yaml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.trim_start_matches("//!").strip_prefix(' ').unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = EmulatorConfig::from_yaml_str(&text, "example").unwrap();
+        assert_eq!(config.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.seed, Some(42));
+        assert_eq!(config.approve_delay, Duration::from_millis(500));
+        assert_eq!(config.code_lifetime, Duration::from_secs(300));
+        assert_eq!(config.body_limit, 1024 * 1024);
+        assert_eq!(
+            config.merchants.get("552170"),
+            Some(&SecretKey::new(DEMO_SECRET_KEY))
+        );
+        assert_eq!(config.error_codes.code(ErrorKind::WrongCode), 8020);
+    }
+
+    #[test]
+    fn partial_files_keep_defaults_and_override_what_they_name() {
+        let config = EmulatorConfig::from_yaml_str(
+            "merchants: { 1001: abc }\nroutes: { resend_code: mfs/resend }\nerror_codes: { code_expired: 5 }\nbody_limit: 64KiB\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(config.merchants.len(), 1);
+        assert_eq!(config.merchants.get("1001"), Some(&SecretKey::new("abc")));
+        assert_eq!(config.routes.path(&Operation::ResendCode), "/mfs/resend");
+        assert_eq!(config.error_codes.code(ErrorKind::CodeExpired), 5);
+        assert_eq!(config.body_limit, 65536);
+        assert_eq!(config.code_attempts, 3);
+    }
+
+    #[test]
+    fn mistakes_are_refused_with_the_reason() {
+        for (yaml, needle) in [
+            ("colour: red", "colour"),
+            ("approve_delay: 5", "add a unit"),
+            ("approve_delay: soon", "failed to read duration"),
+            ("body_limit: 1TiB", "failed to read size"),
+            ("routes: { refund: /x }", "refund"),
+            ("error_codes: { wrong: 1 }", "wrong"),
+            ("version: 2", "version 2"),
+            ("code_attempts: 0", "code_attempts"),
+            ("merchants: {}", "at least one merchant"),
+            ("bind: localhost", "bind"),
+            ("routes: { pay: /_emulator/pay }", "admin"),
+            ("routes: { pay: /mfs/approve }", "same path"),
+        ] {
+            let err = EmulatorConfig::from_yaml_str(yaml, "t.yaml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{yaml}: {err}");
+            assert!(err.starts_with("failed to"), "{err}");
+        }
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2 s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1d"), None);
+        assert_eq!(parse_duration("s"), None);
+        assert_eq!(parse_size("2MiB"), Some(2 * 1024 * 1024));
+        assert_eq!(parse_size("100"), Some(100));
+    }
+}

@@ -1,0 +1,248 @@
+//! Reading a gateway request into [`Fields`], in every form the docs allow: a GET query, a
+//! POST `application/x-www-form-urlencoded` or `multipart/form-data` body, or one `pg_xml`
+//! field holding `<request>…</request>` (a bare XML body is read the same way). Keys like
+//! `pg_receipt_positions[0][count]` nest.
+//!
+//! A POST with an empty body falls back to its query string; otherwise the body alone counts,
+//! so a message is never half query, half body. The body is read up to the configured limit
+//! and no further: a larger one is refused before it is all in memory.
+
+use std::pin::Pin;
+
+use axum::body::{Body, HttpBody};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{Method, header};
+
+use crate::gateway::Fields;
+use crate::gateway::xml::Document;
+
+/// Why a request could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    TooLarge { limit: usize },
+    Malformed(String),
+}
+
+/// Reads the request's fields.
+pub(crate) async fn decode(request: Request, limit: usize) -> Result<Fields, DecodeError> {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(DecodeError::TooLarge { limit });
+    }
+    let query = parts.uri.query().unwrap_or("").as_bytes();
+    let bytes = if parts.method == Method::GET {
+        Vec::new()
+    } else {
+        read_limited(body, limit).await?
+    };
+    let media_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+
+    let fields = if bytes.iter().all(u8::is_ascii_whitespace) {
+        from_pairs(form_decode(query)?)?
+    } else if media_type == "multipart/form-data" {
+        let request = Request::from_parts(parts, Body::from(bytes));
+        from_multipart(request).await?
+    } else if media_type.ends_with("/xml") {
+        return from_xml(&bytes);
+    } else {
+        // Form-encoded, also when the client forgot the content type.
+        from_pairs(form_decode(&bytes)?)?
+    };
+    match fields.get("pg_xml") {
+        Some(xml) => from_xml(xml.as_bytes()),
+        None => Ok(fields),
+    }
+}
+
+fn from_pairs(pairs: Vec<(String, String)>) -> Result<Fields, DecodeError> {
+    Fields::from_form_pairs(pairs).map_err(|e| DecodeError::Malformed(e.to_string()))
+}
+
+/// `<request><pg_…>…</pg_…></request>`: the root's children are the message.
+fn from_xml(xml: &[u8]) -> Result<Fields, DecodeError> {
+    let document =
+        Document::parse(xml).map_err(|e| DecodeError::Malformed(format!("pg_xml: {e}")))?;
+    Ok(document.to_fields())
+}
+
+async fn from_multipart(request: Request) -> Result<Fields, DecodeError> {
+    let malformed = |e: &dyn std::fmt::Display| {
+        DecodeError::Malformed(format!("failed to read the multipart body: {e}"))
+    };
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| malformed(&e))?;
+    let mut pairs = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| malformed(&e))? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            continue;
+        };
+        let value = field.text().await.map_err(|e| malformed(&e))?;
+        pairs.push((name, value));
+    }
+    from_pairs(pairs)
+}
+
+/// The whole body, or `TooLarge` as soon as it passes `limit` bytes.
+async fn read_limited(mut body: Body, limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame =
+            frame.map_err(|e| DecodeError::Malformed(format!("failed to read the body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limit {
+                return Err(DecodeError::TooLarge { limit });
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
+/// Splits `a=1&b=x+y%21` into pairs. Malformed `%` escapes are kept as written (as PHP does);
+/// a name or value that is not UTF-8 once decoded is an error naming it.
+pub(crate) fn form_decode(input: &[u8]) -> Result<Vec<(String, String)>, DecodeError> {
+    let mut pairs = Vec::new();
+    for part in input.split(|&b| b == b'&') {
+        if part.is_empty() {
+            continue;
+        }
+        let (key, value) = match part.iter().position(|&b| b == b'=') {
+            Some(i) => (&part[..i], &part[i + 1..]),
+            None => (part, &b""[..]),
+        };
+        let key = String::from_utf8(percent_decode(key)).map_err(|e| {
+            DecodeError::Malformed(format!(
+                "a field name is not UTF-8: {:?}",
+                String::from_utf8_lossy(e.as_bytes())
+            ))
+        })?;
+        let value = String::from_utf8(percent_decode(value))
+            .map_err(|_| DecodeError::Malformed(format!("the value of {key} is not UTF-8")))?;
+        pairs.push((key, value));
+    }
+    Ok(pairs)
+}
+
+fn percent_decode(input: &[u8]) -> Vec<u8> {
+    fn hex(b: u8) -> Option<u8> {
+        char::from(b).to_digit(16).map(|d| d as u8)
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < input.len() => match (hex(input[i + 1]), hex(input[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `application/x-www-form-urlencoded`: unreserved bytes as they are, space as `+`, the rest
+/// as `%XX`.
+pub(crate) fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    fn push(out: &mut String, text: &str) {
+        for &b in text.as_bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                    out.push(char::from(b))
+                }
+                b' ' => out.push('+'),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                    out.push('%');
+                    out.push(char::from(HEX[usize::from(b >> 4)]));
+                    out.push(char::from(HEX[usize::from(b & 0xf)]));
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        push(&mut out, k);
+        out.push('=');
+        push(&mut out, v);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(input: &str) -> Vec<(String, String)> {
+        form_decode(input.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn form_bodies_decode() {
+        assert_eq!(
+            pairs("a=1&b=x+y%21&&c&d=&pg_receipt_positions%5B0%5D%5Bname%5D=%D0%9E"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y!".into()),
+                ("c".into(), "".into()),
+                ("d".into(), "".into()),
+                ("pg_receipt_positions[0][name]".into(), "О".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_escapes_stay_as_written_and_bad_utf8_is_an_error() {
+        assert_eq!(
+            pairs("a=100%&b=%zz&c=%4"),
+            vec![
+                ("a".into(), "100%".into()),
+                ("b".into(), "%zz".into()),
+                ("c".into(), "%4".into()),
+            ]
+        );
+        let err = form_decode(b"pg_amount=%FF").unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::Malformed("the value of pg_amount is not UTF-8".into())
+        );
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        let input = [("pg_description", "Оплата & co = 100% +1"), ("a[b]", "")];
+        let encoded = form_encode(input);
+        assert!(encoded.is_ascii());
+        let decoded = pairs(&encoded);
+        let expected: Vec<(String, String)> = input
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(decoded, expected);
+    }
+}

@@ -1,0 +1,575 @@
+//! The emulator's HTTP server: starting and stopping it, and routing each request to a gateway
+//! call or the admin API.
+//!
+//! [`Emulator::start`] binds (127.0.0.1:0 by default) and serves from its own tokio runtime on
+//! its own thread, so it works the same from synchronous code (a test harness trial), from
+//! inside another runtime (an async test) and from the CLI. Dropping the [`RunningEmulator`]
+//! stops it at once and waits until the port is released; [`RunningEmulator::shutdown`] lets
+//! calls in flight finish first.
+//!
+//! Routes are looked up at request time from the configured [`Routes`], which is why a single
+//! fallback handler serves everything. Each connection carries a kill switch so a fault can
+//! drop it without sending a byte.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::serve::IncomingStream;
+use reqwest::Url;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::gateway::signature::script_name;
+use crate::gateway::{Operation, Routes, SecretKey};
+
+use super::answer::{unsigned_error, xml_response};
+use super::callbacks::{CallbackSettings, Callbacks};
+use super::clock::Now;
+use super::config::EmulatorConfig;
+use super::errors::{ErrorCodes, ErrorKind, Rejection};
+use super::faults::{self, FaultKind, Faults, Phase};
+use super::payment::{Effect, Rules};
+use super::request::{self, DecodeError};
+use super::store::Store;
+use super::{admin, calls};
+
+/// Why the emulator could not start (or stop, or read its configuration).
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("failed to listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to start the emulator's runtime: {0}")]
+    Runtime(#[source] io::Error),
+    #[error("failed to read the emulator configuration {path}: {source}")]
+    ReadConfig {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to read the emulator configuration {path}: {message}")]
+    ParseConfig {
+        path: String,
+        message: String,
+        /// The YAML text, so a caller can render a diagnostic with [`EmulatorError::report`].
+        text: String,
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
+    #[error("failed to use the emulator configuration: {0}")]
+    InvalidConfig(String),
+    #[error("failed to stop the emulator: its server thread panicked")]
+    Panicked,
+}
+
+impl EmulatorError {
+    /// A rich diagnostic (file, line, column, the offending YAML) for a configuration that
+    /// does not parse; `None` for other errors.
+    pub fn report(&self) -> Option<miette::Report> {
+        match self {
+            EmulatorError::ParseConfig {
+                path, text, source, ..
+            } => Some(serde_saphyr::miette::to_miette_report(source, text, path)),
+            _ => None,
+        }
+    }
+}
+
+/// How the server thread should stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Run,
+    /// Stop accepting, let calls in flight finish (up to the grace period).
+    Graceful,
+    /// Stop now.
+    Now,
+}
+
+/// Shared by every request: configuration, payments, faults and callbacks.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub merchants: HashMap<String, SecretKey>,
+    pub routes: Routes,
+    pub codes: ErrorCodes,
+    pub body_limit: usize,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base_url: String,
+    pub store: Mutex<Store>,
+    pub faults: Faults,
+    pub callbacks: Arc<Callbacks>,
+}
+
+impl App {
+    /// Runs `f` on the store under its lock, then carries out the effects it produced.
+    pub fn with_store<T>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store, Now, &mut Vec<Effect>) -> T,
+    ) -> T {
+        let mut effects = Vec::new();
+        let result = {
+            let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut store, Now::current(), &mut effects)
+        };
+        self.run(effects);
+        result
+    }
+
+    /// Starts the callbacks and settlements effects ask for. Outside a runtime (a reset from
+    /// a synchronous caller) there are none to run.
+    fn run(self: &Arc<Self>, effects: Vec<Effect>) {
+        if effects.is_empty() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        for effect in effects {
+            match effect {
+                Effect::Callback(job) => {
+                    runtime.spawn(self.callbacks.clone().deliver(job));
+                }
+                Effect::SettleAt { payment_id, at } => {
+                    // The task holds the app; it ends with its timer, or with the runtime.
+                    let app = self.clone();
+                    runtime.spawn(async move {
+                        tokio::time::sleep_until(at.into()).await;
+                        app.with_store(|store, now, effects| {
+                            store.settle(payment_id, now, effects)
+                        });
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The gateway emulator.
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// Binds `config.bind` and starts serving on a background thread.
+    pub fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+        config.validate()?;
+        let std_listener =
+            std::net::TcpListener::bind(config.bind).map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let addr = std_listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        std_listener
+            .set_nonblocking(true)
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+
+        let workers = config
+            .worker_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("fph-emulator")
+            .enable_all()
+            .build()
+            .map_err(EmulatorError::Runtime)?;
+        let listener = {
+            let _entered = runtime.enter();
+            TcpListener::from_std(std_listener)
+                .map_err(|source| EmulatorError::Bind { addr, source })?
+        };
+
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            match addr {
+                SocketAddr::V4(a) => a.ip().to_string(),
+                SocketAddr::V6(a) => format!("[{}]", a.ip()),
+            }
+        };
+        let base_url = format!("http://{host}:{}", addr.port());
+        let rules = Rules {
+            code_attempts: config.code_attempts,
+            code_lifetime: config.code_lifetime,
+            resend_limit: config.resend_limit,
+            resend_cooldown: config.resend_cooldown,
+            approve_delay: config.approve_delay,
+            codes: config.error_codes.clone(),
+        };
+        let app = Arc::new(App {
+            merchants: config.merchants.clone().into_iter().collect(),
+            routes: config.routes.clone(),
+            codes: config.error_codes.clone(),
+            body_limit: config.body_limit,
+            base_url: base_url.clone(),
+            store: Mutex::new(Store::new(
+                rules,
+                config.max_payments,
+                config.payment_retention,
+                config.seed,
+            )),
+            faults: Faults::default(),
+            callbacks: Arc::new(Callbacks::new(CallbackSettings {
+                timeout: config.callback_timeout,
+                retry_interval: config.callback_retry_interval,
+                retries: config.callback_retries,
+            })),
+        });
+
+        let (stop_tx, stop_rx) = watch::channel(Stop::Run);
+        let grace = config.shutdown_grace;
+        let thread_app = app.clone();
+        let thread = std::thread::Builder::new()
+            .name("fph-emulator-main".into())
+            .spawn(move || serve(runtime, listener, thread_app, stop_rx, grace))
+            .map_err(EmulatorError::Runtime)?;
+
+        Ok(RunningEmulator {
+            addr,
+            base_url: Url::parse(&base_url).expect("an http URL built from a socket address"),
+            app,
+            stop: stop_tx,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// The server thread: serves until told to stop, then drops the runtime, which cancels every
+/// connection, callback and timer still running.
+fn serve(
+    runtime: tokio::runtime::Runtime,
+    listener: TcpListener,
+    app: Arc<App>,
+    stop: watch::Receiver<Stop>,
+    grace: Duration,
+) {
+    let router = Router::new().fallback(dispatch).with_state(app);
+    runtime.block_on(async move {
+        let mut graceful = stop.clone();
+        let mut force = stop;
+        let serving = axum::serve(
+            EmulatorListener(listener),
+            router.into_make_service_with_connect_info::<Connection>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = graceful.wait_for(|s| *s != Stop::Run).await;
+        });
+        let forced = async move {
+            let first = force.wait_for(|s| *s != Stop::Run).await.map(|s| *s).ok();
+            if first == Some(Stop::Graceful) {
+                tokio::select! {
+                    _ = tokio::time::sleep(grace) => {}
+                    _ = force.wait_for(|s| *s == Stop::Now) => {}
+                }
+            }
+        };
+        tokio::select! {
+            _ = serving => {}
+            _ = forced => {}
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+}
+
+/// A started emulator. Dropping it stops the server and waits for the port to be released.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    base_url: Url,
+    app: Arc<App>,
+    stop: watch::Sender<Stop>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/`: where to send gateway calls.
+    pub fn base_url(&self) -> Url {
+        self.base_url.clone()
+    }
+
+    /// The last SMS code sent to this phone (what `/_emulator/sms/PHONE` answers).
+    pub fn sms_code(&self, phone: &str) -> Option<String> {
+        self.app
+            .store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .sms_code(phone)
+    }
+
+    /// Forgets every payment, code, fault and callback log entry (as `POST /_emulator/reset`).
+    pub fn reset(&self) {
+        admin::reset(&self.app);
+    }
+
+    /// Stops accepting connections, lets calls in flight finish (up to the configured grace
+    /// period) and waits for the server to end.
+    pub fn shutdown(mut self) -> Result<(), EmulatorError> {
+        self.stop_with(Stop::Graceful)
+    }
+
+    fn stop_with(&mut self, how: Stop) -> Result<(), EmulatorError> {
+        self.stop.send_replace(how);
+        match self.thread.take() {
+            Some(thread) => thread.join().map_err(|_| EmulatorError::Panicked),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        let _ = self.stop_with(Stop::Now);
+    }
+}
+
+/// Accepts TCP connections, each wrapped with a kill switch.
+struct EmulatorListener(TcpListener);
+
+impl axum::serve::Listener for EmulatorListener {
+    type Io = KillableStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    // Answers are one write each; waiting for Nagle only adds latency.
+                    let _ = stream.set_nodelay(true);
+                    let stream = KillableStream {
+                        stream,
+                        killed: Arc::new(AtomicBool::new(false)),
+                    };
+                    return (stream, addr);
+                }
+                // Out of file descriptors and the like: wait rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+/// A connection whose writes fail once it is killed, so the server closes it without sending
+/// anything more: a dropped connection, as the client sees it.
+pub(crate) struct KillableStream {
+    stream: TcpStream,
+    killed: Arc<AtomicBool>,
+}
+
+impl KillableStream {
+    fn check(&self) -> io::Result<()> {
+        if self.killed.load(Ordering::Acquire) {
+            Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "dropped by a fault",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AsyncRead for KillableStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for KillableStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// What a handler knows about its connection: the kill switch.
+#[derive(Debug, Clone)]
+pub(crate) struct Connection {
+    killed: Arc<AtomicBool>,
+}
+
+impl Connection {
+    fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+    }
+}
+
+impl Connected<IncomingStream<'_, EmulatorListener>> for Connection {
+    fn connect_info(stream: IncomingStream<'_, EmulatorListener>) -> Self {
+        Connection {
+            killed: stream.io().killed.clone(),
+        }
+    }
+}
+
+/// The admin API's path prefix.
+pub(crate) const ADMIN_PREFIX: &str = "/_emulator";
+
+async fn dispatch(
+    State(app): State<Arc<App>>,
+    ConnectInfo(connection): ConnectInfo<Connection>,
+    request: Request,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
+        return admin::handle(&app, request).await;
+    }
+    let Some(op) = app.routes.operation_at(&path) else {
+        let rejection = Rejection::new(
+            ErrorKind::UnknownRoute,
+            format!("no gateway call is served at {path}"),
+        );
+        return xml_response(
+            StatusCode::NOT_FOUND,
+            unsigned_error(&rejection, &app.codes),
+        );
+    };
+    if request.method() != Method::GET && request.method() != Method::POST {
+        let rejection = Rejection::new(
+            ErrorKind::UnknownRoute,
+            format!(
+                "{} is not served at {path}: use POST or GET",
+                request.method()
+            ),
+        );
+        return xml_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            unsigned_error(&rejection, &app.codes),
+        );
+    }
+    gateway(&app, &connection, &op, &path, request).await
+}
+
+/// One gateway call, with any fault for its route applied around it.
+async fn gateway(
+    app: &Arc<App>,
+    connection: &Connection,
+    op: &Operation,
+    path: &str,
+    request: Request,
+) -> Response {
+    let fault = app.faults.take(op);
+    if let Some(fault) = fault {
+        if !fault.delay.is_zero() {
+            tokio::time::sleep(fault.delay).await;
+        }
+        if fault.phase == Phase::Before {
+            match fault.kind {
+                FaultKind::Http(code) => return html_error(code),
+                FaultKind::Drop => {
+                    connection.kill();
+                    return xml_response(StatusCode::OK, String::new());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let (status, body) = match request::decode(request, app.body_limit).await {
+        Ok(fields) => (
+            StatusCode::OK,
+            calls::answer(app, op, script_name(path), fields).await,
+        ),
+        Err(DecodeError::TooLarge { limit }) => {
+            let rejection = Rejection::new(
+                ErrorKind::RequestTooLarge,
+                format!("the request body is larger than the limit of {limit} bytes"),
+            );
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                unsigned_error(&rejection, &app.codes),
+            )
+        }
+        Err(DecodeError::Malformed(why)) => {
+            let rejection = Rejection::new(
+                ErrorKind::MalformedRequest,
+                format!("failed to read the request: {why}"),
+            );
+            (
+                StatusCode::BAD_REQUEST,
+                unsigned_error(&rejection, &app.codes),
+            )
+        }
+    };
+
+    match fault {
+        Some(fault) if fault.phase == Phase::After => match fault.kind {
+            FaultKind::Http(code) => html_error(code),
+            FaultKind::Drop => {
+                connection.kill();
+                xml_response(StatusCode::OK, String::new())
+            }
+            FaultKind::MalformedXml => xml_response(status, faults::malformed(&body)),
+            FaultKind::Truncated => xml_response(status, faults::truncated(&body)),
+            FaultKind::Latency => xml_response(status, body),
+        },
+        _ => xml_response(status, body),
+    }
+}
+
+fn html_error(code: u16) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = xml_response(status, faults::http_error_body(code));
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/html"),
+    );
+    response
+}
