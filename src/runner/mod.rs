@@ -6,6 +6,7 @@ pub mod case;
 pub mod mode;
 pub mod outcome;
 pub mod session;
+pub mod suite;
 
 pub use case::{CaseSettings, Credentials, run_case};
 pub use mode::Mode;
