@@ -394,16 +394,27 @@ impl Loader<'_> {
                 if !extra.is_empty() {
                     differences.push(format!("has an extra {}", quoted_list(&extra)));
                 }
+                // Point at the stray key when there is one: usually a misspelt column.
+                let stray = row
+                    .value
+                    .0
+                    .iter()
+                    .find(|(k, _)| extra.contains(&k.value.as_str()));
+                let at = stray.map_or(self.span(row), |(key, _)| self.span(key));
+                let typo = stray
+                    .and_then(|(key, _)| did_you_mean(&key.value, missing.iter().copied()))
+                    .map(|best| format!("did you mean `{best}`? "))
+                    .unwrap_or_default();
                 return Err(self
                     .error(
                         ErrorKind::Matrix,
                         format!("matrix row {} has different columns from row 1", index + 1),
-                        self.span(row),
+                        at,
                     )
                     .with_label(format!("this row {}", differences.join(" and ")))
                     .with_secondary(self.span(first), "row 1")
                     .with_help(format!(
-                        "every row binds the same variables ({}); put a shared value in `vars:`",
+                        "{typo}every row binds the same variables ({}); put a shared value in `vars:`",
                         columns.join(", ")
                     )));
             }
@@ -722,7 +733,7 @@ impl Loader<'_> {
                 };
                 return Ok(Matcher::Equals(Template::new(text, span)));
             }
-            RawMatcher::Rules(rules) => rules,
+            RawMatcher::Rules(rules) => rules.as_ref(),
         };
         let RawMatcherRules {
             matches,
