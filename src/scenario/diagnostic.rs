@@ -131,6 +131,9 @@ pub enum ErrorKind {
     DuplicateScenario,
     /// Any other value the format does not accept (durations, names, versions, paths…).
     InvalidValue,
+    /// Not a mistake in the file: a check that failed at run time, reported by the runner
+    /// with the same shape through `Scenario::error_at`.
+    Failed,
 }
 
 impl ErrorKind {
@@ -151,6 +154,7 @@ impl ErrorKind {
             ErrorKind::SecretInConfig => "secret_in_config",
             ErrorKind::DuplicateScenario => "duplicate_scenario",
             ErrorKind::InvalidValue => "invalid_value",
+            ErrorKind::Failed => "failed",
         }
     }
 }
@@ -213,13 +217,13 @@ impl ScenarioError {
     }
 
     /// The text under the primary span (shown by the graphical handler).
-    pub(crate) fn with_label(mut self, label: impl Into<String>) -> Self {
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.details.label = Some(label.into());
         self
     }
 
     /// Another place that explains the error (e.g. the first of two duplicate ids).
-    pub(crate) fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Self {
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Self {
         if span.is_known() {
             self.details.secondary.push((span, label.into()));
         }
@@ -227,7 +231,7 @@ impl ScenarioError {
     }
 
     /// The fix hint.
-    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.details.help = Some(help.into());
         self
     }
