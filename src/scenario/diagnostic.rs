@@ -448,7 +448,8 @@ pub(crate) fn did_you_mean<'a>(
             (distance, candidate)
         })
         .filter(|(distance, _)| *distance <= limit)
-        .min_by_key(|(distance, _)| *distance)
+        // Ties go to the alphabetically first, so hints do not depend on hash order.
+        .min_by_key(|(distance, candidate)| (*distance, *candidate))
         .map(|(_, candidate)| candidate)
 }
 

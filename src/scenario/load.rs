@@ -918,7 +918,9 @@ impl Loader<'_> {
                 self.inner_span(span, text, offset, name.len())
             });
             let help = if let Some(step) = scope.captured_by.get(name) {
-                format!("`{name}` is captured by step `{step}`, which has not run yet here")
+                format!(
+                    "`{name}` is captured by step `{step}`; a capture can be used only in later steps"
+                )
             } else if let Some(best) = did_you_mean(
                 name,
                 scope.defined.iter().map(String::as_str).chain(FUNCTIONS),
@@ -1368,7 +1370,7 @@ steps:
         );
         assert!(
             fail("name: t\nsteps:\n  - id: a\n    call: status\n    form: { pg_payment_id: \"{{ payment_id }}\" }\n  - id: b\n    call: init\n    capture: { payment_id: pg_payment_id }\n")
-                .contains("`payment_id` is captured by step `b`, which has not run yet here")
+                .contains("`payment_id` is captured by step `b`; a capture can be used only in later steps")
         );
         assert!(
             fail(&format!(

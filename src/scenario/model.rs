@@ -67,7 +67,8 @@ pub struct Step {
     pub expect: Vec<Expectation>,
     pub expect_body: Option<ExpectBody>,
     /// `(variable, field path)`: after the step, the field's text is bound to the variable
-    /// for later steps.
+    /// for later steps (not for this step's own form, expectations or poll condition; the
+    /// loader refuses such uses).
     pub capture: Vec<(String, String)>,
     pub poll: Option<Poll>,
     /// Where the step's `id:` value is.
