@@ -131,6 +131,9 @@ pub enum ErrorKind {
     DuplicateScenario,
     /// Any other value the format does not accept (durations, names, versions, paths…).
     InvalidValue,
+    /// Not a mistake in the file: a check that failed at run time, reported by the runner
+    /// with the same shape through `Scenario::error_at`.
+    Failed,
 }
 
 impl ErrorKind {
@@ -151,14 +154,23 @@ impl ErrorKind {
             ErrorKind::SecretInConfig => "secret_in_config",
             ErrorKind::DuplicateScenario => "duplicate_scenario",
             ErrorKind::InvalidValue => "invalid_value",
+            ErrorKind::Failed => "failed",
         }
     }
 }
 
 /// A mistake in a scenario file or `harness.yaml`, pointing at the offending value.
+///
+/// Boxed inside: errors travel through every loader function's `Result`, and the details
+/// (source, spans, texts) would make each of those large.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", self.headline())]
 pub struct ScenarioError {
+    details: Box<Details>,
+}
+
+#[derive(Debug, Clone)]
+struct Details {
     kind: ErrorKind,
     title: String,
     file: PathBuf,
@@ -179,15 +191,17 @@ impl ScenarioError {
         span: Span,
     ) -> ScenarioError {
         ScenarioError {
-            kind,
-            title: title.into(),
-            file: file.to_owned(),
-            source_code: source
-                .map(|text| NamedSource::new(file.display().to_string(), Arc::clone(text))),
-            span,
-            label: None,
-            secondary: Vec::new(),
-            help: None,
+            details: Box::new(Details {
+                kind,
+                title: title.into(),
+                file: file.to_owned(),
+                source_code: source
+                    .map(|text| NamedSource::new(file.display().to_string(), Arc::clone(text))),
+                span,
+                label: None,
+                secondary: Vec::new(),
+                help: None,
+            }),
         }
     }
 
@@ -203,73 +217,77 @@ impl ScenarioError {
     }
 
     /// The text under the primary span (shown by the graphical handler).
-    pub(crate) fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.details.label = Some(label.into());
         self
     }
 
     /// Another place that explains the error (e.g. the first of two duplicate ids).
-    pub(crate) fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Self {
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Self {
         if span.is_known() {
-            self.secondary.push((span, label.into()));
+            self.details.secondary.push((span, label.into()));
         }
         self
     }
 
     /// The fix hint.
-    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.details.help = Some(help.into());
         self
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.details.kind
     }
 
     /// The one-line description, without location or hint.
     pub fn title(&self) -> &str {
-        &self.title
+        &self.details.title
     }
 
     /// The fix hint, if any.
     pub fn hint(&self) -> Option<&str> {
-        self.help.as_deref()
+        self.details.help.as_deref()
     }
 
     /// The file the error is about.
     pub fn file(&self) -> &Path {
-        &self.file
+        &self.details.file
     }
 
     /// The primary span (line 0 when the error is about the whole file).
     pub fn span(&self) -> Span {
-        self.span
+        self.details.span
     }
 
     /// File, 1-based line and 1-based column; line and column are 0 when the error is about
     /// the whole file (it could not be read).
     pub fn location(&self) -> (&Path, usize, usize) {
-        (&self.file, self.span.line, self.span.column)
+        (
+            &self.details.file,
+            self.details.span.line,
+            self.details.span.column,
+        )
     }
 
     fn headline(&self) -> String {
-        if self.span.is_known() {
+        if self.details.span.is_known() {
             format!(
                 "{}:{}:{}: {}",
-                self.file.display(),
-                self.span.line,
-                self.span.column,
-                self.title
+                self.details.file.display(),
+                self.details.span.line,
+                self.details.span.column,
+                self.details.title
             )
         } else {
-            format!("{}: {}", self.file.display(), self.title)
+            format!("{}: {}", self.details.file.display(), self.details.title)
         }
     }
 
     /// The plain rendering for non-terminal output: `file:line:column: title`, then the hint
     /// on an indented `help:` line when there is one. No colour, no source excerpt.
     pub fn render_plain(&self) -> String {
-        match &self.help {
+        match &self.details.help {
             Some(help) => format!("{}\n  help: {help}", self.headline()),
             None => self.headline(),
         }
@@ -308,16 +326,36 @@ impl ScenarioError {
             )
             .with_help("a scenario needs at least `name:` and `steps:`");
         }
-        let message = serde_saphyr::UserMessageFormatter.format_message(inner);
-        ScenarioError::new(
-            ErrorKind::Yaml,
-            message.into_owned(),
-            file,
-            Some(source),
-            span,
-        )
-        .with_label("here")
+        let message = serde_saphyr::UserMessageFormatter
+            .format_message(inner)
+            .into_owned();
+        let error = ScenarioError::new(ErrorKind::Yaml, message.clone(), file, Some(source), span)
+            .with_label("here");
+        match inner {
+            serde_saphyr::Error::SerdeMissingField { field, .. } => {
+                error.with_help(format!("add `{field}:` to this mapping"))
+            }
+            // The parser notices a syntax mistake where it can no longer go on, which is
+            // often after the mistake itself.
+            _ if is_syntax_message(&message) => error.with_help(
+                "the mistake may be earlier: look for an unclosed `{`, `[` or quote, or a wrong indent",
+            ),
+            _ => error,
+        }
     }
+}
+
+/// True for the parser's (not serde's) messages: YAML that does not parse at all.
+fn is_syntax_message(message: &str) -> bool {
+    [
+        "while parsing",
+        "while scanning",
+        "did not find expected",
+        "tabs disallowed",
+        "cannot start any token",
+    ]
+    .iter()
+    .any(|marker| message.contains(marker))
 }
 
 /// The diagnostic for a key the format does not know, with the nearest known key as a hint.
@@ -346,30 +384,38 @@ pub(crate) fn unknown_key(
 
 impl miette::Diagnostic for ScenarioError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!("fph::scenario::{}", self.kind.code())))
+        Some(Box::new(format!(
+            "fph::scenario::{}",
+            self.details.kind.code()
+        )))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
+        self.details
+            .help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source_code
+        self.details
+            .source_code
             .as_ref()
             .map(|source| source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if !self.span.is_known() || self.source_code.is_none() {
+        if !self.details.span.is_known() || self.details.source_code.is_none() {
             return None;
         }
-        let primary = LabeledSpan::new_primary_with_span(self.label.clone(), self.span.to_miette());
-        let secondary = self
-            .secondary
-            .iter()
-            .map(|(span, label)| LabeledSpan::new_with_span(Some(label.clone()), span.to_miette()));
+        let primary = LabeledSpan::new_primary_with_span(
+            self.details.label.clone(),
+            self.details.span.to_miette(),
+        );
+        let secondary =
+            self.details.secondary.iter().map(|(span, label)| {
+                LabeledSpan::new_with_span(Some(label.clone()), span.to_miette())
+            });
         Some(Box::new(std::iter::once(primary).chain(secondary)))
     }
 }
@@ -402,7 +448,8 @@ pub(crate) fn did_you_mean<'a>(
             (distance, candidate)
         })
         .filter(|(distance, _)| *distance <= limit)
-        .min_by_key(|(distance, _)| *distance)
+        // Ties go to the alphabetically first, so hints do not depend on hash order.
+        .min_by_key(|(distance, candidate)| (*distance, *candidate))
         .map(|(_, candidate)| candidate)
 }
 

@@ -47,7 +47,7 @@ pub fn format_duration(duration: Duration) -> String {
         ("m", 60_000),
         ("s", 1_000),
     ] {
-        if millis % size == 0 {
+        if millis.is_multiple_of(size) {
             return format!("{}{unit}", millis / size);
         }
     }

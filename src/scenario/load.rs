@@ -394,16 +394,27 @@ impl Loader<'_> {
                 if !extra.is_empty() {
                     differences.push(format!("has an extra {}", quoted_list(&extra)));
                 }
+                // Point at the stray key when there is one: usually a misspelt column.
+                let stray = row
+                    .value
+                    .0
+                    .iter()
+                    .find(|(k, _)| extra.contains(&k.value.as_str()));
+                let at = stray.map_or(self.span(row), |(key, _)| self.span(key));
+                let typo = stray
+                    .and_then(|(key, _)| did_you_mean(&key.value, missing.iter().copied()))
+                    .map(|best| format!("did you mean `{best}`? "))
+                    .unwrap_or_default();
                 return Err(self
                     .error(
                         ErrorKind::Matrix,
                         format!("matrix row {} has different columns from row 1", index + 1),
-                        self.span(row),
+                        at,
                     )
                     .with_label(format!("this row {}", differences.join(" and ")))
                     .with_secondary(self.span(first), "row 1")
                     .with_help(format!(
-                        "every row binds the same variables ({}); put a shared value in `vars:`",
+                        "{typo}every row binds the same variables ({}); put a shared value in `vars:`",
                         columns.join(", ")
                     )));
             }
@@ -722,7 +733,7 @@ impl Loader<'_> {
                 };
                 return Ok(Matcher::Equals(Template::new(text, span)));
             }
-            RawMatcher::Rules(rules) => rules,
+            RawMatcher::Rules(rules) => rules.as_ref(),
         };
         let RawMatcherRules {
             matches,
@@ -907,7 +918,9 @@ impl Loader<'_> {
                 self.inner_span(span, text, offset, name.len())
             });
             let help = if let Some(step) = scope.captured_by.get(name) {
-                format!("`{name}` is captured by step `{step}`, which has not run yet here")
+                format!(
+                    "`{name}` is captured by step `{step}`; a capture can be used only in later steps"
+                )
             } else if let Some(best) = did_you_mean(
                 name,
                 scope.defined.iter().map(String::as_str).chain(FUNCTIONS),
@@ -1357,7 +1370,7 @@ steps:
         );
         assert!(
             fail("name: t\nsteps:\n  - id: a\n    call: status\n    form: { pg_payment_id: \"{{ payment_id }}\" }\n  - id: b\n    call: init\n    capture: { payment_id: pg_payment_id }\n")
-                .contains("`payment_id` is captured by step `b`, which has not run yet here")
+                .contains("`payment_id` is captured by step `b`; a capture can be used only in later steps")
         );
         assert!(
             fail(&format!(

@@ -19,7 +19,8 @@
 //!     form: { pg_payment_id: "{{ payment_id }}" }
 //!     expect: { pg_status: ok, pg_payment_status: { one_of: [success, process] } }
 //! "#).unwrap();
-//! let cases: Vec<_> = scenario.cases_matching(&Selection::all()).collect();
+//! let everything = Selection::all();
+//! let cases: Vec<_> = scenario.cases_matching(&everything).collect();
 //! assert_eq!(cases[0].name, "payment_id=12345");
 //! ```
 

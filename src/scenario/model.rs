@@ -67,7 +67,8 @@ pub struct Step {
     pub expect: Vec<Expectation>,
     pub expect_body: Option<ExpectBody>,
     /// `(variable, field path)`: after the step, the field's text is bound to the variable
-    /// for later steps.
+    /// for later steps (not for this step's own form, expectations or poll condition; the
+    /// loader refuses such uses).
     pub capture: Vec<(String, String)>,
     pub poll: Option<Poll>,
     /// Where the step's `id:` value is.
@@ -325,23 +326,18 @@ impl Scenario {
         self.steps.iter().flat_map(Step::templates)
     }
 
-    /// A diagnostic pointing into this scenario's YAML, for failures found at run time
-    /// (an expectation that did not hold, a template that failed to render): the same shape
-    /// and rendering as a load error.
-    pub fn error_at(
-        &self,
-        span: Span,
-        title: impl Into<String>,
-        label: impl Into<String>,
-    ) -> ScenarioError {
+    /// A diagnostic pointing into this scenario's YAML, for failures found at run time (an
+    /// expectation that did not hold, a template that failed to render), with the same shape
+    /// and renderings as a load error. Add a label and a hint with
+    /// [`ScenarioError::with_label`] and [`ScenarioError::with_help`].
+    pub fn error_at(&self, span: Span, title: impl Into<String>) -> ScenarioError {
         ScenarioError::new(
-            ErrorKind::InvalidValue,
+            ErrorKind::Failed,
             title,
             &self.file,
             Some(&self.source),
             span,
         )
-        .with_label(label)
     }
 }
 
@@ -535,5 +531,36 @@ mod tests {
             s.case_id(&s.cases[0]),
             "kcell_sms_approval/operator=KCELLKZT"
         );
+    }
+
+    #[test]
+    fn run_time_failures_point_into_the_scenario() {
+        let mut s = scenario(&[], &["default"]);
+        s.source = Arc::from("steps:\n  - expect: { pg_status: ok }\n");
+        let offset = s.source.find("ok").unwrap();
+        let span = Span {
+            offset,
+            len: 2,
+            line: 2,
+            column: 29,
+        };
+        let error = s
+            .error_at(span, "expectation failed: pg_status is `error`")
+            .with_label("expected \"ok\"")
+            .with_help("the gateway answered pg_error_code 1000");
+        assert_eq!(error.kind(), ErrorKind::Failed);
+        assert_eq!(
+            error.render_plain(),
+            "scenarios/kcell_sms_approval.yaml:2:29: expectation failed: pg_status is `error`\n  help: the gateway answered pg_error_code 1000"
+        );
+    }
+
+    #[test]
+    fn the_runner_can_share_scenarios_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Scenario>();
+        shareable::<crate::template::Renderer>();
+        shareable::<crate::template::Context>();
+        shareable::<ScenarioError>();
     }
 }

@@ -184,7 +184,8 @@ pub(crate) struct RawPoll {
 #[derive(Debug)]
 pub(crate) enum RawMatcher {
     Equals(RawScalar),
-    Rules(RawMatcherRules),
+    /// Boxed: six spanned options dwarf a scalar, and most matchers are scalars.
+    Rules(Box<RawMatcherRules>),
 }
 
 /// A scalar as written. Strings keep their text; numbers and booleans are read by serde as
@@ -257,7 +258,8 @@ impl<'de> Deserialize<'de> for RawMatcher {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawMatcher, A::Error> {
-                RawMatcherRules::deserialize(MapAccessDeserializer::new(map)).map(RawMatcher::Rules)
+                RawMatcherRules::deserialize(MapAccessDeserializer::new(map))
+                    .map(|rules| RawMatcher::Rules(Box::new(rules)))
             }
         }
 
