@@ -39,6 +39,9 @@ pub struct CaseSettings {
     pub routes: Routes,
     /// Minimum pause between two calls of a case (the docs ask 1.5–2 s on real hosts).
     pub pause: Duration,
+    /// False on replay: recorded answers need no waiting, so pauses and poll intervals are
+    /// skipped (the recorded attempts still decide when polling stops).
+    pub real_time: bool,
 }
 
 /// Error codes of the one answer the gateway does not sign: an unknown merchant.
@@ -127,7 +130,7 @@ async fn run_step<T: Transport>(
     let attempts = poll.map_or(1, |p| p.attempts.max(1));
     let mut document = None;
     for attempt in 1..=attempts {
-        if *calls > 0 && !settings.pause.is_zero() {
+        if *calls > 0 && settings.real_time && !settings.pause.is_zero() {
             tokio::time::sleep(settings.pause).await;
         }
         *calls += 1;
@@ -179,7 +182,9 @@ async fn run_step<T: Transport>(
                     outcome.failure = Some(StepFailure::PollExhausted { attempts });
                 }
                 Ok(_) => {
-                    tokio::time::sleep(poll.interval).await;
+                    if settings.real_time {
+                        tokio::time::sleep(poll.interval).await;
+                    }
                     continue;
                 }
                 Err(reason) => {

@@ -102,6 +102,7 @@ impl Session {
             },
             routes: config.routes.clone(),
             pause: Duration::ZERO,
+            real_time: false,
         };
         let mut running = None;
         let mut sms_code: Option<SmsCodeProvider> = None;
@@ -152,6 +153,7 @@ impl Session {
                 credentials,
                 routes: config.routes.clone(),
                 pause: target.pause,
+                real_time: true,
             };
             Some((LiveTransport::new(base, client), settings))
         } else {
