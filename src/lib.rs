@@ -22,6 +22,7 @@ pub mod check;
 pub mod exit_code;
 pub mod emulator;
 pub mod gateway;
+pub mod harness;
 pub mod report;
 pub mod runner;
 pub mod scenario;
