@@ -101,7 +101,10 @@ impl Harness {
         let shared = Arc::new(Shared {
             config,
             mode,
-            recordings: self.recordings.clone().unwrap_or_else(|| default_recordings(&self.scenarios)),
+            recordings: self
+                .recordings
+                .clone()
+                .unwrap_or_else(|| default_recordings(&self.scenarios)),
             emulator: self.emulator.clone(),
         });
         for scenario in scenarios {
@@ -183,8 +186,10 @@ fn failing(name: &str, message: String) -> Trial {
 }
 
 fn file_stem(path: &Path) -> String {
-    path.file_stem()
-        .map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
 }
 
 fn tags_from_env() -> Vec<String> {

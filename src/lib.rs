@@ -19,8 +19,8 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
-pub mod exit_code;
 pub mod emulator;
+pub mod exit_code;
 pub mod gateway;
 pub mod harness;
 pub mod report;

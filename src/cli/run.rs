@@ -66,12 +66,19 @@ pub struct Prepared {
 
 /// Loads, resolves the target and credentials and starts the session. `Ok(Err(code))` when
 /// diagnostics were printed.
-pub fn prepare(args: &RunArgs, mode: Mode, color: ColorChoice) -> anyhow::Result<Result<Prepared, u8>> {
+pub fn prepare(
+    args: &RunArgs,
+    mode: Mode,
+    color: ColorChoice,
+) -> anyhow::Result<Result<Prepared, u8>> {
     let Some(loaded) = load(&args.select, color) else {
         return Ok(Err(exit_code::BAD_INPUT));
     };
     let config: &HarnessConfig = &loaded.config;
-    let target_name = args.target.clone().unwrap_or_else(|| config.default_target.clone());
+    let target_name = args
+        .target
+        .clone()
+        .unwrap_or_else(|| config.default_target.clone());
     let target = config.resolve_target(&target_name)?;
     let credentials = Credentials::from_env()?;
     let recordings = args.recordings.clone().unwrap_or_else(|| {

@@ -219,11 +219,13 @@ fn finish_step(
             return;
         }
     }
-    if let Some(body) = &step.expect_body {
-        if let Some(failure) = compare_body(scenario, &body.file, &body.ignore, answer) {
-            outcome.failure = Some(failure);
-            return;
-        }
+    if let Some(failure) = step
+        .expect_body
+        .as_ref()
+        .and_then(|body| compare_body(scenario, &body.file, &body.ignore, answer))
+    {
+        outcome.failure = Some(failure);
+        return;
     }
     if !outcome.passed() {
         return;

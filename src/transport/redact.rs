@@ -129,12 +129,17 @@ impl Redactor {
         out
     }
 
-    /// An XML body with every element text equal to a learned value replaced, and value
+    /// An XML body with learned values replaced — as whole element texts, and, for values of
+    /// at least [`MIN_EMBEDDED`] characters, wherever they stand as a word of their own (an
+    /// error description quoting the signed string names the merchant id) — and value
     /// patterns masked wherever they match.
     pub fn redact_body(&self, body: &str) -> String {
         let mut out = body.to_owned();
         for (value, placeholder) in &self.learned {
             out = out.replace(&format!(">{value}<"), &format!(">{placeholder}<"));
+            if value.chars().count() >= MIN_EMBEDDED {
+                out = replace_words(&out, value, placeholder);
+            }
         }
         self.mask_patterns(&out)
     }
@@ -152,10 +157,35 @@ impl Redactor {
     pub fn mask(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for (value, placeholder) in &self.learned {
-            out = out.replace(value.as_str(), placeholder);
+            out = replace_words(&out, value, placeholder);
         }
         self.mask_patterns(&out)
     }
+}
+
+/// Shorter learned values are replaced in bodies only as whole element texts: a one-digit
+/// merchant id would otherwise mask every standalone `1` in an answer.
+pub const MIN_EMBEDDED: usize = 4;
+
+/// Replaces `value` where it is not part of a longer run of letters and digits, so a merchant
+/// id `5521` is masked in `id 5521;` but not inside the payment id `55210`.
+fn replace_words(text: &str, value: &str, replacement: &str) -> String {
+    if value.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(value) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + value.len()..].chars().next();
+        let bounded =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..at]);
+        out.push_str(if bounded { replacement } else { value });
+        rest = &rest[at + value.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn is_placeholder(value: &str) -> bool {
@@ -239,6 +269,24 @@ mod tests {
         );
         assert_eq!(r.restore_body(&redacted), body);
         assert_eq!(r.mask("phone 77017777777 failed"), "phone {{phone}} failed");
+        let quoted = "<response><d>signed `pay;5521;55210;***`</d></response>";
+        let redacted = r.redact_body(quoted);
+        assert_eq!(
+            redacted,
+            "<response><d>signed `pay;{{merchant_id}};55210;***`</d></response>"
+        );
+        assert_eq!(r.restore_body(&redacted), quoted);
+    }
+
+    #[test]
+    fn short_values_are_only_replaced_as_whole_texts() {
+        let mut r = redactor();
+        r.learn(&pairs(&[("pg_merchant_id", "1")]));
+        let body = "<response><m>1</m><d>1 attempt left</d></response>";
+        assert_eq!(
+            r.redact_body(body),
+            "<response><m>{{merchant_id}}</m><d>1 attempt left</d></response>"
+        );
     }
 
     #[test]
