@@ -19,6 +19,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
+pub mod drift;
 pub mod emulator;
 pub mod exit_code;
 pub mod gateway;

@@ -1,6 +1,8 @@
 //! The command line: clap argument types (raw) and one file per subcommand that validates its
 //! arguments and runs. Every subcommand returns the exit code to use; an `Err` is bad input.
 
+mod diff_recordings;
+mod drift;
 mod lint;
 mod list;
 mod load;
@@ -27,6 +29,10 @@ pub struct Cli {
 enum Command {
     /// Run scenarios: replayed from cassettes (default), recorded, or live.
     Run(run::RunArgs),
+    /// Replay the recorded scenarios live and report what the gateway answers differently.
+    Drift(drift::DriftArgs),
+    /// Compare two sets of recordings with the drift classification.
+    DiffRecordings(diff_recordings::DiffRecordingsArgs),
     /// List the cases the scenarios expand into.
     List(list::ListArgs),
     /// Check harness.yaml and the scenarios without running anything.
@@ -43,6 +49,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Run(args) => run::run(args, color),
         Command::List(args) => list::run(args, color),
+        Command::Drift(args) => drift::run(args, color),
+        Command::DiffRecordings(args) => diff_recordings::run(args, color),
         Command::Lint(args) => lint::run(args, color),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
