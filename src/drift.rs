@@ -304,10 +304,11 @@ fn compare_bodies(
         }
     }
     for path in ignore {
-        if let (Some(old), Some(new)) = (recorded_doc.text(path), live_doc.text(path)) {
-            if old != new && new.len() >= 4 {
-                substituted = substituted.replace(new, old);
-            }
+        if let (Some(old), Some(new)) = (recorded_doc.text(path), live_doc.text(path))
+            && old != new
+            && new.len() >= 4
+        {
+            substituted = substituted.replace(new, old);
         }
     }
     let live_doc = Document::parse_response(substituted.as_bytes()).unwrap_or(live_doc);

@@ -208,7 +208,7 @@ impl Session {
         match self.mode {
             Mode::Replay => self.replay(scenario, case, &path).await,
             Mode::Once if path.exists() => self.replay(scenario, case, &path).await,
-            Mode::Record | Mode::Once => self.record(scenario, case, &path).await,
+            Mode::Record | Mode::Once => self.record(scenario, case).await,
             Mode::Live => self.live(scenario, case).await,
             Mode::Drift => {
                 let (mut outcome, report) = self.drift(scenario, case).await;
@@ -234,7 +234,7 @@ impl Session {
         .await
     }
 
-    async fn record(&self, scenario: &Scenario, case: &Case, path: &Path) -> CaseOutcome {
+    async fn record(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let mut outcome = self.live(scenario, case).await;
         if !outcome.passed() && !self.keep_failed {
             return outcome;
