@@ -18,6 +18,13 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod exit_code;
+pub mod check;
 pub mod emulator;
+pub mod exit_code;
 pub mod gateway;
+pub mod harness;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod template;
+pub mod transport;

@@ -1,3 +1,24 @@
-fn main() {
-    println!("Hello, world!");
+//! `fph`: the Freedom Pay contract-test and replay harness.
+//!
+//! `main` parses the arguments, hands them to one subcommand, and turns the outcome into the
+//! process exit code (the codes live in `freedompay_harness::exit_code`). Usage errors are
+//! clap's (exit 2); a panic is a bug in fph (exit 101, Rust's default).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use freedompay_harness::exit_code;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::dispatch(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            // One line, `error: …: cause`, the way cargo and ripgrep print theirs.
+            eprintln!("error: {error:#}");
+            ExitCode::from(exit_code::BAD_INPUT)
+        }
+    }
 }

@@ -123,7 +123,11 @@ impl Fields {
     }
 
     /// Inserts one form key, `name` or `name[a][b]`, creating groups on the way.
-    pub fn insert_form_key(&mut self, key: &str, value: impl Into<String>) -> Result<(), FieldError> {
+    pub fn insert_form_key(
+        &mut self,
+        key: &str,
+        value: impl Into<String>,
+    ) -> Result<(), FieldError> {
         let path = parse_form_key(key)?;
         let (last, groups) = path.split_last().expect("parse_form_key returns a name");
         let mut current = self;
@@ -236,7 +240,10 @@ mod tests {
             vec![
                 ("pg_amount".to_owned(), "25".to_owned()),
                 ("pg_receipt_positions[0][count]".to_owned(), "1".to_owned()),
-                ("pg_receipt_positions[0][name]".to_owned(), "product name".to_owned()),
+                (
+                    "pg_receipt_positions[0][name]".to_owned(),
+                    "product name".to_owned()
+                ),
                 ("pg_receipt_positions[1][count]".to_owned(), "2".to_owned()),
             ]
         );

@@ -76,11 +76,7 @@ impl Operation {
     /// what a scenario may capture from this call without a warning.
     pub fn response_fields(&self) -> Option<&'static [&'static str]> {
         Some(match self {
-            Operation::Init => &[
-                "pg_payment_id",
-                "pg_redirect_url",
-                "pg_redirect_url_type",
-            ],
+            Operation::Init => &["pg_payment_id", "pg_redirect_url", "pg_redirect_url_type"],
             Operation::Pay | Operation::Approve | Operation::ResendCode => &["pg_payment_id"],
             Operation::Status => &[
                 "pg_payment_id",
@@ -151,7 +147,11 @@ impl Routes {
     pub fn set(&mut self, op: &Operation, path: impl Into<String>) {
         if let Some(i) = Self::index(op) {
             let path = path.into();
-            self.paths[i] = if path.starts_with('/') { path } else { format!("/{path}") };
+            self.paths[i] = if path.starts_with('/') {
+                path
+            } else {
+                format!("/{path}")
+            };
         }
     }
 
@@ -192,7 +192,10 @@ mod tests {
         let mut routes = Routes::default();
         routes.set(&Operation::ResendCode, "mfs/resend");
         assert_eq!(routes.path(&Operation::ResendCode), "/mfs/resend");
-        assert_eq!(routes.operation_at("/mfs/resend"), Some(Operation::ResendCode));
+        assert_eq!(
+            routes.operation_at("/mfs/resend"),
+            Some(Operation::ResendCode)
+        );
         assert_eq!(routes.operation_at("/mfs/resend_code"), None);
         let other = Operation::Other("/refund.php".into());
         assert_eq!(routes.path(&other), "/refund.php");

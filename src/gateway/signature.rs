@@ -68,7 +68,10 @@ pub enum Verification {
     /// The message carries no `pg_sig`.
     Missing,
     /// The message's `pg_sig` is not the one its fields and the key give.
-    Mismatch { expected: Signature, actual: String },
+    Mismatch {
+        expected: Signature,
+        actual: String,
+    },
 }
 
 impl Verification {
@@ -152,7 +155,10 @@ pub fn verify(script: &str, fields: &Fields, secret: &SecretKey) -> Verification
         return Verification::Missing;
     };
     let expected = sign(script, fields, secret);
-    if constant_time_eq(expected.as_str().as_bytes(), actual.to_ascii_lowercase().as_bytes()) {
+    if constant_time_eq(
+        expected.as_str().as_bytes(),
+        actual.to_ascii_lowercase().as_bytes(),
+    ) {
         Verification::Valid
     } else {
         Verification::Mismatch {
@@ -201,9 +207,15 @@ mod tests {
         assert_eq!(script_name("/mfs/pay"), "pay");
         assert_eq!(script_name("/init_payment.php"), "init_payment.php");
         assert_eq!(script_name("init_payment.php"), "init_payment.php");
-        assert_eq!(script_name("https://test-api.freedompay.kz/mfs/approve?x=1"), "approve");
+        assert_eq!(
+            script_name("https://test-api.freedompay.kz/mfs/approve?x=1"),
+            "approve"
+        );
         assert_eq!(script_name("https://h/get_status3.php/"), "get_status3.php");
-        assert_eq!(script_name("https://merchant.example/cb/result.php#frag"), "result.php");
+        assert_eq!(
+            script_name("https://merchant.example/cb/result.php#frag"),
+            "result.php"
+        );
         assert_eq!(script_name("https://merchant.example"), "");
     }
 
@@ -234,7 +246,10 @@ mod tests {
             ("pg_payment_system_code", "KCELLKZT"),
             ("pg_salt", "molbulak"),
         ]);
-        assert_eq!(sign("/mfs/pay", &f, &key()).as_str(), "4a9e70beb0772efe1f0613bee1e4286a");
+        assert_eq!(
+            sign("/mfs/pay", &f, &key()).as_str(),
+            "4a9e70beb0772efe1f0613bee1e4286a"
+        );
     }
 
     #[test]
@@ -245,8 +260,14 @@ mod tests {
             ("pg_approval_code", "077587"),
             ("pg_salt", "molbulak"),
         ]);
-        assert_eq!(explain("approve", &f), "approve;077587;552170;12345;molbulak;***");
-        assert_eq!(sign("approve", &f, &key()).as_str(), "a3e91c53413ca2019027adb725344833");
+        assert_eq!(
+            explain("approve", &f),
+            "approve;077587;552170;12345;molbulak;***"
+        );
+        assert_eq!(
+            sign("approve", &f, &key()).as_str(),
+            "a3e91c53413ca2019027adb725344833"
+        );
     }
 
     fn init_fields() -> Fields {
@@ -271,8 +292,14 @@ mod tests {
     #[test]
     fn vector_init_with_receipt_positions_flattens_nested_values() {
         let mut f = init_fields();
-        for (k, v) in [("count", "1"), ("name", "product name"), ("tax_type", "3"), ("price", "25")] {
-            f.insert_form_key(&format!("pg_receipt_positions[0][{k}]"), v).unwrap();
+        for (k, v) in [
+            ("count", "1"),
+            ("name", "product name"),
+            ("tax_type", "3"),
+            ("price", "25"),
+        ] {
+            f.insert_form_key(&format!("pg_receipt_positions[0][{k}]"), v)
+                .unwrap();
         }
         assert_eq!(
             explain("init_payment.php", &f),
@@ -304,17 +331,26 @@ mod tests {
             ("pg_payment_id", "12345"),
             ("pg_salt", "Xy7"),
         ]);
-        assert_eq!(sign("pay", &f, &key()).as_str(), "a2b940f7f0e7233a5b45d8f97e191e91");
+        assert_eq!(
+            sign("pay", &f, &key()).as_str(),
+            "a2b940f7f0e7233a5b45d8f97e191e91"
+        );
         f.push("pg_sig", "a2b940f7f0e7233a5b45d8f97e191e91");
         assert_eq!(verify("pay", &f, &key()), Verification::Valid);
         f.set("pg_sig", "A2B940F7F0E7233A5B45D8F97E191E91");
-        assert!(verify("pay", &f, &key()).is_valid(), "hex case does not matter");
+        assert!(
+            verify("pay", &f, &key()).is_valid(),
+            "hex case does not matter"
+        );
     }
 
     #[test]
     fn verify_reports_missing_and_mismatched_signatures() {
         let mut f = init_fields();
-        assert_eq!(verify("init_payment.php", &f, &key()), Verification::Missing);
+        assert_eq!(
+            verify("init_payment.php", &f, &key()),
+            Verification::Missing
+        );
         f.push("pg_sig", "00000000000000000000000000000000");
         let Verification::Mismatch { expected, actual } = verify("init_payment.php", &f, &key())
         else {
@@ -324,7 +360,10 @@ mod tests {
         assert_eq!(actual, "00000000000000000000000000000000");
         f.set("pg_amount", "26");
         f.set("pg_sig", "7bf4ce71f8d4b5a81cd749c5f96039a9");
-        assert!(!verify("init_payment.php", &f, &key()).is_valid(), "a changed value fails");
+        assert!(
+            !verify("init_payment.php", &f, &key()).is_valid(),
+            "a changed value fails"
+        );
     }
 
     #[test]
@@ -333,7 +372,10 @@ mod tests {
         let mut pairs = a.to_form_pairs();
         pairs.reverse();
         let b = Fields::from_form_pairs(pairs).unwrap();
-        assert_eq!(sign("init_payment.php", &a, &key()), sign("init_payment.php", &b, &key()));
+        assert_eq!(
+            sign("init_payment.php", &a, &key()),
+            sign("init_payment.php", &b, &key())
+        );
     }
 
     #[test]
@@ -377,12 +419,21 @@ mod tests {
 
     #[test]
     fn utf8_values_are_signed_as_their_bytes() {
-        let f = fields(&[("pg_description", "Оплата заказа №5 — ok"), ("pg_salt", "s")]);
+        let f = fields(&[
+            ("pg_description", "Оплата заказа №5 — ok"),
+            ("pg_salt", "s"),
+        ]);
         let expected = {
             let digest = Md5::digest("init_payment.php;Оплата заказа №5 — ok;s;k".as_bytes());
-            digest.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         };
-        assert_eq!(sign("init_payment.php", &f, &SecretKey::new("k")).as_str(), expected);
+        assert_eq!(
+            sign("init_payment.php", &f, &SecretKey::new("k")).as_str(),
+            expected
+        );
     }
 
     #[test]

@@ -135,8 +135,14 @@ mod tests {
         assert_eq!(Target::parse("production"), Ok(Target::Production));
         let custom = Target::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!(custom.name(), "http://127.0.0.1:8080");
-        assert!(matches!(Target::parse("ftp://x"), Err(TargetError::Unknown(_))));
-        assert!(matches!(Target::parse("prod"), Err(TargetError::Unknown(_))));
+        assert!(matches!(
+            Target::parse("ftp://x"),
+            Err(TargetError::Unknown(_))
+        ));
+        assert!(matches!(
+            Target::parse("prod"),
+            Err(TargetError::Unknown(_))
+        ));
     }
 
     #[test]
@@ -146,12 +152,20 @@ mod tests {
             Err(TargetError::ProductionRefused(_))
         ));
         assert_eq!(Target::Production.guard(true), Ok(()));
-        for url in ["https://api.freedompay.kz/", "https://API.freedompay.kg", "http://api.paybox.money"] {
+        for url in [
+            "https://api.freedompay.kz/",
+            "https://API.freedompay.kg",
+            "http://api.paybox.money",
+        ] {
             let t = Target::parse(url).unwrap();
             assert!(t.guard(false).is_err(), "{url} must be refused");
             assert!(!t.is_test());
         }
-        for t in [Target::Emulator, Target::Sandbox, Target::parse("http://127.0.0.1:1").unwrap()] {
+        for t in [
+            Target::Emulator,
+            Target::Sandbox,
+            Target::parse("http://127.0.0.1:1").unwrap(),
+        ] {
             assert_eq!(t.guard(false), Ok(()));
             assert!(t.is_test());
         }
@@ -161,6 +175,10 @@ mod tests {
     fn only_freedom_pay_hosts_ask_for_a_pause() {
         assert!(Target::Sandbox.is_remote_gateway());
         assert!(!Target::Emulator.is_remote_gateway());
-        assert!(!Target::parse("http://127.0.0.1:9").unwrap().is_remote_gateway());
+        assert!(
+            !Target::parse("http://127.0.0.1:9")
+                .unwrap()
+                .is_remote_gateway()
+        );
     }
 }

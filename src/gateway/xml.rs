@@ -8,8 +8,8 @@
 
 use std::fmt::{self, Write as _};
 
-use quick_xml::events::Event;
 use quick_xml::Reader;
+use quick_xml::events::Event;
 
 use super::fields::{FieldValue, Fields};
 
@@ -166,9 +166,8 @@ impl Document {
             offset,
             head: body_head(body),
         };
-        let text = std::str::from_utf8(body).map_err(|e| {
-            error("the body is not valid UTF-8".into(), e.valid_up_to() as u64)
-        })?;
+        let text = std::str::from_utf8(body)
+            .map_err(|e| error("the body is not valid UTF-8".into(), e.valid_up_to() as u64))?;
         if text.trim().is_empty() {
             return Err(error("the body is empty".into(), 0));
         }
@@ -191,7 +190,9 @@ impl Document {
                     attach(&mut stack, &mut root, element);
                 }
                 Event::End(_) => {
-                    let mut element = stack.pop().ok_or_else(|| error("unexpected end tag".into(), at))?;
+                    let mut element = stack
+                        .pop()
+                        .ok_or_else(|| error("unexpected end tag".into(), at))?;
                     if !element.children.is_empty() && element.text.trim().is_empty() {
                         element.text.clear();
                     }
@@ -314,7 +315,7 @@ fn attach(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::signature::{explain, sign, verify, SecretKey};
+    use crate::gateway::signature::{SecretKey, explain, sign, verify};
 
     const PAY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <response>
@@ -354,10 +355,22 @@ mod tests {
         </response>"#;
         let doc = Document::parse(body.as_bytes()).unwrap();
         let names: Vec<_> = doc.root.children.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["pg_status", "pg_refund_payments", "pg_description", "pg_note", "pg_empty"]);
+        assert_eq!(
+            names,
+            [
+                "pg_status",
+                "pg_refund_payments",
+                "pg_description",
+                "pg_note",
+                "pg_empty"
+            ]
+        );
         let refunds = doc.root.find_all("pg_refund_payments/pg_refund_payment");
         assert_eq!(refunds.len(), 2);
-        assert_eq!(refunds[1].attributes, vec![("id".to_owned(), "2".to_owned())]);
+        assert_eq!(
+            refunds[1].attributes,
+            vec![("id".to_owned(), "2".to_owned())]
+        );
         let amounts: Vec<_> = doc
             .root
             .find_all("pg_refund_payments/*/pg_amount")
@@ -380,7 +393,8 @@ mod tests {
 
     #[test]
     fn pretty_print_is_canonical_and_round_trips() {
-        let a = Document::parse(b"<response><b x=\"1\" a=\"&amp;\">t &lt; u</b><c/></response>").unwrap();
+        let a = Document::parse(b"<response><b x=\"1\" a=\"&amp;\">t &lt; u</b><c/></response>")
+            .unwrap();
         let b = Document::parse(
             b"<?xml version=\"1.0\"?>\n<response>\n   <b a='&amp;' x='1'>t &lt; u</b>\n<c></c>\n</response>",
         )
@@ -425,7 +439,13 @@ mod tests {
 
     #[test]
     fn garbage_empty_and_binary_bodies_are_errors() {
-        for body in [&b""[..], b"   ", b"not xml at all", b"\xff\xfe<response/>", b"<a></b>"] {
+        for body in [
+            &b""[..],
+            b"   ",
+            b"not xml at all",
+            b"\xff\xfe<response/>",
+            b"<a></b>",
+        ] {
             let err = Document::parse(body).unwrap_err();
             assert!(!err.reason.is_empty());
         }

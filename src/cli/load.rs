@@ -1,0 +1,111 @@
+//! What `run`, `list`, `lint` and `drift` share: the scenario paths and case selection
+//! arguments, loading the configuration and the scenarios, and printing diagnostics.
+
+use std::path::{Path, PathBuf};
+
+use freedompay_harness::report::{ColorChoice, Style};
+use freedompay_harness::scenario::{self, HarnessConfig, Scenario, ScenarioError, Selection};
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+/// Which scenarios and cases.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SelectArgs {
+    /// Scenario files or directories.
+    #[arg(value_name = "PATHS", default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Only cases whose `scenario/case` id or scenario name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Only scenarios with this tag (repeat for several: any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+}
+
+impl SelectArgs {
+    pub fn selection(&self) -> Selection {
+        Selection {
+            filter: self.filter.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+
+    /// The directory `harness.yaml` is read from: the first path when it is a directory,
+    /// else the directory holding it.
+    pub fn config_dir(&self) -> PathBuf {
+        let first = self
+            .paths
+            .first()
+            .map_or(Path::new("scenarios"), PathBuf::as_path);
+        if first.is_dir() {
+            first.to_owned()
+        } else {
+            first
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_owned)
+        }
+    }
+}
+
+/// The configuration and every scenario, or the diagnostics that stop the run.
+pub struct Loaded {
+    pub config: HarnessConfig,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Loads `harness.yaml` and the scenarios; prints every diagnostic and returns `None` when
+/// anything is wrong (bad input: exit 2).
+pub fn load(args: &SelectArgs, color: ColorChoice) -> Option<Loaded> {
+    let config = match HarnessConfig::load(&args.config_dir()) {
+        Ok(config) => config,
+        Err(error) => {
+            print_diagnostics(&[error], color);
+            return None;
+        }
+    };
+    let (scenarios, errors) = scenario::load_paths(&args.paths);
+    if !errors.is_empty() {
+        print_diagnostics(&errors, color);
+        return None;
+    }
+    Some(Loaded { config, scenarios })
+}
+
+/// Prints diagnostics to stderr the way rustc does: location, source excerpt, label, help.
+pub fn print_diagnostics(errors: &[ScenarioError], color: ColorChoice) {
+    let style = style_for_stderr(color);
+    let theme = if style.enabled {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    for error in errors {
+        // The plain headline first: `file:line:column: title` is what editors and CI
+        // annotations jump to; the excerpt below shows the line itself.
+        eprintln!("{} {}", style.red("error:"), error.render_plain());
+        let mut excerpt = String::new();
+        if handler.render_report(&mut excerpt, error).is_ok() {
+            eprintln!("{excerpt}");
+        }
+    }
+    let count = errors.len();
+    eprintln!(
+        "{} {count} problem{} found",
+        style.red("error:"),
+        if count == 1 { "" } else { "s" }
+    );
+}
+
+fn style_for_stderr(color: ColorChoice) -> Style {
+    use std::io::IsTerminal;
+    let enabled = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    };
+    Style { enabled }
+}

@@ -1,0 +1,50 @@
+//! The command line: clap argument types (raw) and one file per subcommand that validates its
+//! arguments and runs. Every subcommand returns the exit code to use; an `Err` is bad input.
+
+mod lint;
+mod list;
+mod load;
+mod run;
+mod secret;
+mod sign;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use freedompay_harness::report::ColorChoice;
+
+/// Contract tests and replay for the Freedom Pay Mobile balance API.
+#[derive(Debug, Parser)]
+#[command(name = "fph", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Colour: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenarios: replayed from cassettes (default), recorded, or live.
+    Run(run::RunArgs),
+    /// List the cases the scenarios expand into.
+    List(list::ListArgs),
+    /// Check harness.yaml and the scenarios without running anything.
+    Lint(lint::LintArgs),
+    /// Print the pg_sig of a message (the secret comes from FREEDOMPAY_SECRET_KEY or --secret-file).
+    Sign(sign::SignArgs),
+    /// Check the pg_sig of a saved gateway answer.
+    Verify(verify::VerifyArgs),
+}
+
+/// Runs the chosen subcommand; returns the process exit code.
+pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let color = cli.color;
+    match cli.command {
+        Command::Run(args) => run::run(args, color),
+        Command::List(args) => list::run(args, color),
+        Command::Lint(args) => lint::run(args, color),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+    }
+}

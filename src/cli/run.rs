@@ -1,0 +1,172 @@
+//! `fph run`: loads the scenarios, starts a session in the chosen mode against the chosen
+//! target, runs the selected cases concurrently and reports them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use freedompay_harness::emulator::EmulatorConfig;
+use freedompay_harness::exit_code;
+use freedompay_harness::report::{self, ColorChoice, Style};
+use freedompay_harness::runner::mode::Mode;
+use freedompay_harness::runner::suite::{plan, run_all};
+use freedompay_harness::runner::{CaseOutcome, Session, SessionOptions};
+use freedompay_harness::scenario::{Credentials, HarnessConfig};
+
+use super::load::{Loaded, SelectArgs, load};
+
+/// How cases are reported on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A line per case, details for failures, a summary.
+    #[default]
+    Human,
+    /// One JSON object per case per line.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Where to send requests: emulator, sandbox, production, a target named in harness.yaml,
+    /// or a URL [default: harness.yaml's default_target, else emulator].
+    #[arg(long, env = "FPH_TARGET", value_name = "TARGET")]
+    pub target: Option<String>,
+    /// replay (offline, from cassettes), record, once, live or drift.
+    #[arg(long, env = "FPH_MODE", value_enum, default_value_t = Mode::Replay)]
+    pub mode: Mode,
+    /// How many cases run at once [default: 8 on the emulator and in replay, 1 on Freedom Pay hosts].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Allow requests to production (api.freedompay.kz): it moves real money.
+    #[arg(long)]
+    pub allow_production: bool,
+    /// When recording, also write the cassette of a case that failed.
+    #[arg(long)]
+    pub keep_failed: bool,
+    /// Where cassettes live [default: `recordings` beside the scenarios directory].
+    #[arg(long, value_name = "DIR")]
+    pub recordings: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub report: ReportFormat,
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// A loaded, started run, ready to execute.
+pub struct Prepared {
+    pub session: Arc<Session>,
+    pub loaded: Loaded,
+    pub jobs: usize,
+}
+
+/// Loads, resolves the target and credentials and starts the session. `Ok(Err(code))` when
+/// diagnostics were printed.
+pub fn prepare(
+    args: &RunArgs,
+    mode: Mode,
+    color: ColorChoice,
+) -> anyhow::Result<Result<Prepared, u8>> {
+    let Some(loaded) = load(&args.select, color) else {
+        return Ok(Err(exit_code::BAD_INPUT));
+    };
+    let config: &HarnessConfig = &loaded.config;
+    let target_name = args
+        .target
+        .clone()
+        .unwrap_or_else(|| config.default_target.clone());
+    let target = config.resolve_target(&target_name)?;
+    let credentials = Credentials::from_env()?;
+    let recordings = args.recordings.clone().unwrap_or_else(|| {
+        let dir = args.select.config_dir();
+        dir.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("recordings"), |p| p.join("recordings"))
+    });
+    let remote = mode.may_go_live() && target.target.is_remote_gateway();
+    let jobs = args.jobs.unwrap_or(if remote { 1 } else { 8 }).max(1);
+    let options = SessionOptions {
+        mode,
+        target,
+        allow_production: args.allow_production,
+        keep_failed: args.keep_failed,
+        recordings,
+        config: loaded.config.clone(),
+        credentials,
+        emulator: EmulatorConfig::default(),
+    };
+    let session = Session::start(options, &loaded.scenarios)?;
+    Ok(Ok(Prepared {
+        session: Arc::new(session),
+        loaded,
+        jobs,
+    }))
+}
+
+pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
+    let prepared = match prepare(&args, args.mode, color)? {
+        Ok(prepared) => prepared,
+        Err(code) => return Ok(code),
+    };
+    let style = Style::for_stdout(color);
+    let outcomes = execute(&prepared, &args.select, args.report, style)?;
+    if let Some(path) = &args.junit {
+        let xml = report::junit::report(&outcomes).map_err(anyhow::Error::msg)?;
+        std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
+    }
+    Ok(exit_for(&outcomes))
+}
+
+/// Runs the selected cases, printing each as it ends and a summary.
+pub fn execute(
+    prepared: &Prepared,
+    select: &SelectArgs,
+    format: ReportFormat,
+    style: Style,
+) -> anyhow::Result<Vec<CaseOutcome>> {
+    let planned = plan(&prepared.loaded.scenarios, &select.selection());
+    if planned.is_empty() {
+        eprintln!("warning: no case matches the selection");
+        return Ok(Vec::new());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let scenarios = Arc::new(prepared.loaded.scenarios.clone());
+    let started = Instant::now();
+    let outcomes = runtime.block_on(run_all(
+        Arc::clone(&prepared.session),
+        scenarios,
+        planned,
+        prepared.jobs,
+        |outcome| match format {
+            ReportFormat::Human => print!("{}", report::human::case_report(outcome, style)),
+            ReportFormat::Json => println!("{}", report::json::case_line(outcome)),
+        },
+    ));
+    if format == ReportFormat::Human {
+        println!(
+            "\n{} ({} mode, target {})",
+            report::summary_line(&outcomes, started.elapsed(), style),
+            prepared.session.mode(),
+            prepared.session.target().name
+        );
+    }
+    Ok(outcomes)
+}
+
+/// 2 when a cassette could not be read, 1 when a case failed, 0 otherwise.
+pub fn exit_for(outcomes: &[CaseOutcome]) -> u8 {
+    if outcomes.iter().any(|o| o.bad_input) {
+        exit_code::BAD_INPUT
+    } else if outcomes.iter().any(|o| !o.passed()) {
+        exit_code::FAILED
+    } else {
+        exit_code::SUCCESS
+    }
+}

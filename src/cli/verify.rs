@@ -1,0 +1,51 @@
+//! `fph verify`: checks the pg_sig of a saved gateway answer (an XML file), the way the
+//! harness checks every live answer. Exit 0 when valid, 1 when missing or wrong.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use freedompay_harness::exit_code;
+use freedompay_harness::gateway::Document;
+use freedompay_harness::gateway::signature::{self, Verification};
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Script name of the request the answer belongs to (`pay`, `get_status3.php`, …).
+    #[arg(long, value_name = "NAME")]
+    script: String,
+    /// Read the secret key from this file instead of FREEDOMPAY_SECRET_KEY.
+    #[arg(long, value_name = "FILE")]
+    secret_file: Option<PathBuf>,
+    /// The saved answer.
+    #[arg(value_name = "FILE.xml")]
+    file: PathBuf,
+}
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
+    let body = std::fs::read(&args.file)
+        .with_context(|| format!("failed to read {}", args.file.display()))?;
+    let document = Document::parse_response(&body)
+        .with_context(|| format!("failed to read {}", args.file.display()))?;
+    let secret = super::secret::load(args.secret_file.as_deref())?;
+    let fields = document.to_fields();
+    match signature::verify(&args.script, &fields, &secret) {
+        Verification::Valid => {
+            println!("valid: {}", args.file.display());
+            Ok(exit_code::SUCCESS)
+        }
+        Verification::Missing => {
+            println!("invalid: {} has no pg_sig", args.file.display());
+            Ok(exit_code::FAILED)
+        }
+        Verification::Mismatch { expected, actual } => {
+            println!("invalid: {}", args.file.display());
+            println!("  pg_sig in the file: {actual}");
+            println!("  pg_sig expected:    {expected}");
+            println!(
+                "  signed string:      {}",
+                signature::explain(&args.script, &fields)
+            );
+            Ok(exit_code::FAILED)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! JUnit XML (`--junit FILE`) for CI dashboards: a test suite per scenario file, a test
+//! case per scenario case, the failure details as the failure description.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::runner::CaseOutcome;
+
+use super::human::failure_details;
+use super::style::Style;
+
+/// The JUnit document for these outcomes.
+pub fn report(outcomes: &[CaseOutcome]) -> Result<String, String> {
+    let mut report = Report::new("fph");
+    let mut suites: Vec<TestSuite> = Vec::new();
+    for outcome in outcomes {
+        let status = if outcome.passed() {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let message = match outcome.failed_step() {
+                Some(step) => format!("step `{}` failed", step.id),
+                None => outcome.error.clone().unwrap_or_default(),
+            };
+            status.set_message(message);
+            status.set_description(failure_details(outcome, Style::PLAIN));
+            status
+        };
+        let mut case = TestCase::new(outcome.case.clone(), status);
+        case.set_classname(outcome.scenario.clone());
+        case.set_time(outcome.elapsed);
+        match suites
+            .iter_mut()
+            .find(|s| s.name.as_str() == outcome.scenario)
+        {
+            Some(suite) => {
+                suite.add_test_case(case);
+            }
+            None => {
+                let mut suite = TestSuite::new(outcome.scenario.clone());
+                suite.add_test_case(case);
+                suites.push(suite);
+            }
+        }
+    }
+    report.add_test_suites(suites);
+    report.to_string().map_err(|e| e.to_string())
+}

@@ -1,0 +1,10 @@
+//! Reporters: they only format [`CaseOutcome`](crate::runner::CaseOutcome)s — human text with
+//! colour, JSON lines for machines, JUnit XML for CI dashboards. Nothing here runs anything.
+
+pub mod human;
+pub mod json;
+pub mod junit;
+pub mod style;
+
+pub use human::{failure_details, summary_line};
+pub use style::{ColorChoice, Style};

@@ -1,0 +1,393 @@
+//! Runs one case: for each step, render the form, add the merchant id, salt and signature,
+//! send, check the answer's signature and expectations, capture values for later steps, and
+//! poll when the step says so. A failing step ends the case (later steps depend on it).
+//!
+//! Money-moving calls are sent exactly once, whatever happens: a timeout on `pay` may still
+//! have charged the phone, so the runner reports it and stops instead of trying again. Only
+//! idempotent calls (status) are repeated, and only by `poll` (the loader refuses `poll`
+//! elsewhere; the runner checks again so the rule holds for any caller).
+
+use std::time::{Duration, Instant};
+
+use crate::check::{CompareOptions, compare, unified_diff};
+use crate::gateway::signature::{self, SIG_FIELD, Verification};
+use crate::gateway::{Document, Fields, Operation, Routes, SecretKey};
+use crate::report::Style;
+use crate::scenario::{Case, Expectation, Scenario, Step};
+use crate::template::{Context, Generated, Renderer};
+use crate::transport::{Request, Transport};
+
+use super::outcome::{Attempt, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+
+/// Who the requests are from.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub merchant_id: String,
+    /// The merchant secret (live), or the replay key (replay): requests are signed with it
+    /// and answers verified with it.
+    pub secret: SecretKey,
+}
+
+/// What the runner needs to know about where it sends.
+#[derive(Debug, Clone)]
+pub struct CaseSettings {
+    /// `emulator`, `sandbox`, a URL: the `target` template variable.
+    pub target_name: String,
+    /// Init gets `pg_testing_mode=1` on a test target.
+    pub test_target: bool,
+    pub credentials: Credentials,
+    pub routes: Routes,
+    /// Minimum pause between two calls of a case (the docs ask 1.5–2 s on real hosts).
+    pub pause: Duration,
+    /// False on replay: recorded answers need no waiting, so pauses and poll intervals are
+    /// skipped (the recorded attempts still decide when polling stops).
+    pub real_time: bool,
+}
+
+/// Error codes of the one answer the gateway does not sign: an unknown merchant.
+const UNSIGNED_ERROR_CODES: [&str; 2] = ["9998", "101"];
+
+/// Runs `case` of `scenario` over `transport`. `generated` is fresh for a live run, or frozen
+/// to a cassette's bindings for a replay.
+pub async fn run_case<T: Transport>(
+    scenario: &Scenario,
+    case: &Case,
+    settings: &CaseSettings,
+    renderer: &Renderer,
+    transport: &T,
+    generated: Generated,
+) -> CaseOutcome {
+    let started = Instant::now();
+    let mut context = Context::for_case(
+        scenario,
+        case,
+        &settings.credentials.merchant_id,
+        &settings.target_name,
+        generated,
+    );
+    let mut steps = Vec::with_capacity(scenario.steps.len());
+    let mut calls = 0u32;
+    for step in &scenario.steps {
+        let outcome = run_step(
+            scenario,
+            step,
+            settings,
+            renderer,
+            transport,
+            &mut context,
+            &mut calls,
+        )
+        .await;
+        let passed = outcome.passed();
+        steps.push(outcome);
+        if !passed {
+            break;
+        }
+    }
+    let generated = context.generated();
+    // A frozen value the recording lacks means the scenario asks for more than was recorded;
+    // say so plainly rather than leave only a request mismatch to puzzle over.
+    let error = match generated.missing() {
+        [] => None,
+        missing if steps.iter().all(StepOutcome::passed) => Some(format!(
+            "the recording has no value for {}: the scenario changed since it was recorded; re-record it",
+            missing.join(", ")
+        )),
+        _ => None,
+    };
+    CaseOutcome {
+        scenario: scenario.stem.clone(),
+        scenario_name: scenario.name.clone(),
+        case: case.name.clone(),
+        steps,
+        generated: generated.values().to_vec(),
+        error,
+        bad_input: false,
+        elapsed: started.elapsed(),
+    }
+}
+
+async fn run_step<T: Transport>(
+    scenario: &Scenario,
+    step: &Step,
+    settings: &CaseSettings,
+    renderer: &Renderer,
+    transport: &T,
+    context: &mut Context,
+    calls: &mut u32,
+) -> StepOutcome {
+    let started = Instant::now();
+    let mut outcome = StepOutcome {
+        id: step.id.clone(),
+        call: step.call.clone(),
+        attempts: Vec::new(),
+        checks: Vec::new(),
+        captures: Vec::new(),
+        failure: None,
+        elapsed: Duration::ZERO,
+    };
+    let poll = step.poll.as_ref().filter(|_| step.call.is_idempotent());
+    let attempts = poll.map_or(1, |p| p.attempts.max(1));
+    let mut document = None;
+    for attempt in 1..=attempts {
+        if *calls > 0 && settings.real_time && !settings.pause.is_zero() {
+            tokio::time::sleep(settings.pause).await;
+        }
+        *calls += 1;
+        let request = match build_request(step, attempt, settings, renderer, context) {
+            Ok(request) => request,
+            Err(reason) => {
+                outcome.failure = Some(StepFailure::Request(reason));
+                break;
+            }
+        };
+        let sent = transport.send(&request).await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                outcome.attempts.push(Attempt {
+                    request,
+                    response: None,
+                });
+                outcome.failure = Some(StepFailure::Transport(error.to_string()));
+                break;
+            }
+        };
+        let examined = examine(
+            &request,
+            &response.body,
+            response.status,
+            &settings.credentials.secret,
+        );
+        outcome.attempts.push(Attempt {
+            request,
+            response: Some(response),
+        });
+        let answer = match examined {
+            Ok(answer) => answer,
+            Err(failure) => {
+                outcome.failure = Some(failure);
+                break;
+            }
+        };
+        if let Some(poll) = poll {
+            match checks(&poll.until, &answer, renderer, context) {
+                Ok(results) if results.iter().all(|c| c.passed) => {}
+                Ok(results) if attempt == attempts => {
+                    // The last answer is still checked below; the `until` results say why
+                    // polling gave up.
+                    outcome
+                        .checks
+                        .extend(results.into_iter().filter(|c| !c.passed));
+                    outcome.failure = Some(StepFailure::PollExhausted { attempts });
+                }
+                Ok(_) => {
+                    if settings.real_time {
+                        tokio::time::sleep(poll.interval).await;
+                    }
+                    continue;
+                }
+                Err(reason) => {
+                    outcome.failure = Some(StepFailure::Request(reason));
+                    break;
+                }
+            }
+        }
+        document = Some(answer);
+        break;
+    }
+    if let (Some(answer), None) = (&document, &outcome.failure) {
+        finish_step(scenario, step, answer, renderer, context, &mut outcome);
+    }
+    outcome.elapsed = started.elapsed();
+    outcome
+}
+
+/// Expectations, the whole-body comparison and captures, on the step's final answer.
+fn finish_step(
+    scenario: &Scenario,
+    step: &Step,
+    answer: &Document,
+    renderer: &Renderer,
+    context: &mut Context,
+    outcome: &mut StepOutcome,
+) {
+    match checks(&step.expect, answer, renderer, context) {
+        Ok(results) => outcome.checks.extend(results),
+        Err(reason) => {
+            outcome.failure = Some(StepFailure::Request(reason));
+            return;
+        }
+    }
+    if let Some(failure) = step
+        .expect_body
+        .as_ref()
+        .and_then(|body| compare_body(scenario, &body.file, &body.ignore, answer))
+    {
+        outcome.failure = Some(failure);
+        return;
+    }
+    if !outcome.passed() {
+        return;
+    }
+    for (variable, path) in &step.capture {
+        match answer.text(path) {
+            Some(value) => {
+                context.set(variable.as_str(), value);
+                outcome.captures.push((variable.clone(), value.to_owned()));
+            }
+            None => {
+                outcome.failure = Some(StepFailure::Capture {
+                    variable: variable.clone(),
+                    path: path.clone(),
+                });
+                return;
+            }
+        }
+    }
+}
+
+/// The signed request for one attempt of a step.
+fn build_request(
+    step: &Step,
+    attempt: u32,
+    settings: &CaseSettings,
+    renderer: &Renderer,
+    context: &Context,
+) -> Result<Request, String> {
+    let mut fields = Fields::new();
+    for (name, template) in &step.form {
+        let value = renderer
+            .render(template.as_str(), context)
+            .map_err(|e| e.to_string())?;
+        fields
+            .insert_form_key(name, value)
+            .map_err(|e| e.to_string())?;
+    }
+    if !fields.contains("pg_merchant_id") {
+        fields.set("pg_merchant_id", settings.credentials.merchant_id.as_str());
+    }
+    if step.call == Operation::Init {
+        if !fields.contains("pg_payment_method") {
+            fields.set("pg_payment_method", "mobile_commerce");
+        }
+        if settings.test_target && !fields.contains("pg_testing_mode") {
+            fields.set("pg_testing_mode", "1");
+        }
+    }
+    if !fields.contains("pg_salt") {
+        // Kept with the case's generated values, so a replay sends the recorded salt.
+        let key = format!("pg_salt.{}.{attempt}", step.id);
+        let salt = context.generated().value(&key, |rng| {
+            Ok((0..16).map(|_| rng.alphanumeric()).collect())
+        })?;
+        fields.set("pg_salt", salt);
+    }
+    let path = settings.routes.path(&step.call).to_owned();
+    let signed_by_harness = !fields.contains(SIG_FIELD);
+    if signed_by_harness {
+        let sig = signature::sign(&path, &fields, &settings.credentials.secret);
+        fields.set(SIG_FIELD, sig.as_str());
+    }
+    Ok(Request {
+        step: step.id.clone(),
+        attempt,
+        operation: step.call.clone(),
+        path,
+        fields,
+        signed_by_harness,
+    })
+}
+
+/// Status, XML and signature of an answer.
+fn examine(
+    request: &Request,
+    body: &str,
+    status: u16,
+    secret: &SecretKey,
+) -> Result<Document, StepFailure> {
+    if status != 200 {
+        return Err(StepFailure::HttpStatus(status));
+    }
+    let document = Document::parse_response(body.as_bytes())
+        .map_err(|e| StepFailure::NotXml(e.to_string()))?;
+    let fields = document.to_fields();
+    match signature::verify(&request.path, &fields, secret) {
+        Verification::Valid => Ok(document),
+        Verification::Missing
+            if document
+                .text("pg_error_code")
+                .is_some_and(|code| UNSIGNED_ERROR_CODES.contains(&code)) =>
+        {
+            Ok(document)
+        }
+        Verification::Missing => Err(StepFailure::Signature(
+            "the answer has no pg_sig (only an unknown-merchant error may be unsigned)".into(),
+        )),
+        Verification::Mismatch { expected, actual } => Err(StepFailure::Signature(format!(
+            "pg_sig {actual} does not match the answer's fields (computed {expected}); signed string: {}",
+            signature::explain(&request.path, &fields)
+        ))),
+    }
+}
+
+fn checks(
+    expectations: &[Expectation],
+    answer: &Document,
+    renderer: &Renderer,
+    context: &Context,
+) -> Result<Vec<CheckResult>, String> {
+    let mut render = |text: &str| renderer.render(text, context).map_err(|e| e.to_string());
+    expectations
+        .iter()
+        .map(|expectation| {
+            let actual = answer.text(&expectation.path);
+            let check = expectation.matcher.check(actual, &mut render)?;
+            Ok(CheckResult {
+                path: expectation.path.clone(),
+                expected: check.expected,
+                actual: check.actual,
+                passed: check.passed,
+            })
+        })
+        .collect()
+}
+
+/// Compares the answer with an expected XML file; `None` when they agree.
+fn compare_body(
+    scenario: &Scenario,
+    file: &std::path::Path,
+    ignore: &[String],
+    answer: &Document,
+) -> Option<StepFailure> {
+    let expected = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return Some(StepFailure::Body(format!(
+                "failed to read {} (expect_body of {}): {e}",
+                file.display(),
+                scenario.file.display()
+            )));
+        }
+    };
+    let expected = match Document::parse(&expected) {
+        Ok(document) => document,
+        Err(e) => return Some(StepFailure::Body(format!("{}: {e}", file.display()))),
+    };
+    let differences = compare(
+        &expected,
+        answer,
+        &CompareOptions::ignoring(ignore.iter().cloned()),
+    );
+    if differences.is_empty() {
+        return None;
+    }
+    let mut text: String = differences.iter().map(|d| format!("{d}\n")).collect();
+    text.push_str(&unified_diff(
+        &expected.pretty(),
+        &answer.pretty(),
+        (&file.display().to_string(), "answer"),
+        Style::PLAIN,
+    ));
+    Some(StepFailure::Body(text))
+}

@@ -1,0 +1,14 @@
+//! The runner: executes a case step by step over a transport and returns a
+//! [`CaseOutcome`](outcome::CaseOutcome); a [`Session`](session::Session) picks the transport
+//! for each case from the run mode (replay, record, once, live, drift).
+
+pub mod case;
+pub mod mode;
+pub mod outcome;
+pub mod session;
+pub mod suite;
+
+pub use case::{CaseSettings, Credentials, run_case};
+pub use mode::Mode;
+pub use outcome::{Attempt, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+pub use session::{Session, SessionError, SessionOptions};

@@ -1,0 +1,149 @@
+//! What running a case produced, as plain data: every step's requests and answers, the
+//! checks and their results, timings. Reporters, the recorder and the drift check read it;
+//! nothing here prints or decides anything.
+//!
+//! Requests hold exactly the fields that were sent. The merchant secret is never a field (it
+//! only enters the MD5), so an outcome cannot leak it.
+
+use std::time::Duration;
+
+use crate::gateway::Operation;
+use crate::scenario::{Case, Scenario};
+use crate::transport::{Request, Response};
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct CaseOutcome {
+    /// The scenario's file stem, e.g. `kcell_sms_approval`.
+    pub scenario: String,
+    /// The scenario's `name:`.
+    pub scenario_name: String,
+    pub case: String,
+    pub steps: Vec<StepOutcome>,
+    /// Generated values (order ids, salts, …) by key, in the order they were made.
+    pub generated: Vec<(String, String)>,
+    /// A problem that stopped the case before or between steps (e.g. a missing cassette).
+    pub error: Option<String>,
+    /// True when `error` is bad input (a cassette that cannot be read): exit code 2.
+    pub bad_input: bool,
+    pub elapsed: Duration,
+}
+
+impl CaseOutcome {
+    /// A case that failed before its first step.
+    pub fn failed_early(scenario: &Scenario, case: &Case, error: String, bad_input: bool) -> Self {
+        CaseOutcome {
+            scenario: scenario.stem.clone(),
+            scenario_name: scenario.name.clone(),
+            case: case.name.clone(),
+            steps: Vec::new(),
+            generated: Vec::new(),
+            error: Some(error),
+            bad_input,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// `scenario::case`, the name a case has in reports and as a `cargo test` trial.
+    pub fn full_name(&self) -> String {
+        format!("{}::{}", self.scenario, self.case)
+    }
+
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.steps.iter().all(StepOutcome::passed)
+    }
+
+    /// The first failing step, if any.
+    pub fn failed_step(&self) -> Option<&StepOutcome> {
+        self.steps.iter().find(|s| !s.passed())
+    }
+}
+
+/// The result of one step: one attempt, or several when it polls.
+#[derive(Debug, Clone)]
+pub struct StepOutcome {
+    pub id: String,
+    pub call: Operation,
+    pub attempts: Vec<Attempt>,
+    /// Checks made on the last answer, in scenario order.
+    pub checks: Vec<CheckResult>,
+    /// Values captured for later steps.
+    pub captures: Vec<(String, String)>,
+    pub failure: Option<StepFailure>,
+    pub elapsed: Duration,
+}
+
+impl StepOutcome {
+    pub fn passed(&self) -> bool {
+        self.failure.is_none() && self.checks.iter().all(|c| c.passed)
+    }
+
+    /// The last answer received, if any.
+    pub fn last_response(&self) -> Option<&Response> {
+        self.attempts.last().and_then(|a| a.response.as_ref())
+    }
+}
+
+/// One request and what came back.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub request: Request,
+    pub response: Option<Response>,
+}
+
+/// One expectation checked against an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    /// The path checked, e.g. `pg_status`.
+    pub path: String,
+    /// Human form of the expectation: `"ok"`, `one of [ok, process]`, `matches ^\d+$`.
+    pub expected: String,
+    /// The value found; `None` when the element is absent.
+    pub actual: Option<String>,
+    pub passed: bool,
+}
+
+/// Why a step failed, besides failed checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepFailure {
+    /// A template or form field could not be built.
+    Request(String),
+    /// No answer: connection, timeout, replay mismatch.
+    Transport(String),
+    /// The HTTP status was not 200.
+    HttpStatus(u16),
+    /// The body is not the XML the gateway sends.
+    NotXml(String),
+    /// The answer's `pg_sig` is missing or wrong.
+    Signature(String),
+    /// A capture names an element the answer lacks.
+    Capture { variable: String, path: String },
+    /// `poll.until` never held within the attempts.
+    PollExhausted { attempts: u32 },
+    /// The whole-body comparison (`expect_body`) found differences.
+    Body(String),
+}
+
+impl std::fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepFailure::Request(reason) => write!(f, "failed to build the request: {reason}"),
+            StepFailure::Transport(reason) => write!(f, "no answer: {reason}"),
+            StepFailure::HttpStatus(status) => write!(f, "the gateway answered HTTP {status}"),
+            StepFailure::NotXml(reason) => write!(f, "the answer is not XML: {reason}"),
+            StepFailure::Signature(reason) => write!(f, "bad answer signature: {reason}"),
+            StepFailure::Capture { variable, path } => {
+                write!(
+                    f,
+                    "failed to capture `{variable}`: the answer has no <{path}>"
+                )
+            }
+            StepFailure::PollExhausted { attempts } => {
+                write!(f, "`poll.until` did not hold after {attempts} attempts")
+            }
+            StepFailure::Body(diff) => {
+                write!(f, "the answer differs from the expected body:\n{diff}")
+            }
+        }
+    }
+}

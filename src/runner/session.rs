@@ -1,0 +1,426 @@
+//! A run session: the choices made once per run (mode, target, credentials, configuration)
+//! and what they need (the shared HTTP client, the in-process emulator), applied to each case.
+//!
+//! Per mode, a case is:
+//! - `replay`: run against its cassette with the replay key; nothing touches the network.
+//! - `record`: run live, then written as a cassette (only when it passed, unless
+//!   `keep_failed`); the old cassette stays until the new one is complete.
+//! - `once`: replayed when a cassette exists, recorded when not.
+//! - `live`: run live; cassettes untouched.
+//! - `drift`: run live; the caller compares the outcome with the cassette.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use md5::{Digest, Md5};
+use reqwest::Url;
+
+use crate::emulator::{
+    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
+};
+use crate::gateway::{SecretKey, Target};
+use crate::scenario::{Case, Credentials as EnvCredentials, HarnessConfig, Scenario, TargetConfig};
+use crate::template::{Generated, Renderer, SmsCodeProvider};
+use crate::transport::cassette::{Cassette, CassetteError};
+use crate::transport::live::{self, LiveOptions, LiveTransport};
+use crate::transport::player::Player;
+use crate::transport::recorder::{self, RecordingInfo};
+
+use super::case::{CaseSettings, Credentials, run_case};
+use super::mode::Mode;
+use super::outcome::CaseOutcome;
+
+/// Everything a session is built from.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub mode: Mode,
+    pub target: TargetConfig,
+    pub allow_production: bool,
+    /// Write the cassette of a case that failed while recording.
+    pub keep_failed: bool,
+    /// Where cassettes live: `recordings/<scenario stem>/<case>.yaml`.
+    pub recordings: PathBuf,
+    pub config: HarnessConfig,
+    /// Credentials from the environment (`None`: the emulator's demo merchant).
+    pub credentials: Option<EnvCredentials>,
+    /// Extra settings for the in-process emulator (tests tune delays with it).
+    pub emulator: EmulatorConfig,
+}
+
+/// A session that cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Target(#[from] crate::gateway::target::TargetError),
+    #[error(
+        "failed to start a live run against {0}: set FREEDOMPAY_MERCHANT_ID and FREEDOMPAY_SECRET_KEY (only the emulator has demo credentials)"
+    )]
+    NoCredentials(String),
+    #[error("failed to start the emulator: {0}")]
+    Emulator(String),
+    #[error(transparent)]
+    Transport(#[from] crate::transport::TransportError),
+}
+
+/// A started session; share it between cases (`&Session` or `Arc<Session>`).
+#[derive(Debug)]
+pub struct Session {
+    mode: Mode,
+    target: TargetConfig,
+    keep_failed: bool,
+    recordings: PathBuf,
+    config: HarnessConfig,
+    live: Option<(LiveTransport, CaseSettings)>,
+    replay: CaseSettings,
+    renderer: Renderer,
+    /// Kept alive for the session: dropping it stops the server.
+    emulator: Option<Arc<RunningEmulator>>,
+}
+
+impl Session {
+    /// Validates the choices and starts what the mode needs: nothing for replay; the shared
+    /// client (and, on the emulator target, an in-process emulator) otherwise.
+    pub fn start(options: SessionOptions, scenarios: &[Scenario]) -> Result<Session, SessionError> {
+        let SessionOptions {
+            mode,
+            target,
+            allow_production,
+            keep_failed,
+            recordings,
+            config,
+            credentials,
+            mut emulator,
+        } = options;
+        let replay_merchant = credentials
+            .as_ref()
+            .map_or(DEMO_MERCHANT_ID.to_owned(), |c| c.merchant_id.clone());
+        let replay = CaseSettings {
+            target_name: target.name.clone(),
+            test_target: target.target.is_test(),
+            credentials: Credentials {
+                merchant_id: replay_merchant,
+                secret: SecretKey::new(config.replay_key.clone()),
+            },
+            routes: config.routes.clone(),
+            pause: Duration::ZERO,
+            real_time: false,
+        };
+        let mut running = None;
+        let mut sms_code: Option<SmsCodeProvider> = None;
+        let live = if mode.may_go_live() {
+            target.target.guard(allow_production)?;
+            let credentials = match (credentials, &target.target) {
+                (Some(c), _) => Credentials {
+                    merchant_id: c.merchant_id,
+                    secret: c.secret_key,
+                },
+                (None, Target::Emulator) => Credentials {
+                    merchant_id: DEMO_MERCHANT_ID.to_owned(),
+                    secret: SecretKey::new(DEMO_SECRET_KEY),
+                },
+                (None, _) => return Err(SessionError::NoCredentials(target.name.clone())),
+            };
+            let base: Url = match &target.target {
+                Target::Emulator => {
+                    // The harness and its emulator share the credentials in use.
+                    emulator
+                        .merchants
+                        .insert(credentials.merchant_id.clone(), credentials.secret.clone());
+                    emulator.routes = config.routes.clone();
+                    let started = Arc::new(
+                        Emulator::start(emulator)
+                            .map_err(|e| SessionError::Emulator(e.to_string()))?,
+                    );
+                    let handle = Arc::clone(&started);
+                    sms_code = Some(Arc::new(move |phone: &str| {
+                        handle
+                            .sms_code(phone)
+                            .ok_or_else(|| format!("the emulator has sent no SMS code to {phone}"))
+                    }));
+                    let base = started.base_url();
+                    running = Some(started);
+                    base
+                }
+                other => {
+                    if let Some(code) = target.sms_code.clone() {
+                        sms_code = Some(Arc::new(move |_: &str| Ok(code.clone())));
+                    }
+                    other
+                        .base_url()
+                        .expect("every target but the emulator has a URL")
+                }
+            };
+            let client = live::client(&LiveOptions::default())?;
+            let settings = CaseSettings {
+                target_name: target.name.clone(),
+                test_target: target.target.is_test(),
+                credentials,
+                routes: config.routes.clone(),
+                pause: target.pause,
+                real_time: true,
+            };
+            Some((LiveTransport::new(base, client), settings))
+        } else {
+            None
+        };
+        let mut renderer = Renderer::new(sms_code);
+        for scenario in scenarios {
+            // The loader compiled every template once already; a failure here would be a bug
+            // in the loader, and the case reports it when it renders.
+            let _ = renderer.prepare(scenario);
+        }
+        Ok(Session {
+            mode,
+            target,
+            keep_failed,
+            recordings,
+            config,
+            live,
+            replay,
+            renderer,
+            emulator: running,
+        })
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn target(&self) -> &TargetConfig {
+        &self.target
+    }
+
+    /// The in-process emulator, when this session started one.
+    pub fn emulator(&self) -> Option<&RunningEmulator> {
+        self.emulator.as_deref()
+    }
+
+    /// Where the cassette of a case lives.
+    pub fn cassette_path(&self, scenario: &Scenario, case: &Case) -> PathBuf {
+        Cassette::path_for(&self.recordings, &scenario.stem, &case.name)
+    }
+
+    /// Runs one case as the mode says.
+    pub async fn run(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
+        let path = self.cassette_path(scenario, case);
+        match self.mode {
+            Mode::Replay => self.replay(scenario, case, &path).await,
+            Mode::Once if path.exists() => self.replay(scenario, case, &path).await,
+            Mode::Record | Mode::Once => self.record(scenario, case, &path).await,
+            Mode::Live | Mode::Drift => self.live(scenario, case).await,
+        }
+    }
+
+    async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
+        let (transport, settings) = self.live.as_ref().expect("a live session has a transport");
+        run_case(
+            scenario,
+            case,
+            settings,
+            &self.renderer,
+            transport,
+            Generated::fresh(),
+        )
+        .await
+    }
+
+    async fn record(&self, scenario: &Scenario, case: &Case, path: &Path) -> CaseOutcome {
+        let mut outcome = self.live(scenario, case).await;
+        if !outcome.passed() && !self.keep_failed {
+            return outcome;
+        }
+        let info = RecordingInfo {
+            target: self.target.name.clone(),
+            scenario_digest: scenario_digest(scenario, case),
+            recorded_at: utc_timestamp(SystemTime::now()),
+        };
+        let cassette = recorder::cassette_for(
+            &outcome,
+            &info,
+            &self.replay.credentials.secret,
+            self.config.redactions.clone(),
+        );
+        if let Err(error) = cassette.save(path) {
+            outcome.error = Some(error.to_string());
+        }
+        outcome
+    }
+
+    async fn replay(&self, scenario: &Scenario, case: &Case, path: &Path) -> CaseOutcome {
+        let hint = record_hint(scenario, case);
+        let cassette = match Cassette::load(path) {
+            Ok(cassette) => cassette,
+            Err(CassetteError::Io { .. }) if !path.exists() => {
+                return CaseOutcome::failed_early(
+                    scenario,
+                    case,
+                    format!("no cassette at {}: {hint}", path.display()),
+                    false,
+                );
+            }
+            Err(error) => {
+                return CaseOutcome::failed_early(scenario, case, error.to_string(), true);
+            }
+        };
+        let digest = scenario_digest(scenario, case);
+        if cassette.scenario_digest != digest {
+            return CaseOutcome::failed_early(
+                scenario,
+                case,
+                format!(
+                    "the cassette {} is stale: it was recorded from an older version of the scenario; {hint}",
+                    path.display()
+                ),
+                false,
+            );
+        }
+        if let Some(error) = self.too_old(&cassette, path) {
+            return CaseOutcome::failed_early(scenario, case, error, false);
+        }
+        let generated = Generated::frozen(cassette.bindings.iter());
+        let player = Player::new(
+            cassette,
+            path,
+            self.replay.credentials.secret.clone(),
+            self.config.redactions.clone(),
+            hint,
+        );
+        run_case(
+            scenario,
+            case,
+            &self.replay,
+            &self.renderer,
+            &player,
+            generated,
+        )
+        .await
+    }
+
+    /// An error when the cassette is older than `cassette_max_age`.
+    fn too_old(&self, cassette: &Cassette, path: &Path) -> Option<String> {
+        let max_age = self.config.cassette_max_age?;
+        let recorded = parse_utc_timestamp(&cassette.recorded_at)?;
+        let age = SystemTime::now().duration_since(recorded).ok()?;
+        (age > max_age).then(|| {
+            format!(
+                "the cassette {} was recorded {} days ago, more than cassette_max_age allows; re-record it",
+                path.display(),
+                age.as_secs() / 86_400
+            )
+        })
+    }
+}
+
+/// The command that records one case.
+pub fn record_hint(scenario: &Scenario, case: &Case) -> String {
+    format!(
+        "record it with `fph run --mode record {} --filter '{}'`",
+        scenario.file.display(),
+        scenario.case_id(case)
+    )
+}
+
+/// A digest of what decides a case's requests: calls, paths, form templates, polls and the
+/// case's bindings. Expectations are left out: changing what is checked does not need a new
+/// recording, changing what is sent does.
+pub fn scenario_digest(scenario: &Scenario, case: &Case) -> String {
+    let mut hasher = Md5::new();
+    let mut feed = |text: &str| {
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+    };
+    for (name, value) in &case.bindings {
+        feed(name);
+        feed(value);
+    }
+    for step in &scenario.steps {
+        feed(&step.id);
+        feed(step.call.name());
+        for (name, template) in &step.form {
+            feed(name);
+            feed(template.as_str());
+        }
+        if let Some(poll) = &step.poll {
+            feed(&poll.attempts.to_string());
+            for until in &poll.until {
+                feed(&until.path);
+                feed(&until.matcher.to_string());
+            }
+        }
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `2026-11-23T10:00:00Z`.
+pub fn utc_timestamp(time: SystemTime) -> String {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Reads what [`utc_timestamp`] writes.
+pub fn parse_utc_timestamp(text: &str) -> Option<SystemTime> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (date.next()??, date.next()??, date.next()??);
+    let mut time = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, min, s) = (time.next()??, time.next()??, time.next()??);
+    let seconds = days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60 + s;
+    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip() {
+        for seconds in [0u64, 951_782_400, 1_795_428_000, 4_102_444_799] {
+            let time = UNIX_EPOCH + Duration::from_secs(seconds);
+            let text = utc_timestamp(time);
+            assert_eq!(parse_utc_timestamp(&text), Some(time), "{text}");
+        }
+        assert_eq!(
+            utc_timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(parse_utc_timestamp("yesterday"), None);
+    }
+}

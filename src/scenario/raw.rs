@@ -1,0 +1,405 @@
+//! The on-disk YAML of scenarios (format 1) and of `harness.yaml`, mirrored as serde types and
+//! nothing more: every struct denies unknown keys, every value the loader may point at later is
+//! a [`Spanned`], and there is no `#[serde(flatten)]` or `#[serde(untagged)]` — both lose
+//! locations and turn precise errors into "data did not match any variant".
+//!
+//! The two values that take more than one shape (a matcher: a scalar or a map; a call: a name
+//! or `{ path: … }`) have hand-written visitors, so a wrong shape says what was expected. The
+//! validated model is built from these types by `load.rs` and `config.rs`.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor, value::MapAccessDeserializer};
+use serde_saphyr::Spanned;
+
+/// A YAML mapping read in file order, keys and values spanned. Duplicate keys never reach it:
+/// serde-saphyr refuses them with their location.
+#[derive(Debug)]
+pub(crate) struct Entries<V>(pub Vec<(Spanned<String>, Spanned<V>)>);
+
+impl<V> Default for Entries<V> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor<V>(PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<V> {
+            type Value = Entries<V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of names to values")
+            }
+
+            // `form:` with nothing after it is an empty form, not an error.
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Entries::default())
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Entries::default())
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key()? {
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(Entries(entries))
+            }
+        }
+
+        // `deserialize_any`, not `deserialize_map`: serde-saphyr refuses a blank value for a
+        // map before the visitor could accept it as empty.
+        deserializer.deserialize_any(EntriesVisitor(PhantomData))
+    }
+}
+
+/// A scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScenario {
+    /// Optional: only `1` exists.
+    pub format: Option<Spanned<u32>>,
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub vars: Entries<String>,
+    pub matrix: Option<Spanned<Vec<Spanned<Entries<String>>>>>,
+    pub steps: Spanned<Vec<Spanned<RawStep>>>,
+}
+
+/// One call of a scenario.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStep {
+    pub id: Spanned<String>,
+    pub call: Spanned<RawCall>,
+    #[serde(default)]
+    pub form: Entries<String>,
+    #[serde(default)]
+    pub expect: Entries<RawMatcher>,
+    pub expect_body: Option<Spanned<RawExpectBody>>,
+    #[serde(default)]
+    pub capture: Entries<String>,
+    pub poll: Option<Spanned<RawPoll>>,
+}
+
+/// `call: pay` or `call: { path: /refund.php }`.
+#[derive(Debug)]
+pub(crate) enum RawCall {
+    Name(String),
+    Path(Spanned<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCallPath {
+    path: Spanned<String>,
+}
+
+impl<'de> Deserialize<'de> for RawCall {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CallVisitor;
+
+        impl<'de> Visitor<'de> for CallVisitor {
+            type Value = RawCall;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a call name (init, pay, approve, resend_code, status) or { path: /script.php }",
+                )
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<RawCall, E> {
+                Ok(RawCall::Name(name.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawCall, A::Error> {
+                let path = RawCallPath::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(RawCall::Path(path.path))
+            }
+        }
+
+        deserializer.deserialize_any(CallVisitor)
+    }
+}
+
+/// `expect_body: FILE.xml` or `expect_body: { file: FILE.xml, ignore: [pg_salt, pg_sig] }`.
+#[derive(Debug)]
+pub(crate) enum RawExpectBody {
+    File(String),
+    Detailed(RawExpectBodyDetailed),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExpectBodyDetailed {
+    pub file: Spanned<String>,
+    #[serde(default)]
+    pub ignore: Vec<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawExpectBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BodyVisitor;
+
+        impl<'de> Visitor<'de> for BodyVisitor {
+            type Value = RawExpectBody;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a file name or { file: FILE, ignore: [paths] }")
+            }
+
+            fn visit_str<E: de::Error>(self, file: &str) -> Result<RawExpectBody, E> {
+                Ok(RawExpectBody::File(file.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawExpectBody, A::Error> {
+                RawExpectBodyDetailed::deserialize(MapAccessDeserializer::new(map))
+                    .map(RawExpectBody::Detailed)
+            }
+        }
+
+        deserializer.deserialize_any(BodyVisitor)
+    }
+}
+
+/// `poll: { until: { path: matcher }, attempts: N, interval: 250ms }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPoll {
+    pub until: Spanned<Entries<RawMatcher>>,
+    pub attempts: Option<Spanned<u32>>,
+    pub interval: Option<Spanned<String>>,
+}
+
+/// What an expected field must hold: a scalar (equals) or one of the matcher maps.
+#[derive(Debug)]
+pub(crate) enum RawMatcher {
+    Equals(RawScalar),
+    /// Boxed: six spanned options dwarf a scalar, and most matchers are scalars.
+    Rules(Box<RawMatcherRules>),
+}
+
+/// A scalar as written. Strings keep their text; numbers and booleans are read by serde as
+/// numbers (`150.00` → 150), so the loader takes their text from the source at their span.
+#[derive(Debug)]
+pub(crate) enum RawScalar {
+    Text(String),
+    /// A number or boolean; the string is serde's rendering, used only if the source text
+    /// cannot be recovered.
+    Plain(String),
+}
+
+/// `{ matches: … }`, `{ one_of: […] }`, `{ present: true }`, `{ absent: true }`,
+/// `{ gte: N, lte: N }`. The loader checks that exactly one kind is given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMatcherRules {
+    pub matches: Option<Spanned<String>>,
+    pub one_of: Option<Spanned<Vec<Spanned<String>>>>,
+    pub present: Option<Spanned<bool>>,
+    pub absent: Option<Spanned<bool>>,
+    pub gte: Option<Spanned<f64>>,
+    pub lte: Option<Spanned<f64>>,
+}
+
+impl<'de> Deserialize<'de> for RawMatcher {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MatcherVisitor;
+
+        fn plain<E>(text: impl fmt::Display) -> Result<RawMatcher, E> {
+            Ok(RawMatcher::Equals(RawScalar::Plain(text.to_string())))
+        }
+
+        impl<'de> Visitor<'de> for MatcherVisitor {
+            type Value = RawMatcher;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a value to compare with, or a matcher: { matches: REGEX }, { one_of: [...] }, \
+                     { present: true }, { absent: true }, { gte: N, lte: N }",
+                )
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<RawMatcher, E> {
+                Ok(RawMatcher::Equals(RawScalar::Text(text.to_owned())))
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawMatcher, E> {
+                plain(v)
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawMatcher, E> {
+                plain(v)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawMatcher, E> {
+                plain(v)
+            }
+
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawMatcher, E> {
+                plain(v)
+            }
+
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawMatcher, E> {
+                plain(v)
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawMatcher, E> {
+                plain(v)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawMatcher, A::Error> {
+                RawMatcherRules::deserialize(MapAccessDeserializer::new(map))
+                    .map(|rules| RawMatcher::Rules(Box::new(rules)))
+            }
+        }
+
+        deserializer.deserialize_any(MatcherVisitor)
+    }
+}
+
+/// `scenarios/harness.yaml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub format: Spanned<u32>,
+    pub default_target: Option<Spanned<String>>,
+    #[serde(default)]
+    pub targets: Entries<RawTarget>,
+    #[serde(default)]
+    pub routes: Entries<String>,
+    pub replay_key: Option<Spanned<String>>,
+    #[serde(default)]
+    pub redact: Vec<Spanned<RawRedaction>>,
+    pub cassette_max_age: Option<Spanned<String>>,
+    /// Never accepted: present only to say where credentials go instead.
+    pub secret_key: Option<Spanned<IgnoredAny>>,
+    /// Never accepted: present only to say where credentials go instead.
+    pub merchant_id: Option<Spanned<IgnoredAny>>,
+}
+
+/// Keys that exist only to be refused with a better message than "unknown key"; they are
+/// never offered as did-you-mean hints.
+pub(crate) const REFUSED_CONFIG_KEYS: &[&str] = &["secret_key", "merchant_id"];
+
+/// One named target in `harness.yaml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTarget {
+    pub url: Option<Spanned<String>>,
+    pub pause: Option<Spanned<String>>,
+    pub sms_code: Option<Spanned<String>>,
+    pub secret_key: Option<Spanned<IgnoredAny>>,
+    pub merchant_id: Option<Spanned<IgnoredAny>>,
+}
+
+/// One redaction rule: exactly one of `field`, `field_pattern`, `value_pattern`, and the
+/// placeholder name written instead.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRedaction {
+    pub field: Option<Spanned<String>>,
+    pub field_pattern: Option<Spanned<String>>,
+    pub value_pattern: Option<Spanned<String>>,
+    pub placeholder: Spanned<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T: for<'de> Deserialize<'de>>(yaml: &str) -> Result<T, String> {
+        serde_saphyr::from_str(yaml).map_err(|e| {
+            use serde_saphyr::MessageFormatter;
+            serde_saphyr::UserMessageFormatter
+                .format_message(e.without_snippet())
+                .into_owned()
+        })
+    }
+
+    #[test]
+    fn matcher_shapes_are_read() {
+        let entries: Entries<RawMatcher> = parse(
+            "a: ok\nb: 150.00\nc: true\nd: { matches: '^\\d+$' }\ne: { one_of: [ok, 1.50] }\nf: { gte: 1, lte: 2 }\n",
+        )
+        .unwrap();
+        let kinds: Vec<String> = entries
+            .0
+            .iter()
+            .map(|(k, v)| match &v.value {
+                RawMatcher::Equals(RawScalar::Text(t)) => format!("{}=text:{t}", k.value),
+                RawMatcher::Equals(RawScalar::Plain(t)) => format!("{}=plain:{t}", k.value),
+                RawMatcher::Rules(r) => format!(
+                    "{}=rules:{:?}/{:?}/{:?}/{:?}",
+                    k.value,
+                    r.matches.as_ref().map(|m| &m.value),
+                    r.one_of.as_ref().map(|o| o
+                        .value
+                        .iter()
+                        .map(|s| s.value.clone())
+                        .collect::<Vec<_>>()),
+                    r.gte.as_ref().map(|n| n.value),
+                    r.lte.as_ref().map(|n| n.value),
+                ),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "a=text:ok",
+                "b=plain:150",
+                "c=plain:true",
+                "d=rules:Some(\"^\\\\d+$\")/None/None/None",
+                "e=rules:None/Some([\"ok\", \"1.50\"])/None/None",
+                "f=rules:None/None/Some(1.0)/Some(2.0)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_matcher_shape_says_what_is_expected() {
+        let error = parse::<Entries<RawMatcher>>("a: [ok, process]\n").unwrap_err();
+        assert!(
+            error.contains("expected a value to compare with, or a matcher"),
+            "{error}"
+        );
+        let error = parse::<Entries<RawMatcher>>("a: { one_off: [ok] }\n").unwrap_err();
+        assert!(error.contains("unknown field `one_off`"), "{error}");
+    }
+
+    #[test]
+    fn calls_are_names_or_paths() {
+        let step: RawStep = parse("id: a\ncall: pay\n").unwrap();
+        assert!(matches!(step.call.value, RawCall::Name(ref n) if n == "pay"));
+        let step: RawStep = parse("id: a\ncall: { path: /refund.php }\n").unwrap();
+        assert!(matches!(step.call.value, RawCall::Path(ref p) if p.value == "/refund.php"));
+        let error = parse::<RawStep>("id: a\ncall: { script: x }\n").unwrap_err();
+        assert!(error.contains("unknown field `script`"), "{error}");
+    }
+
+    #[test]
+    fn form_values_keep_their_text() {
+        let step: RawStep = parse(
+            "id: a\ncall: init\nform: { pg_amount: 150.00, pg_code: 077587, pg_flag: true }\n",
+        )
+        .unwrap();
+        let values: Vec<&str> = step.form.0.iter().map(|(_, v)| v.value.as_str()).collect();
+        assert_eq!(values, ["150.00", "077587", "true"]);
+    }
+
+    #[test]
+    fn empty_maps_may_be_left_blank() {
+        let step: RawStep = parse("id: a\ncall: status\nform:\nexpect:\n").unwrap();
+        assert!(step.form.0.is_empty());
+        assert!(step.expect.0.is_empty());
+    }
+}

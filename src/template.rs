@@ -1,0 +1,907 @@
+//! Templates in scenario values (`"{{ order_id() }}"`, `"{{ amount }}"`): a minijinja
+//! environment with strict undefined behaviour (a missing variable is an error, never an
+//! empty string), no auto-escaping (these are form fields, not HTML) and the harness's
+//! functions:
+//!
+//! | function | value | key in [`Generated`] |
+//! |---|---|---|
+//! | `order_id()` | `fph-` and 12 lowercase letters or digits | `order_id.N` |
+//! | `uuid()` | a random UUID (version 4) | `uuid.N` |
+//! | `salt()` | 16 Latin letters and digits, like `pg_salt` | `salt.N` |
+//! | `now()` | UTC time, `YYYY-MM-DD HH:MM:SS` (the gateway's date format) | `now.N` |
+//! | `random_digits(n)` | `n` decimal digits, 1 ≤ n ≤ 64 | `random_digits.N` |
+//! | `env("NAME")` | the environment variable; unset is an error naming it | `env.NAME` |
+//! | `sms_code(phone)` | the SMS code the target sent to `phone` (from the runner's provider) | `sms_code.N` |
+//!
+//! **Generated-value keys.** Every value a function produces is recorded in the case's
+//! [`Generated`] store so a cassette can freeze it: on replay the store is pre-filled with the
+//! recorded values and returns them instead of generating new ones, so a replayed request is
+//! byte-for-byte the recorded one. The key is the function name and a counter, `order_id.1`,
+//! `order_id.2`, `uuid.1`, … counted **per case, per function, in call order**; the runner
+//! renders steps in file order (form, then expectations, then poll conditions, attempt after
+//! attempt), so the same scenario asks for the same keys in the same order on every run.
+//! `env("NAME")` is keyed by name (`env.NAME`), not counted: its value is sent in the request
+//! and so is in the cassette anyway, and CI replays without the variable set. The runner may
+//! keep its own values (the `pg_salt` it adds to each request) in the same store under its own
+//! keys through [`Generated::value`]. Changing a scenario's templates can shift the counters:
+//! re-record after such an edit.
+//!
+//! **Variables.** A [`Context`] holds a case's bindings (vars and matrix row), the built-ins
+//! (`merchant_id`, `target`, `case`, `scenario`) and captures as they arrive, and owns the
+//! case's [`Generated`] store. Values are text.
+//!
+//! **Compiling once.** [`Renderer::prepare`] compiles every template of a scenario once; later
+//! renders look the compiled template up by its text. A template that was not prepared is
+//! compiled on the spot. Text without `{{`, `{%` or `{#` is returned as is.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use minijinja::value::{Object, Value};
+use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
+
+use crate::scenario::is_templated;
+use crate::scenario::{Case, Scenario};
+
+/// Where `sms_code(phone)` gets its code: the emulator's last code for that phone, or a fixed
+/// code on the test server. `Err` carries a message shown to the user.
+pub type SmsCodeProvider = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
+
+/// The functions templates may call.
+pub const FUNCTIONS: [&str; 7] = [
+    "order_id",
+    "uuid",
+    "salt",
+    "now",
+    "random_digits",
+    "env",
+    "sms_code",
+];
+
+/// Variables every case defines: the merchant id in use, the target's name, the case name
+/// and the scenario's stem.
+pub const BUILTIN_VARIABLES: [&str; 4] = ["merchant_id", "target", "case", "scenario"];
+
+/// The context variable that carries the case's [`Generated`] store to the functions. Its
+/// name cannot be written as a scenario variable (names there are checked identifiers
+/// without a leading underscore pair).
+const GENERATED_VAR: &str = "__fph_generated";
+
+/// A template that does not parse or does not render.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("failed to parse template `{template}`: {message}")]
+    Syntax {
+        template: String,
+        message: String,
+        /// Byte range of the problem inside the template, when minijinja knows it.
+        range: Option<std::ops::Range<usize>>,
+    },
+    #[error("failed to render `{template}`: `{name}` is not defined")]
+    Undefined { template: String, name: String },
+    #[error("failed to render `{template}`: {message}")]
+    Render { template: String, message: String },
+}
+
+/// The values generated for one case, keyed as described in the module doc; fresh, or frozen
+/// to the values a cassette recorded.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// Every value handed out in this case, in the order first asked for: what a recorder
+    /// writes as the cassette's `bindings`.
+    values: Vec<(String, String)>,
+    /// The recording, when replaying.
+    recorded: Option<HashMap<String, String>>,
+    counters: HashMap<String, u32>,
+    /// Keys asked for on replay that the recording does not have.
+    missing: Vec<String>,
+    rng: fastrand::Rng,
+}
+
+impl Default for Generated {
+    fn default() -> Self {
+        Generated::fresh()
+    }
+}
+
+impl Generated {
+    /// A store that generates new values (recording and live runs).
+    pub fn fresh() -> Generated {
+        Generated::with_rng(fastrand::Rng::new(), None)
+    }
+
+    /// Like [`fresh`](Self::fresh) but reproducible: the same seed gives the same values.
+    pub fn seeded(seed: u64) -> Generated {
+        Generated::with_rng(fastrand::Rng::with_seed(seed), None)
+    }
+
+    /// A store that returns the recorded values (replay). A key the recording lacks still
+    /// gets a fresh value, and is listed by [`missing`](Self::missing) so the runner can fail
+    /// the case with a clear message instead of a confusing request mismatch.
+    pub fn frozen<K: Into<String>, V: Into<String>>(
+        recorded: impl IntoIterator<Item = (K, V)>,
+    ) -> Generated {
+        let recorded = recorded
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Generated::with_rng(fastrand::Rng::new(), Some(recorded))
+    }
+
+    fn with_rng(rng: fastrand::Rng, recorded: Option<HashMap<String, String>>) -> Generated {
+        Generated {
+            values: Vec::new(),
+            recorded,
+            counters: HashMap::new(),
+            missing: Vec::new(),
+            rng,
+        }
+    }
+
+    /// True when replaying a recording.
+    pub fn is_frozen(&self) -> bool {
+        self.recorded.is_some()
+    }
+
+    /// The next counted key for `function`: `order_id.1`, then `order_id.2`, …
+    pub fn next_key(&mut self, function: &str) -> String {
+        let counter = self.counters.entry(function.to_owned()).or_insert(0);
+        *counter += 1;
+        format!("{function}.{counter}")
+    }
+
+    /// The value under `key`: the one already handed out in this case, else the recorded
+    /// one, else a new one from `make`. The value is remembered under `key` either way.
+    pub fn value(
+        &mut self,
+        key: &str,
+        make: impl FnOnce(&mut fastrand::Rng) -> Result<String, String>,
+    ) -> Result<String, String> {
+        if let Some((_, value)) = self.values.iter().find(|(k, _)| k == key) {
+            return Ok(value.clone());
+        }
+        let value = match self.recorded.as_ref().and_then(|r| r.get(key)) {
+            Some(value) => value.clone(),
+            None => {
+                if self.recorded.is_some() {
+                    self.missing.push(key.to_owned());
+                }
+                make(&mut self.rng)?
+            }
+        };
+        self.values.push((key.to_owned(), value.clone()));
+        Ok(value)
+    }
+
+    /// Every value handed out in this case, in order.
+    pub fn values(&self) -> &[(String, String)] {
+        &self.values
+    }
+
+    /// Keys asked for on replay that the recording did not have.
+    pub fn missing(&self) -> &[String] {
+        &self.missing
+    }
+
+    /// Recorded keys this case never asked for (the scenario changed since recording).
+    pub fn unused(&self) -> Vec<String> {
+        let Some(recorded) = &self.recorded else {
+            return Vec::new();
+        };
+        let mut unused: Vec<String> = recorded
+            .keys()
+            .filter(|key| !self.values.iter().any(|(k, _)| k == *key))
+            .cloned()
+            .collect();
+        unused.sort();
+        unused
+    }
+}
+
+/// The variables of one case, and its generated values.
+///
+/// Cloning shares the [`Generated`] store (both clones count and record into it).
+#[derive(Debug, Clone)]
+pub struct Context {
+    values: Arc<BTreeMap<String, String>>,
+    generated: Arc<Mutex<Generated>>,
+}
+
+impl Context {
+    /// An empty context around a store.
+    pub fn new(generated: Generated) -> Context {
+        Context {
+            values: Arc::new(BTreeMap::new()),
+            generated: Arc::new(Mutex::new(generated)),
+        }
+    }
+
+    /// The context for `case` of `scenario`: its bindings and the built-ins.
+    pub fn for_case(
+        scenario: &Scenario,
+        case: &Case,
+        merchant_id: &str,
+        target: &str,
+        generated: Generated,
+    ) -> Context {
+        let mut context = Context::new(generated);
+        context.set("merchant_id", merchant_id);
+        context.set("target", target);
+        context.set("case", case.name.as_str());
+        context.set("scenario", scenario.stem.as_str());
+        for (name, value) in &case.bindings {
+            context.set(name.as_str(), value.as_str());
+        }
+        context
+    }
+
+    /// Binds a variable (a capture, or a built-in), replacing an earlier value.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        Arc::make_mut(&mut self.values).insert(name.into(), value.into());
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// The case's generated values (lock held while the guard lives; do not render with
+    /// this context meanwhile).
+    pub fn generated(&self) -> MutexGuard<'_, Generated> {
+        lock(&self.generated)
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from_object(RenderContext {
+            values: Arc::clone(&self.values),
+            generated: Arc::clone(&self.generated),
+        })
+    }
+}
+
+/// A poisoned lock only means another render panicked; the store itself stays consistent
+/// (every update is a single push), so keep using it.
+fn lock(store: &Mutex<Generated>) -> MutexGuard<'_, Generated> {
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What a template sees as its root: the variables, plus the hidden store handle.
+#[derive(Debug)]
+struct RenderContext {
+    values: Arc<BTreeMap<String, String>>,
+    generated: Arc<Mutex<Generated>>,
+}
+
+impl Object for RenderContext {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        if key == GENERATED_VAR {
+            return Some(Value::from_object(GeneratedHandle(Arc::clone(
+                &self.generated,
+            ))));
+        }
+        self.values.get(key).map(|v| Value::from(v.as_str()))
+    }
+}
+
+#[derive(Debug)]
+struct GeneratedHandle(Arc<Mutex<Generated>>);
+
+impl Object for GeneratedHandle {}
+
+/// Runs `f` on the store of the case being rendered.
+fn with_store<R>(
+    state: &State,
+    f: impl FnOnce(&mut Generated) -> Result<R, String>,
+) -> Result<R, minijinja::Error> {
+    let handle = state
+        .lookup(GENERATED_VAR)
+        .ok_or_else(|| function_error("template functions need a case context".into()))?;
+    let handle = handle
+        .downcast_object_ref::<GeneratedHandle>()
+        .ok_or_else(|| function_error("template functions need a case context".into()))?;
+    let mut store = lock(&handle.0);
+    f(&mut store).map_err(function_error)
+}
+
+fn function_error(message: String) -> minijinja::Error {
+    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message)
+}
+
+/// A counted generator: `order_id()`, `uuid()`, …
+fn counted(
+    state: &State,
+    function: &str,
+    make: impl FnOnce(&mut fastrand::Rng) -> Result<String, String>,
+) -> Result<String, minijinja::Error> {
+    with_store(state, |store| {
+        let key = store.next_key(function);
+        store.value(&key, make)
+    })
+}
+
+/// Renders scenario templates; one per run, shared by every case (it is `Send + Sync`).
+pub struct Renderer {
+    env: Environment<'static>,
+    /// Prepared templates (by their text) → the variables they reference.
+    prepared: HashMap<String, Vec<String>>,
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renderer")
+            .field("prepared", &self.prepared.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Renderer {
+    /// A renderer whose `sms_code(phone)` asks `sms_code`; without a provider, `sms_code()`
+    /// fails unless the code was recorded.
+    pub fn new(sms_code: Option<SmsCodeProvider>) -> Renderer {
+        let mut env = environment();
+        env.add_function("order_id", |state: &State| {
+            counted(state, "order_id", |rng| {
+                Ok(format!("fph-{}", lowercase_alphanumeric(rng, 12)))
+            })
+        });
+        env.add_function("uuid", |state: &State| {
+            counted(state, "uuid", |rng| Ok(uuid_v4(rng)))
+        });
+        env.add_function("salt", |state: &State| {
+            counted(state, "salt", |rng| {
+                Ok((0..16).map(|_| rng.alphanumeric()).collect())
+            })
+        });
+        env.add_function("now", |state: &State| {
+            counted(state, "now", |_| {
+                let seconds = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_err(|_| "the system clock is before 1970".to_owned())?
+                    .as_secs();
+                Ok(format_utc(seconds as i64))
+            })
+        });
+        env.add_function("random_digits", |state: &State, n: i64| {
+            counted(state, "random_digits", |rng| {
+                if !(1..=64).contains(&n) {
+                    return Err(format!("random_digits(n) takes n from 1 to 64, not {n}"));
+                }
+                Ok((0..n).map(|_| rng.digit(10)).collect())
+            })
+        });
+        env.add_function("env", |state: &State, name: String| {
+            with_store(state, |store| {
+                store.value(&format!("env.{name}"), |_| {
+                    std::env::var(&name)
+                        .map_err(|_| format!("environment variable `{name}` is not set"))
+                })
+            })
+        });
+        env.add_function("sms_code", move |state: &State, phone: String| {
+            counted(state, "sms_code", |_| match &sms_code {
+                Some(provider) => provider(&phone).map_err(|e| format!("sms_code({phone}): {e}")),
+                None => Err(format!(
+                    "sms_code({phone}): no SMS code source for this run (nothing was recorded for it)"
+                )),
+            })
+        });
+        Renderer {
+            env,
+            prepared: HashMap::new(),
+        }
+    }
+
+    /// Compiles every template of `scenario` once.
+    pub fn prepare(&mut self, scenario: &Scenario) -> Result<(), TemplateError> {
+        for template in scenario.templates() {
+            self.prepare_template(template.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Compiles one template once (plain text needs no compiling).
+    pub fn prepare_template(&mut self, source: &str) -> Result<(), TemplateError> {
+        if !is_templated(source) || self.prepared.contains_key(source) {
+            return Ok(());
+        }
+        self.env
+            .add_template_owned(source.to_owned(), source.to_owned())
+            .map_err(|e| syntax_error(source, &e))?;
+        let template = self
+            .env
+            .get_template(source)
+            .map_err(|e| syntax_error(source, &e))?;
+        let variables = self.variables_of(source, &template);
+        self.prepared.insert(source.to_owned(), variables);
+        Ok(())
+    }
+
+    fn variables_of(&self, source: &str, template: &minijinja::Template<'_, '_>) -> Vec<String> {
+        let globals: Vec<&str> = self.env.globals().map(|(name, _)| name).collect();
+        sorted_by_position(
+            source,
+            template
+                .undeclared_variables(false)
+                .into_iter()
+                .filter(|name| !globals.contains(&name.as_str()))
+                .collect(),
+        )
+    }
+
+    /// Renders `template` with the variables and store of `context`.
+    pub fn render(&self, template: &str, context: &Context) -> Result<String, TemplateError> {
+        if !is_templated(template) {
+            return Ok(template.to_owned());
+        }
+        let render_error = |e: minijinja::Error| TemplateError::Render {
+            template: template.to_owned(),
+            message: describe(&e),
+        };
+        let check_defined = |variables: &[String]| match variables
+            .iter()
+            .find(|name| context.get(name).is_none())
+        {
+            Some(name) => Err(TemplateError::Undefined {
+                template: template.to_owned(),
+                name: name.clone(),
+            }),
+            None => Ok(()),
+        };
+        match self.prepared.get(template) {
+            Some(variables) => {
+                check_defined(variables)?;
+                let compiled = self
+                    .env
+                    .get_template(template)
+                    .map_err(|e| syntax_error(template, &e))?;
+                compiled.render(context.to_value()).map_err(render_error)
+            }
+            None => {
+                check_defined(&referenced_variables(template)?)?;
+                self.env
+                    .render_str(template, context.to_value())
+                    .map_err(|e| match e.kind() {
+                        minijinja::ErrorKind::SyntaxError => syntax_error(template, &e),
+                        _ => render_error(e),
+                    })
+            }
+        }
+    }
+}
+
+/// The environment settings shared by rendering and checking.
+fn environment<'s>() -> Environment<'s> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    // Keep values byte-exact: a block scalar's final newline is part of the field.
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+        .expect("default delimiters are valid");
+    env.set_syntax(syntax);
+    env
+}
+
+/// The variables `source` reads, in order of first appearance; function names (the harness's
+/// and minijinja's built-in `range`, `dict`, …) do not count. Used by the loader to report
+/// undefined variables before anything runs.
+pub(crate) fn referenced_variables(source: &str) -> Result<Vec<String>, TemplateError> {
+    if !is_templated(source) {
+        return Ok(Vec::new());
+    }
+    let env = environment();
+    let template = env
+        .template_from_str(source)
+        .map_err(|e| syntax_error(source, &e))?;
+    let globals: Vec<&str> = env.globals().map(|(name, _)| name).collect();
+    Ok(sorted_by_position(
+        source,
+        template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|name| !globals.contains(&name.as_str()) && !FUNCTIONS.contains(&name.as_str()))
+            .collect(),
+    ))
+}
+
+fn sorted_by_position(source: &str, mut names: Vec<String>) -> Vec<String> {
+    names.sort_by_key(|name| {
+        (
+            find_identifier(source, name).unwrap_or(usize::MAX),
+            name.clone(),
+        )
+    });
+    names
+}
+
+/// The byte offset of `name` as a whole identifier in `source`.
+pub(crate) fn find_identifier(source: &str, name: &str) -> Option<usize> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    source.match_indices(name).map(|(i, _)| i).find(|&i| {
+        let before = source[..i].chars().next_back();
+        let after = source[i + name.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
+fn syntax_error(source: &str, error: &minijinja::Error) -> TemplateError {
+    TemplateError::Syntax {
+        template: source.to_owned(),
+        message: describe(error),
+        range: error.range(),
+    }
+}
+
+/// minijinja's message without its "(in template:line)" suffix, which names the template by
+/// its own text here and would only repeat it.
+fn describe(error: &minijinja::Error) -> String {
+    match error.detail() {
+        Some(detail) => match error.kind() {
+            minijinja::ErrorKind::InvalidOperation => detail.to_owned(),
+            kind => format!("{kind}: {detail}"),
+        },
+        None => error.kind().to_string(),
+    }
+}
+
+fn lowercase_alphanumeric(rng: &mut fastrand::Rng, len: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    (0..len)
+        .map(|_| ALPHABET[rng.usize(..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn uuid_v4(rng: &mut fastrand::Rng) -> String {
+    let mut bytes = rng.u128(..).to_be_bytes();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS` (UTC).
+pub(crate) fn format_utc(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`:
+/// shift to eras of 400 years starting in March, so the leap day is the era's last day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(values: &[(&str, &str)]) -> Context {
+        let mut context = Context::new(Generated::seeded(7));
+        for (k, v) in values {
+            context.set(*k, *v);
+        }
+        context
+    }
+
+    #[test]
+    fn variables_render_and_plain_text_passes_through() {
+        let renderer = Renderer::new(None);
+        let ctx = context(&[("amount", "150.00"), ("operator", "KCELLKZT")]);
+        assert_eq!(renderer.render("{{ amount }}", &ctx).unwrap(), "150.00");
+        assert_eq!(
+            renderer.render("Top-up via {{ operator }}", &ctx).unwrap(),
+            "Top-up via KCELLKZT"
+        );
+        assert_eq!(renderer.render("no template", &ctx).unwrap(), "no template");
+        assert_eq!(renderer.render("line\n", &ctx).unwrap(), "line\n");
+        assert_eq!(renderer.render("{{ amount }}\n", &ctx).unwrap(), "150.00\n");
+    }
+
+    #[test]
+    fn nothing_is_html_escaped() {
+        let renderer = Renderer::new(None);
+        let ctx = context(&[("text", "<a & 'b'>")]);
+        // A name ending in .html would switch on escaping with minijinja's defaults.
+        assert_eq!(
+            renderer.render("{{ text }} index.html", &ctx).unwrap(),
+            "<a & 'b'> index.html"
+        );
+    }
+
+    #[test]
+    fn undefined_variables_are_errors_naming_them() {
+        let mut renderer = Renderer::new(None);
+        let ctx = context(&[]);
+        let expected = TemplateError::Undefined {
+            template: "{{ payment_id }}".into(),
+            name: "payment_id".into(),
+        };
+        assert_eq!(
+            renderer.render("{{ payment_id }}", &ctx),
+            Err(expected.clone())
+        );
+        renderer.prepare_template("{{ payment_id }}").unwrap();
+        assert_eq!(renderer.render("{{ payment_id }}", &ctx), Err(expected));
+    }
+
+    #[test]
+    fn syntax_errors_are_reported() {
+        let mut renderer = Renderer::new(None);
+        let error = renderer.prepare_template("{{ amount ").unwrap_err();
+        assert!(matches!(error, TemplateError::Syntax { .. }), "{error:?}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("failed to parse template `{{ amount `: syntax error"),
+            "{error}"
+        );
+        let error = renderer.render("{{ amount ", &context(&[])).unwrap_err();
+        assert!(matches!(error, TemplateError::Syntax { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn generated_values_are_keyed_per_function_in_call_order() {
+        let renderer = Renderer::new(None);
+        let ctx = context(&[]);
+        let first = renderer.render("{{ order_id() }}", &ctx).unwrap();
+        let second = renderer.render("{{ order_id() }}", &ctx).unwrap();
+        let uuid = renderer.render("{{ uuid() }}", &ctx).unwrap();
+        let salt = renderer.render("{{ salt() }}", &ctx).unwrap();
+        let digits = renderer.render("{{ random_digits(6) }}", &ctx).unwrap();
+        assert_ne!(first, second);
+        assert!(first.starts_with("fph-") && first.len() == 16, "{first}");
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "4");
+        assert!(matches!(&uuid[19..20], "8" | "9" | "a" | "b"), "{uuid}");
+        assert_eq!(salt.len(), 16);
+        assert!(salt.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(digits.len(), 6);
+        assert!(digits.chars().all(|c| c.is_ascii_digit()));
+        let store = ctx.generated();
+        let keys: Vec<&str> = store.values().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "order_id.1",
+                "order_id.2",
+                "uuid.1",
+                "salt.1",
+                "random_digits.1"
+            ]
+        );
+        assert_eq!(store.values()[0].1, first);
+    }
+
+    #[test]
+    fn seeded_stores_repeat_their_values() {
+        let renderer = Renderer::new(None);
+        let a = renderer.render("{{ order_id() }}", &context(&[])).unwrap();
+        let b = renderer.render("{{ order_id() }}", &context(&[])).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_frozen_store_returns_recorded_values_and_reports_missing_ones() {
+        let renderer = Renderer::new(None);
+        let ctx = Context::new(Generated::frozen([
+            ("order_id.1", "ord-7f3a9c"),
+            ("sms_code.1", "111111"),
+            ("now.1", "2026-11-23 10:00:00"),
+            ("stale.1", "x"),
+        ]));
+        assert_eq!(
+            renderer.render("{{ order_id() }}", &ctx).unwrap(),
+            "ord-7f3a9c"
+        );
+        // Recorded: the provider (absent on replay) is never asked.
+        assert_eq!(
+            renderer
+                .render("{{ sms_code('77017777777') }}", &ctx)
+                .unwrap(),
+            "111111"
+        );
+        assert_eq!(
+            renderer.render("{{ now() }}", &ctx).unwrap(),
+            "2026-11-23 10:00:00"
+        );
+        let fresh = renderer.render("{{ order_id() }}", &ctx).unwrap();
+        assert!(fresh.starts_with("fph-"));
+        let store = ctx.generated();
+        assert!(store.is_frozen());
+        assert_eq!(store.missing(), ["order_id.2"]);
+        assert_eq!(store.unused(), ["stale.1"]);
+    }
+
+    #[test]
+    fn the_runner_can_keep_its_own_values() {
+        let mut store = Generated::frozen([("salt.init", "Jk2mQ9xZ")]);
+        assert_eq!(
+            store.value("salt.init", |_| Ok("new".into())).unwrap(),
+            "Jk2mQ9xZ"
+        );
+        assert_eq!(
+            store.value("salt.pay", |_| Ok("fresh".into())).unwrap(),
+            "fresh"
+        );
+        assert_eq!(
+            store.value("salt.pay", |_| Ok("again".into())).unwrap(),
+            "fresh"
+        );
+        assert_eq!(store.missing(), ["salt.pay"]);
+    }
+
+    #[test]
+    fn sms_code_asks_the_provider() {
+        let provider: SmsCodeProvider = Arc::new(|phone: &str| {
+            if phone == "77017777777" {
+                Ok("111111".to_owned())
+            } else {
+                Err("no code was sent".to_owned())
+            }
+        });
+        let renderer = Renderer::new(Some(provider));
+        let ctx = context(&[("phone", "77017777777")]);
+        assert_eq!(
+            renderer.render("{{ sms_code(phone) }}", &ctx).unwrap(),
+            "111111"
+        );
+        let error = renderer
+            .render("{{ sms_code('77000000000') }}", &ctx)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "failed to render `{{ sms_code('77000000000') }}`: sms_code(77000000000): no code was sent"
+        );
+        let without = Renderer::new(None);
+        assert!(without.render("{{ sms_code(phone) }}", &ctx).is_err());
+    }
+
+    #[test]
+    fn env_reads_variables_and_names_unset_ones() {
+        let renderer = Renderer::new(None);
+        let ctx = context(&[]);
+        // PATH is set in every test environment; nothing here sets variables, which would
+        // race with other tests.
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(renderer.render("{{ env('PATH') }}", &ctx).unwrap(), path);
+        let error = renderer
+            .render("{{ env('FPH_TEST_SURELY_UNSET_VARIABLE') }}", &ctx)
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("environment variable `FPH_TEST_SURELY_UNSET_VARIABLE` is not set"),
+            "{error}"
+        );
+        assert_eq!(ctx.generated().values()[0].0, "env.PATH");
+        let frozen = Context::new(Generated::frozen([(
+            "env.FPH_TEST_SURELY_UNSET_VARIABLE",
+            "x",
+        )]));
+        assert_eq!(
+            renderer
+                .render("{{ env('FPH_TEST_SURELY_UNSET_VARIABLE') }}", &frozen)
+                .unwrap(),
+            "x"
+        );
+    }
+
+    #[test]
+    fn random_digits_checks_its_argument() {
+        let renderer = Renderer::new(None);
+        let error = renderer
+            .render("{{ random_digits(0) }}", &context(&[]))
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("takes n from 1 to 64"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn now_is_utc_in_the_gateway_format() {
+        let renderer = Renderer::new(None);
+        let now = renderer.render("{{ now() }}", &context(&[])).unwrap();
+        assert_eq!(now.len(), 19, "{now}");
+        assert_eq!(&now[4..5], "-");
+        assert_eq!(&now[10..11], " ");
+    }
+
+    #[test]
+    fn civil_dates_are_right_around_leap_years_and_the_epoch() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(format_utc(951_868_799), "2000-02-29 23:59:59");
+        assert_eq!(format_utc(1_709_164_800), "2024-02-29 00:00:00");
+        assert_eq!(format_utc(1_798_761_599), "2026-12-31 23:59:59");
+        assert_eq!(format_utc(4_107_542_400), "2100-03-01 00:00:00");
+        assert_eq!(format_utc(-1), "1969-12-31 23:59:59");
+    }
+
+    #[test]
+    fn referenced_variables_ignore_functions() {
+        assert_eq!(
+            referenced_variables(
+                "{{ order_id() }}-{{ phone }} {{ range(3) | length }} {{ amount | upper }}"
+            )
+            .unwrap(),
+            ["phone", "amount"]
+        );
+        assert_eq!(
+            referenced_variables("{{ sms_code(phone) }}").unwrap(),
+            ["phone"]
+        );
+        assert_eq!(
+            referenced_variables("{{ orderid() }}").unwrap(),
+            ["orderid"]
+        );
+        assert!(referenced_variables("plain").unwrap().is_empty());
+        assert!(matches!(
+            referenced_variables("{{ x"),
+            Err(TemplateError::Syntax { .. })
+        ));
+    }
+
+    #[test]
+    fn case_context_has_builtins_and_bindings() {
+        let scenario = Scenario {
+            name: "n".into(),
+            file: "s.yaml".into(),
+            stem: "kcell".into(),
+            tags: vec![],
+            vars: vec![],
+            cases: vec![],
+            steps: vec![],
+            source: Arc::from(""),
+        };
+        let case = Case {
+            name: "operator=KCELLKZT".into(),
+            bindings: vec![("operator".into(), "KCELLKZT".into())],
+            span: crate::scenario::Span::UNKNOWN,
+        };
+        let ctx = Context::for_case(&scenario, &case, "552170", "emulator", Generated::fresh());
+        let renderer = Renderer::new(None);
+        assert_eq!(
+            renderer
+                .render(
+                    "{{ scenario }}/{{ case }} {{ merchant_id }}@{{ target }} {{ operator }}",
+                    &ctx
+                )
+                .unwrap(),
+            "kcell/operator=KCELLKZT 552170@emulator KCELLKZT"
+        );
+    }
+}

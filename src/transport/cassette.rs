@@ -1,0 +1,453 @@
+//! The cassette: one recorded case on disk, at `recordings/<scenario file stem>/<case>.yaml`.
+//!
+//! Format version 1, human-readable so a pull request shows what the gateway answered:
+//!
+//! ```yaml
+//! format: 1
+//! scenario: kcell_sms_approval
+//! case: operator=KCELLKZT
+//! recorded_at: 2026-11-23T10:00:00Z
+//! target: emulator
+//! harness: 0.1.0
+//! scenario_digest: 5f1c…            # the case as it was recorded; a change makes it stale
+//! bindings:                          # every generated value, returned again on replay
+//!   order_id.1: ord-7f3a9c
+//! interactions:
+//! - step: init                       # keyed by step id and attempt, never by order or hash
+//!   attempt: 1
+//!   request:
+//!     method: POST
+//!     path: /init_payment.php
+//!     fields:                        # parsed form fields in wire form, never a raw body
+//!       pg_amount: "150.00"
+//!       pg_merchant_id: "{{merchant_id}}"
+//!   response:
+//!     status: 200
+//!     content_type: text/xml; charset=UTF-8
+//!     elapsed_ms: 3
+//!     body: |
+//!       <?xml version="1.0" encoding="utf-8"?>
+//!       <response>…</response>
+//! ```
+//!
+//! Signatures in a cassette are made with the public replay key, never the merchant secret;
+//! redacted values appear as `{{name}}` placeholders. Files are written to a temporary file
+//! beside the target and renamed into place, so an interrupted write leaves the old one.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::de::{MapAccess, Visitor};
+
+use crate::gateway::{Document, SecretKey, signature};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The cassette format this harness reads and writes.
+pub const FORMAT: u32 = 1;
+
+/// One recorded case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cassette {
+    pub format: u32,
+    pub scenario: String,
+    pub case: String,
+    pub recorded_at: String,
+    pub target: String,
+    pub harness: String,
+    pub scenario_digest: String,
+    #[serde(default)]
+    pub bindings: OrderedMap,
+    pub interactions: Vec<Interaction>,
+}
+
+/// One request and its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interaction {
+    pub step: String,
+    pub attempt: u32,
+    pub request: RecordedRequest,
+    pub response: RecordedResponse,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub fields: OrderedMap,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedResponse {
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    pub elapsed_ms: u64,
+    /// The body verbatim (only `pg_sig` re-signed and redacted values replaced).
+    #[serde(serialize_with = "literal_block")]
+    pub body: String,
+}
+
+/// A YAML mapping that keeps its order and refuses duplicate keys: form fields and bindings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderedMap(pub Vec<(String, String)>);
+
+impl OrderedMap {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl Serialize for OrderedMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for OrderedMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OrderedMapVisitor;
+        impl<'de> Visitor<'de> for OrderedMapVisitor {
+            type Value = OrderedMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of names to text values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<OrderedMap, A::Error> {
+                let mut entries: Vec<(String, String)> = Vec::new();
+                while let Some((k, v)) = access.next_entry::<String, String>()? {
+                    if entries.iter().any(|(seen, _)| *seen == k) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                    }
+                    entries.push((k, v));
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        deserializer.deserialize_map(OrderedMapVisitor)
+    }
+}
+
+fn literal_block<S: Serializer>(body: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    // A `|` block keeps an XML body readable and exact; the serializer falls back to a quoted
+    // scalar for text a block cannot hold (carriage returns, trailing spaces).
+    serde_saphyr::LitStr(body).serialize(serializer)
+}
+
+/// A cassette that cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CassetteError {
+    #[error("failed to read cassette {path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error("failed to read cassette {path}:{line}:{column}: {reason}")]
+    Syntax {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        reason: String,
+    },
+    #[error(
+        "failed to read cassette {path}: format {found} is not the format this fph reads ({FORMAT}); re-record it with `fph run --mode record`"
+    )]
+    Format { path: PathBuf, found: u32 },
+    #[error("failed to write cassette {path}: {reason}")]
+    Write { path: PathBuf, reason: String },
+}
+
+impl Cassette {
+    /// Where the cassette of a case lives below `recordings`.
+    pub fn path_for(recordings: &Path, scenario_stem: &str, case: &str) -> PathBuf {
+        recordings
+            .join(scenario_stem)
+            .join(format!("{}.yaml", file_name_for(case)))
+    }
+
+    /// The recorded interaction for a step's attempt.
+    pub fn interaction(&self, step: &str, attempt: u32) -> Option<&Interaction> {
+        self.interactions
+            .iter()
+            .find(|i| i.step == step && i.attempt == attempt)
+    }
+
+    /// Reads and checks a cassette file.
+    pub fn load(path: &Path) -> Result<Cassette, CassetteError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CassetteError::Io {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Cassette::parse(&text, path)
+    }
+
+    /// Parses cassette text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Cassette, CassetteError> {
+        /// Read first, leniently, so a newer format gets a "re-record" message instead of a
+        /// complaint about whatever key it added.
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<u32>,
+        }
+        let syntax = |e: serde_saphyr::Error| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((0, 0));
+            CassetteError::Syntax {
+                path: path.to_owned(),
+                line,
+                column,
+                reason: e.without_snippet().to_string(),
+            }
+        };
+        let header: Header = serde_saphyr::from_str(text).map_err(syntax)?;
+        match header.format {
+            Some(FORMAT) => {}
+            Some(found) => {
+                return Err(CassetteError::Format {
+                    path: path.to_owned(),
+                    found,
+                });
+            }
+            None => {
+                return Err(CassetteError::Syntax {
+                    path: path.to_owned(),
+                    line: 1,
+                    column: 1,
+                    reason: "missing `format: 1`: this does not look like an fph cassette".into(),
+                });
+            }
+        }
+        serde_saphyr::from_str(text).map_err(syntax)
+    }
+
+    /// The cassette as YAML text.
+    pub fn to_yaml(&self) -> Result<String, String> {
+        serde_saphyr::to_string(self).map_err(|e| e.to_string())
+    }
+
+    /// Writes atomically: a temporary file in the same directory, flushed, then renamed over
+    /// the old cassette. A crash at any point leaves either the old file or the new one.
+    pub fn save(&self, path: &Path) -> Result<(), CassetteError> {
+        let write_error = |reason: String| CassetteError::Write {
+            path: path.to_owned(),
+            reason,
+        };
+        let text = self.to_yaml().map_err(write_error)?;
+        write_atomically(path, text.as_bytes()).map_err(|e| write_error(e.to_string()))
+    }
+}
+
+/// The body with its `pg_sig` element recomputed with `key` (over the body's own fields,
+/// for the request's script); a body without one, or that is not XML, is returned as is.
+pub fn resign_body(body: &str, script: &str, key: &SecretKey) -> String {
+    let Ok(document) = Document::parse_response(body.as_bytes()) else {
+        return body.to_owned();
+    };
+    let (Some(start), Some(end)) = (body.find("<pg_sig>"), body.find("</pg_sig>")) else {
+        return body.to_owned();
+    };
+    let signature = signature::sign(script, &document.to_fields(), key);
+    format!("{}<pg_sig>{signature}{}", &body[..start], &body[end..])
+}
+
+/// Writes `bytes` to `path` through a temporary sibling and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// A case name as a file name: characters other than letters, digits, `.`, `-`, `_`, `=`
+/// and `,` become `_`, so matrix names like `operator=KCELLKZT,phone=770…` stay readable.
+pub fn file_name_for(case: &str) -> String {
+    let name: String = case
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '=' | ',') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        format!("_{name}")
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Cassette {
+        Cassette {
+            format: FORMAT,
+            scenario: "kcell_sms_approval".into(),
+            case: "operator=KCELLKZT".into(),
+            recorded_at: "2026-11-23T10:00:00Z".into(),
+            target: "emulator".into(),
+            harness: "0.1.0".into(),
+            scenario_digest: "abc".into(),
+            bindings: OrderedMap(vec![("order_id.1".into(), "ord-1".into())]),
+            interactions: vec![Interaction {
+                step: "init".into(),
+                attempt: 1,
+                request: RecordedRequest {
+                    method: "POST".into(),
+                    path: "/init_payment.php".into(),
+                    fields: OrderedMap(vec![
+                        ("pg_amount".into(), "150.00".into()),
+                        ("pg_merchant_id".into(), "{{merchant_id}}".into()),
+                        ("pg_description".into(), "yes".into()),
+                        ("pg_receipt_positions[0][count]".into(), "1".into()),
+                        ("pg_order_id".into(), "0012".into()),
+                        ("pg_empty".into(), "".into()),
+                    ]),
+                },
+                response: RecordedResponse {
+                    status: 200,
+                    content_type: Some("text/xml; charset=UTF-8".into()),
+                    elapsed_ms: 3,
+                    body: "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<response>\n  <pg_status>ok</pg_status>\n</response>\n".into(),
+                },
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_yaml_exactly() {
+        let cassette = sample();
+        let yaml = cassette.to_yaml().unwrap();
+        assert!(yaml.contains("body: |"), "{yaml}");
+        assert!(
+            yaml.contains("pg_merchant_id: \"{{merchant_id}}\""),
+            "{yaml}"
+        );
+        assert_eq!(
+            Cassette::parse(&yaml, Path::new("c.yaml")).unwrap(),
+            cassette
+        );
+    }
+
+    #[test]
+    fn awkward_bodies_survive_the_round_trip() {
+        for body in [
+            "",
+            "no newline at the end",
+            "<response>\r\n<a>1</a>\r\n</response>\r\n",
+            "trailing spaces   \n  leading\n\n\n",
+            "tab\there\n",
+            "  starts with spaces\n",
+            "ünïcødé — текст\n",
+            "a very long single line body with many words in it that goes on and on past eighty characters for sure",
+            "# not a comment\n- not a list\nkey: not a map\n",
+        ] {
+            let mut cassette = sample();
+            cassette.interactions[0].response.body = body.into();
+            let yaml = cassette.to_yaml().unwrap();
+            let back = Cassette::parse(&yaml, Path::new("c.yaml")).unwrap();
+            assert_eq!(back.interactions[0].response.body, body, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn wrong_format_versions_say_to_re_record() {
+        let yaml = sample()
+            .to_yaml()
+            .unwrap()
+            .replace("format: 1", "format: 2");
+        let err = Cassette::parse(&yaml, Path::new("r/c.yaml")).unwrap_err();
+        assert!(
+            matches!(err, CassetteError::Format { found: 2, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("re-record"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_truncation_are_located_errors() {
+        let yaml = sample()
+            .to_yaml()
+            .unwrap()
+            .replace("attempt: 1", "attempt: 1\n  colour: red");
+        let err = Cassette::parse(&yaml, Path::new("c.yaml")).unwrap_err();
+        let CassetteError::Syntax { line, .. } = &err else {
+            panic!("{err}");
+        };
+        assert!(*line > 1, "{err}");
+        assert!(err.to_string().contains("colour"), "{err}");
+
+        let full = sample().to_yaml().unwrap();
+        let cut = &full[..full.find("response:").unwrap()];
+        let err = Cassette::parse(cut, Path::new("c.yaml")).unwrap_err();
+        assert!(err.to_string().contains("c.yaml"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_fields_are_refused() {
+        let yaml = sample().to_yaml().unwrap().replace(
+            "pg_description: \"yes\"",
+            "pg_description: a\n      pg_amount: '1'",
+        );
+        let err = Cassette::parse(&yaml, Path::new("c.yaml")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("c.yaml:20:7: duplicate mapping key: pg_amount"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn atomic_save_replaces_and_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Cassette::path_for(dir.path(), "s", "operator=KCELLKZT");
+        sample().save(&path).unwrap();
+        let mut changed = sample();
+        changed.case = "other".into();
+        changed.save(&path).unwrap();
+        assert_eq!(Cassette::load(&path).unwrap().case, "other");
+        let files: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn case_names_become_safe_file_names() {
+        assert_eq!(
+            file_name_for("operator=KCELLKZT,phone=77017777777"),
+            "operator=KCELLKZT,phone=77017777777"
+        );
+        assert_eq!(file_name_for("a/b c"), "a_b_c");
+        assert_eq!(file_name_for("../x"), "_.._x");
+        assert_eq!(file_name_for(""), "_");
+    }
+}

@@ -1,0 +1,62 @@
+//! How a signed request reaches an answer: sent live over HTTP ([`live`]), or replayed from a
+//! recorded cassette ([`player`]); a recording is a live run whose outcome is written as a
+//! cassette ([`recorder`]). The runner only sees the [`Transport`] trait.
+
+pub mod cassette;
+pub mod live;
+pub mod player;
+pub mod recorder;
+pub mod redact;
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::gateway::{Fields, Operation};
+
+pub use live::{LiveOptions, LiveTransport};
+
+/// One request as the runner built it: complete, signed, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The scenario step this request belongs to; with `attempt` it keys a cassette interaction.
+    pub step: String,
+    /// 1 for the first send; polling counts up.
+    pub attempt: u32,
+    pub operation: Operation,
+    /// Path below the target's base URL, e.g. `/mfs/pay`.
+    pub path: String,
+    pub fields: Fields,
+    /// True when the harness computed `pg_sig`; false when the scenario set it itself.
+    pub signed_by_harness: bool,
+}
+
+/// An HTTP answer, kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+    pub elapsed: Duration,
+}
+
+/// Why no answer came back.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("failed to build the HTTP client: {0}")]
+    Client(String),
+    #[error("failed to send {path}: {reason}")]
+    Send { path: String, reason: String },
+    #[error("failed to read the answer to {path}: {reason}")]
+    Receive { path: String, reason: String },
+    #[error("failed to replay step `{step}`: {reason}")]
+    Replay { step: String, reason: String },
+}
+
+/// Sends requests and returns answers. Implementations must never retry on their own: the
+/// runner decides (and never retries a money-moving call).
+pub trait Transport: Send + Sync {
+    fn send(
+        &self,
+        request: &Request,
+    ) -> impl Future<Output = Result<Response, TransportError>> + Send;
+}

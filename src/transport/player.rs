@@ -1,0 +1,173 @@
+//! The player: answers requests from a recorded cassette, never opening a connection.
+//!
+//! For each request it finds the interaction recorded for the same step and attempt, and
+//! checks that the request is the recorded one: same path, same fields (after redaction),
+//! and the same `pg_sig` when this harness signs the recorded fields with the replay key —
+//! so a signing regression fails offline. The recorded answer's own signature is checked
+//! with the replay key too (an edited cassette fails), then redacted values are restored
+//! and the answer is re-signed, so the runner checks it exactly as it checks a live one.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::gateway::signature::{self, SIG_FIELD, Verification};
+use crate::gateway::{Document, Fields, SecretKey};
+
+use super::cassette::{Cassette, resign_body};
+use super::redact::Redactor;
+use super::{Request, Response, Transport, TransportError};
+use crate::scenario::Redaction;
+
+/// Replays one case's cassette.
+#[derive(Debug)]
+pub struct Player {
+    cassette: Cassette,
+    path: PathBuf,
+    replay_key: SecretKey,
+    redactor: Mutex<Redactor>,
+    /// Shown in "record it with …" hints.
+    record_hint: String,
+}
+
+impl Player {
+    pub fn new(
+        cassette: Cassette,
+        path: &Path,
+        replay_key: SecretKey,
+        rules: Vec<Redaction>,
+        record_hint: impl Into<String>,
+    ) -> Self {
+        Player {
+            cassette,
+            path: path.to_owned(),
+            replay_key,
+            redactor: Mutex::new(Redactor::new(rules)),
+            record_hint: record_hint.into(),
+        }
+    }
+
+    pub fn cassette(&self) -> &Cassette {
+        &self.cassette
+    }
+
+    fn replay(&self, request: &Request) -> Result<Response, String> {
+        let interaction = self
+            .cassette
+            .interaction(&request.step, request.attempt)
+            .ok_or_else(|| {
+                format!(
+                    "{} has no interaction for attempt {}; the scenario changed since it was recorded: {}",
+                    self.path.display(),
+                    request.attempt,
+                    self.record_hint
+                )
+            })?;
+        let recorded = &interaction.request;
+        let mut redactor = self.redactor.lock().unwrap_or_else(|e| e.into_inner());
+        let pairs = request.fields.to_form_pairs();
+        redactor.learn(&pairs);
+        let now = redactor.redact_pairs(&pairs);
+
+        let mut problems = Vec::new();
+        if recorded.path != request.path {
+            problems.push(format!(
+                "  - path: {}\n  + path: {}",
+                recorded.path, request.path
+            ));
+        }
+        // The harness's own pg_sig is checked below, over the recorded fields: with redaction
+        // it is computed over other values now than the recorded one was.
+        let compared = |name: &str| !(request.signed_by_harness && name == SIG_FIELD);
+        problems.extend(field_differences(
+            recorded.fields.iter().filter(|(k, _)| compared(k)),
+            now.iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .filter(|(k, _)| compared(k)),
+        ));
+        if !problems.is_empty() {
+            return Err(format!(
+                "the request differs from the recording in {} (- recorded, + now):\n{}\n{}",
+                self.path.display(),
+                problems.join("\n"),
+                self.record_hint
+            ));
+        }
+        // The fields match; now the signature this harness computes over them must be the
+        // one recorded (a pg_sig the scenario set itself was compared as a field above).
+        let recorded_fields = Fields::from_form_pairs(recorded.fields.iter())
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        if let (true, Some(recorded_sig)) =
+            (request.signed_by_harness, recorded.fields.get(SIG_FIELD))
+        {
+            let ours = signature::sign(&request.path, &recorded_fields, &self.replay_key);
+            if ours.as_str() != recorded_sig {
+                return Err(format!(
+                    "the recorded pg_sig {recorded_sig} is not the one this harness computes ({ours}) for the recorded fields in {}: either the signing code changed or the cassette was edited; signed string: {}",
+                    self.path.display(),
+                    signature::explain(&request.path, &recorded_fields),
+                ));
+            }
+        }
+
+        let response = &interaction.response;
+        let body = match Document::parse_response(response.body.as_bytes()) {
+            Ok(document) => {
+                let fields = document.to_fields();
+                if let Verification::Mismatch { .. } =
+                    signature::verify(&request.path, &fields, &self.replay_key)
+                {
+                    return Err(format!(
+                        "the recorded answer's pg_sig does not match its fields in {} (was the cassette edited?); re-record it: {}",
+                        self.path.display(),
+                        self.record_hint
+                    ));
+                }
+                let restored = redactor.restore_body(&response.body);
+                resign_body(&restored, &request.path, &self.replay_key)
+            }
+            // A recorded non-XML answer (an HTML error page, a truncated body) is replayed
+            // as it was, so the runner reports it the way it did live.
+            Err(_) => response.body.clone(),
+        };
+        Ok(Response {
+            status: response.status,
+            content_type: response.content_type.clone(),
+            body,
+            elapsed: Duration::from_millis(response.elapsed_ms),
+        })
+    }
+}
+
+/// `- name: recorded` / `+ name: now` lines for fields that differ, are missing or are new.
+pub fn field_differences<'a>(
+    recorded: impl Iterator<Item = (&'a str, &'a str)>,
+    now: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Vec<String> {
+    let recorded: Vec<_> = recorded.collect();
+    let now: Vec<_> = now.collect();
+    let mut lines = Vec::new();
+    for (name, old) in &recorded {
+        match now.iter().find(|(n, _)| n == name) {
+            Some((_, new)) if new == old => {}
+            Some((_, new)) => lines.push(format!("  - {name}: {old:?}\n  + {name}: {new:?}")),
+            None => lines.push(format!("  - {name}: {old:?}\n  + {name}: (not sent)")),
+        }
+    }
+    for (name, new) in &now {
+        if !recorded.iter().any(|(n, _)| n == name) {
+            lines.push(format!("  - {name}: (not recorded)\n  + {name}: {new:?}"));
+        }
+    }
+    lines
+}
+
+impl Transport for Player {
+    async fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        self.replay(request)
+            .map_err(|reason| TransportError::Replay {
+                step: request.step.clone(),
+                reason,
+            })
+    }
+}

@@ -1,0 +1,98 @@
+//! The recorder: turns a case run live into a cassette. Recording is a live run whose
+//! outcome is written afterwards, so a case that fails half-way never leaves half a
+//! cassette, and the previous cassette stays untouched unless the new one is complete.
+//!
+//! Before anything is written, every request and answer is re-signed with the public replay
+//! key and redacted values are replaced by placeholders: the merchant secret only ever
+//! entered the MD5 sums, and those sums are replaced. A `pg_sig` a scenario set itself (to
+//! test a bad signature) is not the harness's and is stored as sent.
+
+use std::path::Path;
+
+use crate::gateway::SecretKey;
+use crate::gateway::signature::{self, SIG_FIELD};
+use crate::runner::CaseOutcome;
+
+use super::cassette::{
+    Cassette, CassetteError, FORMAT, Interaction, OrderedMap, RecordedRequest, RecordedResponse,
+    resign_body,
+};
+use super::redact::Redactor;
+use crate::scenario::Redaction;
+
+/// What a cassette says about where and when it was recorded.
+#[derive(Debug, Clone)]
+pub struct RecordingInfo {
+    pub target: String,
+    pub scenario_digest: String,
+    pub recorded_at: String,
+}
+
+/// The cassette for a case outcome: redacted, re-signed with `replay_key`.
+pub fn cassette_for(
+    outcome: &CaseOutcome,
+    info: &RecordingInfo,
+    replay_key: &SecretKey,
+    rules: Vec<Redaction>,
+) -> Cassette {
+    let mut redactor = Redactor::new(rules);
+    for step in &outcome.steps {
+        for attempt in &step.attempts {
+            redactor.learn(&attempt.request.fields.to_form_pairs());
+            if let Some(response) = &attempt.response {
+                redactor.learn_body(&response.body);
+            }
+        }
+    }
+    let mut interactions = Vec::new();
+    for step in &outcome.steps {
+        for attempt in &step.attempts {
+            let Some(response) = &attempt.response else {
+                continue;
+            };
+            let request = &attempt.request;
+            let mut redacted = redactor.redact_fields(&request.fields);
+            if request.signed_by_harness {
+                let sig = signature::sign(&request.path, &redacted, replay_key);
+                redacted.set(SIG_FIELD, sig.as_str());
+            }
+            let pairs = redacted.to_form_pairs();
+            let body = resign_body(
+                &redactor.redact_body(&response.body),
+                &request.path,
+                replay_key,
+            );
+            interactions.push(Interaction {
+                step: request.step.clone(),
+                attempt: request.attempt,
+                request: RecordedRequest {
+                    method: "POST".into(),
+                    path: request.path.clone(),
+                    fields: OrderedMap(pairs),
+                },
+                response: RecordedResponse {
+                    status: response.status,
+                    content_type: response.content_type.clone(),
+                    elapsed_ms: u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX),
+                    body,
+                },
+            });
+        }
+    }
+    Cassette {
+        format: FORMAT,
+        scenario: outcome.scenario.clone(),
+        case: outcome.case.clone(),
+        recorded_at: info.recorded_at.clone(),
+        target: info.target.clone(),
+        harness: env!("CARGO_PKG_VERSION").into(),
+        scenario_digest: info.scenario_digest.clone(),
+        bindings: OrderedMap(outcome.generated.clone()),
+        interactions,
+    }
+}
+
+/// Writes the cassette atomically (see [`Cassette::save`]).
+pub fn save(cassette: &Cassette, path: &Path) -> Result<(), CassetteError> {
+    cassette.save(path)
+}

@@ -1,0 +1,281 @@
+//! Recording and replaying cassettes: round trips, tampering, secrets, interrupted writes.
+
+use std::time::Duration;
+
+use crate::support::Dir;
+
+const CASSETTE: &str = "recordings/wrong_code/default.yaml";
+
+#[test]
+fn record_then_replay_round_trips_every_shipped_scenario() {
+    let dir = Dir::with_shipped();
+    std::fs::remove_dir_all(dir.path().join("recordings")).unwrap();
+    let record = dir.fph().args(["run", "--mode", "record"]).run();
+    assert_eq!(record.code, 0, "{}{}", record.stdout, record.stderr);
+    assert_eq!(dir.files("recordings").len(), 17);
+    let replay = dir.fph().args(["run"]).run();
+    assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
+    assert!(replay.stdout.contains("17 passed"), "{}", replay.stdout);
+}
+
+#[test]
+fn once_records_only_what_is_missing() {
+    let dir = Dir::with_shipped();
+    let kept = dir.read("recordings/resend_code/default.yaml");
+    std::fs::remove_dir_all(dir.path().join("recordings/wrong_code")).unwrap();
+    let run = dir.fph().args(["run", "--mode", "once"]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(dir.path().join(CASSETTE).exists());
+    assert_eq!(
+        dir.read("recordings/resend_code/default.yaml"),
+        kept,
+        "existing cassettes are replayed, not rewritten"
+    );
+}
+
+/// Replays `wrong_code` after `edit` changed its cassette.
+fn replay_after(edit: impl FnOnce(String) -> String) -> crate::support::Run {
+    let dir = Dir::with_shipped();
+    let path = dir.path().join(CASSETTE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = edit(text.clone());
+    assert_ne!(edited, text, "the edit changed nothing");
+    std::fs::write(&path, edited).unwrap();
+    dir.fph().args(["run", "--filter", "wrong_code"]).run()
+}
+
+#[test]
+fn an_edited_request_field_fails_with_a_field_diff() {
+    let run = replay_after(|t| t.replacen("pg_amount: \"150.00\"", "pg_amount: \"151.00\"", 1));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("step `init`"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("- pg_amount: \"151.00\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("+ pg_amount: \"150.00\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("pg_description: \"Top-up\"\n  +"),
+        "only differing fields"
+    );
+}
+
+#[test]
+fn an_edited_request_signature_fails_offline() {
+    let run = replay_after(|t| {
+        let at = t.find("pg_sig: ").unwrap() + "pg_sig: ".len();
+        let mut t = t;
+        t.replace_range(at..at + 4, "ffff");
+        t
+    });
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("is not the one this harness computes"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_edited_answer_fails_its_signature_check() {
+    let run = replay_after(|t| {
+        t.replacen(
+            "<pg_error_code>8020</pg_error_code>",
+            "<pg_error_code>8021</pg_error_code>",
+            1,
+        )
+    });
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("the recorded answer's pg_sig does not match"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_newer_format_version_is_bad_input() {
+    let run = replay_after(|t| t.replacen("format: 1", "format: 2", 1));
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("format 2 is not the format this fph reads (1)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn truncated_yaml_is_bad_input_with_a_location() {
+    let run = replay_after(|t| t[..t.len() / 2].to_owned() + "\n  - [");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("failed to read cassette recordings/wrong_code/default.yaml:"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_missing_interaction_names_the_step_and_the_fix() {
+    let run = replay_after(|t| {
+        let start = t.find("- step: right_code").unwrap();
+        t[..start].to_owned()
+    });
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("step `right_code`"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("has no interaction for attempt 1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("fph run --mode record"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_changed_scenario_makes_its_cassette_stale() {
+    let dir = Dir::with_shipped();
+    let path = dir.path().join("scenarios/wrong_code.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("pg_amount: \"150.00\"", "pg_amount: \"150.50\""),
+    )
+    .unwrap();
+    let run = dir.fph().args(["run", "--filter", "wrong_code"]).run();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("is stale: it was recorded from an older version of the scenario"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// base64 without a crate: enough for the secret scan.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_cassette_contains_the_secret_in_any_encoding() {
+    let secret = "Sup3r/Secret+Key=42";
+    let dir = Dir::with_shipped();
+    std::fs::remove_dir_all(dir.path().join("recordings")).unwrap();
+    let run = dir
+        .fph()
+        .env("FREEDOMPAY_MERCHANT_ID", "777001")
+        .env("FREEDOMPAY_SECRET_KEY", secret)
+        .args(["run", "--mode", "record", "--report", "json"])
+        .run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let encodings = [
+        secret.to_owned(),
+        secret
+            .replace('/', "%2F")
+            .replace('+', "%2B")
+            .replace('=', "%3D"),
+        base64(secret.as_bytes()),
+        base64(secret.as_bytes()).trim_end_matches('=').to_owned(),
+    ];
+    let files = dir.files("recordings");
+    assert_eq!(files.len(), 17);
+    for (path, bytes) in files {
+        let text = String::from_utf8_lossy(&bytes);
+        for encoded in &encodings {
+            assert!(
+                !text.contains(encoded.as_str()),
+                "{} contains {encoded}",
+                path.display()
+            );
+        }
+        assert!(
+            !text.contains("777001"),
+            "{} shows the merchant id",
+            path.display()
+        );
+    }
+    for output in [&run.stdout, &run.stderr] {
+        assert!(!output.contains(secret));
+    }
+}
+
+#[test]
+fn an_interrupted_recording_leaves_the_old_cassette_intact() {
+    let dir = Dir::with_shipped();
+    // A status poll that never succeeds keeps the recording busy until it is killed.
+    dir.write(
+        "scenarios/slow.yaml",
+        "name: Slow\nsteps:\n  - id: status\n    call: status\n    form: { pg_payment_id: \"1\" }\n    poll: { until: { pg_payment_status: success }, attempts: 600, interval: 100ms }\n",
+    );
+    let old = "format: 1\n# the previous recording, whatever it holds\n";
+    dir.write("recordings/slow/default.yaml", old);
+    let mut child = dir
+        .fph()
+        .args(["run", "--mode", "record", "--filter", "slow"])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(dir.read("recordings/slow/default.yaml"), old);
+    let names: Vec<_> = dir
+        .files("recordings/slow")
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary files left: {names:?}");
+}
+
+#[test]
+fn a_failing_case_writes_no_cassette_unless_kept() {
+    let dir = Dir::with_shipped();
+    dir.write(
+        "scenarios/failing.yaml",
+        "name: Failing\nsteps:\n  - id: status\n    call: status\n    form: { pg_payment_id: \"1\" }\n    expect: { pg_status: ok }\n",
+    );
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "record", "--filter", "failing"])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(!dir.path().join("recordings/failing").exists());
+    let kept = dir
+        .fph()
+        .args([
+            "run",
+            "--mode",
+            "record",
+            "--filter",
+            "failing",
+            "--keep-failed",
+        ])
+        .run();
+    assert_eq!(kept.code, 1);
+    assert!(dir.path().join("recordings/failing/default.yaml").exists());
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the `fph` binary: one test binary, a `mod` per area, small helpers.
+
+mod cassettes;
+mod run;
+mod sign;
+mod support;

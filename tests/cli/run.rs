@@ -1,0 +1,201 @@
+//! `fph run`, `fph list` and `fph lint` on the shipped scenarios and on broken input.
+
+use std::path::Path;
+
+use crate::support::Dir;
+
+#[test]
+fn shipped_scenarios_replay_offline_and_pass() {
+    let dir = Dir::with_shipped();
+    let run = dir.fph().args(["run"]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("17 passed, 0 failed, 17 total"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("(replay mode, target emulator)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn shipped_scenarios_pass_live_against_the_built_in_emulator() {
+    let dir = Dir::with_shipped();
+    let run = dir.fph().args(["run", "--mode", "live"]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("17 passed"), "{}", run.stdout);
+}
+
+#[test]
+fn list_prints_every_case_with_tags() {
+    let dir = Dir::with_shipped();
+    let run = dir.fph().args(["list", "--tag", "resend"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "resend_code::default  [resend]\n");
+    let all = dir.fph().args(["list"]).run();
+    assert_eq!(all.stdout.lines().count(), 17);
+}
+
+#[test]
+fn filter_selects_cases_by_id() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args(["run", "--filter", "sms_approval/operator=KCELL"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("1 passed, 0 failed, 1 total"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn json_report_is_one_object_per_case() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args(["run", "--report", "json", "--tag", "process"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run.stdout.lines().next().unwrap();
+    assert!(
+        line.starts_with("{\"type\":\"case\",\"name\":\"code_then_process::default\""),
+        "{line}"
+    );
+    assert!(line.contains("\"passed\":true"), "{line}");
+}
+
+#[test]
+fn junit_report_is_written() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args(["run", "--junit", "junit.xml", "--tag", "resend"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let xml = dir.read("junit.xml");
+    assert!(xml.contains("<testsuite name=\"resend_code\""), "{xml}");
+    assert!(xml.contains("<testcase name=\"default\""), "{xml}");
+}
+
+#[test]
+fn every_broken_scenario_is_bad_input_with_its_diagnostic() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let expected = std::fs::read_to_string(path.with_extension("expected")).unwrap();
+        let headline = expected.lines().next().unwrap();
+        // The fixture's expected text names the file as `tests/fixtures/broken/x.yaml`.
+        let dir = Dir::new();
+        let target = dir.path().join("tests/fixtures/broken");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::copy(&path, target.join(path.file_name().unwrap())).unwrap();
+        let relative = format!(
+            "tests/fixtures/broken/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
+        for command in ["lint", "run"] {
+            let run = dir.fph().args([command, relative.as_str()]).run();
+            assert_eq!(run.code, 2, "{command} {relative}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(headline),
+                "{command} {relative}:\n{}\nwanted: {headline}",
+                run.stderr
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 9, "only {checked} fixtures");
+}
+
+#[test]
+fn a_missing_cassette_fails_and_says_how_to_record_it() {
+    let dir = Dir::with_shipped();
+    std::fs::remove_dir_all(dir.path().join("recordings/wrong_code")).unwrap();
+    let run = dir.fph().args(["run", "--filter", "wrong_code"]).run();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("no cassette at recordings/wrong_code/default.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("record it with `fph run --mode record scenarios/wrong_code.yaml --filter 'wrong_code/default'`"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn production_is_refused_unless_allowed() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .env("FREEDOMPAY_MERCHANT_ID", "1")
+        .env("FREEDOMPAY_SECRET_KEY", "k")
+        .args(["run", "--mode", "live", "--target", "production"])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("refusing to send requests to production"),
+        "{}",
+        run.stderr
+    );
+    let url = dir
+        .fph()
+        .env("FREEDOMPAY_MERCHANT_ID", "1")
+        .env("FREEDOMPAY_SECRET_KEY", "k")
+        .args([
+            "run",
+            "--mode",
+            "record",
+            "--target",
+            "https://api.freedompay.kz",
+        ])
+        .run();
+    assert_eq!(
+        url.code, 2,
+        "a URL on the production host is production too"
+    );
+}
+
+#[test]
+fn a_live_run_on_the_sandbox_needs_credentials() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "--target", "sandbox"])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("FREEDOMPAY_MERCHANT_ID and FREEDOMPAY_SECRET_KEY"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unknown_target_is_bad_input() {
+    let run = Dir::with_shipped()
+        .fph()
+        .args(["run", "--target", "staging"])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown target `staging`"),
+        "{}",
+        run.stderr
+    );
+}
