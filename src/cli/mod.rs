@@ -1,6 +1,7 @@
 //! The command line: clap argument types (raw) and one file per subcommand that validates its
 //! arguments and runs. Every subcommand returns the exit code to use; an `Err` is bad input.
 
+mod emulator;
 mod lint;
 mod list;
 mod load;
@@ -35,6 +36,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Check the pg_sig of a saved gateway answer.
     Verify(verify::VerifyArgs),
+    /// Run the gateway emulator as a standalone server until Ctrl-C.
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -46,5 +49,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Lint(args) => lint::run(args, color),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Emulator(args) => emulator::run(args),
     }
 }
