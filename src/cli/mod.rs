@@ -3,6 +3,7 @@
 
 mod diff_recordings;
 mod drift;
+mod emulator;
 mod lint;
 mod list;
 mod load;
@@ -41,6 +42,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Check the pg_sig of a saved gateway answer.
     Verify(verify::VerifyArgs),
+    /// Run the gateway emulator as a standalone server until Ctrl-C.
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -54,5 +57,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Lint(args) => lint::run(args, color),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Emulator(args) => emulator::run(args),
     }
 }

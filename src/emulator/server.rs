@@ -85,7 +85,13 @@ impl EmulatorError {
         match self {
             EmulatorError::ParseConfig {
                 path, text, source, ..
-            } => Some(serde_saphyr::miette::to_miette_report(source, text, path)),
+            } => Some(serde_saphyr::miette::to_miette_report_with_options(
+                source,
+                text,
+                path,
+                // Without it the snippet is named `<input>`, not the file.
+                serde_saphyr::render_options! { source_name: Some(path.as_str()) },
+            )),
             _ => None,
         }
     }

@@ -1,0 +1,188 @@
+//! `fph emulator`: the gateway emulator as a standalone server, so a merchant's own backend —
+//! in any language — can be tested against it. Prints where it listens and the credentials to
+//! sign with, then serves until Ctrl-C.
+//!
+//! Settings come from `--config FILE` (YAML, see docs/emulator.md), then the flags, which win.
+//! Merchant secrets may be given on the command line here, unlike everywhere else in fph:
+//! they are the emulator's own keys and sign nothing real.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use freedompay_harness::emulator::{Emulator, EmulatorConfig, EmulatorError};
+use freedompay_harness::exit_code;
+use freedompay_harness::gateway::SecretKey;
+
+/// The port when neither the flags nor the configuration file name one.
+const DEFAULT_PORT: u16 = 8080;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Port to listen on; 0 picks a free one [default: 8080, or the config file's `bind`].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on [default: 127.0.0.1, or the config file's `bind`].
+    #[arg(long, value_name = "ADDR")]
+    pub host: Option<IpAddr>,
+    /// A merchant to accept, as ID:SECRET; repeat for several. Replaces the demo merchant
+    /// (552170, fph-emulator-demo-secret).
+    #[arg(long = "merchant", value_name = "ID:SECRET", value_parser = parse_merchant)]
+    pub merchants: Vec<(String, String)>,
+    /// Make payment ids and SMS codes repeat from run to run.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// YAML configuration file (docs/emulator.md); the flags above win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+fn parse_merchant(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((id, secret)) if !id.trim().is_empty() && !secret.is_empty() => {
+            Ok((id.trim().to_owned(), secret.to_owned()))
+        }
+        _ => Err(format!(
+            "expected ID:SECRET, like 552170:my-test-key, got `{text}`"
+        )),
+    }
+}
+
+/// The configuration the arguments describe.
+pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, EmulatorError> {
+    let mut config = match &args.config {
+        Some(path) => EmulatorConfig::from_yaml_file(path)?,
+        None => EmulatorConfig {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            ..EmulatorConfig::default()
+        },
+    };
+    if let Some(port) = args.port {
+        config.bind.set_port(port);
+    } else if args.config.is_some() && config.bind.port() == 0 {
+        // A file that names no address still gets the command's well-known port.
+        config.bind.set_port(DEFAULT_PORT);
+    }
+    if let Some(host) = args.host {
+        config.bind.set_ip(host);
+    }
+    if !args.merchants.is_empty() {
+        config.merchants = args
+            .merchants
+            .iter()
+            .map(|(id, secret)| (id.clone(), SecretKey::new(secret.clone())))
+            .collect();
+    }
+    if args.seed.is_some() {
+        config.seed = args.seed;
+    }
+    Ok(config)
+}
+
+/// Starts the emulator, prints its address and credentials, serves until Ctrl-C.
+pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(error) => {
+            if let Some(report) = error.report() {
+                eprintln!("{report:?}");
+                return Ok(exit_code::BAD_INPUT);
+            }
+            return Err(error.into());
+        }
+    };
+    let merchants: Vec<(String, SecretKey)> = config
+        .merchants
+        .iter()
+        .map(|(id, key)| (id.clone(), key.clone()))
+        .collect();
+    let emulator = Emulator::start(config)?;
+    let base = emulator.base_url();
+    let base = base.as_str().trim_end_matches('/');
+    println!("fph emulator listening on {base}");
+    for (id, key) in &merchants {
+        println!("merchant {id}, secret key {}", key.expose());
+    }
+    println!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
+    println!("press Ctrl-C to stop");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the signal handler")?;
+    if let Err(error) = runtime.block_on(tokio::signal::ctrl_c()) {
+        bail!("failed to wait for Ctrl-C: {error}");
+    }
+    println!("stopping");
+    emulator.shutdown()?;
+    Ok(exit_code::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    fn parse(args: &[&str]) -> EmulatorArgs {
+        Cli::try_parse_from(std::iter::once("fph").chain(args.iter().copied()))
+            .unwrap()
+            .args
+    }
+
+    #[test]
+    fn flags_make_the_configuration() {
+        let args = parse(&[
+            "--port",
+            "0",
+            "--merchant",
+            "1:a",
+            "--merchant",
+            "2:b:c",
+            "--seed",
+            "9",
+        ]);
+        let config = config(&args).unwrap();
+        assert_eq!(config.bind, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(config.merchants.len(), 2);
+        assert_eq!(config.merchants["2"], SecretKey::new("b:c"));
+        assert_eq!(config.seed, Some(9));
+        let default = config_of(&[]);
+        assert_eq!(default.bind.port(), 8080);
+        assert!(default.merchants.contains_key("552170"));
+    }
+
+    fn config_of(args: &[&str]) -> EmulatorConfig {
+        config(&parse(args)).unwrap()
+    }
+
+    #[test]
+    fn bad_merchants_are_usage_errors() {
+        for bad in ["552170", ":secret", "552170:"] {
+            let result = Cli::try_parse_from(["fph", "--merchant", bad]);
+            assert!(result.is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.yaml");
+        std::fs::write(
+            &path,
+            "bind: 127.0.0.1:9000\nseed: 1\nmerchants: { \"5\": k }\n",
+        )
+        .unwrap();
+        let file = path.to_str().unwrap();
+        let from_file = config_of(&["--config", file]);
+        assert_eq!((from_file.bind.port(), from_file.seed), (9000, Some(1)));
+        let overridden = config_of(&["--config", file, "--port", "9001", "--seed", "2"]);
+        assert_eq!((overridden.bind.port(), overridden.seed), (9001, Some(2)));
+        assert!(overridden.merchants.contains_key("5"));
+    }
+}

@@ -1,0 +1,121 @@
+//! `fph emulator`: starts, prints where and with which credentials, answers, stops on Ctrl-C.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use freedompay_harness::gateway::signature::{sign, verify};
+use freedompay_harness::gateway::xml::Document;
+use freedompay_harness::gateway::{Fields, SecretKey};
+
+use crate::support::Dir;
+
+/// One GET over a fresh connection; returns (status line, body).
+fn get(addr: &str, path_and_query: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a full answer");
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
+
+#[test]
+fn serves_with_the_given_merchant_until_ctrl_c() {
+    let dir = Dir::new();
+    let mut child = dir
+        .fph()
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--merchant",
+            "1001:cli-key",
+            "--seed",
+            "3",
+        ])
+        .spawn();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let base = first
+        .trim()
+        .strip_prefix("fph emulator listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_owned();
+    let mut second = String::new();
+    stdout.read_line(&mut second).unwrap();
+    assert_eq!(second.trim(), "merchant 1001, secret key cli-key");
+    let addr = base.strip_prefix("http://").unwrap();
+
+    let (status, body) = get(addr, "/_emulator/");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("/_emulator/sms/{phone}"));
+
+    let key = SecretKey::new("cli-key");
+    let mut fields: Fields = [
+        ("pg_merchant_id", "1001"),
+        ("pg_payment_id", "1"),
+        ("pg_salt", "s"),
+    ]
+    .into_iter()
+    .collect();
+    let sig = sign("get_status3.php", &fields, &key);
+    fields.push("pg_sig", sig.as_str());
+    let query: Vec<String> = fields
+        .to_form_pairs()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let (_, body) = get(addr, &format!("/get_status3.php?{}", query.join("&")));
+    let answer = Document::parse_response(body.as_bytes()).unwrap();
+    assert_eq!(answer.text("pg_error_code"), Some("8010"), "{body}");
+    assert!(verify("get_status3.php", &answer.to_fields(), &key).is_valid());
+
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stopping"), "{rest}");
+}
+
+#[test]
+fn a_bad_configuration_file_is_bad_input_with_a_diagnostic() {
+    let dir = Dir::new();
+    dir.write(
+        "emulator.yaml",
+        "merchants: { \"1\": k }\ncode_atempts: 3\n",
+    );
+    let run = dir
+        .fph()
+        .args(["emulator", "--config", "emulator.yaml"])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("code_atempts"), "{}", run.stderr);
+    assert!(run.stderr.contains("emulator.yaml"), "{}", run.stderr);
+}
+
+#[test]
+fn a_bad_merchant_flag_is_a_usage_error() {
+    let run = Dir::new()
+        .fph()
+        .args(["emulator", "--merchant", "552170"])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("ID:SECRET"), "{}", run.stderr);
+}
