@@ -1,6 +1,7 @@
 //! The command line: clap argument types (raw) and one file per subcommand that validates its
 //! arguments and runs. Every subcommand returns the exit code to use; an `Err` is bad input.
 
+mod bench;
 mod diff_recordings;
 mod drift;
 mod emulator;
@@ -44,6 +45,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the gateway emulator as a standalone server until Ctrl-C.
     Emulator(emulator::EmulatorArgs),
+    /// Measure replay, live runs and the emulator on a generated suite (figures, no checks).
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -58,5 +61,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Emulator(args) => emulator::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -1,0 +1,724 @@
+//! Speed and memory measurements behind `fph bench`. Nothing here prints: every phase returns
+//! [`Figures`], which the command line writes as one `fph-bench key=value …` line.
+//!
+//! **The synthetic suite.** [`generate`] writes `cases` cases under a directory, shaped like a
+//! real suite: scenario files of [`ROWS_PER_SCENARIO`] matrix rows each (the shipped
+//! `sms_approval.yaml` has five; merchants group a flow's phones and amounts the same way),
+//! every case five calls of the SMS flow — init, pay, resend code, approve, status (resend
+//! comes before approve because the gateway only resends a code for a payment still waiting
+//! for one) — with `matches`, `one_of` and equality checks, captures, and a status poll:
+//!
+//! ```text
+//! DIR/scenarios/bench_00000.yaml … bench_NNNNN.yaml
+//! DIR/recordings/bench_00000/operator=…,phone=…,amount=….yaml   (after the record phase)
+//! DIR/bench-suite.txt           `cases=N`: what was generated, so a kept directory is reused
+//! ```
+//!
+//! **Phases.** `record` runs the suite against an in-process emulator through the normal
+//! [`Session`] in record mode, so the cassettes are real; `parse` reads and parses every
+//! cassette ([`Cassette::load`]) on the same scheduler replay uses: the floor replay cannot
+//! beat; `replay` runs the suite offline; `live` runs it against an in-process emulator with
+//! `jobs` cases at a time; `emulator` measures the emulator alone answering status requests
+//! over keep-alive connections from a deliberately thin raw-HTTP client: the ceiling for
+//! `live`. Scenario loading and session start are timed apart (`setup_s`) from the run
+//! itself (`wall_s`). Each phase is meant to run in its own process so that
+//! [`peak_memory_kib`] (the kernel's `VmHWM`) belongs to that phase alone.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig};
+use crate::gateway::signature::{self, Verification};
+use crate::gateway::{Document, Fields, SecretKey};
+use crate::report::{Style, failure_details};
+use crate::runner::mode::Mode;
+use crate::runner::suite::{PlannedCase, for_each_case, plan, run_all};
+use crate::runner::{CaseOutcome, Session, SessionError, SessionOptions};
+use crate::scenario::{self, HarnessConfig, Scenario, Selection};
+use crate::transport::cassette::Cassette;
+
+/// Matrix rows (cases) per generated scenario file.
+pub const ROWS_PER_SCENARIO: usize = 10;
+
+/// The file that says what a directory's suite holds.
+const SUITE_MARKER: &str = "bench-suite.txt";
+
+/// The SMS-code test phone of each operator (suffix `77`: code `111111`, also after a resend).
+const OPERATORS: [(&str, &str); 5] = [
+    ("KCELLKZT", "77017777777"),
+    ("ACTIVKZT", "77027777777"),
+    ("BEELINEKZT", "77057777777"),
+    ("TELE2KZT", "77077777777"),
+    ("ALTELKZT", "77007777777"),
+];
+
+/// The steps of every generated case (the matrix goes in front).
+const STEPS: &str = r#"steps:
+  - id: init
+    call: init
+    form:
+      pg_order_id: "{{ order_id() }}"
+      pg_amount: "{{ amount }}"
+      pg_currency: KZT
+      pg_description: "Top-up via {{ operator }}"
+    expect:
+      pg_status: ok
+      pg_payment_id: { matches: '^\d+$' }
+    capture: { payment_id: pg_payment_id }
+  - id: pay
+    call: pay
+    form:
+      pg_payment_id: "{{ payment_id }}"
+      pg_abonent_phone: "{{ phone }}"
+      pg_payment_system_code: "{{ operator }}"
+    expect: { pg_status: need_approve, pg_payment_id: "{{ payment_id }}" }
+  - id: resend
+    call: resend_code
+    form: { pg_payment_id: "{{ payment_id }}" }
+    expect: { pg_status: ok }
+  - id: approve
+    call: approve
+    form: { pg_payment_id: "{{ payment_id }}", pg_approval_code: "{{ sms_code(phone) }}" }
+    expect: { pg_status: { one_of: [ok, process] } }
+  - id: status
+    call: status
+    form: { pg_payment_id: "{{ payment_id }}" }
+    poll: { until: { pg_payment_status: success }, attempts: 20, interval: 100ms }
+    expect: { pg_status: ok, pg_payment_status: success, pg_user_phone: "{{ phone }}" }
+"#;
+
+/// A benchmark that could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("failed to write the benchmark suite at {path}: {reason}")]
+    Write { path: PathBuf, reason: String },
+    #[error("failed to load the benchmark suite in {path}: {reason}")]
+    Load { path: PathBuf, reason: String },
+    #[error("failed to start the benchmark session: {0}")]
+    Session(#[from] SessionError),
+    #[error("failed to start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("failed to run the benchmark: {failed} of {total} cases failed; the first:\n{details}")]
+    Failed {
+        failed: usize,
+        total: usize,
+        details: String,
+    },
+    #[error("failed to start the emulator: {0}")]
+    Emulator(String),
+    #[error("failed to talk to the emulator: {0}")]
+    Client(String),
+}
+
+/// A generated suite on disk.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub dir: PathBuf,
+    pub cases: usize,
+}
+
+impl Suite {
+    pub fn scenarios(&self) -> PathBuf {
+        self.dir.join("scenarios")
+    }
+
+    pub fn recordings(&self) -> PathBuf {
+        self.dir.join("recordings")
+    }
+
+    /// The suite already generated in `dir`, if any.
+    pub fn existing(dir: &Path) -> Option<Suite> {
+        let text = std::fs::read_to_string(dir.join(SUITE_MARKER)).ok()?;
+        let cases = text.trim().strip_prefix("cases=")?.parse().ok()?;
+        Some(Suite {
+            dir: dir.to_owned(),
+            cases,
+        })
+    }
+
+    /// True when every case has a cassette (the record phase ran to its end).
+    pub fn is_recorded(&self) -> bool {
+        self.dir.join("recordings").join(".complete").exists()
+    }
+}
+
+/// Writes the scenario files of a `cases`-case suite into `dir` (see the module doc).
+pub fn generate(dir: &Path, cases: usize) -> Result<Suite, BenchError> {
+    let suite = Suite {
+        dir: dir.to_owned(),
+        cases,
+    };
+    let scenarios = suite.scenarios();
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|e| BenchError::Write {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    };
+    std::fs::create_dir_all(&scenarios).map_err(|e| BenchError::Write {
+        path: scenarios.clone(),
+        reason: e.to_string(),
+    })?;
+    for (file, first) in (0..cases).step_by(ROWS_PER_SCENARIO).enumerate() {
+        let mut text = format!(
+            "# Generated by `fph bench`: the SMS flow with a resend, one case per row.\nname: Benchmark {file}\ntags: [bench]\nmatrix:\n"
+        );
+        for case in first..(first + ROWS_PER_SCENARIO).min(cases) {
+            let (operator, phone) = OPERATORS[case % OPERATORS.len()];
+            // Amounts differ per row so every row is its own case.
+            let amount = 100 + case % ROWS_PER_SCENARIO;
+            text.push_str(&format!(
+                "  - {{ operator: {operator}, phone: \"{phone}\", amount: \"{amount}.00\" }}\n"
+            ));
+        }
+        text.push_str(STEPS);
+        write(&scenarios.join(format!("bench_{file:05}.yaml")), &text)?;
+    }
+    write(&dir.join(SUITE_MARKER), &format!("cases={cases}\n"))?;
+    Ok(suite)
+}
+
+/// The phase a [`Figures`] line measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Record,
+    Parse,
+    Replay,
+    Live,
+    Emulator,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 5] = [
+        Phase::Record,
+        Phase::Parse,
+        Phase::Replay,
+        Phase::Live,
+        Phase::Emulator,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Record => "record",
+            Phase::Parse => "parse",
+            Phase::Replay => "replay",
+            Phase::Live => "live",
+            Phase::Emulator => "emulator",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// What one phase measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub phase: Phase,
+    /// Cases in flight at once (`emulator`: keep-alive connections).
+    pub jobs: usize,
+    pub cases: usize,
+    /// HTTP requests sent or replayed (every attempt of every step).
+    pub requests: u64,
+    /// Loading the scenarios and starting the session: not part of `wall`.
+    pub setup: Duration,
+    pub wall: Duration,
+    /// The process's peak resident memory (`VmHWM`), when known.
+    pub peak_kib: Option<u64>,
+}
+
+impl Figures {
+    pub fn cases_per_second(&self) -> f64 {
+        per_second(self.cases as f64, self.wall)
+    }
+
+    pub fn requests_per_second(&self) -> f64 {
+        per_second(self.requests as f64, self.wall)
+    }
+
+    /// `fph-bench phase=replay jobs=8 cases=1000 requests=6000 setup_s=0.0123 wall_s=0.2345 peak_kib=12345`
+    pub fn line(&self) -> String {
+        format!(
+            "fph-bench phase={} jobs={} cases={} requests={} setup_s={:.4} wall_s={:.4} peak_kib={}",
+            self.phase.name(),
+            self.jobs,
+            self.cases,
+            self.requests,
+            self.setup.as_secs_f64(),
+            self.wall.as_secs_f64(),
+            self.peak_kib
+                .map_or("unknown".to_owned(), |k| k.to_string()),
+        )
+    }
+
+    /// Reads what [`line`](Self::line) writes.
+    pub fn parse_line(line: &str) -> Option<Figures> {
+        let rest = line.trim().strip_prefix("fph-bench ")?;
+        let value = |key: &str| {
+            rest.split_whitespace()
+                .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+        };
+        let seconds = |key: &str| {
+            value(key)?
+                .parse::<f64>()
+                .ok()
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        };
+        Some(Figures {
+            phase: Phase::from_name(value("phase")?)?,
+            jobs: value("jobs")?.parse().ok()?,
+            cases: value("cases")?.parse().ok()?,
+            requests: value("requests")?.parse().ok()?,
+            setup: seconds("setup_s")?,
+            wall: seconds("wall_s")?,
+            peak_kib: value("peak_kib").and_then(|k| k.parse().ok()),
+        })
+    }
+}
+
+fn per_second(count: f64, wall: Duration) -> f64 {
+    if wall.is_zero() {
+        0.0
+    } else {
+        count / wall.as_secs_f64()
+    }
+}
+
+/// This process's peak resident set size in KiB (`VmHWM` in `/proc/self/status`; Linux only).
+pub fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The suite's scenarios and the cases to run, in plan order.
+struct Loaded {
+    config: HarnessConfig,
+    scenarios: Vec<Scenario>,
+    planned: Vec<PlannedCase>,
+}
+
+fn load(suite: &Suite) -> Result<Loaded, BenchError> {
+    let dir = suite.scenarios();
+    let failed = |reason: String| BenchError::Load {
+        path: dir.clone(),
+        reason,
+    };
+    let config = HarnessConfig::load(&dir).map_err(|e| failed(e.render_plain()))?;
+    let (scenarios, errors) = scenario::load_paths(std::slice::from_ref(&dir));
+    if let Some(error) = errors.first() {
+        return Err(failed(error.render_plain()));
+    }
+    let planned = plan(&scenarios, &Selection::all());
+    Ok(Loaded {
+        config,
+        scenarios,
+        planned,
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, BenchError> {
+    // The same runtime `fph run` builds: one worker per CPU.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(BenchError::Runtime)
+}
+
+fn session(
+    suite: &Suite,
+    loaded: &Loaded,
+    mode: Mode,
+    cases: usize,
+) -> Result<Session, BenchError> {
+    let target = loaded
+        .config
+        .resolve_target("emulator")
+        .map_err(|e| BenchError::Load {
+            path: suite.scenarios(),
+            reason: e.to_string(),
+        })?;
+    let options = SessionOptions {
+        mode,
+        target,
+        allow_production: false,
+        keep_failed: false,
+        recordings: suite.recordings(),
+        config: loaded.config.clone(),
+        // The emulator's demo merchant, whatever the environment says: figures must not
+        // depend on who runs them.
+        credentials: None,
+        emulator: EmulatorConfig {
+            // Every case makes a payment; none may be evicted while its case still runs.
+            max_payments: (cases + 1000).max(EmulatorConfig::default().max_payments),
+            ..EmulatorConfig::default()
+        },
+    };
+    Ok(Session::start(options, &loaded.scenarios)?)
+}
+
+/// Runs every case of the suite in `mode` with `jobs` at a time; fails when any case does.
+fn run_suite(suite: &Suite, mode: Mode, phase: Phase, jobs: usize) -> Result<Figures, BenchError> {
+    let started = Instant::now();
+    let loaded = load(suite)?;
+    let cases = loaded.planned.len();
+    let session = Arc::new(session(suite, &loaded, mode, cases)?);
+    let runtime = runtime()?;
+    let scenarios = Arc::new(loaded.scenarios);
+    let setup = started.elapsed();
+    let started = Instant::now();
+    let mut requests = 0u64;
+    let mut failed = 0usize;
+    let mut first_failure = None;
+    let outcomes = runtime.block_on(run_all(
+        session,
+        scenarios,
+        loaded.planned,
+        jobs,
+        |outcome: &CaseOutcome| {
+            requests += outcome
+                .steps
+                .iter()
+                .map(|s| s.attempts.len() as u64)
+                .sum::<u64>();
+            if !outcome.passed() {
+                failed += 1;
+                if first_failure.is_none() {
+                    first_failure = Some(failure_details(outcome, Style::PLAIN));
+                }
+            }
+        },
+    ));
+    let wall = started.elapsed();
+    drop(outcomes);
+    if let Some(details) = first_failure {
+        return Err(BenchError::Failed {
+            failed,
+            total: cases,
+            details,
+        });
+    }
+    Ok(Figures {
+        phase,
+        jobs,
+        cases,
+        requests,
+        setup,
+        wall,
+        peak_kib: peak_memory_kib(),
+    })
+}
+
+/// Records every case against an in-process emulator (record mode of a normal session).
+pub fn record(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
+    let figures = run_suite(suite, Mode::Record, Phase::Record, jobs)?;
+    let marker = suite.recordings().join(".complete");
+    std::fs::write(&marker, "").map_err(|e| BenchError::Write {
+        path: marker,
+        reason: e.to_string(),
+    })?;
+    Ok(figures)
+}
+
+/// Replays every case from its cassette.
+pub fn replay(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
+    run_suite(suite, Mode::Replay, Phase::Replay, jobs)
+}
+
+/// Runs every case against an in-process emulator, `jobs` at a time.
+pub fn live(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
+    run_suite(suite, Mode::Live, Phase::Live, jobs)
+}
+
+/// Reads and parses every cassette of the suite, `jobs` at a time on the scheduler replay
+/// uses, and nothing else: what replay would cost with a free runner.
+pub fn parse_floor(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
+    let started = Instant::now();
+    let loaded = load(suite)?;
+    let cases = loaded.planned.len();
+    // A replay session does nothing but hold the configuration; `for_each_case` wants one.
+    let session = Arc::new(session(suite, &loaded, Mode::Replay, cases)?);
+    let runtime = runtime()?;
+    let recordings = Arc::new(suite.recordings());
+    let scenarios = Arc::new(loaded.scenarios);
+    let setup = started.elapsed();
+    let started = Instant::now();
+    let mut requests = 0u64;
+    let mut first_error = None;
+    let results = runtime.block_on(for_each_case(
+        session,
+        scenarios,
+        loaded.planned,
+        jobs,
+        |loaded: &Result<usize, String>| match loaded {
+            Ok(interactions) => requests += *interactions as u64,
+            Err(error) => {
+                first_error.get_or_insert_with(|| error.clone());
+            }
+        },
+        move |_, scenario, case| {
+            let path = Cassette::path_for(&recordings, &scenario.stem, &scenario.cases[case].name);
+            async move {
+                Cassette::load(&path)
+                    .map(|c| c.interactions.len())
+                    .map_err(|e| e.to_string())
+            }
+        },
+    ));
+    let wall = started.elapsed();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    drop(results);
+    if let Some(details) = first_error {
+        return Err(BenchError::Failed {
+            failed,
+            total: cases,
+            details,
+        });
+    }
+    Ok(Figures {
+        phase: Phase::Parse,
+        jobs,
+        cases,
+        requests,
+        setup,
+        wall,
+        peak_kib: peak_memory_kib(),
+    })
+}
+
+/// The emulator alone: status requests per second for `duration` (after a short warm-up),
+/// over `connections` keep-alive connections, from a client that sends pre-signed raw
+/// HTTP/1.1 bytes and reads the answer by its length, so the figure is the server's.
+pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, BenchError> {
+    let started = Instant::now();
+    let running = Emulator::start(EmulatorConfig {
+        seed: Some(1),
+        ..EmulatorConfig::default()
+    })
+    .map_err(|e| BenchError::Emulator(e.to_string()))?;
+    let addr = running.addr();
+    // One client thread: the server gets the rest of the machine, as far as it can.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(BenchError::Runtime)?;
+    let connections = connections.max(1);
+    let (count, wall, setup) = runtime.block_on(async move {
+        let client = |e: std::io::Error| BenchError::Client(e.to_string());
+        let mut stream = TcpStream::connect(addr).await.map_err(client)?;
+        stream.set_nodelay(true).map_err(client)?;
+        let mut buf = Vec::new();
+        let init = raw_request(
+            "/init_payment.php",
+            &[
+                ("pg_amount", "150.00"),
+                ("pg_description", "bench"),
+                ("pg_order_id", "bench-1"),
+                ("pg_payment_method", "mobile_commerce"),
+            ],
+            "benchsalt0",
+        );
+        let body = exchange(&mut stream, &mut buf, &init).await?;
+        let id = Document::parse(&body)
+            .ok()
+            .and_then(|d| d.text("pg_payment_id").map(str::to_owned))
+            .ok_or_else(|| BenchError::Client("init answered without a payment id".into()))?;
+        // A phone that is charged at once: the status asked about is a settled payment.
+        let pay = raw_request(
+            "/mfs/pay",
+            &[("pg_payment_id", &id), ("pg_abonent_phone", "77017777701")],
+            "benchsalt1",
+        );
+        exchange(&mut stream, &mut buf, &pay).await?;
+        let statuses: Arc<Vec<Vec<u8>>> = Arc::new(
+            (0..16)
+                .map(|i| {
+                    raw_request(
+                        "/get_status3.php",
+                        &[("pg_payment_id", &id)],
+                        &format!("salt{i:04}"),
+                    )
+                })
+                .collect(),
+        );
+        // Checked once, so the loop below measures correct answers.
+        let body = exchange(&mut stream, &mut buf, &statuses[0]).await?;
+        let answer = Document::parse(&body)
+            .map_err(|e| BenchError::Client(format!("status answer: {e}")))?;
+        let valid = signature::verify(
+            "get_status3.php",
+            &answer.to_fields(),
+            &SecretKey::new(DEMO_SECRET_KEY),
+        );
+        if answer.text("pg_payment_status") != Some("success")
+            || !matches!(valid, Verification::Valid)
+        {
+            return Err(BenchError::Client(format!(
+                "unexpected status answer: {}",
+                String::from_utf8_lossy(&body)
+            )));
+        }
+        let done = Arc::new(AtomicU64::new(0));
+        let measuring = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for c in 0..connections {
+            let (statuses, done, measuring, stop) = (
+                Arc::clone(&statuses),
+                Arc::clone(&done),
+                Arc::clone(&measuring),
+                Arc::clone(&stop),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut stream = TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| BenchError::Client(e.to_string()))?;
+                stream
+                    .set_nodelay(true)
+                    .map_err(|e| BenchError::Client(e.to_string()))?;
+                let mut buf = Vec::with_capacity(2048);
+                let mut i = c;
+                while !stop.load(Ordering::Relaxed) {
+                    exchange(&mut stream, &mut buf, &statuses[i % statuses.len()]).await?;
+                    i += 1;
+                    if measuring.load(Ordering::Relaxed) {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Ok::<(), BenchError>(())
+            }));
+        }
+        let setup = started.elapsed();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        measuring.store(true, Ordering::Relaxed);
+        let measured = Instant::now();
+        tokio::time::sleep(duration).await;
+        let count = done.load(Ordering::Relaxed);
+        let wall = measured.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        for task in tasks {
+            task.await
+                .map_err(|e| BenchError::Client(e.to_string()))??;
+        }
+        Ok::<_, BenchError>((count, wall, setup))
+    })?;
+    drop(running);
+    Ok(Figures {
+        phase: Phase::Emulator,
+        jobs: connections,
+        cases: 0,
+        requests: count,
+        setup,
+        wall,
+        peak_kib: peak_memory_kib(),
+    })
+}
+
+/// A request signed for the demo merchant, as raw HTTP/1.1 bytes (urlencoded: every value
+/// here is letters, digits and dots).
+fn raw_request(path: &str, pairs: &[(&str, &str)], salt: &str) -> Vec<u8> {
+    let key = SecretKey::new(DEMO_SECRET_KEY);
+    let mut fields: Fields = pairs.iter().copied().collect();
+    fields.push("pg_merchant_id", DEMO_MERCHANT_ID);
+    fields.push("pg_salt", salt);
+    let sig = signature::sign(path, &fields, &key);
+    fields.push("pg_sig", sig.as_str());
+    let body: Vec<String> = fields
+        .to_form_pairs()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
+        .collect();
+    let body = body.join("&");
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Sends one request on a kept-alive connection and reads the whole answer; returns the body.
+async fn exchange(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    request: &[u8],
+) -> Result<Vec<u8>, BenchError> {
+    let io = |e: std::io::Error| BenchError::Client(e.to_string());
+    stream.write_all(request).await.map_err(io)?;
+    buf.clear();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            if !head.starts_with("HTTP/1.1 200") {
+                return Err(BenchError::Client(format!("the emulator answered {head}")));
+            }
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().ok())?
+                })
+                .ok_or_else(|| BenchError::Client("an answer without Content-Length".into()))?;
+            let total = end + 4 + length;
+            while buf.len() < total {
+                let n = stream.read(&mut chunk).await.map_err(io)?;
+                if n == 0 {
+                    return Err(BenchError::Client("the connection closed".into()));
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Ok(buf[end + 4..total].to_vec());
+        }
+        let n = stream.read(&mut chunk).await.map_err(io)?;
+        if n == 0 {
+            return Err(BenchError::Client("the connection closed".into()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figure_lines_round_trip() {
+        let figures = Figures {
+            phase: Phase::Live,
+            jobs: 64,
+            cases: 1000,
+            requests: 6000,
+            setup: Duration::from_millis(12),
+            wall: Duration::from_millis(1500),
+            peak_kib: Some(23_456),
+        };
+        let line = figures.line();
+        assert_eq!(
+            line,
+            "fph-bench phase=live jobs=64 cases=1000 requests=6000 setup_s=0.0120 wall_s=1.5000 peak_kib=23456"
+        );
+        assert_eq!(Figures::parse_line(&line), Some(figures));
+        assert_eq!(Figures::parse_line("something else"), None);
+    }
+
+    #[test]
+    fn generated_suites_load_with_the_asked_case_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = generate(dir.path(), 23).unwrap();
+        let loaded = load(&suite).unwrap();
+        assert_eq!(loaded.scenarios.len(), 3);
+        assert_eq!(loaded.planned.len(), 23);
+        assert!(loaded.scenarios.iter().all(|s| s.steps.len() == 5));
+        assert_eq!(Suite::existing(dir.path()).map(|s| s.cases), Some(23));
+    }
+}

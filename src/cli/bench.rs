@@ -1,0 +1,247 @@
+//! `fph bench`: generates a synthetic suite (`--cases`, 1,000 by default), records it against
+//! an in-process emulator, and measures replay (against its parse floor), live runs at each
+//! `--jobs`, and the emulator alone (the ceiling for live). Every phase runs in a child
+//! process (`fph bench --phase P --dir D`, hidden) so each peak-memory figure is that phase's
+//! own. Children print one `fph-bench key=value …` line; the parent prints those lines as
+//! they come, then a Markdown table with the ratios. The measuring is in
+//! `freedompay_harness::bench`; nothing here asserts a figure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use freedompay_harness::bench::{self, Figures, Phase, Suite};
+use freedompay_harness::exit_code;
+
+/// Cases at a time for recording, the parse floor and replay (replay's is `fph run`'s
+/// default).
+const RECORD_JOBS: usize = 64;
+const REPLAY_JOBS: usize = 8;
+/// Keep-alive connections for the emulator alone: as many as the widest live run.
+const EMULATOR_CONNECTIONS: usize = 64;
+
+/// What `--phases` can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Measure {
+    /// Replay (offline, from cassettes) and its floor, parsing the same cassettes.
+    Replay,
+    /// The suite against an in-process emulator, once per `--jobs` value.
+    Live,
+    /// The emulator alone answering status requests over keep-alive connections.
+    Emulator,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Cases in the generated suite (scenario files of 10 matrix rows, 5 calls per case).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    cases: usize,
+    /// What to measure.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "replay,live,emulator"
+    )]
+    phases: Vec<Measure>,
+    /// Cases in flight at once for the live runs, one run per value.
+    #[arg(
+        long,
+        value_name = "N,…",
+        value_delimiter = ',',
+        default_value = "1,8,64"
+    )]
+    jobs: Vec<usize>,
+    /// Keep the suite and its recordings in DIR instead of a temporary directory; a DIR that
+    /// already holds a recorded suite of --cases cases is reused as it is.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// How long the emulator alone is measured, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    emulator_secs: f64,
+    /// Run one phase in this process and print its figure line (what the parent runs).
+    #[arg(long, hide = true, value_name = "PHASE", requires = "dir")]
+    phase: Option<String>,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
+    if let Some(phase) = &args.phase {
+        let dir = args
+            .dir
+            .as_deref()
+            .expect("clap requires --dir with --phase");
+        let figures = run_phase(phase, dir, &args)?;
+        println!("{}", figures.line());
+        return Ok(exit_code::SUCCESS);
+    }
+    if args.cases == 0 {
+        bail!("--cases must be at least 1");
+    }
+    let temp;
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("fph-bench-")
+                .tempdir()
+                .context("failed to create a temporary directory")?;
+            temp.path().to_owned()
+        }
+    };
+    let suite = match Suite::existing(&dir) {
+        Some(suite) if suite.cases == args.cases && suite.is_recorded() => {
+            println!(
+                "reusing the recorded suite of {} cases in {}",
+                suite.cases,
+                dir.display()
+            );
+            suite
+        }
+        _ => {
+            if dir.join("scenarios").exists() || dir.join("recordings").exists() {
+                bail!(
+                    "{} holds another suite; give an empty or new directory",
+                    dir.display()
+                );
+            }
+            let started = Instant::now();
+            let suite = bench::generate(&dir, args.cases)?;
+            println!(
+                "generated {} cases ({} scenario files of up to {} rows, 5 calls each) in {} in {:.2} s",
+                suite.cases,
+                suite.cases.div_ceil(bench::ROWS_PER_SCENARIO),
+                bench::ROWS_PER_SCENARIO,
+                dir.display(),
+                started.elapsed().as_secs_f64()
+            );
+            child(&dir, Phase::Record, RECORD_JOBS, &args)?;
+            suite
+        }
+    };
+    let mut figures = Vec::new();
+    for measure in &args.phases {
+        match measure {
+            Measure::Replay => {
+                figures.push(child(&suite.dir, Phase::Parse, REPLAY_JOBS, &args)?);
+                figures.push(child(&suite.dir, Phase::Replay, REPLAY_JOBS, &args)?);
+            }
+            Measure::Live => {
+                for &jobs in &args.jobs {
+                    figures.push(child(&suite.dir, Phase::Live, jobs.max(1), &args)?);
+                }
+            }
+            Measure::Emulator => {
+                figures.push(child(
+                    &suite.dir,
+                    Phase::Emulator,
+                    EMULATOR_CONNECTIONS,
+                    &args,
+                )?);
+            }
+        }
+    }
+    println!();
+    print!("{}", table(&figures));
+    Ok(exit_code::SUCCESS)
+}
+
+/// One phase, in this process.
+fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures> {
+    let phase = Phase::from_name(name).with_context(|| format!("unknown phase `{name}`"))?;
+    let jobs = args.jobs.first().copied().unwrap_or(1).max(1);
+    if phase == Phase::Emulator {
+        let secs = Duration::try_from_secs_f64(args.emulator_secs)
+            .context("--emulator-secs must be a positive number")?;
+        return Ok(bench::emulator(jobs, secs)?);
+    }
+    let suite =
+        Suite::existing(dir).with_context(|| format!("no benchmark suite in {}", dir.display()))?;
+    Ok(match phase {
+        Phase::Record => bench::record(&suite, jobs)?,
+        Phase::Parse => bench::parse_floor(&suite, jobs)?,
+        Phase::Replay => bench::replay(&suite, jobs)?,
+        Phase::Live => bench::live(&suite, jobs)?,
+        Phase::Emulator => unreachable!("handled above"),
+    })
+}
+
+/// Runs `fph bench --phase …` as a child process, echoes its figure line and returns it.
+fn child(dir: &Path, phase: Phase, jobs: usize, args: &BenchArgs) -> anyhow::Result<Figures> {
+    let exe = std::env::current_exe().context("failed to find the fph executable")?;
+    let output = Command::new(exe)
+        .arg("bench")
+        .arg("--phase")
+        .arg(phase.name())
+        .arg("--dir")
+        .arg(dir)
+        .arg("--cases")
+        .arg(args.cases.to_string())
+        .arg("--jobs")
+        .arg(jobs.to_string())
+        .arg("--emulator-secs")
+        .arg(args.emulator_secs.to_string())
+        .output()
+        .with_context(|| format!("failed to start the {} phase", phase.name()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "the {} phase failed ({}): {}",
+            phase.name(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let figures = stdout
+        .lines()
+        .find_map(Figures::parse_line)
+        .with_context(|| format!("the {} phase printed no figures: {stdout}", phase.name()))?;
+    println!("{}", figures.line());
+    Ok(figures)
+}
+
+/// The figures as a Markdown table, with replay against its floor and live against the
+/// emulator's rate.
+fn table(figures: &[Figures]) -> String {
+    let floor = figures.iter().find(|f| f.phase == Phase::Parse);
+    let ceiling = figures.iter().find(|f| f.phase == Phase::Emulator);
+    let mut out = String::from(
+        "| phase | jobs | cases | requests | wall | cases/s | requests/s | peak memory | compared |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    for f in figures {
+        let (name, jobs, cases) = match f.phase {
+            Phase::Parse => ("parse floor", f.jobs.to_string(), f.cases.to_string()),
+            Phase::Emulator => (
+                "emulator (status)",
+                format!("{} conns", f.jobs),
+                "–".to_owned(),
+            ),
+            other => (other.name(), f.jobs.to_string(), f.cases.to_string()),
+        };
+        let compared = match (f.phase, floor, ceiling) {
+            (Phase::Replay, Some(floor), _) if !floor.wall.is_zero() => format!(
+                "{:.2}× the parse floor",
+                f.wall.as_secs_f64() / floor.wall.as_secs_f64()
+            ),
+            (Phase::Live, _, Some(ceiling)) if ceiling.requests_per_second() > 0.0 => format!(
+                "{:.2}× the emulator's rate",
+                f.requests_per_second() / ceiling.requests_per_second()
+            ),
+            _ => String::new(),
+        };
+        let cases_per_second = if f.phase == Phase::Emulator {
+            "–".to_owned()
+        } else {
+            format!("{:.0}", f.cases_per_second())
+        };
+        out.push_str(&format!(
+            "| {name} | {jobs} | {cases} | {} | {:.3} s | {cases_per_second} | {:.0} | {} | {compared} |\n",
+            f.requests,
+            f.wall.as_secs_f64(),
+            f.requests_per_second(),
+            f.peak_kib
+                .map_or("unknown".to_owned(), |k| format!("{:.1} MB", k as f64 / 1024.0)),
+        ));
+    }
+    out
+}
