@@ -378,12 +378,12 @@ fn run_suite(suite: &Suite, mode: Mode, phase: Phase, jobs: usize) -> Result<Fig
     let mut requests = 0u64;
     let mut failed = 0usize;
     let mut first_failure = None;
-    let outcomes = runtime.block_on(run_all(
+    let kept = runtime.block_on(run_all(
         session,
         scenarios,
         loaded.planned,
         jobs,
-        |outcome: &CaseOutcome| {
+        |outcome: CaseOutcome| {
             requests += outcome
                 .steps
                 .iter()
@@ -392,13 +392,13 @@ fn run_suite(suite: &Suite, mode: Mode, phase: Phase, jobs: usize) -> Result<Fig
             if !outcome.passed() {
                 failed += 1;
                 if first_failure.is_none() {
-                    first_failure = Some(failure_details(outcome, Style::PLAIN));
+                    first_failure = Some(failure_details(&outcome, Style::PLAIN));
                 }
             }
         },
     ));
     let wall = started.elapsed();
-    drop(outcomes);
+    drop(kept);
     if let Some(details) = first_failure {
         return Err(BenchError::Failed {
             failed,

@@ -113,25 +113,53 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
         Err(code) => return Ok(code),
     };
     let style = Style::for_stdout(color);
-    let outcomes = execute(&prepared, &args.select, args.report, style)?;
+    let keep_outcomes = args.junit.is_some();
+    let executed = execute(&prepared, &args.select, args.report, style, keep_outcomes)?;
     if let Some(path) = &args.junit {
-        let xml = report::junit::report(&outcomes).map_err(anyhow::Error::msg)?;
+        let xml = report::junit::report(&executed.outcomes).map_err(anyhow::Error::msg)?;
         std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
     }
-    Ok(exit_for(&outcomes))
+    Ok(executed.exit_code())
 }
 
-/// Runs the selected cases, printing each as it ends and a summary.
+/// What a run leaves once every case has been reported.
+#[derive(Debug, Default)]
+pub struct Executed {
+    pub passed: usize,
+    pub failed: usize,
+    /// A cassette could not be read.
+    pub bad_input: bool,
+    /// Every outcome in plan order, when asked for (a JUnit report); empty otherwise, so a
+    /// large suite does not hold every request and answer until the end.
+    pub outcomes: Vec<CaseOutcome>,
+}
+
+impl Executed {
+    /// 2 when a cassette could not be read, 1 when a case failed, 0 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        if self.bad_input {
+            exit_code::BAD_INPUT
+        } else if self.failed > 0 {
+            exit_code::FAILED
+        } else {
+            exit_code::SUCCESS
+        }
+    }
+}
+
+/// Runs the selected cases, printing each as it ends and a summary; keeps the outcomes only
+/// when `keep_outcomes`.
 pub fn execute(
     prepared: &Prepared,
     select: &SelectArgs,
     format: ReportFormat,
     style: Style,
-) -> anyhow::Result<Vec<CaseOutcome>> {
+    keep_outcomes: bool,
+) -> anyhow::Result<Executed> {
     let planned = plan(&prepared.loaded.scenarios, &select.selection());
     if planned.is_empty() {
         eprintln!("warning: no case matches the selection");
-        return Ok(Vec::new());
+        return Ok(Executed::default());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -139,34 +167,34 @@ pub fn execute(
         .context("failed to start the async runtime")?;
     let scenarios = Arc::new(prepared.loaded.scenarios.clone());
     let started = Instant::now();
-    let outcomes = runtime.block_on(run_all(
+    let mut executed = Executed::default();
+    let kept = runtime.block_on(run_all(
         Arc::clone(&prepared.session),
         scenarios,
         planned,
         prepared.jobs,
-        |outcome| match format {
-            ReportFormat::Human => print!("{}", report::human::case_report(outcome, style)),
-            ReportFormat::Json => println!("{}", report::json::case_line(outcome)),
+        |outcome| {
+            match format {
+                ReportFormat::Human => print!("{}", report::human::case_report(&outcome, style)),
+                ReportFormat::Json => println!("{}", report::json::case_line(&outcome)),
+            }
+            if outcome.passed() {
+                executed.passed += 1;
+            } else {
+                executed.failed += 1;
+            }
+            executed.bad_input |= outcome.bad_input;
+            keep_outcomes.then_some(outcome)
         },
     ));
+    executed.outcomes = kept.into_iter().flatten().collect();
     if format == ReportFormat::Human {
         println!(
             "\n{} ({} mode, target {})",
-            report::summary_line(&outcomes, started.elapsed(), style),
+            report::summary_counts(executed.passed, executed.failed, started.elapsed(), style),
             prepared.session.mode(),
             prepared.session.target().name
         );
     }
-    Ok(outcomes)
-}
-
-/// 2 when a cassette could not be read, 1 when a case failed, 0 otherwise.
-pub fn exit_for(outcomes: &[CaseOutcome]) -> u8 {
-    if outcomes.iter().any(|o| o.bad_input) {
-        exit_code::BAD_INPUT
-    } else if outcomes.iter().any(|o| !o.passed()) {
-        exit_code::FAILED
-    } else {
-        exit_code::SUCCESS
-    }
+    Ok(executed)
 }

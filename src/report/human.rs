@@ -109,7 +109,11 @@ fn write_exchange(out: &mut String, step: &StepOutcome, style: Style) {
 /// `3 passed, 1 failed, 4 total in 0.12 s`.
 pub fn summary_line(outcomes: &[CaseOutcome], elapsed: Duration, style: Style) -> String {
     let failed = outcomes.iter().filter(|o| !o.passed()).count();
-    let passed = outcomes.len() - failed;
+    summary_counts(outcomes.len() - failed, failed, elapsed, style)
+}
+
+/// [`summary_line`] from counts, for a run that kept no outcomes.
+pub fn summary_counts(passed: usize, failed: usize, elapsed: Duration, style: Style) -> String {
     let failed_text = format!("{failed} failed");
     format!(
         "{}, {}, {} total in {:.2} s",
@@ -119,7 +123,7 @@ pub fn summary_line(outcomes: &[CaseOutcome], elapsed: Duration, style: Style) -
         } else {
             failed_text
         },
-        outcomes.len(),
+        passed + failed,
         elapsed.as_secs_f64()
     )
 }

@@ -6,5 +6,5 @@ pub mod json;
 pub mod junit;
 pub mod style;
 
-pub use human::{failure_details, summary_line};
+pub use human::{failure_details, summary_counts, summary_line};
 pub use style::{ColorChoice, Style};

@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::scenario::{Scenario, Selection};
@@ -38,18 +37,21 @@ pub fn plan(scenarios: &[Scenario], selection: &Selection) -> Vec<PlannedCase> {
         .collect()
 }
 
-/// Runs the planned cases with at most `jobs` at a time, calling `on_done` as each ends.
-pub async fn run_all(
+/// Runs the planned cases with at most `jobs` at a time. `on_done` gets each outcome as its
+/// case ends and returns what to keep of it — the outcome itself when a report needs it
+/// later, a summary otherwise, so a large suite does not hold every request and answer;
+/// what was kept comes back in plan order.
+pub async fn run_all<K>(
     session: Arc<Session>,
     scenarios: Arc<Vec<Scenario>>,
     planned: Vec<PlannedCase>,
     jobs: usize,
-    on_done: impl FnMut(&CaseOutcome),
-) -> Vec<CaseOutcome> {
-    for_each_case(session, scenarios, planned, jobs, on_done, |session, scenario, case| async move {
+    on_done: impl FnMut(CaseOutcome) -> K,
+) -> Vec<K> {
+    let run = |session: Arc<Session>, scenario: Arc<Scenario>, case: usize| async move {
         session.run(&scenario, &scenario.cases[case]).await
-    })
-    .await
+    };
+    for_each_case_keeping(session, scenarios, planned, jobs, on_done, run).await
 }
 
 /// Runs `work` for each planned case, at most `jobs` at a time, calling `on_done` as each
@@ -67,36 +69,56 @@ where
     F: Fn(Arc<Session>, Arc<Scenario>, usize) -> Fut,
     Fut: Future<Output = T> + Send + 'static,
 {
-    let permits = Arc::new(Semaphore::new(jobs.max(1)));
+    let keep = |result: T| {
+        on_done(&result);
+        result
+    };
+    for_each_case_keeping(session, scenarios, planned, jobs, keep, work).await
+}
+
+/// [`for_each_case`] where `on_done` takes each result and returns what to keep of it.
+pub async fn for_each_case_keeping<T, K, F, Fut>(
+    session: Arc<Session>,
+    scenarios: Arc<Vec<Scenario>>,
+    planned: Vec<PlannedCase>,
+    jobs: usize,
+    mut on_done: impl FnMut(T) -> K,
+    work: F,
+) -> Vec<K>
+where
+    T: Send + 'static,
+    F: Fn(Arc<Session>, Arc<Scenario>, usize) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let jobs = jobs.max(1);
     let mut tasks = JoinSet::new();
     let total = planned.len();
     let shared: Vec<Arc<Scenario>> = scenarios.iter().cloned().map(Arc::new).collect();
+    let mut results: Vec<Option<K>> = (0..total).map(|_| None).collect();
+    let mut finish = |joined: Result<(usize, T), tokio::task::JoinError>| match joined {
+        Ok((index, result)) => results[index] = Some(on_done(result)),
+        // A panic inside a case is a bug in fph; let it surface as one (exit 101).
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => {}
+    };
     for (index, item) in planned.into_iter().enumerate() {
-        let permits = Arc::clone(&permits);
+        // A case is spawned only when a slot is free: spawned early, it would hold its
+        // future (and everything the case allocates) while it waits, so memory would grow
+        // with the suite instead of with `jobs`.
+        while tasks.len() >= jobs {
+            if let Some(joined) = tasks.join_next().await {
+                finish(joined);
+            }
+        }
         let job = work(
             Arc::clone(&session),
             Arc::clone(&shared[item.scenario]),
             item.case,
         );
-        tasks.spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            (index, job.await)
-        });
+        tasks.spawn(async move { (index, job.await) });
     }
-    let mut results: Vec<Option<T>> = (0..total).map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, result)) => {
-                on_done(&result);
-                results[index] = Some(result);
-            }
-            // A panic inside a case is a bug in fph; let it surface as one (exit 101).
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(_) => {}
-        }
+        finish(joined);
     }
     results.into_iter().flatten().collect()
 }
