@@ -114,7 +114,7 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
     };
     let style = Style::for_stdout(color);
     let keep_outcomes = args.junit.is_some();
-    let executed = execute(&prepared, &args.select, args.report, style, keep_outcomes)?;
+    let executed = execute(prepared, &args.select, args.report, style, keep_outcomes)?;
     if let Some(path) = &args.junit {
         let xml = report::junit::report(&executed.outcomes).map_err(anyhow::Error::msg)?;
         std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
@@ -150,7 +150,7 @@ impl Executed {
 /// Runs the selected cases, printing each as it ends and a summary; keeps the outcomes only
 /// when `keep_outcomes`.
 pub fn execute(
-    prepared: &Prepared,
+    prepared: Prepared,
     select: &SelectArgs,
     format: ReportFormat,
     style: Style,
@@ -165,7 +165,8 @@ pub fn execute(
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
-    let scenarios = Arc::new(prepared.loaded.scenarios.clone());
+    // The run takes the scenarios over: nothing needs them after it.
+    let scenarios = Arc::new(prepared.loaded.scenarios);
     let started = Instant::now();
     let mut executed = Executed::default();
     let kept = runtime.block_on(run_all(

@@ -93,7 +93,12 @@ where
     let jobs = jobs.max(1);
     let mut tasks = JoinSet::new();
     let total = planned.len();
-    let shared: Vec<Arc<Scenario>> = scenarios.iter().cloned().map(Arc::new).collect();
+    // Each task holds its scenario; a caller that passed the only reference gives them up
+    // without a copy of the whole suite.
+    let shared: Vec<Arc<Scenario>> = match Arc::try_unwrap(scenarios) {
+        Ok(owned) => owned.into_iter().map(Arc::new).collect(),
+        Err(scenarios) => scenarios.iter().cloned().map(Arc::new).collect(),
+    };
     let mut results: Vec<Option<K>> = (0..total).map(|_| None).collect();
     let mut finish = |joined: Result<(usize, T), tokio::task::JoinError>| match joined {
         Ok((index, result)) => results[index] = Some(on_done(result)),
