@@ -45,6 +45,23 @@ const ALWAYS_RETURNED: [&str; 5] = [
     "pg_error_description",
 ];
 
+/// The compiled regex for `pattern`, shared by every scenario of the process that uses the
+/// same pattern: a compiled regex and the search caches it grows on first use take tens of
+/// kilobytes, and a large suite repeats the same few patterns (`^\d+$`) in every file.
+/// Bounded by the number of distinct patterns, which the scenario files fix.
+fn shared_regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
+    static COMPILED: std::sync::Mutex<Option<HashMap<String, Arc<Regex>>>> =
+        std::sync::Mutex::new(None);
+    let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    let compiled = compiled.get_or_insert_with(HashMap::new);
+    if let Some(regex) = compiled.get(pattern) {
+        return Ok(Arc::clone(regex));
+    }
+    let regex = Arc::new(Regex::new(pattern)?);
+    compiled.insert(pattern.to_owned(), Arc::clone(&regex));
+    Ok(regex)
+}
+
 /// Reads and validates one scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path)
@@ -764,7 +781,7 @@ impl Loader<'_> {
                 .with_help("a matcher is one of { matches: REGEX }, { one_of: [...] }, { present: true }, { absent: true }, { gte: N, lte: N }"));
         }
         if let Some(pattern) = matches {
-            return Regex::new(&pattern.value)
+            return shared_regex(&pattern.value)
                 .map(Matcher::Matches)
                 .map_err(|error| {
                     self.error(

@@ -147,8 +147,10 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 pub enum Matcher {
     /// Equal to the rendered template (`pg_status: ok`, `pg_amount: "{{ amount }}"`).
     Equals(Template),
-    /// Present and matching the regex (not templated: braces are regex syntax).
-    Matches(Regex),
+    /// Present and matching the regex (not templated: braces are regex syntax). Shared: the
+    /// loader hands every scenario with the same pattern the same compiled regex, so a suite
+    /// of many files holds one regex and one set of search caches per pattern.
+    Matches(Arc<Regex>),
     /// Equal to one of the rendered templates.
     OneOf(Vec<Template>),
     Present,
@@ -397,7 +399,7 @@ mod tests {
 
     #[test]
     fn matches_needs_a_present_matching_field() {
-        let matcher = Matcher::Matches(Regex::new(r"^\d+$").unwrap());
+        let matcher = Matcher::Matches(Arc::new(Regex::new(r"^\d+$").unwrap()));
         assert!(check(&matcher, Some("12345")).passed);
         assert!(!check(&matcher, Some("12a")).passed);
         assert!(!check(&matcher, None).passed);
