@@ -213,25 +213,33 @@ impl Cassette {
                 reason: e.without_snippet().to_string(),
             }
         };
-        let header: Header = serde_saphyr::from_str(text).map_err(syntax)?;
-        match header.format {
-            Some(FORMAT) => {}
-            Some(found) => {
+        // One full parse in the usual case. Parsing is most of what a replay costs, so the
+        // lenient header is read only after a failure, to tell a cassette of another format
+        // (or no cassette at all) from a broken one — the same answers as reading it first.
+        let error = match serde_saphyr::from_str::<Cassette>(text) {
+            Ok(cassette) if cassette.format == FORMAT => return Ok(cassette),
+            Ok(cassette) => {
                 return Err(CassetteError::Format {
                     path: path.to_owned(),
-                    found,
+                    found: cassette.format,
                 });
             }
-            None => {
-                return Err(CassetteError::Syntax {
-                    path: path.to_owned(),
-                    line: 1,
-                    column: 1,
-                    reason: "missing `format: 1`: this does not look like an fph cassette".into(),
-                });
-            }
+            Err(error) => error,
+        };
+        let header: Header = serde_saphyr::from_str(text).map_err(syntax)?;
+        match header.format {
+            Some(FORMAT) => Err(syntax(error)),
+            Some(found) => Err(CassetteError::Format {
+                path: path.to_owned(),
+                found,
+            }),
+            None => Err(CassetteError::Syntax {
+                path: path.to_owned(),
+                line: 1,
+                column: 1,
+                reason: "missing `format: 1`: this does not look like an fph cassette".into(),
+            }),
         }
-        serde_saphyr::from_str(text).map_err(syntax)
     }
 
     /// The cassette as YAML text.
