@@ -5,9 +5,11 @@
 //! TLS is rustls with the ring provider and the Mozilla roots from `webpki-root-certs`: no
 //! system certificate store is needed, so the same binary behaves the same on every CI image.
 
-use std::sync::Once;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::multipart::Form;
 use reqwest::{Client, Url};
 
@@ -35,6 +37,9 @@ impl Default for LiveOptions {
 pub struct LiveTransport {
     client: Client,
     base: Url,
+    /// URLs by path: a run calls the same few scripts thousands of times, and parsing a URL
+    /// costs as much as signing the request.
+    urls: Arc<Mutex<HashMap<String, Url>>>,
 }
 
 /// Installs ring as the process's rustls provider, once; later calls are no-ops, and an
@@ -64,7 +69,11 @@ pub fn client(options: &LiveOptions) -> Result<Client, TransportError> {
 
 impl LiveTransport {
     pub fn new(base: Url, client: Client) -> Self {
-        LiveTransport { client, base }
+        LiveTransport {
+            client,
+            base,
+            urls: Arc::default(),
+        }
     }
 
     pub fn base(&self) -> &Url {
@@ -72,6 +81,16 @@ impl LiveTransport {
     }
 
     fn url(&self, path: &str) -> Result<Url, TransportError> {
+        let mut urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(url) = urls.get(path) {
+            return Ok(url.clone());
+        }
+        let url = self.join(path)?;
+        urls.insert(path.to_owned(), url.clone());
+        Ok(url)
+    }
+
+    fn join(&self, path: &str) -> Result<Url, TransportError> {
         let base = self.base.as_str().trim_end_matches('/');
         let joined = format!("{base}/{}", path.trim_start_matches('/'));
         Url::parse(&joined).map_err(|e| TransportError::Send {
@@ -84,21 +103,28 @@ impl LiveTransport {
 impl Transport for LiveTransport {
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let url = self.url(&request.path)?;
-        let mut form = Form::new();
-        for (name, value) in request.fields.to_form_pairs() {
-            form = form.text(name, value);
-        }
+        let pairs = request.fields.to_form_pairs();
+        let post = self.client.post(url);
+        let post = match multipart_body(&pairs) {
+            // The bytes reqwest's form writes, in one buffer: one write per request instead
+            // of one per field, and no stream of small chunks to assemble.
+            Some((content_type, body)) => post
+                .header(CONTENT_TYPE, content_type)
+                .header(CONTENT_LENGTH, body.len())
+                .body(body),
+            None => {
+                let mut form = Form::new();
+                for (name, value) in pairs {
+                    form = form.text(name, value);
+                }
+                post.multipart(form)
+            }
+        };
         let started = Instant::now();
-        let answer = self
-            .client
-            .post(url)
-            .multipart(form)
-            .send()
-            .await
-            .map_err(|e| TransportError::Send {
-                path: request.path.clone(),
-                reason: error_chain(&e),
-            })?;
+        let answer = post.send().await.map_err(|e| TransportError::Send {
+            path: request.path.clone(),
+            reason: error_chain(&e),
+        })?;
         let status = answer.status().as_u16();
         let content_type = answer
             .headers()
@@ -120,6 +146,47 @@ impl Transport for LiveTransport {
     }
 }
 
+/// The `multipart/form-data` content type and body that `reqwest::multipart::Form` writes
+/// for these text fields — a random boundary of four 16-digit hex numbers, then per field
+/// `--boundary`, `Content-Disposition: form-data; name="…"`, a blank line, the value — built
+/// in one buffer. `None` when there are no fields, or a name reqwest would percent-encode
+/// (it then writes `name*=utf-8''…`): the form itself sends those.
+fn multipart_body(pairs: &[(String, String)]) -> Option<(String, Vec<u8>)> {
+    // reqwest's path-segment set: controls, non-ASCII, space and `"#%/<>?`{}`.
+    let plain = |name: &str| {
+        name.bytes()
+            .all(|b| (0x21..0x7f).contains(&b) && !b"\"#%/<>?`{}".contains(&b))
+    };
+    if pairs.is_empty() || !pairs.iter().all(|(name, _)| plain(name)) {
+        return None;
+    }
+    let boundary = format!(
+        "{:016x}-{:016x}-{:016x}-{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..),
+        fastrand::u64(..),
+        fastrand::u64(..)
+    );
+    let size: usize = pairs
+        .iter()
+        .map(|(name, value)| boundary.len() + name.len() + value.len() + 48)
+        .sum();
+    let mut body = Vec::with_capacity(size + boundary.len() + 6);
+    for (name, value) in pairs {
+        body.extend_from_slice(b"--");
+        body.extend_from_slice(boundary.as_bytes());
+        body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(b"\"\r\n\r\n");
+        body.extend_from_slice(value.as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--");
+    body.extend_from_slice(boundary.as_bytes());
+    body.extend_from_slice(b"--\r\n");
+    Some((format!("multipart/form-data; boundary={boundary}"), body))
+}
+
 /// `error: cause: cause`, because reqwest's top-level message alone ("error sending
 /// request") hides whether it was DNS, TLS, a refused connection or a timeout.
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -134,4 +201,144 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+
+    use crate::gateway::{Fields, Operation};
+
+    use super::*;
+
+    /// A server that answers every request with an empty 200 and hands over what it got:
+    /// the request's head lines and its body.
+    fn capture() -> (Url, mpsc::Receiver<(Vec<String>, Vec<u8>)>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut head = Vec::new();
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            break;
+                        }
+                        let line = line.trim_end().to_owned();
+                        if line.is_empty() {
+                            break;
+                        }
+                        head.push(line);
+                    }
+                    if head.is_empty() {
+                        break;
+                    }
+                    let length = head
+                        .iter()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")?
+                                .parse()
+                                .ok()
+                        })
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    writer
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .unwrap();
+                    let _ = sender.send((head, body));
+                }
+            }
+        });
+        (url, receiver)
+    }
+
+    /// The boundary from a `content-type: multipart/form-data; boundary=…` head line.
+    fn boundary(head: &[String]) -> String {
+        head.iter()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-type: multipart/form-data; boundary=")
+                    .map(str::to_owned)
+            })
+            .expect("a multipart content type")
+    }
+
+    #[test]
+    fn multipart_bodies_are_the_bytes_reqwest_writes() {
+        let (url, received) = capture();
+        let client = client(&LiveOptions::default()).unwrap();
+        let mut fields = Fields::new();
+        for (name, value) in [
+            ("pg_amount", "150.00"),
+            ("pg_description", "Оплата \"x\" & co\r\n--not a boundary"),
+            ("pg_empty", ""),
+            ("pg_receipt_positions[0][count]", "1"),
+        ] {
+            fields.insert_form_key(name, value).unwrap();
+        }
+        let request = Request {
+            step: "init".into(),
+            attempt: 1,
+            operation: Operation::Init,
+            path: "/init_payment.php".into(),
+            fields,
+            signed_by_harness: true,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let transport = LiveTransport::new(url.clone(), client.clone());
+        runtime.block_on(transport.send(&request)).unwrap();
+        let (ours_head, ours_body) = received.recv().unwrap();
+        let mut form = Form::new();
+        for (name, value) in request.fields.to_form_pairs() {
+            form = form.text(name, value);
+        }
+        let post = client
+            .post(url.join("init_payment.php").unwrap())
+            .multipart(form);
+        runtime.block_on(async { post.send().await }).unwrap();
+        let (reqwest_head, reqwest_body) = received.recv().unwrap();
+
+        let (ours, theirs) = (boundary(&ours_head), boundary(&reqwest_head));
+        assert_eq!(ours.len(), theirs.len());
+        let normalize = |body: Vec<u8>, boundary: &str| {
+            String::from_utf8(body)
+                .unwrap()
+                .replace(boundary, "BOUNDARY")
+        };
+        assert_eq!(
+            normalize(ours_body, &ours),
+            normalize(reqwest_body, &theirs)
+        );
+        let normalize_head = |head: Vec<String>, boundary: &str| -> Vec<String> {
+            head.into_iter()
+                .map(|l| l.replace(boundary, "BOUNDARY"))
+                .collect()
+        };
+        assert_eq!(
+            normalize_head(ours_head, &ours),
+            normalize_head(reqwest_head, &theirs)
+        );
+    }
+
+    #[test]
+    fn names_reqwest_would_encode_are_left_to_its_form() {
+        let pairs = |name: &str| vec![(name.to_owned(), "1".to_owned())];
+        assert!(multipart_body(&pairs("pg_amount")).is_some());
+        assert!(multipart_body(&pairs("a b")).is_none());
+        assert!(multipart_body(&pairs("a/b")).is_none());
+        assert!(multipart_body(&pairs("имя")).is_none());
+        assert!(multipart_body(&[]).is_none());
+    }
 }
