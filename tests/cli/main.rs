@@ -1,5 +1,6 @@
 //! Integration tests of the `fph` binary: one test binary, a `mod` per area, small helpers.
 
+mod bench;
 mod cassettes;
 mod emulator;
 mod run;

@@ -1,0 +1,42 @@
+//! `fph bench`: a tiny run still generates, records, measures and prints its figure lines,
+//! so the command cannot rot. No figure is checked: speed is never asserted in tests.
+
+use freedompay_harness::bench::{Figures, Phase};
+
+use crate::support::Dir;
+
+#[test]
+fn a_five_case_replay_bench_prints_its_figure_lines() {
+    let dir = Dir::new();
+    let suite = dir.path().join("suite");
+    let run = dir
+        .fph()
+        .args(["bench", "--cases", "5", "--phases", "replay", "--dir"])
+        .arg_path(&suite)
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let figures: Vec<Figures> = run.stdout.lines().filter_map(Figures::parse_line).collect();
+    let phases: Vec<Phase> = figures.iter().map(|f| f.phase).collect();
+    assert_eq!(
+        phases,
+        [Phase::Record, Phase::Parse, Phase::Replay],
+        "{}",
+        run.stdout
+    );
+    for figure in &figures {
+        assert_eq!(figure.cases, 5, "{}", run.stdout);
+        assert_eq!(figure.requests, 25, "five calls per case: {}", run.stdout);
+    }
+    assert!(run.stdout.contains("| replay | 8 | 5 |"), "{}", run.stdout);
+    assert!(run.stdout.contains("the parse floor"), "{}", run.stdout);
+    // The suite is real: every case has its cassette, and a second run reuses them.
+    assert_eq!(dir.files("suite/recordings").len(), 5 + 1);
+    let again = dir
+        .fph()
+        .args(["bench", "--cases", "5", "--phases", "replay", "--dir"])
+        .arg_path(&suite)
+        .run();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("reusing"), "{}", again.stdout);
+    assert!(!again.stdout.contains("phase=record"), "{}", again.stdout);
+}
