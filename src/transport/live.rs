@@ -213,9 +213,11 @@ mod tests {
 
     use super::*;
 
-    /// A server that answers every request with an empty 200 and hands over what it got:
-    /// the request's head lines and its body.
-    fn capture() -> (Url, mpsc::Receiver<(Vec<String>, Vec<u8>)>) {
+    /// A request as the server saw it: its head lines and its body.
+    type Received = (Vec<String>, Vec<u8>);
+
+    /// A server that answers every request with an empty 200 and hands over what it got.
+    fn capture() -> (Url, mpsc::Receiver<Received>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
         let (sender, receiver) = mpsc::channel();
