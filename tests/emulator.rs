@@ -1694,6 +1694,49 @@ async fn concurrent_approves_of_one_payment_succeed_exactly_once() {
     assert_eq!(ok, 1);
 }
 
+#[tokio::test]
+async fn a_full_store_refuses_new_payments_until_one_finishes() {
+    let gw = Gateway::with(EmulatorConfig {
+        max_payments: 2,
+        ..config()
+    });
+    let first = gw.init().await;
+    gw.init().await;
+    let full = gw
+        .call(
+            "/init_payment.php",
+            &[
+                ("pg_amount", "1"),
+                ("pg_description", "d"),
+                ("pg_payment_method", "mobile_commerce"),
+            ],
+        )
+        .await;
+    assert_eq!(full.error_code(), code(ErrorKind::StoreFull));
+    // A finished payment makes room: the oldest finished one is forgotten.
+    gw.pay(&first, "77017777701").await;
+    gw.init().await;
+    assert_eq!(
+        gw.status(&first).await.error_code(),
+        code(ErrorKind::UnknownPayment)
+    );
+}
+
+#[tokio::test]
+async fn shutdown_is_prompt_with_idle_keep_alive_connections() {
+    let gw = Gateway::start();
+    for _ in 0..5 {
+        gw.init().await;
+    }
+    let started = Instant::now();
+    gw.emulator.shutdown().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn starts_and_stops_without_a_runtime_and_releases_its_port() {
     let emulator = Emulator::start(config()).unwrap();
