@@ -23,6 +23,12 @@ pub struct DriftArgs {
     accept: bool,
 }
 
+impl DriftArgs {
+    pub fn from_run(run: RunArgs) -> DriftArgs {
+        DriftArgs { run, accept: false }
+    }
+}
+
 pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let prepared = match prepare(&args.run, Mode::Drift, color)? {
         Ok(prepared) => prepared,

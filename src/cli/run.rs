@@ -108,6 +108,10 @@ pub fn prepare(
 }
 
 pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
+    if args.mode == Mode::Drift {
+        // `--mode drift` (or FPH_MODE=drift) is `fph drift`: same report, exit 3 on drift.
+        return super::drift::run(super::drift::DriftArgs::from_run(args), color);
+    }
     let prepared = match prepare(&args, args.mode, color)? {
         Ok(prepared) => prepared,
         Err(code) => return Ok(code),

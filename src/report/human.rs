@@ -37,10 +37,12 @@ pub fn case_report(outcome: &CaseOutcome, style: Style) -> String {
 }
 
 /// Why a case failed: the error or failing step, checks, request and answer.
+/// Redacted values are masked in every piece shown, before any colour is added.
 pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
+    let mask = |text: &str| outcome.redactor.mask(text);
     let mut out = String::new();
     if let Some(error) = &outcome.error {
-        let _ = writeln!(out, "{}", style.red(error));
+        let _ = writeln!(out, "{}", style.red(&mask(error)));
     }
     let Some(step) = outcome.failed_step() else {
         return out;
@@ -59,11 +61,8 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
         step.attempts.len().max(1)
     );
     if let Some(failure) = &step.failure {
-        let _ = writeln!(
-            out,
-            "  {}",
-            style.red(&failure.to_string()).replace('\n', "\n  ")
-        );
+        let text = mask(&failure.to_string()).replace('\n', "\n  ");
+        let _ = writeln!(out, "  {}", style.red(&text));
     }
     for check in step.checks.iter().filter(|c| !c.passed) {
         let actual = match &check.actual {
@@ -71,20 +70,25 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
             None => "(absent)".to_owned(),
         };
         let _ = writeln!(out, "  {}:", check.path);
-        let _ = writeln!(out, "    expected: {}", style.green(&check.expected));
-        let _ = writeln!(out, "    actual:   {}", style.red(&actual));
+        let _ = writeln!(out, "    expected: {}", style.green(&mask(&check.expected)));
+        let _ = writeln!(out, "    actual:   {}", style.red(&mask(&actual)));
     }
-    write_exchange(&mut out, step, style);
+    write_exchange(&mut out, step, style, &mask);
     out
 }
 
-fn write_exchange(out: &mut String, step: &StepOutcome, style: Style) {
+fn write_exchange(
+    out: &mut String,
+    step: &StepOutcome,
+    style: Style,
+    mask: &dyn Fn(&str) -> String,
+) {
     let Some(attempt) = step.attempts.last() else {
         return;
     };
     let _ = writeln!(out, "  {}", style.bold("request fields:"));
     for (name, value) in attempt.request.fields.to_form_pairs() {
-        let _ = writeln!(out, "    {name}={value}");
+        let _ = writeln!(out, "    {name}={}", mask(&value));
     }
     let Some(response) = &attempt.response else {
         return;
@@ -101,7 +105,7 @@ fn write_exchange(out: &mut String, step: &StepOutcome, style: Style) {
         Ok(document) => document.pretty(),
         Err(_) => response.body.clone(),
     };
-    for line in body.lines().take(60) {
+    for line in mask(&body).lines().take(60) {
         let _ = writeln!(out, "    {line}");
     }
 }

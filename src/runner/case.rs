@@ -15,6 +15,7 @@ use crate::gateway::{Document, Fields, Operation, Routes, SecretKey};
 use crate::report::Style;
 use crate::scenario::{Case, Expectation, Scenario, Step};
 use crate::template::{Context, Generated, Renderer};
+use crate::transport::redact::Redactor;
 use crate::transport::{Request, Transport};
 
 use super::outcome::{Attempt, CaseOutcome, CheckResult, StepFailure, StepOutcome};
@@ -103,6 +104,7 @@ pub async fn run_case<T: Transport>(
         generated: generated.values().to_vec(),
         error,
         bad_input: false,
+        redactor: Redactor::default(),
         elapsed: started.elapsed(),
     }
 }

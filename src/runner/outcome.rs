@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::gateway::Operation;
 use crate::scenario::{Case, Scenario};
+use crate::transport::redact::Redactor;
 use crate::transport::{Request, Response};
 
 /// The result of one case.
@@ -26,6 +27,9 @@ pub struct CaseOutcome {
     pub error: Option<String>,
     /// True when `error` is bad input (a cassette that cannot be read): exit code 2.
     pub bad_input: bool,
+    /// The case's redacted values (merchant id, configured fields and patterns): reporters
+    /// mask what they show with it, as cassettes do.
+    pub redactor: Redactor,
     pub elapsed: Duration,
 }
 
@@ -40,6 +44,7 @@ impl CaseOutcome {
             generated: Vec::new(),
             error: Some(error),
             bad_input,
+            redactor: Redactor::default(),
             elapsed: Duration::ZERO,
         }
     }

@@ -27,6 +27,7 @@ use crate::transport::cassette::{Cassette, CassetteError};
 use crate::transport::live::{self, LiveOptions, LiveTransport};
 use crate::transport::player::Player;
 use crate::transport::recorder::{self, RecordingInfo};
+use crate::transport::redact::Redactor;
 
 use super::case::{CaseSettings, Credentials, run_case};
 use super::mode::Mode;
@@ -205,7 +206,7 @@ impl Session {
     /// Runs one case as the mode says.
     pub async fn run(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let path = self.cassette_path(scenario, case);
-        match self.mode {
+        let mut outcome = match self.mode {
             Mode::Replay => self.replay(scenario, case, &path).await,
             Mode::Once if path.exists() => self.replay(scenario, case, &path).await,
             Mode::Record | Mode::Once => self.record(scenario, case).await,
@@ -218,7 +219,21 @@ impl Session {
                 }
                 outcome
             }
+        };
+        outcome.redactor = self.redactor_for(&outcome);
+        outcome
+    }
+
+    /// The values this case redacts, learned from its requests and answers.
+    fn redactor_for(&self, outcome: &CaseOutcome) -> Redactor {
+        let mut redactor = Redactor::new(self.config.redactions.clone());
+        for attempt in outcome.steps.iter().flat_map(|s| &s.attempts) {
+            redactor.learn(&attempt.request.fields.to_form_pairs());
+            if let Some(response) = &attempt.response {
+                redactor.learn_body(&response.body);
+            }
         }
+        redactor
     }
 
     async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
