@@ -43,7 +43,7 @@ pub struct XmlError {
     pub head: String,
 }
 
-/// Quotes the first [`HEAD_BYTES`] bytes of a body for an error message.
+/// Quotes the first `HEAD_BYTES` (200) bytes of a body for an error message.
 pub fn body_head(body: &[u8]) -> String {
     let cut = body.len().min(HEAD_BYTES);
     let mut head = format!("{:?}", String::from_utf8_lossy(&body[..cut]));

@@ -1,5 +1,5 @@
 //! The runner: executes a case step by step over a transport and returns a
-//! [`CaseOutcome`](outcome::CaseOutcome); a [`Session`](session::Session) picks the transport
+//! [`CaseOutcome`]; a [`Session`] picks the transport
 //! for each case from the run mode (replay, record, once, live, drift).
 
 pub mod case;
