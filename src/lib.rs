@@ -19,10 +19,11 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
-pub mod exit_code;
 pub mod emulator;
+pub mod exit_code;
 pub mod gateway;
 pub mod report;
+pub mod review;
 pub mod runner;
 pub mod scenario;
 pub mod template;

@@ -32,7 +32,10 @@ impl SelectArgs {
     /// The directory `harness.yaml` is read from: the first path when it is a directory,
     /// else the directory holding it.
     pub fn config_dir(&self) -> PathBuf {
-        let first = self.paths.first().map_or(Path::new("scenarios"), PathBuf::as_path);
+        let first = self
+            .paths
+            .first()
+            .map_or(Path::new("scenarios"), PathBuf::as_path);
         if first.is_dir() {
             first.to_owned()
         } else {
@@ -100,7 +103,8 @@ fn style_for_stderr(color: ColorChoice) -> Style {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
         }
     };
     Style { enabled }

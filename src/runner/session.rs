@@ -16,8 +16,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use md5::{Digest, Md5};
 use reqwest::Url;
 
-use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator};
+use crate::emulator::{
+    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
+};
 use crate::gateway::{SecretKey, Target};
+use crate::review::Updates;
 use crate::scenario::{Case, Credentials as EnvCredentials, HarnessConfig, Scenario, TargetConfig};
 use crate::template::{Generated, Renderer, SmsCodeProvider};
 use crate::transport::cassette::{Cassette, CassetteError};
@@ -44,6 +47,9 @@ pub struct SessionOptions {
     pub credentials: Option<EnvCredentials>,
     /// Extra settings for the in-process emulator (tests tune delays with it).
     pub emulator: EmulatorConfig,
+    /// What to do with expected bodies the answers no longer match (`FPH_UPDATE`, guarded
+    /// by `CI`).
+    pub updates: Updates,
 }
 
 /// A session that cannot start.
@@ -89,6 +95,7 @@ impl Session {
             config,
             credentials,
             mut emulator,
+            updates,
         } = options;
         let replay_merchant = credentials
             .as_ref()
@@ -103,6 +110,8 @@ impl Session {
             routes: config.routes.clone(),
             pause: Duration::ZERO,
             real_time: false,
+            redactions: config.redactions.clone(),
+            updates,
         };
         let mut running = None;
         let mut sms_code: Option<SmsCodeProvider> = None;
@@ -127,7 +136,8 @@ impl Session {
                         .insert(credentials.merchant_id.clone(), credentials.secret.clone());
                     emulator.routes = config.routes.clone();
                     let started = Arc::new(
-                        Emulator::start(emulator).map_err(|e| SessionError::Emulator(e.to_string()))?,
+                        Emulator::start(emulator)
+                            .map_err(|e| SessionError::Emulator(e.to_string()))?,
                     );
                     let handle = Arc::clone(&started);
                     sms_code = Some(Arc::new(move |phone: &str| {
@@ -143,7 +153,9 @@ impl Session {
                     if let Some(code) = target.sms_code.clone() {
                         sms_code = Some(Arc::new(move |_: &str| Ok(code.clone())));
                     }
-                    other.base_url().expect("every target but the emulator has a URL")
+                    other
+                        .base_url()
+                        .expect("every target but the emulator has a URL")
                 }
             };
             let client = live::client(&LiveOptions::default())?;
@@ -154,6 +166,8 @@ impl Session {
                 routes: config.routes.clone(),
                 pause: target.pause,
                 real_time: true,
+                redactions: config.redactions.clone(),
+                updates,
             };
             Some((LiveTransport::new(base, client), settings))
         } else {
@@ -208,11 +222,16 @@ impl Session {
     }
 
     async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
-        let (transport, settings) = self
-            .live
-            .as_ref()
-            .expect("a live session has a transport");
-        run_case(scenario, case, settings, &self.renderer, transport, Generated::fresh()).await
+        let (transport, settings) = self.live.as_ref().expect("a live session has a transport");
+        run_case(
+            scenario,
+            case,
+            settings,
+            &self.renderer,
+            transport,
+            Generated::fresh(),
+        )
+        .await
     }
 
     async fn record(&self, scenario: &Scenario, case: &Case, path: &Path) -> CaseOutcome {
@@ -249,7 +268,9 @@ impl Session {
                     false,
                 );
             }
-            Err(error) => return CaseOutcome::failed_early(scenario, case, error.to_string(), true),
+            Err(error) => {
+                return CaseOutcome::failed_early(scenario, case, error.to_string(), true);
+            }
         };
         let digest = scenario_digest(scenario, case);
         if cassette.scenario_digest != digest {
@@ -274,7 +295,15 @@ impl Session {
             self.config.redactions.clone(),
             hint,
         );
-        run_case(scenario, case, &self.replay, &self.renderer, &player, generated).await
+        run_case(
+            scenario,
+            case,
+            &self.replay,
+            &self.renderer,
+            &player,
+            generated,
+        )
+        .await
     }
 
     /// An error when the cassette is older than `cassette_max_age`.
@@ -397,7 +426,10 @@ mod tests {
             let text = utc_timestamp(time);
             assert_eq!(parse_utc_timestamp(&text), Some(time), "{text}");
         }
-        assert_eq!(utc_timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            utc_timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
         assert_eq!(parse_utc_timestamp("yesterday"), None);
     }
 }

@@ -29,7 +29,10 @@ pub fn plan(scenarios: &[Scenario], selection: &Selection) -> Vec<PlannedCase> {
                 .iter()
                 .enumerate()
                 .filter(move |(_, case)| selection.matches(scenario, case))
-                .map(move |(ci, _)| PlannedCase { scenario: si, case: ci })
+                .map(move |(ci, _)| PlannedCase {
+                    scenario: si,
+                    case: ci,
+                })
         })
         .collect()
 }
@@ -50,7 +53,10 @@ pub async fn run_all(
         let scenarios = Arc::clone(&scenarios);
         let permits = Arc::clone(&permits);
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
             let scenario = &scenarios[item.scenario];
             let outcome = session.run(scenario, &scenario.cases[item.case]).await;
             (index, outcome)
