@@ -240,17 +240,17 @@ fn finish_step(
             return;
         }
     }
-    if let Some(body) = &step.expect_body {
-        if let Some(failure) = compare_body(
+    if let Some(body) = &step.expect_body
+        && let Some(failure) = compare_body(
             &scenario.file,
             body,
             answer,
             settings.updates,
             &state.redactor,
-        ) {
-            outcome.failure = Some(failure);
-            return;
-        }
+        )
+    {
+        outcome.failure = Some(failure);
+        return;
     }
     if !outcome.passed() {
         return;
