@@ -4,7 +4,8 @@
 //! init, pay, approve, resend code, status — and what each answer must hold; the runner signs
 //! and sends them to a live target or replays recorded cassettes, and reporters show what
 //! differed. The [`gateway`] module holds what Freedom Pay itself is: the `pg_sig` rule, the
-//! XML answers, the calls and the hosts.
+//! XML answers, the calls and the hosts. The [`review`] module is the update workflow for
+//! expected files (`FPH_UPDATE`, `*.new` proposals, accept and reject).
 //!
 //! ```
 //! use freedompay_harness::gateway::{signature, Fields, SecretKey};

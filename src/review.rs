@@ -130,31 +130,32 @@ impl Updates {
 
     /// After a mismatch: offers `proposed` as the new content of `file`, as the policy says.
     pub fn offer(self, file: &Path, proposed: &str) -> UpdateOutcome {
-        if self.policy == UpdatePolicy::No {
-            return UpdateOutcome::NotRequested;
-        }
+        let pending = pending_path(file);
+        let (target, done) = match self.policy {
+            UpdatePolicy::No => return UpdateOutcome::NotRequested,
+            UpdatePolicy::New => (pending.clone(), UpdateOutcome::Pending(pending.clone())),
+            UpdatePolicy::Always => (file.to_owned(), UpdateOutcome::Overwritten(file.to_owned())),
+        };
         if self.ci {
             return UpdateOutcome::SkippedInCi(self.policy);
         }
-        let pending = pending_path(file);
-        let result = match self.policy {
-            UpdatePolicy::New => write_atomically(&pending, proposed.as_bytes())
-                .map(|()| UpdateOutcome::Pending(pending.clone())),
-            UpdatePolicy::Always => write_atomically(file, proposed.as_bytes()).map(|()| {
-                // The file now holds the answer; a proposal from an earlier run is obsolete.
-                let _ = remove_if_present(&pending);
-                UpdateOutcome::Overwritten(file.to_owned())
-            }),
-            UpdatePolicy::No => unreachable!("handled above"),
-        };
-        result.unwrap_or_else(|source| {
-            let path = if self.policy == UpdatePolicy::New {
-                pending
-            } else {
-                file.to_owned()
-            };
-            UpdateOutcome::Failed(ReviewError::Write { path, source }.to_string())
-        })
+        match write_atomically(&target, proposed.as_bytes()) {
+            Ok(()) => {
+                if self.policy == UpdatePolicy::Always {
+                    // The file now holds the answer; a proposal from an earlier run is
+                    // obsolete. One that cannot be removed is harmless: review shows it.
+                    let _ = remove_if_present(&pending);
+                }
+                done
+            }
+            Err(source) => UpdateOutcome::Failed(
+                ReviewError::Write {
+                    path: target,
+                    source,
+                }
+                .to_string(),
+            ),
+        }
     }
 
     /// After a match: removes a stale `file.new` when this run may write. Returns whether one
