@@ -15,6 +15,8 @@
 //! - [`harness`] turns every case into a `cargo test` trial; [`emulator`] is a real Freedom
 //!   Pay gateway server for offline runs; [`gateway`] is what Freedom Pay itself is: the
 //!   `pg_sig` rule, the XML answers, the calls and the hosts.
+//! - [`review`] is the update workflow for expected files (`FPH_UPDATE`, `*.new` proposals,
+//!   accept and reject).
 //!
 //! ```
 //! use freedompay_harness::gateway::{signature, Fields, SecretKey};
@@ -35,6 +37,7 @@ pub mod exit_code;
 pub mod gateway;
 pub mod harness;
 pub mod report;
+pub mod review;
 pub mod runner;
 pub mod scenario;
 pub mod template;

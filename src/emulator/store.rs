@@ -100,7 +100,7 @@ impl Store {
         effects: &mut Vec<Effect>,
     ) -> Result<u64, Rejection> {
         self.inserts += 1;
-        if self.payments.len() >= self.max_payments || self.inserts % SWEEP_EVERY == 0 {
+        if self.payments.len() >= self.max_payments || self.inserts.is_multiple_of(SWEEP_EVERY) {
             self.sweep(now, effects);
         }
         if self.payments.len() >= self.max_payments && !self.evict_oldest_finished() {

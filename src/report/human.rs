@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::gateway::Document;
-use crate::runner::{CaseOutcome, StepOutcome};
+use crate::runner::{CaseOutcome, StepFailure, StepOutcome};
 
 use super::style::Style;
 
@@ -60,9 +60,18 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
         step.call,
         step.attempts.len().max(1)
     );
-    if let Some(failure) = &step.failure {
-        let text = mask(&failure.to_string()).replace('\n', "\n  ");
-        let _ = writeln!(out, "  {}", style.red(&text));
+    match &step.failure {
+        // Painted line by line: the diff has colours of its own.
+        Some(StepFailure::BodyMismatch(mismatch)) => {
+            for line in mismatch.render(style).lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        Some(failure) => {
+            let text = mask(&failure.to_string()).replace('\n', "\n  ");
+            let _ = writeln!(out, "  {}", style.red(&text));
+        }
+        None => {}
     }
     for check in step.checks.iter().filter(|c| !c.passed) {
         let actual = match &check.actual {

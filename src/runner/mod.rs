@@ -10,5 +10,5 @@ pub mod suite;
 
 pub use case::{CaseSettings, Credentials, run_case};
 pub use mode::Mode;
-pub use outcome::{Attempt, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+pub use outcome::{Attempt, BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
 pub use session::{Session, SessionError, SessionOptions};

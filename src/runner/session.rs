@@ -21,13 +21,13 @@ use crate::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
 };
 use crate::gateway::{SecretKey, Target};
+use crate::review::Updates;
 use crate::scenario::{Case, Credentials as EnvCredentials, HarnessConfig, Scenario, TargetConfig};
 use crate::template::{Generated, Renderer, SmsCodeProvider};
 use crate::transport::cassette::{Cassette, CassetteError};
 use crate::transport::live::{self, LiveOptions, LiveTransport};
 use crate::transport::player::Player;
 use crate::transport::recorder::{self, RecordingInfo};
-use crate::transport::redact::Redactor;
 
 use super::case::{CaseSettings, Credentials, run_case};
 use super::mode::Mode;
@@ -48,6 +48,9 @@ pub struct SessionOptions {
     pub credentials: Option<EnvCredentials>,
     /// Extra settings for the in-process emulator (tests tune delays with it).
     pub emulator: EmulatorConfig,
+    /// What to do with expected bodies the answers no longer match (`FPH_UPDATE`, guarded
+    /// by `CI`).
+    pub updates: Updates,
 }
 
 /// A session that cannot start.
@@ -93,6 +96,7 @@ impl Session {
             config,
             credentials,
             mut emulator,
+            updates,
         } = options;
         let replay_merchant = credentials
             .as_ref()
@@ -107,6 +111,8 @@ impl Session {
             routes: config.routes.clone(),
             pause: Duration::ZERO,
             real_time: false,
+            redactions: config.redactions.clone(),
+            updates,
         };
         let mut running = None;
         let mut sms_code: Option<SmsCodeProvider> = None;
@@ -161,6 +167,8 @@ impl Session {
                 routes: config.routes.clone(),
                 pause: target.pause,
                 real_time: true,
+                redactions: config.redactions.clone(),
+                updates,
             };
             Some((LiveTransport::new(base, client), settings))
         } else {
@@ -206,7 +214,7 @@ impl Session {
     /// Runs one case as the mode says.
     pub async fn run(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let path = self.cassette_path(scenario, case);
-        let mut outcome = match self.mode {
+        match self.mode {
             Mode::Replay => self.replay(scenario, case, &path).await,
             Mode::Once if path.exists() => self.replay(scenario, case, &path).await,
             Mode::Record | Mode::Once => self.record(scenario, case).await,
@@ -219,21 +227,7 @@ impl Session {
                 }
                 outcome
             }
-        };
-        outcome.redactor = self.redactor_for(&outcome);
-        outcome
-    }
-
-    /// The values this case redacts, learned from its requests and answers.
-    fn redactor_for(&self, outcome: &CaseOutcome) -> Redactor {
-        let mut redactor = Redactor::new(self.config.redactions.clone());
-        for attempt in outcome.steps.iter().flat_map(|s| &s.attempts) {
-            redactor.learn(&attempt.request.fields.to_form_pairs());
-            if let Some(response) = &attempt.response {
-                redactor.learn_body(&response.body);
-            }
         }
-        redactor
     }
 
     async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
