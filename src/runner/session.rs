@@ -262,18 +262,23 @@ impl Session {
         case: &Case,
         outcome: &CaseOutcome,
     ) -> Result<(), CassetteError> {
+        self.recording(scenario, case, outcome)
+            .save(&self.cassette_path(scenario, case))
+    }
+
+    /// The cassette a live outcome makes: redacted, re-signed with the replay key.
+    pub fn recording(&self, scenario: &Scenario, case: &Case, outcome: &CaseOutcome) -> Cassette {
         let info = RecordingInfo {
             target: self.target.name.clone(),
             scenario_digest: scenario_digest(scenario, case),
             recorded_at: utc_timestamp(SystemTime::now()),
         };
-        let cassette = recorder::cassette_for(
+        recorder::cassette_for(
             outcome,
             &info,
             &self.replay.credentials.secret,
             self.config.redactions.clone(),
-        );
-        cassette.save(&self.cassette_path(scenario, case))
+        )
     }
 
     /// Runs a case live and compares every step's answer with its cassette; the cassette is
