@@ -1,6 +1,7 @@
 //! Integration tests of the `fph` binary: one test binary, a `mod` per area, small helpers.
 
 mod cassettes;
+mod drift;
 mod review;
 mod run;
 mod sign;
