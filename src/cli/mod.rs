@@ -1,10 +1,13 @@
 //! The command line: clap argument types (raw) and one file per subcommand that validates its
 //! arguments and runs. Every subcommand returns the exit code to use; an `Err` is bad input.
 
+mod diff_recordings;
+mod drift;
 mod emulator;
 mod lint;
 mod list;
 mod load;
+mod review;
 mod run;
 mod secret;
 mod sign;
@@ -28,10 +31,16 @@ pub struct Cli {
 enum Command {
     /// Run scenarios: replayed from cassettes (default), recorded, or live.
     Run(run::RunArgs),
+    /// Replay the recorded scenarios live and report what the gateway answers differently.
+    Drift(drift::DriftArgs),
+    /// Compare two sets of recordings with the drift classification.
+    DiffRecordings(diff_recordings::DiffRecordingsArgs),
     /// List the cases the scenarios expand into.
     List(list::ListArgs),
     /// Check harness.yaml and the scenarios without running anything.
     Lint(lint::LintArgs),
+    /// Accept or reject the pending .new files that `fph run --update new` wrote.
+    Review(review::ReviewArgs),
     /// Print the pg_sig of a message (the secret comes from FREEDOMPAY_SECRET_KEY or --secret-file).
     Sign(sign::SignArgs),
     /// Check the pg_sig of a saved gateway answer.
@@ -46,7 +55,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Run(args) => run::run(args, color),
         Command::List(args) => list::run(args, color),
+        Command::Drift(args) => drift::run(args, color),
+        Command::DiffRecordings(args) => diff_recordings::run(args, color),
         Command::Lint(args) => lint::run(args, color),
+        Command::Review(args) => review::run(args, color),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Emulator(args) => emulator::run(args),

@@ -16,10 +16,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use md5::{Digest, Md5};
 use reqwest::Url;
 
+use crate::drift::{self, CaseDrift};
 use crate::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
 };
 use crate::gateway::{SecretKey, Target};
+use crate::review::Updates;
 use crate::scenario::{Case, Credentials as EnvCredentials, HarnessConfig, Scenario, TargetConfig};
 use crate::template::{Generated, Renderer, SmsCodeProvider};
 use crate::transport::cassette::{Cassette, CassetteError};
@@ -46,6 +48,9 @@ pub struct SessionOptions {
     pub credentials: Option<EnvCredentials>,
     /// Extra settings for the in-process emulator (tests tune delays with it).
     pub emulator: EmulatorConfig,
+    /// What to do with expected bodies the answers no longer match (`FPH_UPDATE`, guarded
+    /// by `CI`).
+    pub updates: Updates,
 }
 
 /// A session that cannot start.
@@ -91,6 +96,7 @@ impl Session {
             config,
             credentials,
             mut emulator,
+            updates,
         } = options;
         let replay_merchant = credentials
             .as_ref()
@@ -105,6 +111,8 @@ impl Session {
             routes: config.routes.clone(),
             pause: Duration::ZERO,
             real_time: false,
+            redactions: config.redactions.clone(),
+            updates,
         };
         let mut running = None;
         let mut sms_code: Option<SmsCodeProvider> = None;
@@ -159,6 +167,8 @@ impl Session {
                 routes: config.routes.clone(),
                 pause: target.pause,
                 real_time: true,
+                redactions: config.redactions.clone(),
+                updates,
             };
             Some((LiveTransport::new(base, client), settings))
         } else {
@@ -207,8 +217,16 @@ impl Session {
         match self.mode {
             Mode::Replay => self.replay(scenario, case, &path).await,
             Mode::Once if path.exists() => self.replay(scenario, case, &path).await,
-            Mode::Record | Mode::Once => self.record(scenario, case, &path).await,
-            Mode::Live | Mode::Drift => self.live(scenario, case).await,
+            Mode::Record | Mode::Once => self.record(scenario, case).await,
+            Mode::Live => self.live(scenario, case).await,
+            Mode::Drift => {
+                let (mut outcome, report) = self.drift(scenario, case).await;
+                if outcome.error.is_none() {
+                    outcome.error = drift_error(&report);
+                    outcome.bad_input = report.bad_input;
+                }
+                outcome
+            }
         }
     }
 
@@ -225,26 +243,81 @@ impl Session {
         .await
     }
 
-    async fn record(&self, scenario: &Scenario, case: &Case, path: &Path) -> CaseOutcome {
+    async fn record(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let mut outcome = self.live(scenario, case).await;
         if !outcome.passed() && !self.keep_failed {
             return outcome;
         }
+        if let Err(error) = self.save(scenario, case, &outcome) {
+            outcome.error = Some(error.to_string());
+        }
+        outcome
+    }
+
+    /// Writes a live outcome as the case's cassette (redacted, re-signed with the replay key,
+    /// atomically).
+    pub fn save(
+        &self,
+        scenario: &Scenario,
+        case: &Case,
+        outcome: &CaseOutcome,
+    ) -> Result<(), CassetteError> {
+        self.recording(scenario, case, outcome)
+            .save(&self.cassette_path(scenario, case))
+    }
+
+    /// The cassette a live outcome makes: redacted, re-signed with the replay key.
+    pub fn recording(&self, scenario: &Scenario, case: &Case, outcome: &CaseOutcome) -> Cassette {
         let info = RecordingInfo {
             target: self.target.name.clone(),
             scenario_digest: scenario_digest(scenario, case),
             recorded_at: utc_timestamp(SystemTime::now()),
         };
-        let cassette = recorder::cassette_for(
-            &outcome,
+        recorder::cassette_for(
+            outcome,
             &info,
             &self.replay.credentials.secret,
             self.config.redactions.clone(),
-        );
-        if let Err(error) = cassette.save(path) {
-            outcome.error = Some(error.to_string());
+        )
+    }
+
+    /// Runs a case live and compares every step's answer with its cassette; the cassette is
+    /// never written here (see [`Session::save`] for `--accept`).
+    pub async fn drift(&self, scenario: &Scenario, case: &Case) -> (CaseOutcome, CaseDrift) {
+        let path = self.cassette_path(scenario, case);
+        let mut report = CaseDrift {
+            name: format!("{}::{}", scenario.stem, case.name),
+            cassette: path.clone(),
+            drifts: Vec::new(),
+            error: None,
+            bad_input: false,
+        };
+        let cassette = match Cassette::load(&path) {
+            Ok(cassette) => Some(cassette),
+            Err(CassetteError::Io { .. }) if !path.exists() => {
+                report.error = Some(format!(
+                    "no cassette at {} to compare with: {}",
+                    path.display(),
+                    record_hint(scenario, case)
+                ));
+                None
+            }
+            Err(error) => {
+                report.error = Some(error.to_string());
+                report.bad_input = true;
+                None
+            }
+        };
+        let outcome = self.live(scenario, case).await;
+        if let Some(cassette) = cassette {
+            report.drifts = drift::compare_outcome(
+                &outcome,
+                &cassette,
+                &self.config.drift_ignore,
+                &self.config.redactions,
+            );
         }
-        outcome
+        (outcome, report)
     }
 
     async fn replay(&self, scenario: &Scenario, case: &Case, path: &Path) -> CaseOutcome {
@@ -310,6 +383,23 @@ impl Session {
             )
         })
     }
+}
+
+/// A drift report as a case error (for `cargo test` in drift mode): `None` when nothing
+/// drifted.
+fn drift_error(report: &CaseDrift) -> Option<String> {
+    if let Some(error) = &report.error {
+        return Some(error.clone());
+    }
+    if !report.drifted() {
+        return None;
+    }
+    let lines: Vec<String> = report.drifts.iter().map(|d| format!("  {d}")).collect();
+    Some(format!(
+        "the gateway answers differently than recorded in {}:\n{}",
+        report.cassette.display(),
+        lines.join("\n")
+    ))
 }
 
 /// The command that records one case.

@@ -1,6 +1,7 @@
 //! Running many cases at once: up to `jobs` cases in flight on the session, each reported as
 //! soon as it finishes, results returned in selection order.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -43,36 +44,59 @@ pub async fn run_all(
     scenarios: Arc<Vec<Scenario>>,
     planned: Vec<PlannedCase>,
     jobs: usize,
-    mut on_done: impl FnMut(&CaseOutcome),
+    on_done: impl FnMut(&CaseOutcome),
 ) -> Vec<CaseOutcome> {
+    for_each_case(session, scenarios, planned, jobs, on_done, |session, scenario, case| async move {
+        session.run(&scenario, &scenario.cases[case]).await
+    })
+    .await
+}
+
+/// Runs `work` for each planned case, at most `jobs` at a time, calling `on_done` as each
+/// ends; results come back in plan order.
+pub async fn for_each_case<T, F, Fut>(
+    session: Arc<Session>,
+    scenarios: Arc<Vec<Scenario>>,
+    planned: Vec<PlannedCase>,
+    jobs: usize,
+    mut on_done: impl FnMut(&T),
+    work: F,
+) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(Arc<Session>, Arc<Scenario>, usize) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
     let mut tasks = JoinSet::new();
     let total = planned.len();
+    let shared: Vec<Arc<Scenario>> = scenarios.iter().cloned().map(Arc::new).collect();
     for (index, item) in planned.into_iter().enumerate() {
-        let session = Arc::clone(&session);
-        let scenarios = Arc::clone(&scenarios);
         let permits = Arc::clone(&permits);
+        let job = work(
+            Arc::clone(&session),
+            Arc::clone(&shared[item.scenario]),
+            item.case,
+        );
         tasks.spawn(async move {
             let _permit = permits
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
-            let scenario = &scenarios[item.scenario];
-            let outcome = session.run(scenario, &scenario.cases[item.case]).await;
-            (index, outcome)
+            (index, job.await)
         });
     }
-    let mut outcomes: Vec<Option<CaseOutcome>> = (0..total).map(|_| None).collect();
+    let mut results: Vec<Option<T>> = (0..total).map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, outcome)) => {
-                on_done(&outcome);
-                outcomes[index] = Some(outcome);
+            Ok((index, result)) => {
+                on_done(&result);
+                results[index] = Some(result);
             }
             // A panic inside a case is a bug in fph; let it surface as one (exit 101).
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             Err(_) => {}
         }
     }
-    outcomes.into_iter().flatten().collect()
+    results.into_iter().flatten().collect()
 }

@@ -19,6 +19,7 @@
 //!   - { field_pattern: '^pg_user_', placeholder: user }
 //!   - { value_pattern: '\b7\d{10}\b', placeholder: phone }
 //! cassette_max_age: 90d          # older cassettes are reported as stale; default: no limit
+//! drift_ignore: [pg_salt, pg_sig] # paths `fph drift` ignores; default: drift::VOLATILE
 //! ```
 //!
 //! Credentials never come from this file: `FREEDOMPAY_MERCHANT_ID` and
@@ -70,6 +71,8 @@ pub struct HarnessConfig {
     pub redactions: Vec<Redaction>,
     /// Cassettes older than this are stale; `None`: no limit.
     pub cassette_max_age: Option<Duration>,
+    /// Paths a drift check ignores (values that differ on every run).
+    pub drift_ignore: Vec<String>,
 }
 
 /// A named place to send requests.
@@ -121,6 +124,7 @@ impl Default for HarnessConfig {
             replay_key: DEFAULT_REPLAY_KEY.to_owned(),
             redactions: builtin_redactions(),
             cassette_max_age: None,
+            drift_ignore: crate::drift::VOLATILE.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -399,6 +403,9 @@ impl ConfigLoader<'_> {
         }
         if let Some(age) = &raw.cassette_max_age {
             config.cassette_max_age = Some(l.duration(age)?);
+        }
+        if let Some(paths) = &raw.drift_ignore {
+            config.drift_ignore = paths.iter().map(|p| p.value.clone()).collect();
         }
         Ok(config)
     }

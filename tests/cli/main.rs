@@ -1,7 +1,9 @@
 //! Integration tests of the `fph` binary: one test binary, a `mod` per area, small helpers.
 
 mod cassettes;
+mod drift;
 mod emulator;
+mod review;
 mod run;
 mod sign;
 mod support;

@@ -1,0 +1,440 @@
+//! Drift: what the gateway answers differently since a case was recorded.
+//!
+//! A drift check runs a case live and compares each step's final answer with the recorded
+//! one, semantically (see [`crate::check`]). Volatile fields — salts, signatures, payment and
+//! order ids, dates, redirect URLs — are ignored by default; a volatile value that changed is
+//! also substituted back wherever else the live answer quotes it (an error description naming
+//! the payment id), so only real changes remain. Differences are classified:
+//!
+//! | kind | meaning |
+//! |---|---|
+//! | `status changed` | `pg_status` or `pg_payment_status` has another value |
+//! | `field added` / `field removed` | an element appeared or disappeared |
+//! | `value changed` | an element has another value |
+//! | `type changed` | a number became text, or text a number |
+//! | `step now fails` | no answer, not XML, a bad signature, or the step did not run |
+//!
+//! The same comparison serves `fph diff-recordings OLD NEW` (two sets of cassettes).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::check::{CompareOptions, DifferenceKind, compare};
+use crate::gateway::Document;
+use crate::runner::{CaseOutcome, StepFailure};
+use crate::scenario::Redaction;
+use crate::transport::cassette::{Cassette, Interaction};
+use crate::transport::redact::Redactor;
+
+/// Paths ignored unless the configuration says otherwise: values that differ on every run.
+pub const VOLATILE: [&str; 8] = [
+    "pg_salt",
+    "pg_sig",
+    "pg_payment_id",
+    "pg_order_id",
+    "pg_redirect_url",
+    "pg_create_date",
+    "pg_payment_date",
+    "pg_redirect_url_type",
+];
+
+/// How an answer drifted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DriftKind {
+    StatusChanged,
+    FieldAdded,
+    FieldRemoved,
+    ValueChanged,
+    TypeChanged,
+    StepNowFails,
+}
+
+impl DriftKind {
+    pub const ALL: [DriftKind; 6] = [
+        DriftKind::StatusChanged,
+        DriftKind::FieldAdded,
+        DriftKind::FieldRemoved,
+        DriftKind::ValueChanged,
+        DriftKind::TypeChanged,
+        DriftKind::StepNowFails,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DriftKind::StatusChanged => "status changed",
+            DriftKind::FieldAdded => "field added",
+            DriftKind::FieldRemoved => "field removed",
+            DriftKind::ValueChanged => "value changed",
+            DriftKind::TypeChanged => "type changed",
+            DriftKind::StepNowFails => "step now fails",
+        }
+    }
+}
+
+impl fmt::Display for DriftKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One difference in one step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    pub step: String,
+    pub kind: DriftKind,
+    /// The element path, or empty for a whole-step failure.
+    pub path: String,
+    pub recorded: Option<String>,
+    pub live: Option<String>,
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |v: &Option<String>| {
+            v.as_deref()
+                .map_or("(absent)".to_owned(), |v| format!("{v:?}"))
+        };
+        match self.kind {
+            DriftKind::StepNowFails => write!(
+                f,
+                "step `{}`: {}: {}",
+                self.step,
+                self.kind,
+                self.live.as_deref().unwrap_or("")
+            ),
+            DriftKind::FieldAdded => write!(
+                f,
+                "step `{}`: {} {}: {}",
+                self.step,
+                self.kind,
+                self.path,
+                show(&self.live)
+            ),
+            DriftKind::FieldRemoved => {
+                write!(
+                    f,
+                    "step `{}`: {} {} (was {})",
+                    self.step,
+                    self.kind,
+                    self.path,
+                    show(&self.recorded)
+                )
+            }
+            _ => write!(
+                f,
+                "step `{}`: {} {}: {} → {}",
+                self.step,
+                self.kind,
+                self.path,
+                show(&self.recorded),
+                show(&self.live)
+            ),
+        }
+    }
+}
+
+/// The drift of one case.
+#[derive(Debug, Clone)]
+pub struct CaseDrift {
+    /// `scenario::case`.
+    pub name: String,
+    pub cassette: PathBuf,
+    pub drifts: Vec<Drift>,
+    /// The comparison could not be made (no cassette, an unreadable one).
+    pub error: Option<String>,
+    /// True when `error` is bad input (an unreadable cassette).
+    pub bad_input: bool,
+}
+
+impl CaseDrift {
+    pub fn drifted(&self) -> bool {
+        !self.drifts.is_empty()
+    }
+}
+
+/// Compares a live case outcome with the case's cassette.
+pub fn compare_outcome(
+    outcome: &CaseOutcome,
+    cassette: &Cassette,
+    ignore: &[String],
+    rules: &[Redaction],
+) -> Vec<Drift> {
+    let mut redactor = Redactor::new(rules.to_vec());
+    for step in &outcome.steps {
+        for attempt in &step.attempts {
+            redactor.learn(&attempt.request.fields.to_form_pairs());
+        }
+    }
+    // Generated values (order ids, salts) differ on every run; where an answer quotes one, the
+    // recorded value is put back before comparing.
+    let generated: Vec<(String, String)> = outcome
+        .generated
+        .iter()
+        .filter_map(|(key, live)| Some((live.clone(), cassette.bindings.get(key)?.to_owned())))
+        .collect();
+    let mut drifts = Vec::new();
+    for step_id in step_ids(cassette) {
+        let recorded =
+            last_interaction(cassette, &step_id).expect("step ids come from the cassette");
+        let live_step = outcome.steps.iter().find(|s| s.id == step_id);
+        let Some(live_step) = live_step else {
+            drifts.push(step_fails(
+                &step_id,
+                "the step did not run: an earlier step failed",
+            ));
+            // Later steps cannot run either; one line says it.
+            break;
+        };
+        let live_body = match (&live_step.failure, live_step.last_response()) {
+            (
+                Some(
+                    failure @ (StepFailure::Transport(_)
+                    | StepFailure::HttpStatus(_)
+                    | StepFailure::NotXml(_)
+                    | StepFailure::Signature(_)
+                    | StepFailure::Request(_)),
+                ),
+                _,
+            ) => {
+                drifts.push(step_fails(&step_id, &failure.to_string()));
+                break;
+            }
+            (_, Some(response)) => redactor.redact_body(&response.body),
+            (_, None) => {
+                drifts.push(step_fails(&step_id, "no answer"));
+                break;
+            }
+        };
+        drifts.extend(compare_bodies(
+            &step_id,
+            &recorded.response.body,
+            &live_body,
+            ignore,
+            &generated,
+        ));
+    }
+    drifts
+}
+
+/// Compares two cassettes of the same case (`fph diff-recordings`).
+pub fn compare_cassettes(old: &Cassette, new: &Cassette, ignore: &[String]) -> Vec<Drift> {
+    let mut drifts = Vec::new();
+    for step_id in step_ids(old) {
+        let recorded = last_interaction(old, &step_id).expect("step ids come from the cassette");
+        match last_interaction(new, &step_id) {
+            Some(now) => {
+                let generated: Vec<(String, String)> = new
+                    .bindings
+                    .iter()
+                    .filter_map(|(key, value)| {
+                        Some((value.to_owned(), old.bindings.get(key)?.to_owned()))
+                    })
+                    .collect();
+                drifts.extend(compare_bodies(
+                    &step_id,
+                    &recorded.response.body,
+                    &now.response.body,
+                    ignore,
+                    &generated,
+                ));
+            }
+            None => drifts.push(step_fails(&step_id, "the new recording has no such step")),
+        }
+    }
+    drifts
+}
+
+/// Step ids of a cassette in first-seen order.
+fn step_ids(cassette: &Cassette) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for interaction in &cassette.interactions {
+        if !ids.contains(&interaction.step) {
+            ids.push(interaction.step.clone());
+        }
+    }
+    ids
+}
+
+fn last_interaction<'a>(cassette: &'a Cassette, step: &str) -> Option<&'a Interaction> {
+    cassette
+        .interactions
+        .iter()
+        .filter(|i| i.step == step)
+        .max_by_key(|i| i.attempt)
+}
+
+fn step_fails(step: &str, why: &str) -> Drift {
+    Drift {
+        step: step.to_owned(),
+        kind: DriftKind::StepNowFails,
+        path: String::new(),
+        recorded: None,
+        live: Some(why.to_owned()),
+    }
+}
+
+/// `substitutions`: (live value, recorded value) pairs to put back in the live body first.
+fn compare_bodies(
+    step: &str,
+    recorded: &str,
+    live: &str,
+    ignore: &[String],
+    substitutions: &[(String, String)],
+) -> Vec<Drift> {
+    let recorded_doc = match Document::parse_response(recorded.as_bytes()) {
+        Ok(doc) => doc,
+        // A recorded non-XML answer compares as text.
+        Err(_) if recorded == live => return Vec::new(),
+        Err(_) => {
+            return vec![step_fails(
+                step,
+                "the recorded answer is not XML and the live one differs",
+            )];
+        }
+    };
+    let live_doc = match Document::parse_response(live.as_bytes()) {
+        Ok(doc) => doc,
+        Err(error) => return vec![step_fails(step, &error.to_string())],
+    };
+    // Volatile values that changed are put back where the live answer quotes them elsewhere.
+    let mut substituted = live.to_owned();
+    for (now, then) in substitutions {
+        if now != then && now.len() >= 4 {
+            substituted = substituted.replace(now.as_str(), then);
+        }
+    }
+    for path in ignore {
+        if let (Some(old), Some(new)) = (recorded_doc.text(path), live_doc.text(path))
+            && old != new
+            && new.len() >= 4
+        {
+            substituted = substituted.replace(new, old);
+        }
+    }
+    let live_doc = Document::parse_response(substituted.as_bytes()).unwrap_or(live_doc);
+    compare(
+        &recorded_doc,
+        &live_doc,
+        &CompareOptions::ignoring(ignore.iter().cloned()),
+    )
+    .into_iter()
+    .map(|d| {
+        let is_status = matches!(d.path.as_str(), "pg_status" | "pg_payment_status");
+        let kind = match d.kind {
+            _ if is_status && d.expected.is_some() && d.actual.is_some() => {
+                DriftKind::StatusChanged
+            }
+            DifferenceKind::Added => DriftKind::FieldAdded,
+            DifferenceKind::Removed => DriftKind::FieldRemoved,
+            DifferenceKind::Changed => DriftKind::ValueChanged,
+            DifferenceKind::TypeChanged => DriftKind::TypeChanged,
+        };
+        Drift {
+            step: step.to_owned(),
+            kind,
+            path: d.path,
+            recorded: d.expected,
+            live: d.actual,
+        }
+    })
+    .collect()
+}
+
+/// `kind: count` pairs over every case, in the order of [`DriftKind::ALL`], zeros left out.
+pub fn summary(cases: &[CaseDrift]) -> Vec<(DriftKind, usize)> {
+    DriftKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let count = cases
+                .iter()
+                .flat_map(|c| &c.drifts)
+                .filter(|d| d.kind == kind)
+                .count();
+            (kind, count)
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect()
+}
+
+/// Every cassette below a recordings directory, as (`scenario/case.yaml` relative path, path).
+pub fn cassettes_under(dir: &Path) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
+    let mut found = Vec::new();
+    for scenario in std::fs::read_dir(dir)? {
+        let scenario = scenario?.path();
+        if !scenario.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&scenario)? {
+            let file = file?.path();
+            if file.extension().is_some_and(|e| e == "yaml") {
+                let relative = file.strip_prefix(dir).unwrap_or(&file).to_owned();
+                found.push((relative, file));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ignore() -> Vec<String> {
+        VOLATILE.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn kinds(recorded: &str, live: &str) -> Vec<(DriftKind, String)> {
+        compare_bodies(
+            "s",
+            recorded,
+            live,
+            &ignore(),
+            &[("ord-9".into(), "ord-1".into())],
+        )
+        .into_iter()
+        .map(|d| (d.kind, d.path))
+        .collect()
+    }
+
+    const BASE: &str = "<response><pg_status>ok</pg_status><pg_payment_id>1111</pg_payment_id><pg_amount>150</pg_amount><pg_error_description>payment 1111 is fine</pg_error_description><pg_salt>a</pg_salt></response>";
+
+    #[test]
+    fn volatile_values_are_ignored_and_substituted() {
+        let live = BASE.replace("1111", "2222").replace(">a<", ">b<");
+        assert!(kinds(BASE, &live).is_empty());
+        let quoting = BASE.replace("is fine", "of ord-1 is fine");
+        assert!(kinds(&quoting, &quoting.replace("ord-1", "ord-9")).is_empty());
+    }
+
+    #[test]
+    fn each_kind_of_change_is_classified() {
+        assert_eq!(
+            kinds(BASE, &BASE.replace(">ok<", ">error<")),
+            [(DriftKind::StatusChanged, "pg_status".into())]
+        );
+        assert_eq!(
+            kinds(
+                BASE,
+                &BASE.replace("<pg_salt>", "<pg_new>x</pg_new><pg_salt>")
+            ),
+            [(DriftKind::FieldAdded, "pg_new".into())]
+        );
+        assert_eq!(
+            kinds(BASE, &BASE.replace("<pg_amount>150</pg_amount>", "")),
+            [(DriftKind::FieldRemoved, "pg_amount".into())]
+        );
+        assert_eq!(
+            kinds(BASE, &BASE.replace(">150<", ">151<")),
+            [(DriftKind::ValueChanged, "pg_amount".into())]
+        );
+        assert_eq!(
+            kinds(BASE, &BASE.replace(">150<", ">n/a<")),
+            [(DriftKind::TypeChanged, "pg_amount".into())]
+        );
+        assert_eq!(
+            kinds(BASE, "<html>502</html>")[0].0,
+            DriftKind::StepNowFails
+        );
+    }
+}
