@@ -36,6 +36,7 @@ use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfi
 use crate::gateway::signature::{self, Verification};
 use crate::gateway::{Document, Fields, SecretKey};
 use crate::report::{Style, failure_details};
+use crate::review::{UpdatePolicy, Updates};
 use crate::runner::mode::Mode;
 use crate::runner::suite::{PlannedCase, for_each_case, plan, run_all};
 use crate::runner::{CaseOutcome, Session, SessionError, SessionOptions};
@@ -361,6 +362,8 @@ fn session(
             max_payments: (cases + 1000).max(EmulatorConfig::default().max_payments),
             ..EmulatorConfig::default()
         },
+        // A benchmark never writes expected bodies.
+        updates: Updates::new(UpdatePolicy::No),
     };
     Ok(Session::start(options, &loaded.scenarios)?)
 }

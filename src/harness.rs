@@ -29,6 +29,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::emulator::EmulatorConfig;
 use crate::report::{Style, failure_details};
+use crate::review::Updates;
 use crate::runner::mode::{MODE_ENV, Mode};
 use crate::runner::{Session, SessionOptions};
 use crate::scenario::{self, Credentials, HarnessConfig, Scenario, Selection};
@@ -156,6 +157,7 @@ impl Shared {
             config: self.config.clone(),
             credentials,
             emulator: self.emulator.clone(),
+            updates: Updates::from_env().map_err(|e| Failed::from(e.to_string()))?,
         };
         let session = Session::start(options, std::slice::from_ref(scenario))
             .map_err(|e| Failed::from(e.to_string()))?;

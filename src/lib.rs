@@ -1,10 +1,22 @@
 //! freedompay-harness: contract tests and replay for the Freedom Pay Mobile balance API.
 //!
-//! The library behind the `fph` command. Scenarios (YAML) describe calls to the gateway —
-//! init, pay, approve, resend code, status — and what each answer must hold; the runner signs
-//! and sends them to a live target or replays recorded cassettes, and reporters show what
-//! differed. The [`gateway`] module holds what Freedom Pay itself is: the `pg_sig` rule, the
-//! XML answers, the calls and the hosts.
+//! The library behind the `fph` command. The data flows one way:
+//!
+//! - [`scenario`] reads YAML scenarios and `harness.yaml` into a validated model (every error
+//!   points at file:line:column); [`template`] renders their `{{ … }}` values and keeps every
+//!   generated value so a replay can freeze it.
+//! - [`runner`] executes a case step by step — adds `pg_merchant_id`, `pg_salt`, `pg_sig`,
+//!   sends through a [`transport`] (live HTTP, or a cassette player), checks the answer's
+//!   signature and expectations — and returns plain data
+//!   ([`CaseOutcome`](runner::CaseOutcome)); a [`Session`](runner::Session) picks the
+//!   transport per case from the mode (replay, record, once, live, drift).
+//! - [`report`] formats outcomes (human, JSON lines, JUnit); [`check`] compares XML answers
+//!   semantically; [`drift`] classifies what a gateway answers differently.
+//! - [`harness`] turns every case into a `cargo test` trial; [`emulator`] is a real Freedom
+//!   Pay gateway server for offline runs; [`gateway`] is what Freedom Pay itself is: the
+//!   `pg_sig` rule, the XML answers, the calls and the hosts.
+//! - [`review`] is the update workflow for expected files (`FPH_UPDATE`, `*.new` proposals,
+//!   accept and reject).
 //!
 //! ```
 //! use freedompay_harness::gateway::{signature, Fields, SecretKey};
@@ -26,6 +38,7 @@ pub mod exit_code;
 pub mod gateway;
 pub mod harness;
 pub mod report;
+pub mod review;
 pub mod runner;
 pub mod scenario;
 pub mod template;

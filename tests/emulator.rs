@@ -991,6 +991,54 @@ async fn unreadable_requests_unknown_paths_and_methods() {
 }
 
 #[tokio::test]
+async fn hostile_bodies_never_take_the_server_down() {
+    let gw = Gateway::start();
+    let post = |content_type: &'static str, body: Vec<u8>| {
+        gw.client
+            .post(gw.url("/mfs/pay"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    // Deep nesting would overflow the stack if it were ever built into a tree.
+    let deep_key = format!("pg_a{}=1", "[x]".repeat(100_000));
+    let r = post("application/x-www-form-urlencoded", deep_key.into_bytes())
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let deep_xml = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+    let r = post("text/xml", deep_xml.into_bytes()).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // Many fields: refused before they cost anything.
+    let many: Vec<String> = (0..50_000).map(|i| format!("f{i}=v")).collect();
+    let r = post(
+        "application/x-www-form-urlencoded",
+        many.join("&").into_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("more than the 2000"));
+    // Random bytes under every content type.
+    let mut rng = fastrand::Rng::with_seed(5);
+    for i in 0..60 {
+        let len = rng.usize(0..2000);
+        let body: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
+        let content_type = [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=b",
+            "text/xml",
+            "application/octet-stream",
+        ][i % 4];
+        let r = post(content_type, body)
+            .await
+            .expect("an answer, whatever was sent");
+        assert!(r.status().as_u16() < 500, "{}", r.status());
+    }
+    gw.init().await;
+}
+
+#[tokio::test]
 async fn bodies_over_the_limit_get_a_clean_xml_error() {
     let gw = Gateway::with(EmulatorConfig {
         body_limit: 4096,
@@ -1644,6 +1692,49 @@ async fn concurrent_approves_of_one_payment_succeed_exactly_once() {
         }
     }
     assert_eq!(ok, 1);
+}
+
+#[tokio::test]
+async fn a_full_store_refuses_new_payments_until_one_finishes() {
+    let gw = Gateway::with(EmulatorConfig {
+        max_payments: 2,
+        ..config()
+    });
+    let first = gw.init().await;
+    gw.init().await;
+    let full = gw
+        .call(
+            "/init_payment.php",
+            &[
+                ("pg_amount", "1"),
+                ("pg_description", "d"),
+                ("pg_payment_method", "mobile_commerce"),
+            ],
+        )
+        .await;
+    assert_eq!(full.error_code(), code(ErrorKind::StoreFull));
+    // A finished payment makes room: the oldest finished one is forgotten.
+    gw.pay(&first, "77017777701").await;
+    gw.init().await;
+    assert_eq!(
+        gw.status(&first).await.error_code(),
+        code(ErrorKind::UnknownPayment)
+    );
+}
+
+#[tokio::test]
+async fn shutdown_is_prompt_with_idle_keep_alive_connections() {
+    let gw = Gateway::start();
+    for _ in 0..5 {
+        gw.init().await;
+    }
+    let started = Instant::now();
+    gw.emulator.shutdown().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

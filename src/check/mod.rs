@@ -1,9 +1,12 @@
 //! Checking answers: semantic comparison of two gateway XML documents (order of differently
 //! named elements, whitespace, entity and CDATA forms do not matter; repeated elements compare
-//! as lists; ignore rules by path; matchers inside an expected document), and readable diffs.
+//! as lists; ignore rules by path; matchers inside an expected document), readable diffs, and
+//! what an expected document becomes when the answer is accepted as the new expectation.
 
 pub mod diff;
+pub mod update;
 pub mod xml_compare;
 
 pub use diff::unified_diff;
+pub use update::updated_expected;
 pub use xml_compare::{CompareOptions, Difference, DifferenceKind, compare};

@@ -92,7 +92,7 @@ impl CompareOptions {
     }
 
     /// True when a path (indices stripped) matches an ignore rule.
-    fn ignores(&self, path: &[&str]) -> bool {
+    pub(crate) fn ignores(&self, path: &[&str]) -> bool {
         self.ignore.iter().any(|rule| {
             let parts: Vec<&str> = rule.split('/').filter(|p| !p.is_empty()).collect();
             parts.len() == path.len() && parts.iter().zip(path).all(|(p, n)| *p == "*" || p == n)
@@ -269,14 +269,14 @@ pub fn is_number(text: &str) -> bool {
 }
 
 /// A matcher written as an element's text in an expected document.
-enum TextMatcher {
+pub(crate) enum TextMatcher {
     Any,
     Number,
     Regex(Option<Regex>),
 }
 
 impl TextMatcher {
-    fn parse(text: &str) -> Option<TextMatcher> {
+    pub(crate) fn parse(text: &str) -> Option<TextMatcher> {
         let inner = text.strip_prefix("{{")?.strip_suffix("}}")?.trim();
         match inner {
             "any" => Some(TextMatcher::Any),
@@ -298,7 +298,7 @@ impl TextMatcher {
         }
     }
 
-    fn matches(&self, actual: &str) -> bool {
+    pub(crate) fn matches(&self, actual: &str) -> bool {
         match self {
             TextMatcher::Any => true,
             TextMatcher::Number => is_number(actual),

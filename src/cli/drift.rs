@@ -9,6 +9,7 @@ use freedompay_harness::drift::{self, CaseDrift};
 use freedompay_harness::exit_code;
 use freedompay_harness::report::json::quote;
 use freedompay_harness::report::{ColorChoice, Style};
+use freedompay_harness::review::Updates;
 use freedompay_harness::runner::mode::Mode;
 use freedompay_harness::runner::suite::{for_each_case, plan};
 
@@ -21,6 +22,12 @@ pub struct DriftArgs {
     /// Re-record the cassettes of the cases that drifted.
     #[arg(long)]
     accept: bool,
+}
+
+impl DriftArgs {
+    pub fn from_run(run: RunArgs) -> DriftArgs {
+        DriftArgs { run, accept: false }
+    }
 }
 
 pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
@@ -36,6 +43,9 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
         .context("failed to start the async runtime")?;
     let format = args.run.report;
     let accept = args.accept;
+    // Without --accept, FPH_UPDATE=new (or --update new) proposes the drifted cassettes as
+    // `*.yaml.new` for `fph review`, as expected bodies are.
+    let updates = Updates::new(args.run.update);
     let results = runtime.block_on(for_each_case(
         Arc::clone(&prepared.session),
         Arc::new(prepared.loaded.scenarios.clone()),
@@ -48,10 +58,16 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
         move |session, scenario, index| async move {
             let case = &scenario.cases[index];
             let (outcome, report) = session.drift(&scenario, case).await;
-            let accepted = (accept && report.drifted()).then(|| {
-                match session.save(&scenario, case, &outcome) {
-                    Ok(()) => format!("re-recorded {}", report.cassette.display()),
-                    Err(error) => format!("not re-recorded: {error}"),
+            let accepted = report.drifted().then(|| {
+                if accept {
+                    return match session.save(&scenario, case, &outcome) {
+                        Ok(()) => format!("re-recorded {}", report.cassette.display()),
+                        Err(error) => format!("not re-recorded: {error}"),
+                    };
+                }
+                match session.recording(&scenario, case, &outcome).to_yaml() {
+                    Ok(yaml) => updates.offer(&report.cassette, &yaml).to_string(),
+                    Err(error) => format!("failed to write the new recording: {error}"),
                 }
             });
             (report, accepted)

@@ -8,6 +8,7 @@ mod emulator;
 mod lint;
 mod list;
 mod load;
+mod review;
 mod run;
 mod secret;
 mod sign;
@@ -39,6 +40,8 @@ enum Command {
     List(list::ListArgs),
     /// Check harness.yaml and the scenarios without running anything.
     Lint(lint::LintArgs),
+    /// Accept or reject the pending .new files that `fph run --update new` wrote.
+    Review(review::ReviewArgs),
     /// Print the pg_sig of a message (the secret comes from FREEDOMPAY_SECRET_KEY or --secret-file).
     Sign(sign::SignArgs),
     /// Check the pg_sig of a saved gateway answer.
@@ -58,6 +61,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Drift(args) => drift::run(args, color),
         Command::DiffRecordings(args) => diff_recordings::run(args, color),
         Command::Lint(args) => lint::run(args, color),
+        Command::Review(args) => review::run(args, color),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Emulator(args) => emulator::run(args),

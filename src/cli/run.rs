@@ -9,9 +9,10 @@ use anyhow::Context as _;
 use freedompay_harness::emulator::EmulatorConfig;
 use freedompay_harness::exit_code;
 use freedompay_harness::report::{self, ColorChoice, Style};
+use freedompay_harness::review::{UPDATE_ENV, UpdateOutcome, UpdatePolicy, Updates};
 use freedompay_harness::runner::mode::Mode;
 use freedompay_harness::runner::suite::{plan, run_all};
-use freedompay_harness::runner::{CaseOutcome, Session, SessionOptions};
+use freedompay_harness::runner::{CaseOutcome, Session, SessionOptions, StepFailure};
 use freedompay_harness::scenario::{Credentials, HarnessConfig};
 
 use super::load::{Loaded, SelectArgs, load};
@@ -55,6 +56,18 @@ pub struct RunArgs {
     /// Also write a JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// When an answer differs from its expected body: no (write nothing), new (write
+    /// FILE.xml.new for `fph review`) or always (overwrite FILE.xml). Nothing is written when
+    /// CI is set.
+    #[arg(
+        long,
+        env = UPDATE_ENV,
+        value_enum,
+        ignore_case = true,
+        default_value_t = UpdatePolicy::No,
+        value_name = "POLICY"
+    )]
+    pub update: UpdatePolicy,
 }
 
 /// A loaded, started run, ready to execute.
@@ -98,6 +111,7 @@ pub fn prepare(
         config: loaded.config.clone(),
         credentials,
         emulator: EmulatorConfig::default(),
+        updates: Updates::new(args.update),
     };
     let session = Session::start(options, &loaded.scenarios)?;
     Ok(Ok(Prepared {
@@ -108,6 +122,10 @@ pub fn prepare(
 }
 
 pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
+    if args.mode == Mode::Drift {
+        // `--mode drift` (or FPH_MODE=drift) is `fph drift`: same report, exit 3 on drift.
+        return super::drift::run(super::drift::DriftArgs::from_run(args), color);
+    }
     let prepared = match prepare(&args, args.mode, color)? {
         Ok(prepared) => prepared,
         Err(code) => return Ok(code),
@@ -129,6 +147,8 @@ pub struct Executed {
     pub failed: usize,
     /// A cassette could not be read.
     pub bad_input: bool,
+    /// Expected bodies written as `.new` files for `fph review`.
+    pub pending_updates: usize,
     /// Every outcome in plan order, when asked for (a JUnit report); empty otherwise, so a
     /// large suite does not hold every request and answer until the end.
     pub outcomes: Vec<CaseOutcome>,
@@ -185,6 +205,7 @@ pub fn execute(
                 executed.failed += 1;
             }
             executed.bad_input |= outcome.bad_input;
+            executed.pending_updates += pending_updates(&outcome);
             keep_outcomes.then_some(outcome)
         },
     ));
@@ -196,6 +217,28 @@ pub fn execute(
             prepared.session.mode(),
             prepared.session.target().name
         );
+        let pending = executed.pending_updates;
+        if pending > 0 {
+            println!(
+                "{}",
+                style.yellow(&format!(
+                    "{pending} expected bod{} written as .new: review with `fph review`",
+                    if pending == 1 { "y" } else { "ies" }
+                ))
+            );
+        }
     }
     Ok(executed)
+}
+
+/// How many expected bodies this case proposed as `.new` files.
+fn pending_updates(outcome: &CaseOutcome) -> usize {
+    outcome
+        .steps
+        .iter()
+        .filter(|step| {
+            matches!(&step.failure, Some(StepFailure::BodyMismatch(m))
+                if matches!(m.update, UpdateOutcome::Pending(_)))
+        })
+        .count()
 }

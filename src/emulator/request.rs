@@ -16,6 +16,14 @@ use axum::http::{Method, header};
 use crate::gateway::Fields;
 use crate::gateway::xml::Document;
 
+/// How many fields a request may carry: far more than any real call (a receipt of 400
+/// positions is 1,600), and few enough that building the nested fields, which is quadratic in
+/// their number, stays cheap.
+const MAX_FIELDS: usize = 2000;
+
+/// How deep a field may nest (`pg_receipt_positions[0][count]` is 2 levels).
+const MAX_DEPTH: usize = 8;
+
 /// Why a request could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DecodeError {
@@ -81,14 +89,68 @@ pub(crate) async fn decode(request: Request, limit: usize) -> Result<Fields, Dec
 }
 
 fn from_pairs(pairs: Vec<(String, String)>) -> Result<Fields, DecodeError> {
+    if pairs.len() > MAX_FIELDS {
+        return Err(DecodeError::Malformed(format!(
+            "{} fields are more than the {MAX_FIELDS} a request may carry",
+            pairs.len()
+        )));
+    }
+    if let Some((key, _)) = pairs
+        .iter()
+        .find(|(k, _)| k.matches('[').count() > MAX_DEPTH)
+    {
+        let shown: String = key.chars().take(60).collect();
+        return Err(DecodeError::Malformed(format!(
+            "field `{shown}…` nests deeper than {MAX_DEPTH} levels"
+        )));
+    }
     Fields::from_form_pairs(pairs).map_err(|e| DecodeError::Malformed(e.to_string()))
 }
 
 /// `<request><pg_…>…</pg_…></request>`: the root's children are the message.
 fn from_xml(xml: &[u8]) -> Result<Fields, DecodeError> {
+    check_xml_shape(xml)?;
     let document =
         Document::parse(xml).map_err(|e| DecodeError::Malformed(format!("pg_xml: {e}")))?;
     Ok(document.to_fields())
+}
+
+/// Refuses XML nested deeper, or with more elements, than a message ever needs, before a tree
+/// is built: the tree, its signature and even its drop are recursive, and a few hundred
+/// thousand levels (well within the body limit) would overflow the stack. Syntax errors are
+/// left to the parser, which stops at the same place.
+fn check_xml_shape(xml: &[u8]) -> Result<(), DecodeError> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut elements = 0usize;
+    loop {
+        let event = reader.read_event_into(&mut buf);
+        if matches!(event, Ok(Event::Start(_) | Event::Empty(_))) {
+            elements += 1;
+            if elements > MAX_FIELDS {
+                return Err(DecodeError::Malformed(format!(
+                    "pg_xml holds more than the {MAX_FIELDS} elements a request may carry"
+                )));
+            }
+        }
+        match event {
+            Ok(Event::Start(_)) => {
+                depth += 1;
+                // The root element is one more level than a form key's name.
+                if depth > MAX_DEPTH + 1 {
+                    return Err(DecodeError::Malformed(format!(
+                        "pg_xml nests deeper than {MAX_DEPTH} levels"
+                    )));
+                }
+            }
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) | Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
 }
 
 async fn from_multipart(request: Request) -> Result<Fields, DecodeError> {
@@ -394,6 +456,30 @@ mod tests {
         let latin1 =
             b"--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n--XX--\r\n";
         assert_eq!(plain_multipart(content_type, latin1), None);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_any_tree_is_built() {
+        let key = format!("a{}", "[x]".repeat(200_000));
+        let err = from_pairs(vec![(key, "1".into())]).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::Malformed(ref m) if m.contains("deeper")),
+            "{err:?}"
+        );
+        let shallow = from_pairs(vec![("a[0][b]".into(), "1".into())]).unwrap();
+        assert_eq!(shallow.len(), 1);
+
+        let deep = format!("{}{}", "<a>".repeat(200_000), "</a>".repeat(200_000));
+        let err = from_xml(deep.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::Malformed(ref m) if m.contains("deeper")),
+            "{err:?}"
+        );
+        let unclosed = "<a>".repeat(200_000);
+        assert!(from_xml(unclosed.as_bytes()).is_err());
+        let ok =
+            from_xml(b"<request><pg_a>1</pg_a><pg_b><c><d>2</d></c></pg_b></request>").unwrap();
+        assert_eq!(ok.len(), 2);
     }
 
     #[test]

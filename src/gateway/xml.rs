@@ -43,7 +43,7 @@ pub struct XmlError {
     pub head: String,
 }
 
-/// Quotes the first [`HEAD_BYTES`] bytes of a body for an error message.
+/// Quotes the first `HEAD_BYTES` (200) bytes of a body for an error message.
 pub fn body_head(body: &[u8]) -> String {
     let cut = body.len().min(HEAD_BYTES);
     let mut head = format!("{:?}", String::from_utf8_lossy(&body[..cut]));
@@ -140,7 +140,7 @@ impl Element {
                 let _ = writeln!(
                     out,
                     ">{}</{}>",
-                    quick_xml::escape::escape(self.text.as_str()),
+                    quick_xml::escape::partial_escape(self.text.as_str()),
                     self.name
                 );
             }
@@ -149,7 +149,7 @@ impl Element {
         out.push_str(">\n");
         let text = self.text.trim();
         if !text.is_empty() {
-            let _ = writeln!(out, "{indent}  {}", quick_xml::escape::escape(text));
+            let _ = writeln!(out, "{indent}  {}", quick_xml::escape::partial_escape(text));
         }
         for child in &self.children {
             child.write_pretty(out, depth + 1);
@@ -272,8 +272,10 @@ impl Document {
         self.root.to_fields()
     }
 
-    /// Canonical pretty print: declaration, two-space indent, attributes sorted, text
-    /// escaped, one element per line. Equal documents print equal text.
+    /// Canonical pretty print: declaration, two-space indent, attributes sorted, one element
+    /// per line. Equal documents print equal text. Text escapes only `<`, `>` and `&`, so quotes
+    /// stay readable (`{{ regex("^ok$") }}` in an expected body); attribute values escape
+    /// quotes too.
     pub fn pretty(&self) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
         self.root.write_pretty(&mut out, 0);

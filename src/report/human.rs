@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::gateway::Document;
-use crate::runner::{CaseOutcome, StepOutcome};
+use crate::runner::{CaseOutcome, StepFailure, StepOutcome};
 
 use super::style::Style;
 
@@ -37,10 +37,12 @@ pub fn case_report(outcome: &CaseOutcome, style: Style) -> String {
 }
 
 /// Why a case failed: the error or failing step, checks, request and answer.
+/// Redacted values are masked in every piece shown, before any colour is added.
 pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
+    let mask = |text: &str| outcome.redactor.mask(text);
     let mut out = String::new();
     if let Some(error) = &outcome.error {
-        let _ = writeln!(out, "{}", style.red(error));
+        let _ = writeln!(out, "{}", style.red(&mask(error)));
     }
     let Some(step) = outcome.failed_step() else {
         return out;
@@ -58,12 +60,18 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
         step.call,
         step.attempts.len().max(1)
     );
-    if let Some(failure) = &step.failure {
-        let _ = writeln!(
-            out,
-            "  {}",
-            style.red(&failure.to_string()).replace('\n', "\n  ")
-        );
+    match &step.failure {
+        // Painted line by line: the diff has colours of its own.
+        Some(StepFailure::BodyMismatch(mismatch)) => {
+            for line in mismatch.render(style).lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        Some(failure) => {
+            let text = mask(&failure.to_string()).replace('\n', "\n  ");
+            let _ = writeln!(out, "  {}", style.red(&text));
+        }
+        None => {}
     }
     for check in step.checks.iter().filter(|c| !c.passed) {
         let actual = match &check.actual {
@@ -71,20 +79,25 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
             None => "(absent)".to_owned(),
         };
         let _ = writeln!(out, "  {}:", check.path);
-        let _ = writeln!(out, "    expected: {}", style.green(&check.expected));
-        let _ = writeln!(out, "    actual:   {}", style.red(&actual));
+        let _ = writeln!(out, "    expected: {}", style.green(&mask(&check.expected)));
+        let _ = writeln!(out, "    actual:   {}", style.red(&mask(&actual)));
     }
-    write_exchange(&mut out, step, style);
+    write_exchange(&mut out, step, style, &mask);
     out
 }
 
-fn write_exchange(out: &mut String, step: &StepOutcome, style: Style) {
+fn write_exchange(
+    out: &mut String,
+    step: &StepOutcome,
+    style: Style,
+    mask: &dyn Fn(&str) -> String,
+) {
     let Some(attempt) = step.attempts.last() else {
         return;
     };
     let _ = writeln!(out, "  {}", style.bold("request fields:"));
     for (name, value) in attempt.request.fields.to_form_pairs() {
-        let _ = writeln!(out, "    {name}={value}");
+        let _ = writeln!(out, "    {name}={}", mask(&value));
     }
     let Some(response) = &attempt.response else {
         return;
@@ -101,7 +114,7 @@ fn write_exchange(out: &mut String, step: &StepOutcome, style: Style) {
         Ok(document) => document.pretty(),
         Err(_) => response.body.clone(),
     };
-    for line in body.lines().take(60) {
+    for line in mask(&body).lines().take(60) {
         let _ = writeln!(out, "    {line}");
     }
 }

@@ -7,17 +7,19 @@
 //! idempotent calls (status) are repeated, and only by `poll` (the loader refuses `poll`
 //! elsewhere; the runner checks again so the rule holds for any caller).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::check::{CompareOptions, compare, unified_diff};
+use crate::check::{CompareOptions, Difference, compare, updated_expected};
 use crate::gateway::signature::{self, SIG_FIELD, Verification};
 use crate::gateway::{Document, Fields, Operation, Routes, SecretKey};
-use crate::report::Style;
-use crate::scenario::{Case, Expectation, Scenario, Step};
+use crate::review::Updates;
+use crate::scenario::{Case, ExpectBody, Expectation, Redaction, Scenario, Step};
 use crate::template::{Context, Generated, Renderer};
+use crate::transport::redact::Redactor;
 use crate::transport::{Request, Transport};
 
-use super::outcome::{Attempt, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+use super::outcome::{Attempt, BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
 
 /// Who the requests are from.
 #[derive(Debug, Clone)]
@@ -42,6 +44,20 @@ pub struct CaseSettings {
     /// False on replay: recorded answers need no waiting, so pauses and poll intervals are
     /// skipped (the recorded attempts still decide when polling stops).
     pub real_time: bool,
+    /// Redaction rules: values they match are masked in expected-body failures.
+    pub redactions: Vec<Redaction>,
+    /// What to do with an expected body the answer no longer matches.
+    pub updates: Updates,
+}
+
+/// What a case carries from step to step.
+struct CaseState {
+    /// Variables, generated values and captures for templates.
+    context: Context,
+    /// Calls sent so far (the pause between calls starts from the second).
+    calls: u32,
+    /// Learns the redacted values of every request and answer, for masking failures.
+    redactor: Redactor,
 }
 
 /// Error codes of the one answer the gateway does not sign: an unknown merchant.
@@ -58,7 +74,7 @@ pub async fn run_case<T: Transport>(
     generated: Generated,
 ) -> CaseOutcome {
     let started = Instant::now();
-    let mut context = Context::for_case(
+    let context = Context::for_case(
         scenario,
         case,
         &settings.credentials.merchant_id,
@@ -66,24 +82,22 @@ pub async fn run_case<T: Transport>(
         generated,
     );
     let mut steps = Vec::with_capacity(scenario.steps.len());
-    let mut calls = 0u32;
+    let mut state = CaseState {
+        context,
+        calls: 0,
+        redactor: Redactor::new(settings.redactions.clone()),
+    };
     for step in &scenario.steps {
-        let outcome = run_step(
-            scenario,
-            step,
-            settings,
-            renderer,
-            transport,
-            &mut context,
-            &mut calls,
-        )
-        .await;
+        let outcome = run_step(scenario, step, settings, renderer, transport, &mut state).await;
         let passed = outcome.passed();
         steps.push(outcome);
         if !passed {
             break;
         }
     }
+    let CaseState {
+        context, redactor, ..
+    } = state;
     let generated = context.generated();
     // A frozen value the recording lacks means the scenario asks for more than was recorded;
     // say so plainly rather than leave only a request mismatch to puzzle over.
@@ -103,6 +117,7 @@ pub async fn run_case<T: Transport>(
         generated: generated.values().to_vec(),
         error,
         bad_input: false,
+        redactor,
         elapsed: started.elapsed(),
     }
 }
@@ -113,8 +128,7 @@ async fn run_step<T: Transport>(
     settings: &CaseSettings,
     renderer: &Renderer,
     transport: &T,
-    context: &mut Context,
-    calls: &mut u32,
+    state: &mut CaseState,
 ) -> StepOutcome {
     let started = Instant::now();
     let mut outcome = StepOutcome {
@@ -130,11 +144,11 @@ async fn run_step<T: Transport>(
     let attempts = poll.map_or(1, |p| p.attempts.max(1));
     let mut document = None;
     for attempt in 1..=attempts {
-        if *calls > 0 && settings.real_time && !settings.pause.is_zero() {
+        if state.calls > 0 && settings.real_time && !settings.pause.is_zero() {
             tokio::time::sleep(settings.pause).await;
         }
-        *calls += 1;
-        let request = match build_request(step, attempt, settings, renderer, context) {
+        state.calls += 1;
+        let request = match build_request(step, attempt, settings, renderer, &state.context) {
             Ok(request) => request,
             Err(reason) => {
                 outcome.failure = Some(StepFailure::Request(reason));
@@ -142,6 +156,7 @@ async fn run_step<T: Transport>(
             }
         };
         let sent = transport.send(&request).await;
+        state.redactor.learn(&request.fields.to_form_pairs());
         let response = match sent {
             Ok(response) => response,
             Err(error) => {
@@ -153,6 +168,7 @@ async fn run_step<T: Transport>(
                 break;
             }
         };
+        state.redactor.learn_body(&response.body);
         let examined = examine(
             &request,
             &response.body,
@@ -171,7 +187,7 @@ async fn run_step<T: Transport>(
             }
         };
         if let Some(poll) = poll {
-            match checks(&poll.until, &answer, renderer, context) {
+            match checks(&poll.until, &answer, renderer, &state.context) {
                 Ok(results) if results.iter().all(|c| c.passed) => {}
                 Ok(results) if attempt == attempts => {
                     // The last answer is still checked below; the `until` results say why
@@ -197,7 +213,15 @@ async fn run_step<T: Transport>(
         break;
     }
     if let (Some(answer), None) = (&document, &outcome.failure) {
-        finish_step(scenario, step, answer, renderer, context, &mut outcome);
+        finish_step(
+            scenario,
+            step,
+            answer,
+            renderer,
+            settings,
+            state,
+            &mut outcome,
+        );
     }
     outcome.elapsed = started.elapsed();
     outcome
@@ -209,20 +233,25 @@ fn finish_step(
     step: &Step,
     answer: &Document,
     renderer: &Renderer,
-    context: &mut Context,
+    settings: &CaseSettings,
+    state: &mut CaseState,
     outcome: &mut StepOutcome,
 ) {
-    match checks(&step.expect, answer, renderer, context) {
+    match checks(&step.expect, answer, renderer, &state.context) {
         Ok(results) => outcome.checks.extend(results),
         Err(reason) => {
             outcome.failure = Some(StepFailure::Request(reason));
             return;
         }
     }
-    if let Some(failure) = step
-        .expect_body
-        .as_ref()
-        .and_then(|body| compare_body(scenario, &body.file, &body.ignore, answer))
+    if let Some(body) = &step.expect_body
+        && let Some(failure) = compare_body(
+            &scenario.file,
+            body,
+            answer,
+            settings.updates,
+            &state.redactor,
+        )
     {
         outcome.failure = Some(failure);
         return;
@@ -233,7 +262,7 @@ fn finish_step(
     for (variable, path) in &step.capture {
         match answer.text(path) {
             Some(value) => {
-                context.set(variable.as_str(), value);
+                state.context.set(variable.as_str(), value);
                 outcome.captures.push((variable.clone(), value.to_owned()));
             }
             None => {
@@ -353,41 +382,182 @@ fn checks(
         .collect()
 }
 
-/// Compares the answer with an expected XML file; `None` when they agree.
+/// Compares the answer with an expected XML file; `None` when they agree. On a mismatch the
+/// update policy may write the proposed new expectation; on a match it may remove a stale
+/// proposal. Values the redaction rules learned are masked in what the failure shows.
 fn compare_body(
-    scenario: &Scenario,
-    file: &std::path::Path,
-    ignore: &[String],
+    scenario_file: &Path,
+    body: &ExpectBody,
     answer: &Document,
+    updates: Updates,
+    redactor: &Redactor,
 ) -> Option<StepFailure> {
+    let file = &body.file;
     let expected = match std::fs::read(file) {
         Ok(bytes) => bytes,
         Err(e) => {
             return Some(StepFailure::Body(format!(
                 "failed to read {} (expect_body of {}): {e}",
                 file.display(),
-                scenario.file.display()
+                scenario_file.display()
             )));
         }
     };
     let expected = match Document::parse(&expected) {
         Ok(document) => document,
-        Err(e) => return Some(StepFailure::Body(format!("{}: {e}", file.display()))),
+        Err(e) => {
+            return Some(StepFailure::Body(format!(
+                "failed to read {}: {}",
+                file.display(),
+                redactor.mask(&e.to_string())
+            )));
+        }
     };
-    let differences = compare(
-        &expected,
-        answer,
-        &CompareOptions::ignoring(ignore.iter().cloned()),
-    );
+    let options = CompareOptions::ignoring(body.ignore.iter().cloned());
+    let differences = compare(&expected, answer, &options);
     if differences.is_empty() {
+        // A stale proposal that could not be removed is harmless: `fph review` still shows it.
+        let _ = updates.matched(file);
         return None;
     }
-    let mut text: String = differences.iter().map(|d| format!("{d}\n")).collect();
-    text.push_str(&unified_diff(
-        &expected.pretty(),
-        &answer.pretty(),
-        (&file.display().to_string(), "answer"),
-        Style::PLAIN,
-    ));
-    Some(StepFailure::Body(text))
+    // The proposal is written as the answer is: an expected file holding placeholders would
+    // no longer match the answers it describes. Only what is shown is masked.
+    let proposed = updated_expected(&expected, answer, &options).pretty();
+    let update = updates.offer(file, &proposed);
+    let mask = |value: &Option<String>| value.as_deref().map(|v| redactor.mask(v));
+    Some(StepFailure::BodyMismatch(Box::new(BodyMismatch {
+        file: file.clone(),
+        differences: differences
+            .iter()
+            .map(|d| Difference {
+                path: d.path.clone(),
+                kind: d.kind,
+                expected: mask(&d.expected),
+                actual: mask(&d.actual),
+            })
+            .collect(),
+        expected: redactor.mask(&expected.pretty()),
+        proposed: redactor.mask(&proposed),
+        update,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::review::{UpdateOutcome, UpdatePolicy, pending_path};
+    use crate::scenario::{RedactionRule, Span};
+
+    use super::*;
+
+    const EXPECTED: &str = r#"<response>
+  <pg_status>ok</pg_status>
+  <pg_payment_id>{{ number }}</pg_payment_id>
+  <pg_user_phone>77017777777</pg_user_phone>
+  <pg_salt>x</pg_salt>
+</response>
+"#;
+
+    const ANSWER: &str = "<response><pg_status>error</pg_status><pg_payment_id>42</pg_payment_id>\
+        <pg_user_phone>77027777777</pg_user_phone><pg_salt>s4lt</pg_salt></response>";
+
+    fn setup(policy: UpdatePolicy) -> (tempfile::TempDir, ExpectBody, Updates, Redactor) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("init.xml");
+        std::fs::write(&file, EXPECTED).unwrap();
+        let body = ExpectBody {
+            file,
+            ignore: vec!["pg_salt".into()],
+            span: Span::default(),
+        };
+        let mut redactor = Redactor::new(vec![Redaction {
+            rule: RedactionRule::Field("pg_abonent_phone".into()),
+            placeholder: "phone".into(),
+        }]);
+        redactor.learn(&[("pg_abonent_phone".into(), "77027777777".into())]);
+        (dir, body, Updates { policy, ci: false }, redactor)
+    }
+
+    fn mismatch(failure: Option<StepFailure>) -> BodyMismatch {
+        match failure {
+            Some(StepFailure::BodyMismatch(mismatch)) => *mismatch,
+            other => panic!("expected a body mismatch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_mismatch_is_reported_by_path_and_as_a_masked_diff() {
+        let (_dir, body, updates, redactor) = setup(UpdatePolicy::No);
+        let answer = Document::parse(ANSWER.as_bytes()).unwrap();
+        let found = mismatch(compare_body(
+            Path::new("s.yaml"),
+            &body,
+            &answer,
+            updates,
+            &redactor,
+        ));
+        let paths: Vec<String> = found.differences.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            paths,
+            [
+                "pg_status changed: \"ok\" → \"error\"",
+                "pg_user_phone changed: \"77017777777\" → \"{{phone}}\""
+            ]
+        );
+        let text = found.render(crate::report::Style::PLAIN);
+        assert!(!text.contains("77027777777"), "the phone is masked: {text}");
+        assert!(
+            text.contains("-  <pg_status>ok</pg_status>\n+  <pg_status>error</pg_status>"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("pg_payment_id>42") && !text.contains("s4lt"),
+            "matchers that hold and ignored paths are not differences: {text}"
+        );
+        assert_eq!(found.update, UpdateOutcome::NotRequested);
+        assert!(!pending_path(&body.file).exists());
+    }
+
+    #[test]
+    fn the_proposal_is_unmasked_and_a_later_match_removes_it() {
+        let (_dir, body, updates, redactor) = setup(UpdatePolicy::New);
+        let answer = Document::parse(ANSWER.as_bytes()).unwrap();
+        let found = mismatch(compare_body(
+            Path::new("s.yaml"),
+            &body,
+            &answer,
+            updates,
+            &redactor,
+        ));
+        let pending = pending_path(&body.file);
+        assert_eq!(found.update, UpdateOutcome::Pending(pending.clone()));
+        let proposed = std::fs::read_to_string(&pending).unwrap();
+        assert_eq!(
+            proposed,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<response>\n  <pg_status>error</pg_status>\n  <pg_payment_id>{{ number }}</pg_payment_id>\n  <pg_user_phone>77027777777</pg_user_phone>\n  <pg_salt>x</pg_salt>\n</response>\n"
+        );
+        // Accepted, the proposal matches the answer, and the match cleans up.
+        std::fs::rename(&pending, &body.file).unwrap();
+        std::fs::write(&pending, "stale").unwrap();
+        assert_eq!(
+            compare_body(Path::new("s.yaml"), &body, &answer, updates, &redactor),
+            None
+        );
+        assert!(!pending.exists());
+    }
+
+    #[test]
+    fn an_unreadable_expected_body_is_a_plain_failure() {
+        let (_dir, body, updates, redactor) = setup(UpdatePolicy::New);
+        std::fs::write(&body.file, "<response>").unwrap();
+        let answer = Document::parse(ANSWER.as_bytes()).unwrap();
+        let failure = compare_body(Path::new("s.yaml"), &body, &answer, updates, &redactor);
+        assert!(
+            matches!(&failure, Some(StepFailure::Body(reason)) if reason.starts_with("failed to read ")),
+            "{failure:?}"
+        );
+        assert!(
+            !pending_path(&body.file).exists(),
+            "nothing to propose from"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! The runner: executes a case step by step over a transport and returns a
-//! [`CaseOutcome`](outcome::CaseOutcome); a [`Session`](session::Session) picks the transport
+//! [`CaseOutcome`]; a [`Session`] picks the transport
 //! for each case from the run mode (replay, record, once, live, drift).
 
 pub mod case;
@@ -10,5 +10,5 @@ pub mod suite;
 
 pub use case::{CaseSettings, Credentials, run_case};
 pub use mode::Mode;
-pub use outcome::{Attempt, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+pub use outcome::{Attempt, BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
 pub use session::{Session, SessionError, SessionOptions};

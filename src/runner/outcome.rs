@@ -5,10 +5,15 @@
 //! Requests hold exactly the fields that were sent. The merchant secret is never a field (it
 //! only enters the MD5), so an outcome cannot leak it.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::check::{Difference, unified_diff};
 use crate::gateway::Operation;
+use crate::report::Style;
+use crate::review::UpdateOutcome;
 use crate::scenario::{Case, Scenario};
+use crate::transport::redact::Redactor;
 use crate::transport::{Request, Response};
 
 /// The result of one case.
@@ -26,6 +31,9 @@ pub struct CaseOutcome {
     pub error: Option<String>,
     /// True when `error` is bad input (a cassette that cannot be read): exit code 2.
     pub bad_input: bool,
+    /// The case's redacted values (merchant id, configured fields and patterns): reporters
+    /// mask what they show with it, as cassettes do.
+    pub redactor: Redactor,
     pub elapsed: Duration,
 }
 
@@ -40,6 +48,7 @@ impl CaseOutcome {
             generated: Vec::new(),
             error: Some(error),
             bad_input,
+            redactor: Redactor::default(),
             elapsed: Duration::ZERO,
         }
     }
@@ -120,8 +129,53 @@ pub enum StepFailure {
     Capture { variable: String, path: String },
     /// `poll.until` never held within the attempts.
     PollExhausted { attempts: u32 },
-    /// The whole-body comparison (`expect_body`) found differences.
+    /// The expected body (`expect_body`) could not be read or parsed.
     Body(String),
+    /// The answer differs from the expected body (`expect_body`).
+    BodyMismatch(Box<BodyMismatch>),
+}
+
+/// How an answer differs from its expected body, with redacted values masked, and what the
+/// update policy did about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyMismatch {
+    /// The expected body file.
+    pub file: PathBuf,
+    /// Every difference, by path.
+    pub differences: Vec<Difference>,
+    /// The expected file, canonically pretty-printed.
+    pub expected: String,
+    /// The answer as the expected file would hold it (matchers that still hold and ignored
+    /// paths kept from the file; see [`crate::check::update`]), canonically pretty-printed,
+    /// so the diff shows only what matters.
+    pub proposed: String,
+    /// What the update policy did.
+    pub update: UpdateOutcome,
+}
+
+impl BodyMismatch {
+    /// The headline, the differences by path, the unified diff (coloured when `style`
+    /// allows) and what was done about it.
+    pub fn render(&self, style: Style) -> String {
+        let count = self.differences.len();
+        let mut out = style.red(&format!(
+            "the answer differs from {} ({count} difference{}):",
+            self.file.display(),
+            if count == 1 { "" } else { "s" }
+        ));
+        out.push('\n');
+        for difference in &self.differences {
+            out.push_str(&format!("  {difference}\n"));
+        }
+        out.push_str(&unified_diff(
+            &self.expected,
+            &self.proposed,
+            (&self.file.display().to_string(), "answer"),
+            style,
+        ));
+        out.push_str(&style.yellow(&self.update.to_string()));
+        out
+    }
 }
 
 impl std::fmt::Display for StepFailure {
@@ -141,9 +195,8 @@ impl std::fmt::Display for StepFailure {
             StepFailure::PollExhausted { attempts } => {
                 write!(f, "`poll.until` did not hold after {attempts} attempts")
             }
-            StepFailure::Body(diff) => {
-                write!(f, "the answer differs from the expected body:\n{diff}")
-            }
+            StepFailure::Body(reason) => write!(f, "expect_body: {reason}"),
+            StepFailure::BodyMismatch(mismatch) => f.write_str(&mismatch.render(Style::PLAIN)),
         }
     }
 }

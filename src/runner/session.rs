@@ -21,6 +21,7 @@ use crate::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
 };
 use crate::gateway::{SecretKey, Target};
+use crate::review::Updates;
 use crate::scenario::{Case, Credentials as EnvCredentials, HarnessConfig, Scenario, TargetConfig};
 use crate::template::{Generated, Renderer, SmsCodeProvider};
 use crate::transport::cassette::{Cassette, CassetteError};
@@ -47,6 +48,9 @@ pub struct SessionOptions {
     pub credentials: Option<EnvCredentials>,
     /// Extra settings for the in-process emulator (tests tune delays with it).
     pub emulator: EmulatorConfig,
+    /// What to do with expected bodies the answers no longer match (`FPH_UPDATE`, guarded
+    /// by `CI`).
+    pub updates: Updates,
 }
 
 /// A session that cannot start.
@@ -92,6 +96,7 @@ impl Session {
             config,
             credentials,
             mut emulator,
+            updates,
         } = options;
         let replay_merchant = credentials
             .as_ref()
@@ -106,6 +111,8 @@ impl Session {
             routes: config.routes.clone(),
             pause: Duration::ZERO,
             real_time: false,
+            redactions: config.redactions.clone(),
+            updates,
         };
         let mut running = None;
         let mut sms_code: Option<SmsCodeProvider> = None;
@@ -160,6 +167,8 @@ impl Session {
                 routes: config.routes.clone(),
                 pause: target.pause,
                 real_time: true,
+                redactions: config.redactions.clone(),
+                updates,
             };
             Some((LiveTransport::new(base, client), settings))
         } else {
@@ -253,18 +262,23 @@ impl Session {
         case: &Case,
         outcome: &CaseOutcome,
     ) -> Result<(), CassetteError> {
+        self.recording(scenario, case, outcome)
+            .save(&self.cassette_path(scenario, case))
+    }
+
+    /// The cassette a live outcome makes: redacted, re-signed with the replay key.
+    pub fn recording(&self, scenario: &Scenario, case: &Case, outcome: &CaseOutcome) -> Cassette {
         let info = RecordingInfo {
             target: self.target.name.clone(),
             scenario_digest: scenario_digest(scenario, case),
             recorded_at: utc_timestamp(SystemTime::now()),
         };
-        let cassette = recorder::cassette_for(
+        recorder::cassette_for(
             outcome,
             &info,
             &self.replay.credentials.secret,
             self.config.redactions.clone(),
-        );
-        cassette.save(&self.cassette_path(scenario, case))
+        )
     }
 
     /// Runs a case live and compares every step's answer with its cassette; the cassette is

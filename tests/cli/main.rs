@@ -2,7 +2,9 @@
 
 mod bench;
 mod cassettes;
+mod drift;
 mod emulator;
+mod review;
 mod run;
 mod sign;
 mod support;

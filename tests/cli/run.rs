@@ -199,3 +199,33 @@ fn an_unknown_target_is_bad_input() {
         run.stderr
     );
 }
+
+#[test]
+fn a_failure_report_shows_the_step_the_values_and_the_answer_with_redactions() {
+    let dir = Dir::with_shipped();
+    dir.write(
+        "scenarios/expects_too_much.yaml",
+        "name: Expects too much\nsteps:\n  - id: init\n    call: init\n    form: { pg_amount: \"5\", pg_description: x }\n    expect: { pg_status: ok, pg_currency: USD }\n",
+    );
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "--filter", "expects_too_much"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let out = &run.stdout;
+    assert!(out.contains("FAIL expects_too_much::default"), "{out}");
+    assert!(
+        out.contains("step `init` (init /init_payment.php, attempt 1)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pg_currency:\n        expected: \"USD\"\n        actual:   (absent)"),
+        "{out}"
+    );
+    assert!(out.contains("pg_merchant_id={{merchant_id}}"), "{out}");
+    assert!(out.contains("<pg_status>ok</pg_status>"), "{out}");
+    assert!(
+        !out.contains("552170"),
+        "the merchant id is redacted in reports: {out}"
+    );
+}
