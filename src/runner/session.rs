@@ -151,12 +151,19 @@ impl Session {
                     base
                 }
                 other => {
-                    if let Some(code) = target.sms_code.clone() {
-                        sms_code = Some(Arc::new(move |_: &str| Ok(code.clone())));
-                    }
-                    other
+                    let base = other
                         .base_url()
-                        .expect("every target but the emulator has a URL")
+                        .expect("every target but the emulator has a URL");
+                    // A fixed code when configured (the test server's is published);
+                    // otherwise ask the target's emulator admin API.
+                    sms_code = Some(match target.sms_code.clone() {
+                        Some(code) => Arc::new(move |_: &str| Ok(code.clone())),
+                        None => {
+                            let base = base.clone();
+                            Arc::new(move |phone: &str| live::emulator_sms_code(&base, phone))
+                        }
+                    });
+                    base
                 }
             };
             let client = live::client(&LiveOptions::default())?;
