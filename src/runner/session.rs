@@ -355,8 +355,11 @@ impl Session {
                 false,
             );
         }
-        if let Some(error) = self.too_old(&cassette, path) {
-            return CaseOutcome::failed_early(scenario, case, error, false);
+        let too_old = self.too_old(&cassette, path);
+        if let Some(error) = &too_old
+            && self.config.fail_too_old
+        {
+            return CaseOutcome::failed_early(scenario, case, error.clone(), false);
         }
         let generated = Generated::frozen(cassette.bindings.iter());
         let player = Player::new(
@@ -366,7 +369,7 @@ impl Session {
             self.config.redactions.clone(),
             hint,
         );
-        run_case(
+        let mut outcome = run_case(
             scenario,
             case,
             &self.replay,
@@ -374,7 +377,9 @@ impl Session {
             &player,
             generated,
         )
-        .await
+        .await;
+        outcome.warnings.extend(too_old);
+        outcome
     }
 
     /// An error when the cassette is older than `cassette_max_age`.
