@@ -362,7 +362,7 @@ impl Renderer {
                     .duration_since(UNIX_EPOCH)
                     .map_err(|_| "the system clock is before 1970".to_owned())?
                     .as_secs();
-                Ok(format_utc(seconds as i64))
+                Ok(crate::utc::gateway_format(seconds as i64))
             })
         });
         env.add_function("random_digits", |state: &State, n: i64| {
@@ -569,39 +569,6 @@ fn uuid_v4(rng: &mut fastrand::Rng) -> String {
         &hex[16..20],
         &hex[20..32]
     )
-}
-
-/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS` (UTC).
-pub(crate) fn format_utc(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let of_day = seconds.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`:
-/// shift to eras of 400 years starting in March, so the leap day is the era's last day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -838,17 +805,6 @@ mod tests {
         assert_eq!(now.len(), 19, "{now}");
         assert_eq!(&now[4..5], "-");
         assert_eq!(&now[10..11], " ");
-    }
-
-    #[test]
-    fn civil_dates_are_right_around_leap_years_and_the_epoch() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00:00");
-        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00");
-        assert_eq!(format_utc(951_868_799), "2000-02-29 23:59:59");
-        assert_eq!(format_utc(1_709_164_800), "2024-02-29 00:00:00");
-        assert_eq!(format_utc(1_798_761_599), "2026-12-31 23:59:59");
-        assert_eq!(format_utc(4_107_542_400), "2100-03-01 00:00:00");
-        assert_eq!(format_utc(-1), "1969-12-31 23:59:59");
     }
 
     #[test]

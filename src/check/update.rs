@@ -21,7 +21,7 @@
 
 use crate::gateway::{Document, Element};
 
-use super::xml_compare::{CompareOptions, TextMatcher};
+use super::xml_compare::{CompareOptions, TextMatcher, child_names, children_named};
 
 /// The expected document rewritten to match `actual`, keeping matchers that still hold and
 /// ignored paths as `expected` has them.
@@ -61,20 +61,9 @@ fn merge<'a>(
         text: actual.text.clone(),
         children: Vec::with_capacity(actual.children.len()),
     };
-    let mut child_names: Vec<&str> = Vec::new();
-    for child in expected.children.iter().chain(&actual.children) {
-        if !child_names.contains(&child.name.as_str()) {
-            child_names.push(&child.name);
-        }
-    }
-    for name in child_names {
+    for name in child_names(expected, actual) {
         names.push(name);
-        let left: Vec<&Element> = expected
-            .children
-            .iter()
-            .filter(|c| c.name == name)
-            .collect();
-        let right: Vec<&Element> = actual.children.iter().filter(|c| c.name == name).collect();
+        let (left, right) = (children_named(expected, name), children_named(actual, name));
         if options.ignores(names) {
             for i in 0..left.len().max(right.len()) {
                 if let Some(element) = left.get(i).or(right.get(i)) {

@@ -148,13 +148,7 @@ fn compare_elements<'a>(
         compare_text(expected.text.trim(), actual.text.trim(), prefix, out);
         return;
     }
-    // Names in first-seen order: expected's, then any only the actual document has.
-    let mut child_names: Vec<&str> = Vec::new();
-    for child in expected.children.iter().chain(&actual.children) {
-        if !child_names.contains(&child.name.as_str()) {
-            child_names.push(&child.name);
-        }
-    }
+    let child_names = child_names(expected, actual);
     if expected.children.is_empty() != actual.children.is_empty() {
         // One side is a leaf: compare its text with the other's, then report the children.
         compare_text(expected.text.trim(), actual.text.trim(), prefix, out);
@@ -162,12 +156,7 @@ fn compare_elements<'a>(
     for name in child_names {
         names.push(name);
         let ignored = options.ignores(names);
-        let left: Vec<&Element> = expected
-            .children
-            .iter()
-            .filter(|c| c.name == name)
-            .collect();
-        let right: Vec<&Element> = actual.children.iter().filter(|c| c.name == name).collect();
+        let (left, right) = (children_named(expected, name), children_named(actual, name));
         let repeated = left.len().max(right.len()) > 1;
         for i in 0..left.len().max(right.len()) {
             if ignored {
@@ -197,6 +186,22 @@ fn compare_elements<'a>(
         }
         names.pop();
     }
+}
+
+/// Child names of two elements in first-seen order: the first's, then any only the second has.
+pub(crate) fn child_names<'a>(first: &'a Element, second: &'a Element) -> Vec<&'a str> {
+    let mut names: Vec<&str> = Vec::new();
+    for child in first.children.iter().chain(&second.children) {
+        if !names.contains(&child.name.as_str()) {
+            names.push(&child.name);
+        }
+    }
+    names
+}
+
+/// The children called `name`, in order: a repeated element compares as a list.
+pub(crate) fn children_named<'a>(element: &'a Element, name: &str) -> Vec<&'a Element> {
+    element.children.iter().filter(|c| c.name == name).collect()
 }
 
 fn compare_attributes(

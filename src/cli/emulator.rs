@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use freedompay_harness::emulator::{Emulator, EmulatorConfig, EmulatorError};
+use freedompay_harness::emulator::{Emulator, EmulatorConfig, EmulatorError, changed_gateway};
 use freedompay_harness::exit_code;
 use freedompay_harness::gateway::SecretKey;
 
@@ -35,6 +35,19 @@ pub struct EmulatorArgs {
     /// YAML configuration file (docs/emulator.md); the flags above win over it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Answer as a changed gateway would (a status renamed, a field added, one renamed, a
+    /// value changed), to see `fph drift` at work.
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
+}
+
+/// Built-in behaviour profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// The gateway as documented (the default).
+    Documented,
+    /// `freedompay_harness::emulator::changed_gateway`: one change of each kind drift reports.
+    ChangedGateway,
 }
 
 fn parse_merchant(text: &str) -> Result<(String, String), String> {
@@ -76,7 +89,19 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, EmulatorError> {
     if args.seed.is_some() {
         config.seed = args.seed;
     }
+    if args.profile == Some(Profile::ChangedGateway) {
+        config.answer_changes.extend(changed_gateway());
+    }
     Ok(config)
+}
+
+/// `println!` that ignores a closed standard output: `fph emulator | head -1` (or a test that
+/// reads only the address) must not take the server down with a broken pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
 }
 
 /// Starts the emulator, prints its address and credentials, serves until Ctrl-C.
@@ -99,12 +124,15 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
     let emulator = Emulator::start(config)?;
     let base = emulator.base_url();
     let base = base.as_str().trim_end_matches('/');
-    println!("fph emulator listening on {base}");
+    say!("fph emulator listening on {base}");
     for (id, key) in &merchants {
-        println!("merchant {id}, secret key {}", key.expose());
+        say!("merchant {id}, secret key {}", key.expose());
     }
-    println!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
-    println!("press Ctrl-C to stop");
+    say!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
+    if args.profile == Some(Profile::ChangedGateway) {
+        say!("profile: changed gateway (answers differ from the documented gateway on purpose)");
+    }
+    say!("press Ctrl-C to stop");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -113,7 +141,7 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
     if let Err(error) = runtime.block_on(tokio::signal::ctrl_c()) {
         bail!("failed to wait for Ctrl-C: {error}");
     }
-    println!("stopping");
+    say!("stopping");
     emulator.shutdown()?;
     Ok(exit_code::SUCCESS)
 }

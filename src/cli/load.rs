@@ -79,14 +79,15 @@ pub fn print_diagnostics(errors: &[ScenarioError], color: ColorChoice) {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    // No wrapping: the `file:line:column: title` line must stay one line for editors and CI.
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(usize::MAX);
     for error in errors {
-        // The plain headline first: `file:line:column: title` is what editors and CI
-        // annotations jump to; the excerpt below shows the line itself.
-        eprintln!("{} {}", style.red("error:"), error.render_plain());
-        let mut excerpt = String::new();
-        if handler.render_report(&mut excerpt, error).is_ok() {
-            eprintln!("{excerpt}");
+        // miette's report opens with `file:line:column: title` (what editors and CI
+        // annotations jump to), then shows the line itself, the label and the hint.
+        let mut report = String::new();
+        match handler.render_report(&mut report, error) {
+            Ok(()) => eprintln!("{report}"),
+            Err(_) => eprintln!("{} {}", style.red("error:"), error.render_plain()),
         }
     }
     let count = errors.len();

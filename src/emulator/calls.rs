@@ -15,6 +15,7 @@ use crate::gateway::{Fields, Operation};
 
 use super::answer::{Signer, error_fields, render, unsigned_error};
 use super::callbacks::CallbackMethod;
+use super::changes;
 use super::errors::{ErrorKind, Rejection};
 use super::payment::{Approved, Charged, NewPayment, PayStart};
 use super::phones::{self, Operator, PhoneProblem};
@@ -79,10 +80,12 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
             format!("no call is served at {path}"),
         )),
     };
-    match result {
-        Ok(fields) => render(fields, Some(signer)),
-        Err(rejection) => render(error_fields(&rejection, &app.codes), Some(signer)),
-    }
+    let mut fields = match result {
+        Ok(fields) => fields,
+        Err(rejection) => error_fields(&rejection, &app.codes),
+    };
+    changes::apply_all(&app.answer_changes, op, &mut fields);
+    render(fields, Some(signer))
 }
 
 fn ok_fields(payment_id: u64, status: &str) -> Fields {

@@ -5,7 +5,7 @@
 //! step time forward without sleeping. Dates are written as the gateway writes them,
 //! `YYYY-MM-DD HH:MM:SS`, in Kazakhstan time (UTC+5, one zone for the whole country since 2024).
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Kazakhstan's offset from UTC.
 const UTC_OFFSET_SECS: i64 = 5 * 3600;
@@ -37,18 +37,7 @@ impl Now {
 
 /// `YYYY-MM-DD HH:MM:SS` in Kazakhstan time.
 pub(crate) fn gateway_date(at: SystemTime) -> String {
-    let secs = match at.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    } + UTC_OFFSET_SECS;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::utc::gateway_format(crate::utc::unix_seconds(at) + UTC_OFFSET_SECS)
 }
 
 /// Whole seconds, rounded up, for messages like "wait 3 s".
@@ -56,22 +45,10 @@ pub(crate) fn secs_ceil(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
 
     #[test]

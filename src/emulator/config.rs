@@ -25,6 +25,8 @@
 //! shutdown_grace: 5s
 //! error_codes:                 # any name of the error table in docs/emulator.md
 //!   wrong_code: 8020
+//! answer_changes:              # a changed gateway, for drift checks (see changes.rs)
+//!   - { call: pay, status: { need_approve: approve_needed } }
 //! ```
 //!
 //! Durations take `ms`, `s`, `m` or `h`.
@@ -40,6 +42,7 @@ use serde::de::{self, Deserializer, Visitor};
 
 use crate::gateway::{Operation, Routes, SecretKey};
 
+use super::changes::{AnswerChange, RawAnswerChange};
 use super::errors::{ErrorCodes, RawErrorCodes};
 use super::server::{ADMIN_PREFIX, EmulatorError};
 
@@ -83,6 +86,8 @@ pub struct EmulatorConfig {
     pub worker_threads: Option<usize>,
     /// How long [`shutdown`](super::RunningEmulator::shutdown) waits for calls in flight.
     pub shutdown_grace: Duration,
+    /// Edits to the answers, as a changed gateway would make (see `changes.rs`).
+    pub answer_changes: Vec<AnswerChange>,
 }
 
 impl Default for EmulatorConfig {
@@ -109,6 +114,7 @@ impl Default for EmulatorConfig {
             error_codes: ErrorCodes::default(),
             worker_threads: None,
             shutdown_grace: Duration::from_secs(5),
+            answer_changes: Vec::new(),
         }
     }
 }
@@ -136,6 +142,7 @@ struct RawConfig {
     error_codes: Option<RawErrorCodes>,
     worker_threads: Option<usize>,
     shutdown_grace: Option<DurationText>,
+    answer_changes: Option<Vec<RawAnswerChange>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +235,11 @@ impl EmulatorConfig {
         }
         if let Some(codes) = raw.error_codes {
             codes.apply(&mut config.error_codes);
+        }
+        for change in raw.answer_changes.unwrap_or_default() {
+            config
+                .answer_changes
+                .push(change.into_change().map_err(invalid)?);
         }
         config.worker_threads = raw.worker_threads.or(config.worker_threads);
         config.validate().map_err(|e| match e {

@@ -19,6 +19,7 @@ mod admin;
 mod answer;
 mod callbacks;
 mod calls;
+mod changes;
 mod clock;
 mod config;
 mod errors;
@@ -29,6 +30,7 @@ mod request;
 mod server;
 mod store;
 
+pub use changes::{AnswerChange, changed_gateway};
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
 pub use errors::{CodeSource, ErrorCodes, ErrorKind};
 pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone, operator_of, test_phone};

@@ -37,6 +37,7 @@ use crate::gateway::{Operation, Routes, SecretKey};
 
 use super::answer::{unsigned_error, xml_response};
 use super::callbacks::{CallbackSettings, Callbacks};
+use super::changes::AnswerChange;
 use super::clock::Now;
 use super::config::EmulatorConfig;
 use super::errors::{ErrorCodes, ErrorKind, Rejection};
@@ -119,6 +120,8 @@ pub(crate) struct App {
     pub store: Mutex<Store>,
     pub faults: Faults,
     pub callbacks: Arc<Callbacks>,
+    /// Edits a changed gateway makes to its answers.
+    pub answer_changes: Vec<AnswerChange>,
 }
 
 impl App {
@@ -234,6 +237,7 @@ impl Emulator {
                 config.seed,
             )),
             faults: Faults::default(),
+            answer_changes: config.answer_changes.clone(),
             callbacks: Arc::new(Callbacks::new(CallbackSettings {
                 timeout: config.callback_timeout,
                 retry_interval: config.callback_retry_interval,

@@ -28,6 +28,9 @@ pub fn case_line(outcome: &CaseOutcome, style: Style) -> String {
 pub fn case_report(outcome: &CaseOutcome, style: Style) -> String {
     let mut out = case_line(outcome, style);
     out.push('\n');
+    for warning in &outcome.warnings {
+        let _ = writeln!(out, "    {} {warning}", style.yellow("warning:"));
+    }
     if !outcome.passed() {
         for line in failure_details(outcome, style).lines() {
             let _ = writeln!(out, "    {line}");

@@ -16,6 +16,10 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
     if let Some(error) = &outcome.error {
         let _ = write!(out, ",\"error\":{}", quote(error));
     }
+    if !outcome.warnings.is_empty() {
+        let warnings: Vec<String> = outcome.warnings.iter().map(|w| quote(w)).collect();
+        let _ = write!(out, ",\"warnings\":[{}]", warnings.join(","));
+    }
     out.push_str(",\"steps\":[");
     for (i, step) in outcome.steps.iter().enumerate() {
         if i > 0 {

@@ -117,6 +117,7 @@ pub async fn run_case<T: Transport>(
         generated: generated.values().to_vec(),
         error,
         bad_input: false,
+        warnings: Vec::new(),
         redactor,
         elapsed: started.elapsed(),
     }

@@ -31,6 +31,8 @@ pub struct CaseOutcome {
     pub error: Option<String>,
     /// True when `error` is bad input (a cassette that cannot be read): exit code 2.
     pub bad_input: bool,
+    /// Things worth knowing that do not fail the case (an old cassette).
+    pub warnings: Vec<String>,
     /// The case's redacted values (merchant id, configured fields and patterns): reporters
     /// mask what they show with it, as cassettes do.
     pub redactor: Redactor,
@@ -48,6 +50,7 @@ impl CaseOutcome {
             generated: Vec::new(),
             error: Some(error),
             bad_input,
+            warnings: Vec::new(),
             redactor: Redactor::default(),
             elapsed: Duration::ZERO,
         }

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use md5::{Digest, Md5};
 use reqwest::Url;
@@ -28,6 +28,7 @@ use crate::transport::cassette::{Cassette, CassetteError};
 use crate::transport::live::{self, LiveOptions, LiveTransport};
 use crate::transport::player::Player;
 use crate::transport::recorder::{self, RecordingInfo};
+use crate::utc;
 
 use super::case::{CaseSettings, Credentials, run_case};
 use super::mode::Mode;
@@ -151,12 +152,19 @@ impl Session {
                     base
                 }
                 other => {
-                    if let Some(code) = target.sms_code.clone() {
-                        sms_code = Some(Arc::new(move |_: &str| Ok(code.clone())));
-                    }
-                    other
+                    let base = other
                         .base_url()
-                        .expect("every target but the emulator has a URL")
+                        .expect("every target but the emulator has a URL");
+                    // A fixed code when configured (the test server's is published);
+                    // otherwise ask the target's emulator admin API.
+                    sms_code = Some(match target.sms_code.clone() {
+                        Some(code) => Arc::new(move |_: &str| Ok(code.clone())),
+                        None => {
+                            let base = base.clone();
+                            Arc::new(move |phone: &str| live::emulator_sms_code(&base, phone))
+                        }
+                    });
+                    base
                 }
             };
             let client = live::client(&LiveOptions::default())?;
@@ -271,7 +279,7 @@ impl Session {
         let info = RecordingInfo {
             target: self.target.name.clone(),
             scenario_digest: scenario_digest(scenario, case),
-            recorded_at: utc_timestamp(SystemTime::now()),
+            recorded_at: utc::timestamp(SystemTime::now()),
         };
         recorder::cassette_for(
             outcome,
@@ -348,8 +356,11 @@ impl Session {
                 false,
             );
         }
-        if let Some(error) = self.too_old(&cassette, path) {
-            return CaseOutcome::failed_early(scenario, case, error, false);
+        let too_old = self.too_old(&cassette, path);
+        if let Some(error) = &too_old
+            && self.config.fail_too_old
+        {
+            return CaseOutcome::failed_early(scenario, case, error.clone(), false);
         }
         let generated = Generated::frozen(cassette.bindings.iter());
         let player = Player::new(
@@ -359,7 +370,7 @@ impl Session {
             self.config.redactions.clone(),
             hint,
         );
-        run_case(
+        let mut outcome = run_case(
             scenario,
             case,
             &self.replay,
@@ -367,13 +378,15 @@ impl Session {
             &player,
             generated,
         )
-        .await
+        .await;
+        outcome.warnings.extend(too_old);
+        outcome
     }
 
     /// An error when the cassette is older than `cassette_max_age`.
     fn too_old(&self, cassette: &Cassette, path: &Path) -> Option<String> {
         let max_age = self.config.cassette_max_age?;
-        let recorded = parse_utc_timestamp(&cassette.recorded_at)?;
+        let recorded = utc::parse_timestamp(&cassette.recorded_at)?;
         let age = SystemTime::now().duration_since(recorded).ok()?;
         (age > max_age).then(|| {
             format!(
@@ -444,73 +457,4 @@ pub fn scenario_digest(scenario: &Scenario, case: &Case) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// `2026-11-23T10:00:00Z`.
-pub fn utc_timestamp(time: SystemTime) -> String {
-    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// Reads what [`utc_timestamp`] writes.
-pub fn parse_utc_timestamp(text: &str) -> Option<SystemTime> {
-    let text = text.strip_suffix('Z')?;
-    let (date, time) = text.split_once('T')?;
-    let mut date = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (date.next()??, date.next()??, date.next()??);
-    let mut time = time.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, min, s) = (time.next()??, time.next()??, time.next()??);
-    let seconds = days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60 + s;
-    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// The inverse of [`civil_from_days`].
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_round_trip() {
-        for seconds in [0u64, 951_782_400, 1_795_428_000, 4_102_444_799] {
-            let time = UNIX_EPOCH + Duration::from_secs(seconds);
-            let text = utc_timestamp(time);
-            assert_eq!(parse_utc_timestamp(&text), Some(time), "{text}");
-        }
-        assert_eq!(
-            utc_timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)),
-            "2000-02-29T00:00:00Z"
-        );
-        assert_eq!(parse_utc_timestamp("yesterday"), None);
-    }
 }

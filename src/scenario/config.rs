@@ -19,6 +19,7 @@
 //!   - { field_pattern: '^pg_user_', placeholder: user }
 //!   - { value_pattern: '\b7\d{10}\b', placeholder: phone }
 //! cassette_max_age: 90d          # older cassettes are reported as stale; default: no limit
+//! cassette_too_old: warn         # warn (default: the case still runs) or fail
 //! drift_ignore: [pg_salt, pg_sig] # paths `fph drift` ignores; default: drift::VOLATILE
 //! ```
 //!
@@ -71,6 +72,8 @@ pub struct HarnessConfig {
     pub redactions: Vec<Redaction>,
     /// Cassettes older than this are stale; `None`: no limit.
     pub cassette_max_age: Option<Duration>,
+    /// Whether a replay of a cassette older than `cassette_max_age` fails or only warns.
+    pub fail_too_old: bool,
     /// Paths a drift check ignores (values that differ on every run).
     pub drift_ignore: Vec<String>,
 }
@@ -124,6 +127,7 @@ impl Default for HarnessConfig {
             replay_key: DEFAULT_REPLAY_KEY.to_owned(),
             redactions: builtin_redactions(),
             cassette_max_age: None,
+            fail_too_old: false,
             drift_ignore: crate::drift::VOLATILE.map(str::to_owned).to_vec(),
         }
     }
@@ -403,6 +407,22 @@ impl ConfigLoader<'_> {
         }
         if let Some(age) = &raw.cassette_max_age {
             config.cassette_max_age = Some(l.duration(age)?);
+        }
+        if let Some(action) = &raw.cassette_too_old {
+            config.fail_too_old = match action.value.as_str() {
+                "warn" => false,
+                "fail" => true,
+                other => {
+                    return Err(l
+                        .error(
+                            ErrorKind::InvalidValue,
+                            format!("unknown cassette_too_old action `{other}`"),
+                            l.span(action),
+                        )
+                        .with_label("not warn or fail")
+                        .with_help("write `warn` (the case still runs) or `fail`"));
+                }
+            };
         }
         if let Some(paths) = &raw.drift_ignore {
             config.drift_ignore = paths.iter().map(|p| p.value.clone()).collect();

@@ -207,6 +207,18 @@ impl ScenarioError {
 
     /// A file or directory that cannot be read.
     pub(crate) fn io(file: &Path, what: &str, error: &std::io::Error) -> ScenarioError {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            return ScenarioError::new(
+                ErrorKind::Io,
+                format!("failed to read {what}: there is no such file or directory"),
+                file,
+                None,
+                Span::UNKNOWN,
+            )
+            .with_help(
+                "pass the scenario files or directories to use; without paths fph reads `scenarios/` in the current directory",
+            );
+        }
         ScenarioError::new(
             ErrorKind::Io,
             format!("failed to read {what}: {error}"),

@@ -281,6 +281,7 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub redact: Vec<Spanned<RawRedaction>>,
     pub cassette_max_age: Option<Spanned<String>>,
+    pub cassette_too_old: Option<Spanned<String>>,
     pub drift_ignore: Option<Vec<Spanned<String>>>,
     /// Never accepted: present only to say where credentials go instead.
     pub secret_key: Option<Spanned<IgnoredAny>>,

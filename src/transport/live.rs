@@ -203,6 +203,51 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// The last SMS code a standalone emulator (or anything serving its admin API) sent to
+/// `phone`: `GET /_emulator/sms/PHONE`, plain text. A tiny blocking HTTP/1.0 exchange,
+/// because template functions are synchronous and this only ever talks to a local emulator.
+pub fn emulator_sms_code(base: &Url, phone: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let explain = |why: String| {
+        format!(
+            "failed to read the SMS code for {phone} from {base}_emulator/sms/{phone}: {why}; if this target is not an fph emulator, set `sms_code` for it in harness.yaml"
+        )
+    };
+    if base.scheme() != "http" {
+        return Err(explain("only plain http emulators are asked".into()));
+    }
+    let host = base
+        .host_str()
+        .ok_or_else(|| explain("the URL has no host".into()))?;
+    let port = base.port_or_known_default().unwrap_or(80);
+    let address = (host, port);
+    let timeout = Duration::from_secs(5);
+    let mut stream = TcpStream::connect(address).map_err(|e| explain(e.to_string()))?;
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
+    let path = format!(
+        "{}/_emulator/sms/{phone}",
+        base.path().trim_end_matches('/')
+    );
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n")
+        .map_err(|e| explain(e.to_string()))?;
+    let mut answer = String::new();
+    stream
+        .take(64 * 1024)
+        .read_to_string(&mut answer)
+        .map_err(|e| explain(e.to_string()))?;
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| explain("no HTTP answer".into()))?;
+    let status = head.split_whitespace().nth(1).unwrap_or("");
+    if status != "200" {
+        return Err(explain(format!("HTTP {status}: {}", body.trim())));
+    }
+    Ok(body.trim().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{BufRead, BufReader, Read, Write};

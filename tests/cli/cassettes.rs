@@ -279,3 +279,61 @@ fn a_failing_case_writes_no_cassette_unless_kept() {
     assert_eq!(kept.code, 1);
     assert!(dir.path().join("recordings/failing/default.yaml").exists());
 }
+
+#[test]
+fn old_cassettes_warn_or_fail_as_configured() {
+    let dir = Dir::with_shipped();
+    let path = dir.path().join(CASSETTE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text.find("recorded_at: ").unwrap();
+    let end = at + text[at..].find('\n').unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{}recorded_at: \"2020-01-01T00:00:00Z\"{}",
+            &text[..at],
+            &text[end..]
+        ),
+    )
+    .unwrap();
+    dir.write(
+        "scenarios/harness.yaml",
+        "format: 1\ncassette_max_age: 30d\n",
+    );
+    let warned = dir.fph().args(["run", "--filter", "wrong_code"]).run();
+    assert_eq!(warned.code, 0, "{}", warned.stdout);
+    assert!(
+        warned
+            .stdout
+            .contains("warning: the cassette recordings/wrong_code/default.yaml was recorded"),
+        "{}",
+        warned.stdout
+    );
+    assert!(
+        warned
+            .stdout
+            .contains("more than cassette_max_age allows; re-record it"),
+        "{}",
+        warned.stdout
+    );
+
+    dir.write(
+        "scenarios/harness.yaml",
+        "format: 1\ncassette_max_age: 30d\ncassette_too_old: fail\n",
+    );
+    let failed = dir.fph().args(["run", "--filter", "wrong_code"]).run();
+    assert_eq!(failed.code, 1, "{}", failed.stdout);
+
+    dir.write(
+        "scenarios/harness.yaml",
+        "format: 1\ncassette_max_age: 30d\ncassette_too_old: explode\n",
+    );
+    let bad = dir.fph().args(["run", "--filter", "wrong_code"]).run();
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("scenarios/harness.yaml:3:19: unknown cassette_too_old action `explode`"),
+        "{}",
+        bad.stderr
+    );
+}

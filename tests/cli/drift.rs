@@ -122,3 +122,133 @@ fn diff_recordings_of_identical_sets_is_clean_and_json_is_available() {
         run.stdout
     );
 }
+
+/// A standalone `fph emulator --profile changed-gateway` on a free port; killed on drop.
+struct ChangedGateway {
+    child: std::process::Child,
+    url: String,
+    /// Kept open: the emulator prints more lines after its address.
+    stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl ChangedGateway {
+    fn start(dir: &Dir) -> ChangedGateway {
+        use std::io::BufRead;
+        let mut child = dir
+            .fph()
+            .args(["emulator", "--port", "0", "--profile", "changed-gateway"])
+            .spawn();
+        let stdout = child.stdout.take().unwrap();
+        let mut first = String::new();
+        let mut stdout = std::io::BufReader::new(stdout);
+        stdout.read_line(&mut first).unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("fph emulator listening on ")
+            .unwrap_or_else(|| panic!("unexpected banner: {first}"))
+            .to_owned();
+        ChangedGateway {
+            child,
+            url,
+            stdout: Some(stdout),
+        }
+    }
+}
+
+impl Drop for ChangedGateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn drift_against_a_changed_gateway_classifies_and_accept_rewrites_only_what_drifted() {
+    let dir = Dir::with_shipped();
+    let gateway = ChangedGateway::start(&dir);
+    let drift = |extra: &[&str]| {
+        dir.fph()
+            .env("FREEDOMPAY_MERCHANT_ID", "552170")
+            .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+            .args(["drift", "--target", gateway.url.as_str()])
+            .args(extra)
+            .run()
+    };
+    let run = drift(&[]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let out = &run.stdout;
+    for expected in [
+        "DRIFT sms_approval::operator=KCELLKZT,phone=77017777777",
+        "step `init`: field added pg_payment_token: \"tok-1\"",
+        "step `pay`: status changed pg_status: \"need_approve\" → \"approve_needed\"",
+        "step `status`: field removed pg_captured",
+        "step `status`: field added pg_is_captured",
+        "step `status`: type changed pg_can_reject: \"0\" → \"no\"",
+        "SAME  unknown_payment::default",
+        "| status changed |",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    let same = ["unknown_payment", "unknown_merchant", "bad_signature"];
+    let before = dir.files("recordings");
+
+    let accepted = drift(&["--accept"]);
+    assert_eq!(accepted.code, 3, "{}", accepted.stdout);
+    assert!(
+        accepted.stdout.contains("re-recorded recordings/"),
+        "{}",
+        accepted.stdout
+    );
+    for ((path, old), (_, new)) in before.iter().zip(dir.files("recordings")) {
+        let unchanged = same
+            .iter()
+            .any(|s| path.to_string_lossy().contains(&format!("/{s}/")));
+        assert_eq!(
+            unchanged,
+            *old == new,
+            "{}\n{}",
+            path.display(),
+            accepted.stdout
+        );
+    }
+    let again = drift(&[]);
+    assert_eq!(
+        again.code, 0,
+        "after --accept nothing drifts:\n{}",
+        again.stdout
+    );
+
+    let json = drift(&["--report", "json", "--tag", "resend"]);
+    assert_eq!(json.code, 0, "{}", json.stdout);
+    assert!(
+        json.stdout
+            .starts_with("{\"type\":\"drift\",\"name\":\"resend_code::default\""),
+        "{}",
+        json.stdout
+    );
+}
+
+#[test]
+fn emulator_keeps_serving_when_its_stdout_is_closed() {
+    let dir = Dir::with_shipped();
+    let mut gateway = ChangedGateway::start(&dir);
+    gateway.stdout = None;
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let url = gateway.url.clone();
+    let run = dir
+        .fph()
+        .env("FREEDOMPAY_MERCHANT_ID", "552170")
+        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .args([
+            "run",
+            "--mode",
+            "live",
+            "--target",
+            url.as_str(),
+            "--filter",
+            "unknown_payment",
+        ])
+        .run();
+    drop(gateway);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

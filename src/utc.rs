@@ -1,0 +1,103 @@
+//! Calendar arithmetic for the few dates the harness writes: `now()` in templates and the
+//! emulator's `pg_create_date` (`YYYY-MM-DD HH:MM:SS`), and cassette timestamps
+//! (`2026-11-23T10:00:00Z`). A few lines of Howard Hinnant's algorithms instead of a date
+//! crate: nothing here needs time zones beyond a fixed offset.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch (negative before it).
+pub fn unix_seconds(at: SystemTime) -> i64 {
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` for seconds since the epoch (already shifted to the wanted zone).
+pub fn gateway_format(seconds: i64) -> String {
+    let (date, (h, m, s)) = split(seconds);
+    format!("{date} {h:02}:{m:02}:{s:02}")
+}
+
+/// `2026-11-23T10:00:00Z`.
+pub fn timestamp(at: SystemTime) -> String {
+    let (date, (h, m, s)) = split(unix_seconds(at));
+    format!("{date}T{h:02}:{m:02}:{s:02}Z")
+}
+
+/// Reads what [`timestamp`] writes.
+pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (date.next()??, date.next()??, date.next()??);
+    let mut time = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, min, s) = (time.next()??, time.next()??, time.next()??);
+    let seconds = days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60 + s;
+    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
+}
+
+/// (`YYYY-MM-DD`, (hours, minutes, seconds)).
+fn split(seconds: i64) -> (String, (i64, i64, i64)) {
+    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        (of_day / 3600, of_day % 3600 / 60, of_day % 60),
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian: shift to eras of 400
+/// years starting in March, so the leap day is the era's last day.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_dates() {
+        assert_eq!(gateway_format(0), "1970-01-01 00:00:00");
+        assert_eq!(gateway_format(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(gateway_format(951_868_799), "2000-02-29 23:59:59");
+        assert_eq!(gateway_format(1_709_164_800), "2024-02-29 00:00:00");
+        assert_eq!(gateway_format(1_798_761_599), "2026-12-31 23:59:59");
+        assert_eq!(gateway_format(4_107_542_400), "2100-03-01 00:00:00");
+        assert_eq!(gateway_format(-1), "1969-12-31 23:59:59");
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        for seconds in [0u64, 951_782_400, 1_795_428_000, 4_102_444_799] {
+            let time = UNIX_EPOCH + Duration::from_secs(seconds);
+            let text = timestamp(time);
+            assert_eq!(parse_timestamp(&text), Some(time), "{text}");
+        }
+        assert_eq!(
+            timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+}
