@@ -101,7 +101,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
         _ => {
             if dir.join("scenarios").exists() || dir.join("recordings").exists() {
                 bail!(
-                    "{} holds another suite; give an empty or new directory",
+                    "{} holds a suite of another size, or one whose recording did not finish; give an empty or new directory",
                     dir.display()
                 );
             }
