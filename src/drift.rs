@@ -22,9 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::check::{CompareOptions, DifferenceKind, compare};
 use crate::gateway::Document;
 use crate::runner::{CaseOutcome, StepFailure};
-use crate::scenario::Redaction;
 use crate::transport::cassette::{Cassette, Interaction};
-use crate::transport::redact::Redactor;
 
 /// Paths ignored unless the configuration says otherwise: values that differ on every run.
 pub const VOLATILE: [&str; 8] = [
@@ -153,18 +151,14 @@ impl CaseDrift {
 }
 
 /// Compares a live case outcome with the case's cassette.
+/// The live answers are redacted with the values the run learned, as the recorder redacted
+/// the recorded ones.
 pub fn compare_outcome(
     outcome: &CaseOutcome,
     cassette: &Cassette,
     ignore: &[String],
-    rules: &[Redaction],
 ) -> Vec<Drift> {
-    let mut redactor = Redactor::new(rules.to_vec());
-    for step in &outcome.steps {
-        for attempt in &step.attempts {
-            redactor.learn(&attempt.request.fields.to_form_pairs());
-        }
-    }
+    let redactor = &outcome.redactor;
     // Generated values (order ids, salts) differ on every run; where an answer quotes one, the
     // recorded value is put back before comparing.
     let generated: Vec<(String, String)> = outcome

@@ -281,12 +281,7 @@ impl Session {
             scenario_digest: scenario_digest(scenario, case),
             recorded_at: utc::timestamp(SystemTime::now()),
         };
-        recorder::cassette_for(
-            outcome,
-            &info,
-            &self.replay.credentials.secret,
-            self.config.redactions.clone(),
-        )
+        recorder::cassette_for(outcome, &info, &self.replay.credentials.secret)
     }
 
     /// Runs a case live and compares every step's answer with its cassette; the cassette is
@@ -318,12 +313,7 @@ impl Session {
         };
         let outcome = self.live(scenario, case).await;
         if let Some(cassette) = cassette {
-            report.drifts = drift::compare_outcome(
-                &outcome,
-                &cassette,
-                &self.config.drift_ignore,
-                &self.config.redactions,
-            );
+            report.drifts = drift::compare_outcome(&outcome, &cassette, &self.config.drift_ignore);
         }
         (outcome, report)
     }

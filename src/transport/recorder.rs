@@ -17,8 +17,6 @@ use super::cassette::{
     Cassette, CassetteError, FORMAT, Interaction, OrderedMap, RecordedRequest, RecordedResponse,
     resign_body,
 };
-use super::redact::Redactor;
-use crate::scenario::Redaction;
 
 /// What a cassette says about where and when it was recorded.
 #[derive(Debug, Clone)]
@@ -28,22 +26,14 @@ pub struct RecordingInfo {
     pub recorded_at: String,
 }
 
-/// The cassette for a case outcome: redacted, re-signed with `replay_key`.
+/// The cassette for a case outcome: redacted with the values the run learned (the
+/// outcome's redactor saw every request and answer), re-signed with `replay_key`.
 pub fn cassette_for(
     outcome: &CaseOutcome,
     info: &RecordingInfo,
     replay_key: &SecretKey,
-    rules: Vec<Redaction>,
 ) -> Cassette {
-    let mut redactor = Redactor::new(rules);
-    for step in &outcome.steps {
-        for attempt in &step.attempts {
-            redactor.learn(&attempt.request.fields.to_form_pairs());
-            if let Some(response) = &attempt.response {
-                redactor.learn_body(&response.body);
-            }
-        }
-    }
+    let redactor = &outcome.redactor;
     let mut interactions = Vec::new();
     for step in &outcome.steps {
         for attempt in &step.attempts {
