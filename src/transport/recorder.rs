@@ -7,15 +7,12 @@
 //! entered the MD5 sums, and those sums are replaced. A `pg_sig` a scenario set itself (to
 //! test a bad signature) is not the harness's and is stored as sent.
 
-use std::path::Path;
-
 use crate::gateway::SecretKey;
 use crate::gateway::signature::{self, SIG_FIELD};
 use crate::runner::CaseOutcome;
 
 use super::cassette::{
-    Cassette, CassetteError, FORMAT, Interaction, OrderedMap, RecordedRequest, RecordedResponse,
-    resign_body,
+    Cassette, FORMAT, Interaction, OrderedMap, RecordedRequest, RecordedResponse, resign_body,
 };
 
 /// What a cassette says about where and when it was recorded.
@@ -80,9 +77,4 @@ pub fn cassette_for(
         bindings: OrderedMap(outcome.generated.clone()),
         interactions,
     }
-}
-
-/// Writes the cassette atomically (see [`Cassette::save`]).
-pub fn save(cassette: &Cassette, path: &Path) -> Result<(), CassetteError> {
-    cassette.save(path)
 }
