@@ -167,7 +167,10 @@ impl Session {
                     base
                 }
             };
-            let client = live::client(&LiveOptions::default())?;
+            let client = live::client(&LiveOptions {
+                direct: live::is_loopback(&base),
+                ..LiveOptions::default()
+            })?;
             let settings = CaseSettings {
                 target_name: target.name.clone(),
                 test_target: target.target.is_test(),

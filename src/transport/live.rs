@@ -21,6 +21,10 @@ pub struct LiveOptions {
     /// Whole-request timeout: a gateway that does not answer in this time fails the step.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// Connect directly, whatever the proxy environment variables say: set for a loopback
+    /// target (the in-process emulator, a local `fph emulator`), which a proxy elsewhere
+    /// cannot reach.
+    pub direct: bool,
 }
 
 impl Default for LiveOptions {
@@ -28,6 +32,7 @@ impl Default for LiveOptions {
         LiveOptions {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            direct: false,
         }
     }
 }
@@ -51,18 +56,41 @@ fn install_crypto_provider() {
     });
 }
 
+/// True for a URL on this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host_str() {
+        Some(host) if host.eq_ignore_ascii_case("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
 /// The shared HTTP client: rustls (ring) with the webpki roots, timeouts, keep-alive.
 pub fn client(options: &LiveOptions) -> Result<Client, TransportError> {
     install_crypto_provider();
     let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
         .iter()
         .filter_map(|der| reqwest::Certificate::from_der(der).ok());
-    Client::builder()
+    let builder = Client::builder()
         .user_agent(concat!("fph/", env!("CARGO_PKG_VERSION")))
         .tls_certs_only(roots)
         .timeout(options.timeout)
         .connect_timeout(options.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(60))
+        // reqwest retries a request the server refused at the protocol level; a money-moving
+        // call is sent once, whatever happens. With no retries it also stops copying every
+        // request in case one is needed.
+        .retry(reqwest::retry::never().max_retries_per_request(0));
+    let builder = if options.direct {
+        builder.no_proxy()
+    } else {
+        builder
+    };
+    builder
         .build()
         .map_err(|e| TransportError::Client(error_chain(&e)))
 }
@@ -377,6 +405,21 @@ mod tests {
             normalize_head(ours_head, &ours),
             normalize_head(reqwest_head, &theirs)
         );
+    }
+
+    #[test]
+    fn loopback_urls_are_recognised() {
+        for (url, loopback) in [
+            ("http://127.0.0.1:8080/", true),
+            ("http://127.1.2.3/", true),
+            ("http://localhost:1/", true),
+            ("http://[::1]:9/", true),
+            ("https://test-api.freedompay.kz/", false),
+            ("http://10.0.0.1/", false),
+            ("http://localhost.example/", false),
+        ] {
+            assert_eq!(is_loopback(&Url::parse(url).unwrap()), loopback, "{url}");
+        }
     }
 
     #[test]

@@ -229,3 +229,18 @@ fn a_failure_report_shows_the_step_the_values_and_the_answer_with_redactions() {
         "the merchant id is redacted in reports: {out}"
     );
 }
+
+#[test]
+fn a_proxy_in_the_environment_does_not_capture_the_built_in_emulator() {
+    // Port 9 (discard) on loopback: a client that went through this proxy would fail.
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "--filter", "immediate_success"])
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("2 passed"), "{}", run.stdout);
+}
