@@ -499,7 +499,10 @@ impl Renderer {
 /// The variable name when `source` is exactly `{{ name }}` (spaces optional, no filter, no
 /// whitespace control): such a template renders to the variable's text unchanged.
 fn bare_variable(source: &str) -> Option<&str> {
-    let name = source.strip_prefix("{{")?.strip_suffix("}}")?.trim_matches(' ');
+    let name = source
+        .strip_prefix("{{")?
+        .strip_suffix("}}")?
+        .trim_matches(' ');
     let mut chars = name.chars();
     let first = chars.next()?;
     ((first.is_ascii_alphabetic() || first == '_')
@@ -633,7 +636,11 @@ mod tests {
 
     #[test]
     fn prepared_bare_variables_render_as_minijinja_would() {
-        let ctx = context(&[("amount", "150.00"), ("text", " <a & 'b'>\n"), ("true", "x")]);
+        let ctx = context(&[
+            ("amount", "150.00"),
+            ("text", " <a & 'b'>\n"),
+            ("true", "x"),
+        ]);
         let unprepared = Renderer::new(None);
         let mut prepared = Renderer::new(None);
         for source in [

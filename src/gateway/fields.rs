@@ -4,6 +4,7 @@
 //! Order is kept as given: the signature sorts by name itself, and keeping the caller's order
 //! makes cassettes and reports read the way the scenario was written.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// One value: plain text, or a nested group of named values.
@@ -153,16 +154,21 @@ impl Fields {
         Ok(())
     }
 
-    /// The wire form: `(a[b][c], value)` pairs, depth first, in order.
-    pub fn to_form_pairs(&self) -> Vec<(String, String)> {
-        fn walk(prefix: Option<&str>, fields: &Fields, out: &mut Vec<(String, String)>) {
+    /// The wire form: `(a[b][c], value)` pairs, depth first, in order. Names and values are
+    /// borrowed; only nested names are built.
+    pub fn form_pairs(&self) -> Vec<(Cow<'_, str>, &str)> {
+        fn walk<'a>(
+            prefix: Option<&str>,
+            fields: &'a Fields,
+            out: &mut Vec<(Cow<'a, str>, &'a str)>,
+        ) {
             for (name, value) in fields.iter() {
                 let key = match prefix {
-                    Some(p) => format!("{p}[{name}]"),
-                    None => name.to_owned(),
+                    Some(p) => Cow::Owned(format!("{p}[{name}]")),
+                    None => Cow::Borrowed(name),
                 };
                 match value {
-                    FieldValue::Text(t) => out.push((key, t.clone())),
+                    FieldValue::Text(t) => out.push((key, t)),
                     FieldValue::Nested(inner) => walk(Some(&key), inner, out),
                 }
             }
@@ -170,6 +176,14 @@ impl Fields {
         let mut out = Vec::with_capacity(self.entries.len());
         walk(None, self, &mut out);
         out
+    }
+
+    /// [`Fields::form_pairs`], owned.
+    pub fn to_form_pairs(&self) -> Vec<(String, String)> {
+        self.form_pairs()
+            .into_iter()
+            .map(|(name, value)| (name.into_owned(), value.to_owned()))
+            .collect()
     }
 }
 

@@ -9,6 +9,7 @@
 //! The secret lives in [`SecretKey`], which never prints itself: `Debug` and `Display` show
 //! `***`, so a stray `{:?}` in a log or an error cannot leak it.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use md5::{Digest, Md5};
@@ -98,13 +99,14 @@ pub fn script_name(url_or_path: &str) -> &str {
 
 /// The values in signing order: flattened, sorted by name as bytes, `pg_sig` left out.
 pub fn ordered_values(fields: &Fields) -> Vec<&str> {
-    let mut flat: Vec<(String, &str)> = Vec::with_capacity(fields.len());
+    // Top-level names are borrowed; only nested ones are built.
+    let mut flat: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(fields.len());
     for (name, value) in fields.iter() {
         if name == SIG_FIELD {
             continue;
         }
         match value {
-            FieldValue::Text(t) => flat.push((name.to_owned(), t)),
+            FieldValue::Text(t) => flat.push((Cow::Borrowed(name), t)),
             FieldValue::Nested(inner) => flatten_into(name, inner, &mut flat),
         }
     }
@@ -114,11 +116,11 @@ pub fn ordered_values(fields: &Fields) -> Vec<&str> {
     flat.into_iter().map(|(_, v)| v).collect()
 }
 
-fn flatten_into<'a>(parent: &str, fields: &'a Fields, out: &mut Vec<(String, &'a str)>) {
+fn flatten_into<'a>(parent: &str, fields: &'a Fields, out: &mut Vec<(Cow<'a, str>, &'a str)>) {
     for (position, (key, value)) in fields.iter().enumerate() {
         let name = format!("{parent}{key}{:03}", position + 1);
         match value {
-            FieldValue::Text(t) => out.push((name, t)),
+            FieldValue::Text(t) => out.push((Cow::Owned(name), t)),
             FieldValue::Nested(inner) => flatten_into(&name, inner, out),
         }
     }
@@ -126,9 +128,11 @@ fn flatten_into<'a>(parent: &str, fields: &'a Fields, out: &mut Vec<(String, &'a
 
 /// The string that is hashed, with the secret in last place.
 fn canonical_string(script: &str, fields: &Fields, secret_part: &str) -> String {
-    let mut s = String::with_capacity(64 + fields.len() * 16);
+    let values = ordered_values(fields);
+    let size = values.iter().map(|v| v.len() + 1).sum::<usize>();
+    let mut s = String::with_capacity(script.len() + size + 1 + secret_part.len());
     s.push_str(script);
-    for value in ordered_values(fields) {
+    for value in values {
         s.push(';');
         s.push_str(value);
     }

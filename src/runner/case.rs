@@ -157,7 +157,7 @@ async fn run_step<T: Transport>(
             }
         };
         let sent = transport.send(&request).await;
-        state.redactor.learn(&request.fields.to_form_pairs());
+        state.redactor.learn(&request.fields.form_pairs());
         let response = match sent {
             Ok(response) => response,
             Err(error) => {
@@ -474,7 +474,7 @@ mod tests {
             rule: RedactionRule::Field("pg_abonent_phone".into()),
             placeholder: "phone".into(),
         }]);
-        redactor.learn(&[("pg_abonent_phone".into(), "77027777777".into())]);
+        redactor.learn(&[("pg_abonent_phone", "77027777777")]);
         (dir, body, Updates { policy, ci: false }, redactor)
     }
 

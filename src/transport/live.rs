@@ -131,7 +131,7 @@ impl LiveTransport {
 impl Transport for LiveTransport {
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let url = self.url(&request.path)?;
-        let pairs = request.fields.to_form_pairs();
+        let pairs = request.fields.form_pairs();
         let post = self.client.post(url);
         let post = match multipart_body(&pairs) {
             // The bytes reqwest's form writes, in one buffer: one write per request instead
@@ -143,7 +143,7 @@ impl Transport for LiveTransport {
             None => {
                 let mut form = Form::new();
                 for (name, value) in pairs {
-                    form = form.text(name, value);
+                    form = form.text(name.into_owned(), value.to_owned());
                 }
                 post.multipart(form)
             }
@@ -167,7 +167,7 @@ impl Transport for LiveTransport {
             status,
             content_type,
             // Gateway answers are UTF-8 XML; anything else is shown lossily and fails parsing
-            // later with its first bytes.
+            // later with its first bytes. (A valid body is taken over without a copy.)
             body: String::from_utf8_lossy(&bytes).into_owned(),
             elapsed: started.elapsed(),
         })
@@ -179,13 +179,13 @@ impl Transport for LiveTransport {
 /// `--boundary`, `Content-Disposition: form-data; name="…"`, a blank line, the value — built
 /// in one buffer. `None` when there are no fields, or a name reqwest would percent-encode
 /// (it then writes `name*=utf-8''…`): the form itself sends those.
-fn multipart_body(pairs: &[(String, String)]) -> Option<(String, Vec<u8>)> {
+fn multipart_body<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> Option<(String, Vec<u8>)> {
     // reqwest's path-segment set: controls, non-ASCII, space and `"#%/<>?`{}`.
     let plain = |name: &str| {
         name.bytes()
             .all(|b| (0x21..0x7f).contains(&b) && !b"\"#%/<>?`{}".contains(&b))
     };
-    if pairs.is_empty() || !pairs.iter().all(|(name, _)| plain(name)) {
+    if pairs.is_empty() || !pairs.iter().all(|(name, _)| plain(name.as_ref())) {
         return None;
     }
     let boundary = format!(
@@ -197,16 +197,16 @@ fn multipart_body(pairs: &[(String, String)]) -> Option<(String, Vec<u8>)> {
     );
     let size: usize = pairs
         .iter()
-        .map(|(name, value)| boundary.len() + name.len() + value.len() + 48)
+        .map(|(name, value)| boundary.len() + name.as_ref().len() + value.as_ref().len() + 48)
         .sum();
     let mut body = Vec::with_capacity(size + boundary.len() + 6);
     for (name, value) in pairs {
         body.extend_from_slice(b"--");
         body.extend_from_slice(boundary.as_bytes());
         body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
-        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(name.as_ref().as_bytes());
         body.extend_from_slice(b"\"\r\n\r\n");
-        body.extend_from_slice(value.as_bytes());
+        body.extend_from_slice(value.as_ref().as_bytes());
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(b"--");
@@ -429,6 +429,6 @@ mod tests {
         assert!(multipart_body(&pairs("a b")).is_none());
         assert!(multipart_body(&pairs("a/b")).is_none());
         assert!(multipart_body(&pairs("имя")).is_none());
-        assert!(multipart_body(&[]).is_none());
+        assert!(multipart_body::<&str, &str>(&[]).is_none());
     }
 }

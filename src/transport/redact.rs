@@ -29,8 +29,9 @@ impl Redactor {
 
     /// Learns the values of redacted fields in these wire-form pairs, and any text a value
     /// pattern matches in them.
-    pub fn learn(&mut self, pairs: &[(String, String)]) {
+    pub fn learn(&mut self, pairs: &[(impl AsRef<str>, impl AsRef<str>)]) {
         for (name, value) in pairs {
+            let (name, value) = (name.as_ref(), value.as_ref());
             for index in 0..self.rules.len() {
                 match &self.rules[index].rule {
                     RedactionRule::Field(field) if field == name => self.remember(index, value),
