@@ -38,6 +38,10 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
     };
     let style = Style::for_stdout(color);
     let planned = plan(&prepared.loaded.scenarios, &args.run.select.selection());
+    if planned.is_empty() {
+        eprintln!("{}", super::run::nothing_selected(&args.run.select));
+        return Ok(exit_code::BAD_INPUT);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -140,6 +140,26 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
     Ok(executed.exit_code())
 }
 
+/// Why nothing ran, and what to do about it.
+pub fn nothing_selected(select: &SelectArgs) -> String {
+    let selection = select.selection();
+    let mut asked = Vec::new();
+    if let Some(filter) = &selection.filter {
+        asked.push(format!("--filter {filter:?}"));
+    }
+    for tag in &selection.tags {
+        asked.push(format!("--tag {tag}"));
+    }
+    if asked.is_empty() {
+        "error: no scenario case found; `fph lint` checks the scenario paths".to_owned()
+    } else {
+        format!(
+            "error: no case matches {}; `fph list` shows every case and its tags",
+            asked.join(" ")
+        )
+    }
+}
+
 /// What a run leaves once every case has been reported.
 #[derive(Debug, Default)]
 pub struct Executed {
@@ -178,8 +198,13 @@ pub fn execute(
 ) -> anyhow::Result<Executed> {
     let planned = plan(&prepared.loaded.scenarios, &select.selection());
     if planned.is_empty() {
-        eprintln!("warning: no case matches the selection");
-        return Ok(Executed::default());
+        // Like nextest, not like `cargo test`: a mistyped filter must not pass CI by
+        // running nothing.
+        eprintln!("{}", nothing_selected(select));
+        return Ok(Executed {
+            bad_input: true,
+            ..Executed::default()
+        });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

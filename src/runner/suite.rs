@@ -254,7 +254,10 @@ mod tests {
         assert_eq!(results, (0..40).map(|c| c * 10).collect::<Vec<_>>());
         assert_eq!(seen.len(), 40);
         assert_ne!(seen, (0..40).collect::<Vec<_>>(), "reported as they finish");
-        assert!(most.load(Ordering::SeqCst) <= 6, "{most:?} cases ran at once");
+        assert!(
+            most.load(Ordering::SeqCst) <= 6,
+            "{most:?} cases ran at once"
+        );
         assert!(most.load(Ordering::SeqCst) > 1, "cases ran in parallel");
     }
 

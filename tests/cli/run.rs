@@ -244,3 +244,23 @@ fn a_proxy_in_the_environment_does_not_capture_the_built_in_emulator() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("2 passed"), "{}", run.stdout);
 }
+
+#[test]
+fn a_selection_that_matches_nothing_is_bad_input() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args(["run", "--filter", "sms_aproval", "--tag", "sms"])
+        .run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: no case matches --filter \"sms_aproval\" --tag sms; `fph list` shows every case and its tags"
+        ),
+        "{}",
+        run.stderr
+    );
+    let drift = dir.fph().args(["drift", "--tag", "nope"]).run();
+    assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
+    assert!(drift.stderr.contains("no case matches --tag nope"), "{}", drift.stderr);
+}
