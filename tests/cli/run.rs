@@ -262,5 +262,9 @@ fn a_selection_that_matches_nothing_is_bad_input() {
     );
     let drift = dir.fph().args(["drift", "--tag", "nope"]).run();
     assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
-    assert!(drift.stderr.contains("no case matches --tag nope"), "{}", drift.stderr);
+    assert!(
+        drift.stderr.contains("no case matches --tag nope"),
+        "{}",
+        drift.stderr
+    );
 }
