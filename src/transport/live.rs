@@ -167,8 +167,9 @@ impl Transport for LiveTransport {
             status,
             content_type,
             // Gateway answers are UTF-8 XML; anything else is shown lossily and fails parsing
-            // later with its first bytes. (A valid body is taken over without a copy.)
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            // later with its first bytes. A valid body is taken over as it is, not copied.
+            body: String::from_utf8(Vec::from(bytes))
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             elapsed: started.elapsed(),
         })
     }
