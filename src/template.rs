@@ -534,11 +534,7 @@ fn interpolation(source: &str) -> Option<Vec<Piece>> {
         let after = &rest[open + 2..];
         let close = after.find("}}")?;
         let name = after[..close].trim_matches(' ');
-        let mut chars = name.chars();
-        let first = chars.next()?;
-        let identifier = (first.is_ascii_alphabetic() || first == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !identifier {
+        if !is_identifier(name) {
             return None;
         }
         pieces.push(Piece::Variable(name.to_owned()));
@@ -594,6 +590,15 @@ fn sorted_by_position(source: &str, mut names: Vec<String>) -> Vec<String> {
         )
     });
     names
+}
+
+/// True for a name a template can use as a variable: ASCII letters, digits and `_`, not
+/// starting with a digit.
+pub(crate) fn is_identifier(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The byte offset of `name` as a whole identifier in `source`.

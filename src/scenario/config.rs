@@ -559,12 +559,7 @@ impl ConfigLoader<'_> {
             unreachable!("exactly one rule was checked above")
         };
         let name = placeholder.value.as_str();
-        let identifier = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !identifier {
+        if !crate::template::is_identifier(name) {
             return Err(l
                 .error(
                     ErrorKind::InvalidValue,

@@ -295,12 +295,7 @@ impl Loader<'_> {
         what: &str,
     ) -> Result<(), ScenarioError> {
         let text = name.value.as_str();
-        let identifier = text
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !text.starts_with("__");
+        let identifier = crate::template::is_identifier(text) && !text.starts_with("__");
         if !identifier {
             return Err(self
                 .error(
