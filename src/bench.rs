@@ -378,46 +378,69 @@ fn run_suite(suite: &Suite, mode: Mode, phase: Phase, jobs: usize) -> Result<Fig
     let scenarios = Arc::new(loaded.scenarios);
     let setup = started.elapsed();
     let started = Instant::now();
-    let mut requests = 0u64;
-    let mut failed = 0usize;
-    let mut first_failure = None;
+    let mut tally = Tally::default();
     let kept = runtime.block_on(run_all(
         session,
         scenarios,
         loaded.planned,
         jobs,
         |outcome: CaseOutcome| {
-            requests += outcome
-                .steps
-                .iter()
-                .map(|s| s.attempts.len() as u64)
-                .sum::<u64>();
-            if !outcome.passed() {
-                failed += 1;
-                if first_failure.is_none() {
-                    first_failure = Some(failure_details(&outcome, Style::PLAIN));
-                }
-            }
+            let requests = outcome.steps.iter().map(|s| s.attempts.len()).sum();
+            let failure = (!outcome.passed()).then_some(|| failure_details(&outcome, Style::PLAIN));
+            tally.case(requests, failure);
         },
     ));
     let wall = started.elapsed();
     drop(kept);
-    if let Some(details) = first_failure {
-        return Err(BenchError::Failed {
-            failed,
-            total: cases,
-            details,
-        });
+    tally.figures(phase, jobs, cases, setup, wall)
+}
+
+/// What a timed phase counted: requests, and the cases that failed with the first one's
+/// details (a benchmark of a failing run measures nothing worth printing).
+#[derive(Default)]
+struct Tally {
+    requests: u64,
+    failed: usize,
+    first_failure: Option<String>,
+}
+
+impl Tally {
+    /// Counts one case: its requests, and its failure when it failed (the details are only
+    /// worked out for the first).
+    fn case(&mut self, requests: usize, failure: Option<impl FnOnce() -> String>) {
+        self.requests += requests as u64;
+        if let Some(details) = failure {
+            self.failed += 1;
+            self.first_failure.get_or_insert_with(details);
+        }
     }
-    Ok(Figures {
-        phase,
-        jobs,
-        cases,
-        requests,
-        setup,
-        wall,
-        peak_kib: peak_memory_kib(),
-    })
+
+    /// The phase's figures, or the first failure when any case failed.
+    fn figures(
+        self,
+        phase: Phase,
+        jobs: usize,
+        cases: usize,
+        setup: Duration,
+        wall: Duration,
+    ) -> Result<Figures, BenchError> {
+        if let Some(details) = self.first_failure {
+            return Err(BenchError::Failed {
+                failed: self.failed,
+                total: cases,
+                details,
+            });
+        }
+        Ok(Figures {
+            phase,
+            jobs,
+            cases,
+            requests: self.requests,
+            setup,
+            wall,
+            peak_kib: peak_memory_kib(),
+        })
+    }
 }
 
 /// Records every case against an in-process emulator (record mode of a normal session).
@@ -454,18 +477,15 @@ pub fn parse_floor(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
     let scenarios = Arc::new(loaded.scenarios);
     let setup = started.elapsed();
     let started = Instant::now();
-    let mut requests = 0u64;
-    let mut first_error = None;
+    let mut tally = Tally::default();
     let results = runtime.block_on(for_each_case(
         session,
         scenarios,
         loaded.planned,
         jobs,
         |loaded: &Result<usize, String>| match loaded {
-            Ok(interactions) => requests += *interactions as u64,
-            Err(error) => {
-                first_error.get_or_insert_with(|| error.clone());
-            }
+            Ok(interactions) => tally.case(*interactions, None::<fn() -> String>),
+            Err(error) => tally.case(0, Some(|| error.clone())),
         },
         move |_, scenario, case| {
             let path = Cassette::path_for(&recordings, &scenario.stem, &scenario.cases[case].name);
@@ -477,24 +497,8 @@ pub fn parse_floor(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
         },
     ));
     let wall = started.elapsed();
-    let failed = results.iter().filter(|r| r.is_err()).count();
     drop(results);
-    if let Some(details) = first_error {
-        return Err(BenchError::Failed {
-            failed,
-            total: cases,
-            details,
-        });
-    }
-    Ok(Figures {
-        phase: Phase::Parse,
-        jobs,
-        cases,
-        requests,
-        setup,
-        wall,
-        peak_kib: peak_memory_kib(),
-    })
+    tally.figures(Phase::Parse, jobs, cases, setup, wall)
 }
 
 /// The emulator alone: status requests per second for `duration` (after a short warm-up),
