@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::gateway::signature::{SIG_FIELD, fresh_salt, sign};
-use crate::gateway::xml::Document;
+use crate::gateway::xml::pretty_fields;
 use crate::gateway::{Fields, SecretKey};
 
 use super::errors::{ErrorCodes, Rejection};
@@ -28,7 +28,7 @@ pub(crate) fn render(mut fields: Fields, signer: Option<Signer<'_>>) -> String {
         let sig = sign(signer.script, &fields, signer.secret);
         fields.push(SIG_FIELD, sig.as_str());
     }
-    Document::response(&fields).pretty()
+    pretty_fields("response", &fields)
 }
 
 /// `pg_status=error` with the code and description (and the payment, when there is one).
@@ -71,6 +71,7 @@ mod tests {
     use super::*;
     use crate::emulator::errors::ErrorKind;
     use crate::gateway::signature::verify;
+    use crate::gateway::xml::Document;
 
     #[test]
     fn signed_answers_verify_and_unsigned_ones_carry_no_signature() {

@@ -20,7 +20,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::gateway::signature::{SIG_FIELD, script_name, sign, verify};
-use crate::gateway::xml::{Document, Element, body_head};
+use crate::gateway::xml::{Document, body_head, pretty_fields};
 use crate::gateway::{Fields, SecretKey};
 
 use super::request::form_encode;
@@ -242,15 +242,13 @@ async fn send(client: &reqwest::Client, job: &CallbackJob, fields: &Fields) -> R
             .body(form_encode(
                 pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             )),
-        CallbackMethod::Xml => {
-            let document = Document {
-                root: Element::from_fields("request", fields),
-            };
-            client
-                .post(&job.url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(form_encode([("pg_xml", document.pretty().as_str())]))
-        }
+        CallbackMethod::Xml => client
+            .post(&job.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_encode([(
+                "pg_xml",
+                pretty_fields("request", fields).as_str(),
+            )])),
     };
     let response = match request.send().await {
         Ok(r) => r,

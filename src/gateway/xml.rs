@@ -124,38 +124,93 @@ impl Element {
     }
 
     fn write_pretty(&self, out: &mut String, depth: usize) {
-        let indent = "  ".repeat(depth);
-        out.push_str(&indent);
+        write_indent(out, depth);
         out.push('<');
         out.push_str(&self.name);
-        let mut attributes: Vec<_> = self.attributes.iter().collect();
-        attributes.sort();
-        for (k, v) in attributes {
-            let _ = write!(out, " {k}=\"{}\"", quick_xml::escape::escape(v.as_str()));
+        if !self.attributes.is_empty() {
+            let mut attributes: Vec<_> = self.attributes.iter().collect();
+            attributes.sort();
+            for (k, v) in attributes {
+                let _ = write!(out, " {k}=\"{}\"", quick_xml::escape::escape(v.as_str()));
+            }
         }
         if self.children.is_empty() {
-            if self.text.is_empty() {
-                out.push_str("/>\n");
-            } else {
-                let _ = writeln!(
-                    out,
-                    ">{}</{}>",
-                    quick_xml::escape::partial_escape(self.text.as_str()),
-                    self.name
-                );
-            }
+            close_leaf(out, &self.name, &self.text);
             return;
         }
         out.push_str(">\n");
         let text = self.text.trim();
         if !text.is_empty() {
-            let _ = writeln!(out, "{indent}  {}", quick_xml::escape::partial_escape(text));
+            write_indent(out, depth + 1);
+            out.push_str(&quick_xml::escape::partial_escape(text));
+            out.push('\n');
         }
         for child in &self.children {
             child.write_pretty(out, depth + 1);
         }
-        let _ = writeln!(out, "{indent}</{}>", self.name);
+        close_parent(out, depth, &self.name);
     }
+}
+
+/// The canonical text of a document whose root `name` holds these fields: exactly what
+/// `Document { root: Element::from_fields(name, fields) }.pretty()` prints, written straight
+/// from the fields (the emulator answers every request this way, so no tree is built).
+pub fn pretty_fields(name: &str, fields: &Fields) -> String {
+    let mut out = String::with_capacity(DECLARATION.len() + 64 * (fields.len() + 1));
+    out.push_str(DECLARATION);
+    write_fields(&mut out, 0, name, fields);
+    out
+}
+
+fn write_fields(out: &mut String, depth: usize, name: &str, fields: &Fields) {
+    write_indent(out, depth);
+    out.push('<');
+    out.push_str(name);
+    if fields.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    for (key, value) in fields.iter() {
+        match value {
+            FieldValue::Text(text) => {
+                write_indent(out, depth + 1);
+                out.push('<');
+                out.push_str(key);
+                close_leaf(out, key, text);
+            }
+            FieldValue::Nested(inner) => write_fields(out, depth + 1, key, inner),
+        }
+    }
+    close_parent(out, depth, name);
+}
+
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+
+fn write_indent(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+/// Ends an element without children, its start tag written up to the name and attributes.
+fn close_leaf(out: &mut String, name: &str, text: &str) {
+    if text.is_empty() {
+        out.push_str("/>\n");
+    } else {
+        out.push('>');
+        out.push_str(&quick_xml::escape::partial_escape(text));
+        out.push_str("</");
+        out.push_str(name);
+        out.push_str(">\n");
+    }
+}
+
+fn close_parent(out: &mut String, depth: usize, name: &str) {
+    write_indent(out, depth);
+    out.push_str("</");
+    out.push_str(name);
+    out.push_str(">\n");
 }
 
 impl Document {
@@ -277,7 +332,7 @@ impl Document {
     /// stay readable (`{{ regex("^ok$") }}` in an expected body); attribute values escape
     /// quotes too.
     pub fn pretty(&self) -> String {
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+        let mut out = String::from(DECLARATION);
         self.root.write_pretty(&mut out, 0);
         out
     }
@@ -421,6 +476,25 @@ mod tests {
         assert_eq!(back.to_fields(), fields);
         let key = SecretKey::new("k");
         assert_eq!(sign("s", &back.to_fields(), &key), sign("s", &fields, &key));
+    }
+
+    #[test]
+    fn fields_print_as_their_tree_prints() {
+        let mut fields = Fields::new();
+        fields.push("pg_status", "ok");
+        fields.push("pg_empty", "");
+        fields.push("pg_text", "a < b & \"c\"");
+        fields.insert_form_key("pg_items[0][a]", "1").unwrap();
+        fields.insert_form_key("pg_items[0][b][c]", "2").unwrap();
+        fields.push_value("pg_none", FieldValue::Nested(Fields::new()));
+        for (name, fields) in [("response", &fields), ("request", &Fields::new())] {
+            let tree = Document {
+                root: Element::from_fields(name, fields),
+            };
+            assert_eq!(pretty_fields(name, fields), tree.pretty());
+        }
+        let text = pretty_fields("response", &fields);
+        assert!(text.contains("\n      <a>1</a>\n"), "{text}");
     }
 
     #[test]
