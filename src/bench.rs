@@ -563,7 +563,7 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
             .map_err(|e| BenchError::Client(format!("status answer: {e}")))?;
         let valid = signature::verify(
             "get_status3.php",
-            &answer.to_fields(),
+            &answer.root,
             &SecretKey::new(DEMO_SECRET_KEY),
         );
         if answer.text("pg_payment_status") != Some("success")

@@ -275,7 +275,7 @@ fn compare_bodies(
     ignore: &[String],
     substitutions: &[(String, String)],
 ) -> Vec<Drift> {
-    let recorded_doc = match Document::parse_response(recorded.as_bytes()) {
+    let recorded_doc = match Document::parse_response_str(recorded) {
         Ok(doc) => doc,
         // A recorded non-XML answer compares as text.
         Err(_) if recorded == live => return Vec::new(),
@@ -286,7 +286,7 @@ fn compare_bodies(
             )];
         }
     };
-    let live_doc = match Document::parse_response(live.as_bytes()) {
+    let live_doc = match Document::parse_response_str(live) {
         Ok(doc) => doc,
         Err(error) => return vec![step_fails(step, &error.to_string())],
     };
@@ -305,7 +305,7 @@ fn compare_bodies(
             substituted = substituted.replace(new, old);
         }
     }
-    let live_doc = Document::parse_response(substituted.as_bytes()).unwrap_or(live_doc);
+    let live_doc = Document::parse_response_str(&substituted).unwrap_or(live_doc);
     compare(
         &recorded_doc,
         &live_doc,

@@ -27,8 +27,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
     let document = Document::parse_response(&body)
         .with_context(|| format!("failed to read {}", args.file.display()))?;
     let secret = super::secret::load(args.secret_file.as_deref())?;
-    let fields = document.to_fields();
-    match signature::verify(&args.script, &fields, &secret) {
+    match signature::verify(&args.script, &document.root, &secret) {
         Verification::Valid => {
             println!("valid: {}", args.file.display());
             Ok(exit_code::SUCCESS)
@@ -43,7 +42,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
             println!("  pg_sig expected:    {expected}");
             println!(
                 "  signed string:      {}",
-                signature::explain(&args.script, &fields)
+                signature::explain(&args.script, &document.root)
             );
             Ok(exit_code::FAILED)
         }

@@ -266,8 +266,7 @@ async fn send(client: &reqwest::Client, job: &CallbackJob, fields: &Fields) -> R
         Ok(d) => d,
         Err(e) => return Reply::Unanswered(e.to_string()),
     };
-    let reply_fields = document.to_fields();
-    let verification = verify(script_name(&job.url), &reply_fields, &job.secret);
+    let verification = verify(script_name(&job.url), &document.root, &job.secret);
     if !verification.is_valid() {
         return Reply::Unanswered(format!(
             "the merchant's answer is not signed for `{}` with the merchant's key: {}",
@@ -276,9 +275,9 @@ async fn send(client: &reqwest::Client, job: &CallbackJob, fields: &Fields) -> R
         ));
     }
     Reply::Answered {
-        status: reply_fields.get("pg_status").unwrap_or_default().to_owned(),
-        description: reply_fields
-            .get("pg_description")
+        status: document.text("pg_status").unwrap_or_default().to_owned(),
+        description: document
+            .text("pg_description")
             .unwrap_or_default()
             .to_owned(),
     }

@@ -6,6 +6,10 @@
 //!    position counted from 1 and written as three digits, recursively.
 //! 4. `script;value1;value2;…;secret`, MD5, 32 lowercase hex digits.
 //!
+//! The rule reads any [`Signable`] message: request [`Fields`], or an answer's XML
+//! [`Element`](super::Element) as it was parsed, so an answer is checked without being copied
+//! into fields first.
+//!
 //! The secret lives in [`SecretKey`], which never prints itself: `Debug` and `Display` show
 //! `***`, so a stray `{:?}` in a log or an error cannot leak it.
 
@@ -97,17 +101,46 @@ pub fn script_name(url_or_path: &str) -> &str {
     path.rsplit('/').next().unwrap_or("")
 }
 
+/// A message the `pg_sig` rule can read: its top-level fields, in order, each a text value
+/// or a nested group of the same kind.
+pub trait Signable {
+    fn signed_entries(&self) -> impl Iterator<Item = (&str, Entry<'_, Self>)>;
+
+    /// The text of the first field with this name.
+    fn signed_text(&self, name: &str) -> Option<&str> {
+        match self.signed_entries().find(|(n, _)| *n == name)?.1 {
+            Entry::Text(text) => Some(text),
+            Entry::Group(_) => None,
+        }
+    }
+}
+
+/// One field of a [`Signable`] message.
+pub enum Entry<'a, T: ?Sized> {
+    Text(&'a str),
+    Group(&'a T),
+}
+
+impl Signable for Fields {
+    fn signed_entries(&self) -> impl Iterator<Item = (&str, Entry<'_, Self>)> {
+        self.iter().map(|(name, value)| match value {
+            FieldValue::Text(text) => (name, Entry::Text(text.as_str())),
+            FieldValue::Nested(group) => (name, Entry::Group(group)),
+        })
+    }
+}
+
 /// The values in signing order: flattened, sorted by name as bytes, `pg_sig` left out.
-pub fn ordered_values(fields: &Fields) -> Vec<&str> {
+pub fn ordered_values<T: Signable>(message: &T) -> Vec<&str> {
     // Top-level names are borrowed; only nested ones are built.
-    let mut flat: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(fields.len());
-    for (name, value) in fields.iter() {
+    let mut flat: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(16);
+    for (name, entry) in message.signed_entries() {
         if name == SIG_FIELD {
             continue;
         }
-        match value {
-            FieldValue::Text(t) => flat.push((Cow::Borrowed(name), t)),
-            FieldValue::Nested(inner) => flatten_into(name, inner, &mut flat),
+        match entry {
+            Entry::Text(text) => flat.push((Cow::Borrowed(name), text)),
+            Entry::Group(group) => flatten_into(name, group, &mut flat),
         }
     }
     // A stable sort keeps repeated names in their given order, as PHP's ksort does for the
@@ -116,19 +149,23 @@ pub fn ordered_values(fields: &Fields) -> Vec<&str> {
     flat.into_iter().map(|(_, v)| v).collect()
 }
 
-fn flatten_into<'a>(parent: &str, fields: &'a Fields, out: &mut Vec<(Cow<'a, str>, &'a str)>) {
-    for (position, (key, value)) in fields.iter().enumerate() {
+fn flatten_into<'a, T: Signable>(
+    parent: &str,
+    group: &'a T,
+    out: &mut Vec<(Cow<'a, str>, &'a str)>,
+) {
+    for (position, (key, entry)) in group.signed_entries().enumerate() {
         let name = format!("{parent}{key}{:03}", position + 1);
-        match value {
-            FieldValue::Text(t) => out.push((Cow::Owned(name), t)),
-            FieldValue::Nested(inner) => flatten_into(&name, inner, out),
+        match entry {
+            Entry::Text(text) => out.push((Cow::Owned(name), text)),
+            Entry::Group(inner) => flatten_into(&name, inner, out),
         }
     }
 }
 
 /// The string that is hashed, with the secret in last place.
-fn canonical_string(script: &str, fields: &Fields, secret_part: &str) -> String {
-    let values = ordered_values(fields);
+fn canonical_string<T: Signable>(script: &str, message: &T, secret_part: &str) -> String {
+    let values = ordered_values(message);
     let size = values.iter().map(|v| v.len() + 1).sum::<usize>();
     let mut s = String::with_capacity(script.len() + size + 1 + secret_part.len());
     s.push_str(script);
@@ -141,9 +178,9 @@ fn canonical_string(script: &str, fields: &Fields, secret_part: &str) -> String 
     s
 }
 
-/// Signs `fields` for `script` (a script name, path or URL) with `secret`.
-pub fn sign(script: &str, fields: &Fields, secret: &SecretKey) -> Signature {
-    let canonical = canonical_string(script_name(script), fields, secret.expose());
+/// Signs `message` for `script` (a script name, path or URL) with `secret`.
+pub fn sign<T: Signable>(script: &str, message: &T, secret: &SecretKey) -> Signature {
+    let canonical = canonical_string(script_name(script), message, secret.expose());
     let digest = Md5::digest(canonical.as_bytes());
     let mut hex = String::with_capacity(32);
     for byte in digest {
@@ -154,11 +191,11 @@ pub fn sign(script: &str, fields: &Fields, secret: &SecretKey) -> Signature {
 }
 
 /// Checks the message's own `pg_sig` against its fields, in constant time.
-pub fn verify(script: &str, fields: &Fields, secret: &SecretKey) -> Verification {
-    let Some(actual) = fields.get(SIG_FIELD) else {
+pub fn verify<T: Signable>(script: &str, message: &T, secret: &SecretKey) -> Verification {
+    let Some(actual) = message.signed_text(SIG_FIELD) else {
         return Verification::Missing;
     };
-    let expected = sign(script, fields, secret);
+    let expected = sign(script, message, secret);
     if constant_time_eq(
         expected.as_str().as_bytes(),
         actual.to_ascii_lowercase().as_bytes(),
@@ -174,8 +211,8 @@ pub fn verify(script: &str, fields: &Fields, secret: &SecretKey) -> Verification
 
 /// The canonical string with the secret shown as `***`: what `--explain` prints and what a
 /// signature mismatch report shows, so a user can compare it with their own code's string.
-pub fn explain(script: &str, fields: &Fields) -> String {
-    canonical_string(script_name(script), fields, "***")
+pub fn explain<T: Signable>(script: &str, message: &T) -> String {
+    canonical_string(script_name(script), message, "***")
 }
 
 /// Compares without an early exit, so the time taken says nothing about where they differ.

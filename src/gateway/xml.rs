@@ -12,6 +12,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::fields::{FieldValue, Fields};
+use super::signature::{Entry, Signable};
 
 /// How many bytes of a body an error message shows.
 const HEAD_BYTES: usize = 200;
@@ -213,16 +214,40 @@ fn close_parent(out: &mut String, depth: usize, name: &str) {
     out.push_str(">\n");
 }
 
+/// An answer is signed over its root's children: leaves are text, elements with children are
+/// groups — the same reading as [`Element::to_fields`], without the copy.
+impl Signable for Element {
+    fn signed_entries(&self) -> impl Iterator<Item = (&str, Entry<'_, Self>)> {
+        self.children.iter().map(|child| {
+            let entry = if child.children.is_empty() {
+                Entry::Text(child.text.as_str())
+            } else {
+                Entry::Group(child)
+            };
+            (child.name.as_str(), entry)
+        })
+    }
+}
+
 impl Document {
     /// Parses any well-formed document.
     pub fn parse(body: &[u8]) -> Result<Document, XmlError> {
+        let text = std::str::from_utf8(body).map_err(|e| XmlError {
+            reason: "the body is not valid UTF-8".into(),
+            offset: e.valid_up_to() as u64,
+            head: body_head(body),
+        })?;
+        Document::parse_str(text)
+    }
+
+    /// Parses any well-formed document already known to be UTF-8.
+    pub fn parse_str(text: &str) -> Result<Document, XmlError> {
+        let body = text.as_bytes();
         let error = |reason: String, offset: u64| XmlError {
             reason,
             offset,
             head: body_head(body),
         };
-        let text = std::str::from_utf8(body)
-            .map_err(|e| error("the body is not valid UTF-8".into(), e.valid_up_to() as u64))?;
         if text.trim().is_empty() {
             return Err(error("the body is empty".into(), 0));
         }
@@ -299,9 +324,18 @@ impl Document {
 
     /// Parses a gateway answer: root `<response>` (real answers) or `<root>` (the docs).
     pub fn parse_response(body: &[u8]) -> Result<Document, XmlError> {
-        let document = Document::parse(body)?;
-        match document.root.name.as_str() {
-            "response" | "root" => Ok(document),
+        Document::parse(body)?.answer(body)
+    }
+
+    /// [`Document::parse_response`] for a body already known to be UTF-8.
+    pub fn parse_response_str(text: &str) -> Result<Document, XmlError> {
+        Document::parse_str(text)?.answer(text.as_bytes())
+    }
+
+    /// This document, if its root is that of an answer.
+    fn answer(self, body: &[u8]) -> Result<Document, XmlError> {
+        match self.root.name.as_str() {
+            "response" | "root" => Ok(self),
             other => Err(XmlError {
                 reason: format!("the root element is <{other}>, expected <response>"),
                 offset: 0,
@@ -387,8 +421,12 @@ mod tests {
     fn reads_a_signed_pay_answer_and_verifies_it() {
         let doc = Document::parse_response(PAY.as_bytes()).unwrap();
         assert_eq!(doc.text("pg_status"), Some("need_approve"));
-        let fields = doc.to_fields();
-        assert!(verify("pay", &fields, &SecretKey::new("Test_Secret_Key_123")).is_valid());
+        let key = SecretKey::new("Test_Secret_Key_123");
+        assert!(verify("pay", &doc.to_fields(), &key).is_valid());
+        assert!(verify("pay", &doc.root, &key).is_valid());
+        let tampered = PAY.replace("12345", "12346");
+        let doc = Document::parse_response(tampered.as_bytes()).unwrap();
+        assert!(!verify("pay", &doc.root, &key).is_valid());
     }
 
     #[test]
@@ -444,8 +482,10 @@ mod tests {
     #[test]
     fn nested_answers_flatten_like_requests() {
         let body = "<response><pg_items><item><a>1</a><b>2</b></item></pg_items><pg_salt>s</pg_salt></response>";
-        let fields = Document::parse(body.as_bytes()).unwrap().to_fields();
-        assert_eq!(explain("x", &fields), "x;1;2;s;***");
+        let document = Document::parse(body.as_bytes()).unwrap();
+        assert_eq!(explain("x", &document.to_fields()), "x;1;2;s;***");
+        // The tree is read by the same rule as its fields, without the copy.
+        assert_eq!(explain("x", &document.root), "x;1;2;s;***");
     }
 
     #[test]

@@ -263,13 +263,13 @@ impl Cassette {
 /// The body with its `pg_sig` element recomputed with `key` (over the body's own fields,
 /// for the request's script); a body without one, or that is not XML, is returned as is.
 pub fn resign_body(body: &str, script: &str, key: &SecretKey) -> String {
-    let Ok(document) = Document::parse_response(body.as_bytes()) else {
+    let Ok(document) = Document::parse_response_str(body) else {
         return body.to_owned();
     };
     let (Some(start), Some(end)) = (body.find("<pg_sig>"), body.find("</pg_sig>")) else {
         return body.to_owned();
     };
-    let signature = signature::sign(script, &document.to_fields(), key);
+    let signature = signature::sign(script, &document.root, key);
     format!("{}<pg_sig>{signature}{}", &body[..start], &body[end..])
 }
 

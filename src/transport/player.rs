@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::gateway::signature::{self, SIG_FIELD, Verification};
+use crate::gateway::signature::{self, SIG_FIELD, Signable, Verification};
 use crate::gateway::{Document, Fields, SecretKey};
 
 use super::cassette::{Cassette, resign_body};
@@ -111,10 +111,10 @@ impl Player {
         }
 
         let response = &interaction.response;
-        let body = match Document::parse_response(response.body.as_bytes()) {
+        let body = match Document::parse_response_str(&response.body) {
             Ok(document) => {
-                let fields = document.to_fields();
-                let verification = signature::verify(&request.path, &fields, &self.replay_key);
+                let verification =
+                    signature::verify(&request.path, &document.root, &self.replay_key);
                 if let Verification::Mismatch { .. } = verification {
                     return Err(format!(
                         "the recorded answer's pg_sig does not match its fields in {} (was the cassette edited?); re-record it: {}",
@@ -128,8 +128,9 @@ impl Player {
                 // parse and MD5 per answer.
                 let unchanged = restored == response.body
                     && verification.is_valid()
-                    && fields
-                        .get(SIG_FIELD)
+                    && document
+                        .root
+                        .signed_text(SIG_FIELD)
                         .is_some_and(|sig| written_as_signed(&restored, sig));
                 if unchanged {
                     restored
