@@ -20,7 +20,10 @@
 //! beat; `replay` runs the suite offline; `live` runs it against an in-process emulator with
 //! `jobs` cases at a time; `emulator` measures the emulator alone answering status requests
 //! over keep-alive connections from a deliberately thin raw-HTTP client: the ceiling for
-//! `live`. Scenario loading and session start are timed apart (`setup_s`) from the run
+//! `live`; `client` sends the same status requests through the harness's own HTTP client
+//! (the live transport: reqwest, signed multipart) and nothing else: the ceiling `live` would
+//! meet if the runner's work cost nothing, so the gap to the emulator's rate splits into the
+//! HTTP client's part and the runner's. Scenario loading and session start are timed apart (`setup_s`) from the run
 //! itself (`wall_s`). Each phase is meant to run in its own process so that
 //! [`peak_memory_kib`] (the kernel's `VmHWM`) belongs to that phase alone.
 
@@ -33,6 +36,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig};
+use crate::gateway::Operation;
 use crate::gateway::signature::{self, Verification};
 use crate::gateway::{Document, Fields, SecretKey};
 use crate::report::{Style, failure_details};
@@ -42,6 +46,7 @@ use crate::runner::suite::{PlannedCase, for_each_case, plan, run_all};
 use crate::runner::{CaseOutcome, Session, SessionError, SessionOptions};
 use crate::scenario::{self, HarnessConfig, Scenario, Selection};
 use crate::transport::cassette::Cassette;
+use crate::transport::{LiveOptions, LiveTransport, Request, Transport, live};
 
 /// Matrix rows (cases) per generated scenario file.
 pub const ROWS_PER_SCENARIO: usize = 10;
@@ -192,15 +197,17 @@ pub enum Phase {
     Replay,
     Live,
     Emulator,
+    Client,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 5] = [
+    pub const ALL: [Phase; 6] = [
         Phase::Record,
         Phase::Parse,
         Phase::Replay,
         Phase::Live,
         Phase::Emulator,
+        Phase::Client,
     ];
 
     pub fn name(self) -> &'static str {
@@ -210,6 +217,7 @@ impl Phase {
             Phase::Replay => "replay",
             Phase::Live => "live",
             Phase::Emulator => "emulator",
+            Phase::Client => "client",
         }
     }
 
@@ -574,18 +582,10 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
                 String::from_utf8_lossy(&body)
             )));
         }
-        let done = Arc::new(AtomicU64::new(0));
-        let measuring = Arc::new(AtomicBool::new(false));
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut tasks = Vec::new();
-        for c in 0..connections {
-            let (statuses, done, measuring, stop) = (
-                Arc::clone(&statuses),
-                Arc::clone(&done),
-                Arc::clone(&measuring),
-                Arc::clone(&stop),
-            );
-            tasks.push(tokio::spawn(async move {
+        let setup = started.elapsed();
+        let measured = sustain(connections, duration, |c, meter| {
+            let statuses = Arc::clone(&statuses);
+            async move {
                 let mut stream = TcpStream::connect(addr)
                     .await
                     .map_err(|e| BenchError::Client(e.to_string()))?;
@@ -594,28 +594,15 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
                     .map_err(|e| BenchError::Client(e.to_string()))?;
                 let mut buf = Vec::with_capacity(2048);
                 let mut i = c;
-                while !stop.load(Ordering::Relaxed) {
+                while meter.running() {
                     exchange(&mut stream, &mut buf, &statuses[i % statuses.len()]).await?;
                     i += 1;
-                    if measuring.load(Ordering::Relaxed) {
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
+                    meter.count();
                 }
-                Ok::<(), BenchError>(())
-            }));
-        }
-        let setup = started.elapsed();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        measuring.store(true, Ordering::Relaxed);
-        let measured = Instant::now();
-        tokio::time::sleep(duration).await;
-        let count = done.load(Ordering::Relaxed);
-        let wall = measured.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        for task in tasks {
-            task.await
-                .map_err(|e| BenchError::Client(e.to_string()))??;
-        }
+                Ok(())
+            }
+        });
+        let (count, wall) = measured.await?;
         Ok::<_, BenchError>((count, wall, setup))
     })?;
     drop(running);
@@ -630,16 +617,197 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
     })
 }
 
-/// A request signed for the demo merchant, as raw HTTP/1.1 bytes (urlencoded: every value
-/// here is letters, digits and dots).
-fn raw_request(path: &str, pairs: &[(&str, &str)], salt: &str) -> Vec<u8> {
+/// The harness's HTTP client alone: the live transport (reqwest, signed `multipart/form-data`
+/// POSTs, the client `fph run` builds) sending pre-signed status requests from `connections`
+/// tasks for `duration`, on the runtime `fph run` uses, with nothing of the runner around it.
+/// The rate `live` would reach if the runner's own work (templates, signing, parsing,
+/// checking) cost nothing; between it and the emulator's rate lies the HTTP client's cost.
+pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchError> {
+    let started = Instant::now();
+    let running = Emulator::start(EmulatorConfig {
+        seed: Some(1),
+        ..EmulatorConfig::default()
+    })
+    .map_err(|e| BenchError::Emulator(e.to_string()))?;
+    let http = live::client(&LiveOptions {
+        direct: true,
+        ..LiveOptions::default()
+    })
+    .map_err(|e| BenchError::Client(e.to_string()))?;
+    let transport = Arc::new(LiveTransport::new(running.base_url(), http));
+    let runtime = runtime()?;
+    let connections = connections.max(1);
+    let (count, wall, setup) = runtime.block_on(async move {
+        let send = async |request: &Request| {
+            let response = transport
+                .send(request)
+                .await
+                .map_err(|e| BenchError::Client(e.to_string()))?;
+            Document::parse_response_str(&response.body)
+                .map_err(|e| BenchError::Client(format!("{}: {e}", request.path)))
+        };
+        let init = send(&status_flow_request(
+            Operation::Init,
+            &[
+                ("pg_amount", "150.00"),
+                ("pg_description", "bench"),
+                ("pg_order_id", "bench-1"),
+                ("pg_payment_method", "mobile_commerce"),
+            ],
+            "benchsalt0",
+        ))
+        .await?;
+        let id = init
+            .text("pg_payment_id")
+            .ok_or_else(|| BenchError::Client("init answered without a payment id".into()))?
+            .to_owned();
+        send(&status_flow_request(
+            Operation::Pay,
+            &[("pg_payment_id", &id), ("pg_abonent_phone", "77017777701")],
+            "benchsalt1",
+        ))
+        .await?;
+        let statuses: Arc<Vec<Request>> = Arc::new(
+            (0..16)
+                .map(|i| {
+                    status_flow_request(
+                        Operation::Status,
+                        &[("pg_payment_id", &id)],
+                        &format!("salt{i:04}"),
+                    )
+                })
+                .collect(),
+        );
+        // Checked once, so the loop below measures correct answers.
+        let answer = send(&statuses[0]).await?;
+        let valid = signature::verify(
+            &statuses[0].path,
+            &answer.root,
+            &SecretKey::new(DEMO_SECRET_KEY),
+        );
+        if answer.text("pg_payment_status") != Some("success") || !valid.is_valid() {
+            return Err(BenchError::Client(format!(
+                "unexpected status answer: {answer}"
+            )));
+        }
+        let setup = started.elapsed();
+        let (count, wall) = sustain(connections, duration, |c, meter| {
+            let (statuses, transport) = (Arc::clone(&statuses), Arc::clone(&transport));
+            async move {
+                let mut i = c;
+                while meter.running() {
+                    let request = &statuses[i % statuses.len()];
+                    let response = transport
+                        .send(request)
+                        .await
+                        .map_err(|e| BenchError::Client(e.to_string()))?;
+                    if response.status != 200 {
+                        return Err(BenchError::Client(format!(
+                            "the emulator answered HTTP {}",
+                            response.status
+                        )));
+                    }
+                    i += 1;
+                    meter.count();
+                }
+                Ok(())
+            }
+        })
+        .await?;
+        Ok::<_, BenchError>((count, wall, setup))
+    })?;
+    drop(running);
+    Ok(Figures {
+        phase: Phase::Client,
+        jobs: connections,
+        cases: 0,
+        requests: count,
+        setup,
+        wall,
+        peak_kib: peak_memory_kib(),
+    })
+}
+
+/// A request of the status flow, signed for the demo merchant as the runner signs.
+fn status_flow_request(operation: Operation, pairs: &[(&str, &str)], salt: &str) -> Request {
+    let path = operation.default_path().to_owned();
+    Request {
+        step: operation.name().to_owned(),
+        attempt: 1,
+        fields: signed_fields(&path, pairs, salt),
+        operation,
+        path,
+        signed_by_harness: true,
+    }
+}
+
+/// The fields of a request signed for the demo merchant.
+fn signed_fields(path: &str, pairs: &[(&str, &str)], salt: &str) -> Fields {
     let key = SecretKey::new(DEMO_SECRET_KEY);
     let mut fields: Fields = pairs.iter().copied().collect();
     fields.push("pg_merchant_id", DEMO_MERCHANT_ID);
     fields.push("pg_salt", salt);
     let sig = signature::sign(path, &fields, &key);
     fields.push("pg_sig", sig.as_str());
-    let body: Vec<String> = fields
+    fields
+}
+
+/// What the loops of a sustained measurement share: whether to go on, and how many exchanges
+/// finished since the warm-up ended.
+#[derive(Default)]
+struct Meter {
+    done: AtomicU64,
+    measuring: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl Meter {
+    fn running(&self) -> bool {
+        !self.stop.load(Ordering::Relaxed)
+    }
+
+    /// One exchange finished (counted only once the warm-up is over).
+    fn count(&self) {
+        if self.measuring.load(Ordering::Relaxed) {
+            self.done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs `connections` loops (`worker(index, meter)`, each looping while `meter.running()`)
+/// for a half-second warm-up and then `duration`; the exchanges counted in that time, and
+/// the time itself.
+async fn sustain<W, F>(
+    connections: usize,
+    duration: Duration,
+    worker: W,
+) -> Result<(u64, Duration), BenchError>
+where
+    W: Fn(usize, Arc<Meter>) -> F,
+    F: Future<Output = Result<(), BenchError>> + Send + 'static,
+{
+    let meter = Arc::new(Meter::default());
+    let tasks: Vec<_> = (0..connections)
+        .map(|c| tokio::spawn(worker(c, Arc::clone(&meter))))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    meter.measuring.store(true, Ordering::Relaxed);
+    let measured = Instant::now();
+    tokio::time::sleep(duration).await;
+    let count = meter.done.load(Ordering::Relaxed);
+    let wall = measured.elapsed();
+    meter.stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await
+            .map_err(|e| BenchError::Client(e.to_string()))??;
+    }
+    Ok((count, wall))
+}
+
+/// A request signed for the demo merchant, as raw HTTP/1.1 bytes (urlencoded: every value
+/// here is letters, digits and dots).
+fn raw_request(path: &str, pairs: &[(&str, &str)], salt: &str) -> Vec<u8> {
+    let body: Vec<String> = signed_fields(path, pairs, salt)
         .to_form_pairs()
         .iter()
         .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))

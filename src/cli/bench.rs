@@ -28,7 +28,8 @@ pub enum Measure {
     Replay,
     /// The suite against an in-process emulator, once per `--jobs` value.
     Live,
-    /// The emulator alone answering status requests over keep-alive connections.
+    /// The emulator alone answering status requests over keep-alive connections, then the
+    /// harness's HTTP client alone sending them: the two ceilings for live.
     Emulator,
 }
 
@@ -132,12 +133,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
                 }
             }
             Measure::Emulator => {
-                figures.push(child(
-                    &suite.dir,
-                    Phase::Emulator,
-                    EMULATOR_CONNECTIONS,
-                    &args,
-                )?);
+                for phase in [Phase::Emulator, Phase::Client] {
+                    figures.push(child(&suite.dir, phase, EMULATOR_CONNECTIONS, &args)?);
+                }
             }
         }
     }
@@ -150,10 +148,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
 fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures> {
     let phase = Phase::from_name(name).with_context(|| format!("unknown phase `{name}`"))?;
     let jobs = args.jobs.first().copied().unwrap_or(1).max(1);
-    if phase == Phase::Emulator {
+    if let Phase::Emulator | Phase::Client = phase {
         let secs = Duration::try_from_secs_f64(args.emulator_secs)
             .context("--emulator-secs must be a positive number")?;
-        return Ok(bench::emulator(jobs, secs)?);
+        return Ok(match phase {
+            Phase::Emulator => bench::emulator(jobs, secs)?,
+            _ => bench::client(jobs, secs)?,
+        });
     }
     let suite =
         Suite::existing(dir).with_context(|| format!("no benchmark suite in {}", dir.display()))?;
@@ -162,7 +163,7 @@ fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures
         Phase::Parse => bench::parse_floor(&suite, jobs)?,
         Phase::Replay => bench::replay(&suite, jobs)?,
         Phase::Live => bench::live(&suite, jobs)?,
-        Phase::Emulator => unreachable!("handled above"),
+        Phase::Emulator | Phase::Client => unreachable!("handled above"),
     })
 }
 
@@ -200,11 +201,18 @@ fn child(dir: &Path, phase: Phase, jobs: usize, args: &BenchArgs) -> anyhow::Res
     Ok(figures)
 }
 
-/// The figures as a Markdown table, with replay against its floor and live against the
-/// emulator's rate.
+/// The figures as a Markdown table, with replay against its floor, and live and the client
+/// alone against the emulator's rate (live also against the client's).
 fn table(figures: &[Figures]) -> String {
     let floor = figures.iter().find(|f| f.phase == Phase::Parse);
-    let ceiling = figures.iter().find(|f| f.phase == Phase::Emulator);
+    let rate = |phase: Phase| {
+        figures
+            .iter()
+            .find(|f| f.phase == phase)
+            .map(Figures::requests_per_second)
+            .filter(|rate| *rate > 0.0)
+    };
+    let (emulator, client) = (rate(Phase::Emulator), rate(Phase::Client));
     let mut out = String::from(
         "| phase | jobs | cases | requests | wall | cases/s | requests/s | peak memory | compared |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
@@ -216,20 +224,30 @@ fn table(figures: &[Figures]) -> String {
                 format!("{} conns", f.jobs),
                 "–".to_owned(),
             ),
+            Phase::Client => ("client alone (status)", f.jobs.to_string(), "–".to_owned()),
             other => (other.name(), f.jobs.to_string(), f.cases.to_string()),
         };
-        let compared = match (f.phase, floor, ceiling) {
-            (Phase::Replay, Some(floor), _) if !floor.wall.is_zero() => format!(
-                "{:.2}× the parse floor",
-                f.wall.as_secs_f64() / floor.wall.as_secs_f64()
-            ),
-            (Phase::Live, _, Some(ceiling)) if ceiling.requests_per_second() > 0.0 => format!(
-                "{:.2}× the emulator's rate",
-                f.requests_per_second() / ceiling.requests_per_second()
-            ),
-            _ => String::new(),
+        let against = |ceiling: Option<f64>, what: &str| {
+            ceiling.map(|c| format!("{:.2}× {what}", f.requests_per_second() / c))
         };
-        let cases_per_second = if f.phase == Phase::Emulator {
+        let compared = match f.phase {
+            Phase::Replay => floor.filter(|floor| !floor.wall.is_zero()).map(|floor| {
+                format!(
+                    "{:.2}× the parse floor",
+                    f.wall.as_secs_f64() / floor.wall.as_secs_f64()
+                )
+            }),
+            Phase::Live | Phase::Client => {
+                let both = [
+                    against(emulator, "the emulator's rate"),
+                    against(client.filter(|_| f.phase == Phase::Live), "the client's"),
+                ];
+                Some(both.into_iter().flatten().collect::<Vec<_>>().join(", "))
+            }
+            _ => None,
+        }
+        .unwrap_or_default();
+        let cases_per_second = if let Phase::Emulator | Phase::Client = f.phase {
             "–".to_owned()
         } else {
             format!("{:.0}", f.cases_per_second())

@@ -40,3 +40,41 @@ fn a_five_case_replay_bench_prints_its_figure_lines() {
     assert!(again.stdout.contains("reusing"), "{}", again.stdout);
     assert!(!again.stdout.contains("phase=record"), "{}", again.stdout);
 }
+
+#[test]
+fn the_ceilings_for_live_are_measured_and_compared() {
+    let dir = Dir::new();
+    let suite = dir.path().join("suite");
+    let run = dir
+        .fph()
+        .args(["bench", "--cases", "5", "--phases", "emulator,live"])
+        .args(["--jobs", "4", "--emulator-secs", "0.2", "--dir"])
+        .arg_path(&suite)
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let figures: Vec<Figures> = run.stdout.lines().filter_map(Figures::parse_line).collect();
+    let phases: Vec<Phase> = figures.iter().map(|f| f.phase).collect();
+    assert_eq!(
+        phases,
+        [Phase::Record, Phase::Emulator, Phase::Client, Phase::Live],
+        "{}",
+        run.stdout
+    );
+    // Both ceilings answered (a failing answer fails the phase, so these are real ones).
+    for ceiling in &figures[1..3] {
+        assert!(ceiling.requests > 0, "{}", run.stdout);
+    }
+    let row = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no {name} row: {}", run.stdout))
+            .to_owned()
+    };
+    assert!(row("client alone (status)").contains("× the emulator's rate"));
+    let live = row("live");
+    assert!(
+        live.contains("× the emulator's rate, ") && live.contains("× the client's"),
+        "{live}"
+    );
+}
