@@ -76,9 +76,19 @@ impl Element {
         self.children.iter().find(|c| c.name == name)
     }
 
-    /// The first element at a `/`-separated path below this one (`a/b/c`; `*` matches any name).
+    /// The first element at a `/`-separated path below this one (`a/b/c`; `*` matches any name):
+    /// the first of [`find_all`](Self::find_all), found depth first without collecting the
+    /// rest (every check and capture looks a field up this way).
     pub fn find(&self, path: &str) -> Option<&Element> {
-        self.find_all(path).into_iter().next()
+        let path = path.trim_start_matches('/');
+        if path.is_empty() {
+            return Some(self);
+        }
+        let (part, rest) = path.split_once('/').unwrap_or((path, ""));
+        self.children
+            .iter()
+            .filter(|c| part == "*" || c.name == part)
+            .find_map(|c| c.find(rest))
     }
 
     /// Every element at a `/`-separated path below this one, in document order.
@@ -477,6 +487,25 @@ mod tests {
         assert_eq!(doc.text("pg_note"), Some("<raw> & text"));
         assert_eq!(doc.text("pg_empty"), Some(""));
         assert_eq!(doc.text("pg_missing"), None);
+        // `find` is the first of `find_all`, whatever the path's shape.
+        for path in [
+            "",
+            "/",
+            "pg_status",
+            "/pg_status/",
+            "pg_refund_payments//pg_refund_payment",
+            "pg_refund_payments/*/pg_amount",
+            "*/*",
+            "*/pg_refund_payment/pg_amount",
+            "pg_refund_payments/pg_missing",
+            "pg_status/x",
+        ] {
+            assert_eq!(
+                doc.root.find(path),
+                doc.root.find_all(path).first().copied(),
+                "{path}"
+            );
+        }
     }
 
     #[test]
