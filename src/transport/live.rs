@@ -84,7 +84,11 @@ pub fn client(options: &LiveOptions) -> Result<Client, TransportError> {
         // reqwest retries a request the server refused at the protocol level; a money-moving
         // call is sent once, whatever happens. With no retries it also stops copying every
         // request in case one is needed.
-        .retry(reqwest::retry::never().max_retries_per_request(0));
+        .retry(reqwest::retry::never().max_retries_per_request(0))
+        // A redirect is the gateway's answer, reported as it is. Followed, a 307 or 308
+        // would send a money-moving call again, to a host no guard has checked (production
+        // included), and a 302 would turn the signed POST into a GET.
+        .redirect(reqwest::redirect::Policy::none());
     let builder = if options.direct {
         builder.no_proxy()
     } else {
@@ -420,6 +424,46 @@ mod tests {
         assert_eq!(
             normalize_head(ours_head, &ours),
             normalize_head(reqwest_head, &theirs)
+        );
+    }
+
+    #[test]
+    fn redirects_are_answers_not_followed() {
+        let (elsewhere, received) = capture();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let location = elsewhere.join("mfs/pay").unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut head = [0u8; 4096];
+                let _ = stream.read(&mut head);
+                let answer = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        let mut fields = Fields::new();
+        fields.push("pg_payment_id", "1");
+        let request = Request {
+            step: "pay".into(),
+            attempt: 1,
+            operation: Operation::Pay,
+            path: "/mfs/pay".into(),
+            fields,
+            signed_by_harness: true,
+        };
+        let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let response = runtime.block_on(transport.send(&request)).unwrap();
+        assert_eq!(response.status, 307);
+        assert!(
+            received.recv_timeout(Duration::from_millis(300)).is_err(),
+            "the pay call was sent again to the redirect's target"
         );
     }
 
