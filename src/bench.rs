@@ -35,7 +35,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig};
+use crate::emulator::{
+    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
+};
 use crate::gateway::Operation;
 use crate::gateway::signature::{self, Verification};
 use crate::gateway::{Document, Fields, SecretKey};
@@ -514,11 +516,7 @@ pub fn parse_floor(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
 /// HTTP/1.1 bytes and reads the answer by its length, so the figure is the server's.
 pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, BenchError> {
     let started = Instant::now();
-    let running = Emulator::start(EmulatorConfig {
-        seed: Some(1),
-        ..EmulatorConfig::default()
-    })
-    .map_err(|e| BenchError::Emulator(e.to_string()))?;
+    let running = ceiling_emulator()?;
     let addr = running.addr();
     // One client thread: the server gets the rest of the machine, as far as it can.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -606,15 +604,13 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
         Ok::<_, BenchError>((count, wall, setup))
     })?;
     drop(running);
-    Ok(Figures {
-        phase: Phase::Emulator,
-        jobs: connections,
-        cases: 0,
-        requests: count,
+    Ok(sustained_figures(
+        Phase::Emulator,
+        connections,
+        count,
         setup,
         wall,
-        peak_kib: peak_memory_kib(),
-    })
+    ))
 }
 
 /// The harness's HTTP client alone: the live transport (reqwest, signed `multipart/form-data`
@@ -624,11 +620,7 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
 /// checking) cost nothing; between it and the emulator's rate lies the HTTP client's cost.
 pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchError> {
     let started = Instant::now();
-    let running = Emulator::start(EmulatorConfig {
-        seed: Some(1),
-        ..EmulatorConfig::default()
-    })
-    .map_err(|e| BenchError::Emulator(e.to_string()))?;
+    let running = ceiling_emulator()?;
     let http = live::client(&LiveOptions {
         direct: true,
         ..LiveOptions::default()
@@ -717,15 +709,13 @@ pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchEr
         Ok::<_, BenchError>((count, wall, setup))
     })?;
     drop(running);
-    Ok(Figures {
-        phase: Phase::Client,
-        jobs: connections,
-        cases: 0,
-        requests: count,
+    Ok(sustained_figures(
+        Phase::Client,
+        connections,
+        count,
         setup,
         wall,
-        peak_kib: peak_memory_kib(),
-    })
+    ))
 }
 
 /// A request of the status flow, signed for the demo merchant as the runner signs.
@@ -750,6 +740,34 @@ fn signed_fields(path: &str, pairs: &[(&str, &str)], salt: &str) -> Fields {
     let sig = signature::sign(path, &fields, &key);
     fields.push("pg_sig", sig.as_str());
     fields
+}
+
+/// The emulator both ceilings load: the demo merchant, seeded, the default worker threads.
+fn ceiling_emulator() -> Result<RunningEmulator, BenchError> {
+    Emulator::start(EmulatorConfig {
+        seed: Some(1),
+        ..EmulatorConfig::default()
+    })
+    .map_err(|e| BenchError::Emulator(e.to_string()))
+}
+
+/// The figures of a sustained measurement: requests over `connections`, no cases.
+fn sustained_figures(
+    phase: Phase,
+    connections: usize,
+    requests: u64,
+    setup: Duration,
+    wall: Duration,
+) -> Figures {
+    Figures {
+        phase,
+        jobs: connections,
+        cases: 0,
+        requests,
+        setup,
+        wall,
+        peak_kib: peak_memory_kib(),
+    }
 }
 
 /// What the loops of a sustained measurement share: whether to go on, and how many exchanges

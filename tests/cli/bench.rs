@@ -5,6 +5,14 @@ use freedompay_harness::bench::{Figures, Phase};
 
 use crate::support::Dir;
 
+/// The figure lines a bench printed, checked to be those of `phases`, in order.
+fn figures_in(stdout: &str, phases: &[Phase]) -> Vec<Figures> {
+    let figures: Vec<Figures> = stdout.lines().filter_map(Figures::parse_line).collect();
+    let printed: Vec<Phase> = figures.iter().map(|f| f.phase).collect();
+    assert_eq!(printed, phases, "{stdout}");
+    figures
+}
+
 #[test]
 fn a_five_case_replay_bench_prints_its_figure_lines() {
     let dir = Dir::new();
@@ -15,14 +23,7 @@ fn a_five_case_replay_bench_prints_its_figure_lines() {
         .arg_path(&suite)
         .run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let figures: Vec<Figures> = run.stdout.lines().filter_map(Figures::parse_line).collect();
-    let phases: Vec<Phase> = figures.iter().map(|f| f.phase).collect();
-    assert_eq!(
-        phases,
-        [Phase::Record, Phase::Parse, Phase::Replay],
-        "{}",
-        run.stdout
-    );
+    let figures = figures_in(&run.stdout, &[Phase::Record, Phase::Parse, Phase::Replay]);
     for figure in &figures {
         assert_eq!(figure.cases, 5, "{}", run.stdout);
         assert_eq!(figure.requests, 25, "five calls per case: {}", run.stdout);
@@ -52,13 +53,9 @@ fn the_ceilings_for_live_are_measured_and_compared() {
         .arg_path(&suite)
         .run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let figures: Vec<Figures> = run.stdout.lines().filter_map(Figures::parse_line).collect();
-    let phases: Vec<Phase> = figures.iter().map(|f| f.phase).collect();
-    assert_eq!(
-        phases,
-        [Phase::Record, Phase::Emulator, Phase::Client, Phase::Live],
-        "{}",
-        run.stdout
+    let figures = figures_in(
+        &run.stdout,
+        &[Phase::Record, Phase::Emulator, Phase::Client, Phase::Live],
     );
     // Both ceilings answered (a failing answer fails the phase, so these are real ones).
     for ceiling in &figures[1..3] {
