@@ -109,14 +109,16 @@ impl Element {
         self.find(path).map(|e| e.text.as_str())
     }
 
-    /// The children as fields: leaves become text, elements with children become groups.
+    /// The children as fields, read as the signature reads them: leaves become text,
+    /// elements with children become groups.
     pub fn to_fields(&self) -> Fields {
         let mut fields = Fields::new();
-        for child in &self.children {
-            if child.children.is_empty() {
-                fields.push(child.name.clone(), child.text.clone());
-            } else {
-                fields.push_value(child.name.clone(), FieldValue::Nested(child.to_fields()));
+        for (name, entry) in self.signed_entries() {
+            match entry {
+                Entry::Text(text) => fields.push(name, text),
+                Entry::Group(group) => {
+                    fields.push_value(name, FieldValue::Nested(group.to_fields()));
+                }
             }
         }
         fields
@@ -225,7 +227,7 @@ fn close_parent(out: &mut String, depth: usize, name: &str) {
 }
 
 /// An answer is signed over its root's children: leaves are text, elements with children are
-/// groups — the same reading as [`Element::to_fields`], without the copy.
+/// groups ([`Element::to_fields`] copies this reading into fields).
 impl Signable for Element {
     fn signed_entries(&self) -> impl Iterator<Item = (&str, Entry<'_, Self>)> {
         self.children.iter().map(|child| {
