@@ -104,6 +104,7 @@ pub fn script_name(url_or_path: &str) -> &str {
 /// A message the `pg_sig` rule can read: its top-level fields, in order, each a text value
 /// or a nested group of the same kind.
 pub trait Signable {
+    /// The top-level fields in message order, `pg_sig` included.
     fn signed_entries(&self) -> impl Iterator<Item = (&str, Entry<'_, Self>)>;
 
     /// The text of the first field with this name.
@@ -133,8 +134,9 @@ impl Signable for Fields {
 /// The values in signing order: flattened, sorted by name as bytes, `pg_sig` left out.
 pub fn ordered_values<T: Signable>(message: &T) -> Vec<&str> {
     // Top-level names are borrowed; only nested ones are built.
-    let mut flat: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(16);
-    for (name, entry) in message.signed_entries() {
+    let entries = message.signed_entries();
+    let mut flat: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(entries.size_hint().0);
+    for (name, entry) in entries {
         if name == SIG_FIELD {
             continue;
         }
