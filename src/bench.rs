@@ -23,9 +23,9 @@
 //! `live`; `client` sends the same status requests through the harness's own HTTP client
 //! (the live transport: reqwest, signed multipart) and nothing else: the ceiling `live` would
 //! meet if the runner's work cost nothing, so the gap to the emulator's rate splits into the
-//! HTTP client's part and the runner's. Scenario loading and session start are timed apart (`setup_s`) from the run
-//! itself (`wall_s`). Each phase is meant to run in its own process so that
-//! [`peak_memory_kib`] (the kernel's `VmHWM`) belongs to that phase alone.
+//! HTTP client's part and the runner's. Scenario loading and session start are timed apart
+//! (`setup_s`) from the run itself (`wall_s`). Each phase is meant to run in its own process
+//! so that [`peak_memory_kib`] (the kernel's `VmHWM`) belongs to that phase alone.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -638,7 +638,7 @@ pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchEr
             Document::parse_response_str(&response.body)
                 .map_err(|e| BenchError::Client(format!("{}: {e}", request.path)))
         };
-        let init = send(&status_flow_request(
+        let init = send(&demo_request(
             Operation::Init,
             &[
                 ("pg_amount", "150.00"),
@@ -653,7 +653,7 @@ pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchEr
             .text("pg_payment_id")
             .ok_or_else(|| BenchError::Client("init answered without a payment id".into()))?
             .to_owned();
-        send(&status_flow_request(
+        send(&demo_request(
             Operation::Pay,
             &[("pg_payment_id", &id), ("pg_abonent_phone", "77017777701")],
             "benchsalt1",
@@ -662,7 +662,7 @@ pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchEr
         let statuses: Arc<Vec<Request>> = Arc::new(
             (0..16)
                 .map(|i| {
-                    status_flow_request(
+                    demo_request(
                         Operation::Status,
                         &[("pg_payment_id", &id)],
                         &format!("salt{i:04}"),
@@ -718,8 +718,8 @@ pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchEr
     ))
 }
 
-/// A request of the status flow, signed for the demo merchant as the runner signs.
-fn status_flow_request(operation: Operation, pairs: &[(&str, &str)], salt: &str) -> Request {
+/// A request signed for the demo merchant as the runner signs one.
+fn demo_request(operation: Operation, pairs: &[(&str, &str)], salt: &str) -> Request {
     let path = operation.default_path().to_owned();
     Request {
         step: operation.name().to_owned(),
