@@ -39,6 +39,8 @@ struct Gateway {
 struct Answer {
     status: u16,
     content_type: String,
+    /// `X-Emulator-Hint`: a refusal's English detail (the description is Russian).
+    hint: String,
     body: String,
 }
 
@@ -56,6 +58,11 @@ impl Answer {
         self.doc().text(name).is_some()
     }
 
+    /// What exactly was wrong: the hint header, percent-decoded.
+    fn detail(&self) -> String {
+        percent_decode(&self.hint)
+    }
+
     fn error_code(&self) -> u32 {
         assert_eq!(self.get("pg_status"), "error", "{}", self.body);
         self.get("pg_error_code").parse().unwrap()
@@ -64,6 +71,32 @@ impl Answer {
     fn is_signed(&self, script: &str, key: &SecretKey) -> bool {
         verify(script, &self.doc().to_fields(), key).is_valid()
     }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A raw response's `X-Emulator-Hint`, decoded.
+fn hint_of(response: &reqwest::Response) -> String {
+    percent_decode(
+        response
+            .headers()
+            .get("x-emulator-hint")
+            .map_or("", |v| v.to_str().unwrap()),
+    )
 }
 
 fn client() -> reqwest::Client {
@@ -154,10 +187,16 @@ impl Gateway {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
+        let hint = response
+            .headers()
+            .get("x-emulator-hint")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
         let body = response.text().await.unwrap();
         Answer {
             status,
             content_type,
+            hint,
             body,
         }
     }
@@ -174,7 +213,7 @@ impl Gateway {
         let answer = self.raw(encoding, path, &f).await;
         assert_eq!(answer.content_type, "text/xml; charset=UTF-8");
         // The emulator answers unsigned only when it does not know the merchant yet.
-        let unsigned = ["9998", "8003", "8004", "8005"];
+        let unsigned = ["9997", "9998", "8003", "8004", "8005"];
         if !unsigned.contains(&answer.get("pg_error_code").as_str()) {
             assert!(
                 answer.is_signed(path, &self.key),
@@ -302,9 +341,13 @@ async fn kcell_sms_flow_end_to_end() {
     assert_eq!(init.get("pg_status"), "ok");
     let id = init.get("pg_payment_id");
     assert!(id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty());
+    let redirect = init.get("pg_redirect_url");
+    let customer = redirect
+        .strip_prefix(&format!("{}pay.html?customer=", gw.emulator.base_url()))
+        .unwrap_or_else(|| panic!("not the real redirect's shape: {redirect}"));
     assert!(
-        init.get("pg_redirect_url")
-            .ends_with(&format!("/_emulator/payments/{id}"))
+        customer.len() == 32 && customer.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{redirect}"
     );
     assert_eq!(init.get("pg_redirect_url_type"), "need data");
     assert_eq!(init.get("pg_salt").len(), 16);
@@ -352,7 +395,8 @@ async fn kcell_sms_flow_end_to_end() {
     let date = regex::Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$").unwrap();
     assert!(date.is_match(&status.get("pg_create_date")));
     assert!(date.is_match(&status.get("pg_payment_date")));
-    // Every documented status field is there, in the documented order.
+    // Every documented status field with a value is there, in the documented order; a
+    // successful payment has no failure fields (the real gateway leaves empty ones out).
     let names: Vec<String> = status
         .doc()
         .root
@@ -373,8 +417,6 @@ async fn kcell_sms_flow_end_to_end() {
             "pg_user_phone",
             "pg_create_date",
             "pg_payment_date",
-            "pg_failure_code",
-            "pg_failure_description",
             "pg_can_reject",
             "pg_captured",
             "pg_salt",
@@ -434,11 +476,10 @@ async fn every_test_phone_behaves_as_documented() {
                 assert_eq!(pay.get("pg_payment_id"), id);
                 let status = gw.status(&id).await;
                 assert_eq!(status.get("pg_payment_status"), "error", "{what}");
-                assert_eq!(status.get("pg_failure_code"), "8032");
-                assert!(
-                    status
-                        .get("pg_failure_description")
-                        .contains("insufficient funds")
+                assert_eq!(status.get("pg_failure_code"), "11006");
+                assert_eq!(
+                    status.get("pg_failure_description"),
+                    "Недостаточно средств на балансе"
                 );
             }
             Behaviour::OperatorError => {
@@ -479,7 +520,7 @@ async fn resend_code_sends_a_new_code_and_is_limited_and_cooled_down() {
     let too_soon = gw.resend(&id).await;
     assert_eq!(too_soon.error_code(), code(ErrorKind::ResendCooldown));
     assert!(
-        too_soon.get("pg_error_description").contains("wait"),
+        too_soon.detail().contains("wait"),
         "{}",
         too_soon.body
     );
@@ -517,20 +558,24 @@ async fn wrong_codes_count_down_then_fail_the_payment() {
     assert_eq!(first.error_code(), code(ErrorKind::WrongCode));
     assert!(
         first
-            .get("pg_error_description")
+            .detail()
             .contains("2 attempt(s) left")
     );
     let second = gw.approve(&id, "011111").await;
     assert!(
         second
-            .get("pg_error_description")
+            .detail()
             .contains("1 attempt(s) left")
     );
     let last = gw.approve(&id, "11111").await;
     assert_eq!(last.error_code(), code(ErrorKind::AttemptsExhausted));
     let status = gw.status(&id).await;
     assert_eq!(status.get("pg_payment_status"), "error");
-    assert_eq!(status.get("pg_failure_code"), "8022");
+    assert_eq!(status.get("pg_failure_code"), "11007");
+    assert_eq!(
+        status.get("pg_failure_description"),
+        "Исчерпан лимит попыток ввода кода подтверждения"
+    );
     assert_eq!(
         gw.approve(&id, "111111").await.error_code(),
         code(ErrorKind::PaymentFinished)
@@ -611,7 +656,7 @@ async fn operators_are_checked_against_the_phone() {
         )
         .await;
     assert_eq!(mismatch.error_code(), code(ErrorKind::OperatorMismatch));
-    assert!(mismatch.get("pg_error_description").contains("Tele2"));
+    assert!(mismatch.detail().contains("Tele2"));
     let unknown = gw
         .call(
             "/mfs/pay",
@@ -625,7 +670,7 @@ async fn operators_are_checked_against_the_phone() {
     assert_eq!(unknown.error_code(), code(ErrorKind::MalformedField));
     assert!(
         unknown
-            .get("pg_error_description")
+            .detail()
             .contains("pg_payment_system_code")
     );
     assert_eq!(
@@ -633,8 +678,9 @@ async fn operators_are_checked_against_the_phone() {
         code(ErrorKind::UnsupportedPhone)
     );
     let bad = gw.pay(&id, "8701123456").await;
-    assert_eq!(bad.error_code(), code(ErrorKind::MalformedField));
-    assert!(bad.get("pg_error_description").contains("pg_abonent_phone"));
+    assert_eq!(bad.error_code(), code(ErrorKind::InvalidPhone));
+    assert_eq!(code(ErrorKind::InvalidPhone), 10031);
+    assert!(bad.detail().contains("pg_abonent_phone"));
     // None of that touched the payment.
     assert_eq!(gw.payment_status(&id).await, "new");
     let ok = gw
@@ -672,8 +718,6 @@ async fn missing_and_malformed_fields_are_named() {
     for (field, value, kind) in [
         ("pg_amount", "", ErrorKind::MissingField),
         ("pg_description", "", ErrorKind::MissingField),
-        ("pg_payment_method", "", ErrorKind::MissingField),
-        ("pg_payment_method", "bank_card", ErrorKind::MalformedField),
         ("pg_amount", "ten", ErrorKind::MalformedField),
         ("pg_amount", "1.234", ErrorKind::MalformedField),
         ("pg_amount", "100000000", ErrorKind::MalformedField),
@@ -695,7 +739,7 @@ async fn missing_and_malformed_fields_are_named() {
         );
         if kind != ErrorKind::AmountTooSmall {
             assert!(
-                answer.get("pg_error_description").contains(field),
+                answer.detail().contains(field),
                 "{}",
                 answer.body
             );
@@ -709,7 +753,7 @@ async fn missing_and_malformed_fields_are_named() {
             &[&base[..], &[("pg_order_id", long.as_str())]].concat(),
         )
         .await;
-    assert!(answer.get("pg_error_description").contains("pg_order_id"));
+    assert!(answer.detail().contains("pg_order_id"));
 
     for (path, pairs, field) in [
         (
@@ -729,7 +773,7 @@ async fn missing_and_malformed_fields_are_named() {
         let answer = gw.call(path, &pairs).await;
         assert_eq!(answer.error_code(), code(ErrorKind::MissingField), "{path}");
         assert!(
-            answer.get("pg_error_description").contains(field),
+            answer.detail().contains(field),
             "{}",
             answer.body
         );
@@ -808,8 +852,21 @@ async fn every_encoding_is_accepted_and_nested_keys_are_signed() {
     }
 }
 
+/// Asserts the real gateway's bad-signature answer: 9998, "Некорректная подпись запроса",
+/// no salt, no signature.
+fn assert_bad_signature(answer: &Answer) {
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.error_code(), 9998, "{}", answer.body);
+    assert_eq!(
+        answer.get("pg_error_description"),
+        "Некорректная подпись запроса"
+    );
+    assert!(!answer.has("pg_sig"), "{}", answer.body);
+    assert!(!answer.has("pg_salt"), "{}", answer.body);
+}
+
 #[tokio::test]
-async fn bad_and_missing_signatures_are_refused_with_a_signed_answer() {
+async fn bad_and_missing_signatures_are_refused_unsigned_with_a_hint_beside_the_answer() {
     let gw = Gateway::start();
     let mut f = fields(&[
         ("pg_merchant_id", DEMO_MERCHANT_ID),
@@ -819,22 +876,27 @@ async fn bad_and_missing_signatures_are_refused_with_a_signed_answer() {
         ("pg_salt", "s"),
     ]);
     let missing = gw.raw(Encoding::Form, "/init_payment.php", &f).await;
-    assert_eq!(missing.error_code(), 101);
-    assert!(missing.get("pg_error_description").contains("missing"));
-    assert!(missing.is_signed("init_payment.php", &gw.key));
+    assert_bad_signature(&missing);
+    assert!(missing.detail().contains("missing"));
 
-    // Signed with the wrong key.
+    // Signed with the wrong key: the body says no more than the real gateway; the signed
+    // string (secret masked) is only in the hint header.
     let sig = sign("init_payment.php", &f, &SecretKey::new("wrong"));
     f.push("pg_sig", sig.as_str());
     let wrong = gw.raw(Encoding::Form, "/init_payment.php", &f).await;
-    assert_eq!(wrong.error_code(), code(ErrorKind::BadSignature));
-    assert!(wrong.is_signed("init_payment.php", &gw.key));
-    assert!(
-        wrong
-            .get("pg_error_description")
-            .contains("init_payment.php;10;d;552170;mobile_commerce;s;***"),
-        "{}",
-        wrong.body
+    assert_bad_signature(&wrong);
+    let signed_string = "init_payment.php;10;d;552170;mobile_commerce;s;***";
+    assert!(wrong.detail().contains(signed_string), "{}", wrong.hint);
+    assert!(!wrong.body.contains("init_payment.php;"), "{}", wrong.body);
+    assert!(!wrong.hint.contains(DEMO_SECRET_KEY));
+
+    // In English on request.
+    f.push("pg_language", "en");
+    let english = gw.raw(Encoding::Form, "/init_payment.php", &f).await;
+    assert_eq!(english.error_code(), 9998);
+    assert_eq!(
+        english.get("pg_error_description"),
+        "pg_sig does not match the request"
     );
 
     // Signed for another script.
@@ -845,10 +907,7 @@ async fn bad_and_missing_signatures_are_refused_with_a_signed_answer() {
     ]);
     let sig = sign("approve", &f, &gw.key);
     f.push("pg_sig", sig.as_str());
-    assert_eq!(
-        gw.raw(Encoding::Form, "/mfs/pay", &f).await.error_code(),
-        101
-    );
+    assert_bad_signature(&gw.raw(Encoding::Form, "/mfs/pay", &f).await);
 
     // A tampered value.
     let mut f = fields(&[
@@ -859,16 +918,11 @@ async fn bad_and_missing_signatures_are_refused_with_a_signed_answer() {
     let sig = sign("get_status3.php", &f, &gw.key);
     f.push("pg_sig", sig.as_str());
     f.set("pg_payment_id", "2");
-    assert_eq!(
-        gw.raw(Encoding::Form, "/get_status3.php", &f)
-            .await
-            .error_code(),
-        101
-    );
+    assert_bad_signature(&gw.raw(Encoding::Form, "/get_status3.php", &f).await);
 }
 
 #[tokio::test]
-async fn unknown_merchants_get_9998_unsigned() {
+async fn unknown_merchants_get_9997_unsigned() {
     let gw = Gateway::start();
     for merchant in [Some("1"), None] {
         let mut f = fields(&[("pg_payment_id", "1"), ("pg_salt", "s")]);
@@ -877,7 +931,11 @@ async fn unknown_merchants_get_9998_unsigned() {
         }
         let answer = gw.raw(Encoding::Multipart, "/get_status3.php", &f).await;
         assert_eq!(answer.status, 200);
-        assert_eq!(answer.error_code(), 9998);
+        assert_eq!(answer.error_code(), 9997);
+        assert_eq!(
+            answer.get("pg_error_description"),
+            "Неверный номер магазина"
+        );
         assert!(!answer.has("pg_sig"), "{}", answer.body);
         assert!(!answer.has("pg_salt"));
     }
@@ -946,7 +1004,7 @@ async fn unreadable_requests_unknown_paths_and_methods() {
     .await
     .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    assert!(r.text().await.unwrap().contains("pg_xml"));
+    assert!(hint_of(&r).contains("pg_xml"), "{}", hint_of(&r));
 
     let r = post(
         "/mfs/pay",
@@ -985,7 +1043,7 @@ async fn unreadable_requests_unknown_paths_and_methods() {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("9998"));
+    assert!(r.text().await.unwrap().contains("<pg_error_code>9997</pg_error_code>"));
     // Still serving.
     gw.init().await;
 }
@@ -1018,7 +1076,7 @@ async fn hostile_bodies_never_take_the_server_down() {
     .await
     .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    assert!(r.text().await.unwrap().contains("more than the 2000"));
+    assert!(hint_of(&r).contains("more than the 2000"), "{}", hint_of(&r));
     // Random bytes under every content type.
     let mut rng = fastrand::Rng::with_seed(5);
     for i in 0..60 {
@@ -1532,7 +1590,14 @@ async fn failed_payments_are_reported_with_the_failure() {
     gw.pay(&id, "77057777703").await;
     let (_, f) = merchant.wait_for(1).await.remove(0);
     assert_eq!(f.get("pg_result"), Some("0"));
-    assert_eq!(f.get("pg_failure_code"), Some("8032"));
+    assert_eq!(f.get("pg_failure_code"), Some("11006"));
+    assert_eq!(
+        f.get("pg_failure_description"),
+        Some("Недостаточно средств на балансе")
+    );
+    // As recorded from the real gateway: no payment date on failure, not captured.
+    assert_eq!(f.get("pg_payment_date"), None);
+    assert_eq!(f.get("pg_captured"), Some("0"));
 }
 
 #[tokio::test]
@@ -1597,7 +1662,7 @@ async fn the_check_url_is_asked_before_charging() {
     let pay = gw.pay(&id, "77017777777").await;
     assert_eq!(pay.error_code(), code(ErrorKind::CheckRejected));
     assert!(
-        pay.get("pg_error_description")
+        pay.detail()
             .contains("from the test merchant")
     );
     assert_eq!(gw.payment_status(&id).await, "error");

@@ -39,6 +39,10 @@ pub struct EmulatorArgs {
     /// value changed), to see `fph drift` at work.
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
+    /// Do not log each gateway call to standard error (by default one line per call, with
+    /// the reason of a refusal: for a bad signature, the string that should have been signed).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Built-in behaviour profiles.
@@ -92,6 +96,7 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, EmulatorError> {
     if args.profile == Some(Profile::ChangedGateway) {
         config.answer_changes.extend(changed_gateway());
     }
+    config.log_requests = !args.quiet;
     Ok(config)
 }
 

@@ -1,7 +1,7 @@
 //! The emulator's answers as the gateway writes them: a `<response>` XML document, content
 //! type `text/xml; charset=UTF-8`, signed with the request's script name and a fresh salt —
-//! except when the merchant is unknown (or the request could not be read, so the merchant is
-//! not known yet), which is answered unsigned.
+//! except when the merchant is not authenticated (unknown, or a bad signature) or the request
+//! could not be read, so the merchant is not known yet: those are answered unsigned.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +10,7 @@ use crate::gateway::signature::{SIG_FIELD, fresh_salt, sign};
 use crate::gateway::xml::pretty_fields;
 use crate::gateway::{Fields, SecretKey};
 
-use super::errors::{ErrorCodes, Rejection};
+use super::errors::{ErrorCodes, Language, Rejection};
 
 pub(crate) const XML_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
 
@@ -31,21 +31,23 @@ pub(crate) fn render(mut fields: Fields, signer: Option<Signer<'_>>) -> String {
     pretty_fields("response", &fields)
 }
 
-/// `pg_status=error` with the code and description (and the payment, when there is one).
-pub(crate) fn error_fields(rejection: &Rejection, codes: &ErrorCodes) -> Fields {
+/// `pg_status=error` with the code and the description in `language` (and the payment, when
+/// there is one).
+pub(crate) fn error_fields(rejection: &Rejection, codes: &ErrorCodes, language: Language) -> Fields {
     let mut fields = Fields::new();
     fields.push("pg_status", "error");
     fields.push("pg_error_code", codes.code(rejection.kind).to_string());
-    fields.push("pg_error_description", rejection.description.as_str());
+    fields.push("pg_error_description", rejection.description(language));
     if let Some(id) = rejection.payment_id {
         fields.push("pg_payment_id", id.to_string());
     }
     fields
 }
 
-/// An unsigned error, for requests whose merchant is not known.
+/// An unsigned error in Russian, for requests whose merchant is not known (the request could
+/// not be read, or went to no call).
 pub(crate) fn unsigned_error(rejection: &Rejection, codes: &ErrorCodes) -> String {
-    render(error_fields(rejection, codes), None)
+    render(error_fields(rejection, codes, Language::Russian), None)
 }
 
 pub(crate) fn xml_response(status: StatusCode, body: String) -> Response {
@@ -92,7 +94,8 @@ mod tests {
         let rejection = Rejection::new(ErrorKind::MerchantUnknown, "who?");
         let body = unsigned_error(&rejection, &ErrorCodes::default());
         let doc = Document::parse_response(body.as_bytes()).unwrap();
-        assert_eq!(doc.text("pg_error_code"), Some("9998"));
+        assert_eq!(doc.text("pg_error_code"), Some("9997"));
+        assert_eq!(doc.text("pg_error_description"), Some("Неверный номер магазина"));
         assert_eq!(doc.text("pg_sig"), None);
         assert_eq!(doc.text("pg_salt"), None);
     }

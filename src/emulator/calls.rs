@@ -13,20 +13,49 @@ use reqwest::Url;
 use crate::gateway::signature::{Verification, explain, verify};
 use crate::gateway::{Fields, Operation};
 
-use super::answer::{Signer, error_fields, render, unsigned_error};
+use super::answer::{Signer, error_fields, render};
 use super::callbacks::CallbackMethod;
 use super::changes;
-use super::errors::{ErrorKind, Rejection};
+use super::errors::{ErrorKind, Language, Rejection};
 use super::payment::{Approved, Charged, NewPayment, PayStart};
 use super::phones::{self, Operator, PhoneProblem};
 use super::server::App;
 
-/// Script names a status request may be signed with: the documented one, and the one a docs
-/// example uses.
+/// Script names a status request may be signed with: the documented one, and the legacy one
+/// (a docs example and Platron's SDK sign `get_status.php`, and call that route).
 const STATUS_SCRIPTS: [&str; 2] = ["get_status3.php", "get_status.php"];
 
+/// Which operator serves a number: `POST /mfs/check_mnp` (seen in a production client; the
+/// docs do not publish it), script name `check_mnp`.
+pub(crate) const CHECK_MNP_PATH: &str = "/mfs/check_mnp";
+
+/// The answer to one gateway call, and what the emulator tells the developer beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Answer {
+    /// The `<response>` XML.
+    pub body: String,
+    /// For a refusal, what exactly was wrong, in English; for a bad signature, the string the
+    /// emulator expected to be signed (secret masked), which the real gateway never tells.
+    /// Sent as the `X-Emulator-Hint` header and logged, never in the body.
+    pub hint: Option<String>,
+    /// One line for the request log: `ok`, `need_approve`, `error 11002 wrong_code`, …
+    pub outcome: String,
+}
+
 /// Answers one gateway call; `script` is the last segment of the request path.
-pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields: Fields) -> String {
+pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields: Fields) -> Answer {
+    // The request's own pg_language wins; else a payment's, else Russian, as the gateway.
+    let asked = Language::from_field(fields.get("pg_language"));
+    // An unsigned refusal: the merchant is not authenticated.
+    let refuse = |rejection: Rejection| {
+        let language = asked.or(rejection.language).unwrap_or_default();
+        Answer {
+            body: render(error_fields(&rejection, &app.codes, language), None),
+            hint: Some(rejection.detail.clone()),
+            outcome: outcome_of(&rejection, app),
+        }
+    };
+
     let merchant = fields.get("pg_merchant_id").unwrap_or("").trim().to_owned();
     let Some(secret) = app.merchants.get(&merchant) else {
         let why = if merchant.is_empty() {
@@ -34,7 +63,7 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
         } else {
             format!("merchant not identified: no merchant {merchant}")
         };
-        return unsigned_error(&Rejection::new(ErrorKind::MerchantUnknown, why), &app.codes);
+        return refuse(Rejection::new(ErrorKind::MerchantUnknown, why));
     };
 
     let mut signed_as = script.to_owned();
@@ -50,16 +79,20 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
         match alternative {
             Some(other) => signed_as = other.to_owned(),
             None => {
+                // The real gateway answers 9998, unsigned, and says nothing more; the string
+                // it expected goes to the hint (header and log) only, never to the body.
                 let why = match verification {
                     Verification::Missing => "pg_sig is missing".to_owned(),
-                    _ => format!(
+                    _ => "pg_sig does not match the request".to_owned(),
+                };
+                let mut answer = refuse(Rejection::new(ErrorKind::BadSignature, why));
+                if !matches!(verification, Verification::Missing) {
+                    answer.hint = Some(format!(
                         "pg_sig does not match the request; the signed string should be `{}`",
                         explain(script, &fields)
-                    ),
-                };
-                let rejection = Rejection::new(ErrorKind::BadSignature, why);
-                let signer = Signer { script, secret };
-                return render(error_fields(&rejection, &app.codes), Some(signer));
+                    ));
+                }
+                return answer;
             }
         }
     }
@@ -74,18 +107,44 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
         Operation::Approve => approve(app, &merchant, &fields),
         Operation::ResendCode => resend(app, &merchant, &fields),
         Operation::Status => status(app, &merchant, &fields),
-        // The server only routes the named calls here.
+        Operation::Other(path) if path == CHECK_MNP_PATH => check_mnp(&fields),
+        // The server only routes the named calls (and check_mnp) here.
         Operation::Other(path) => Err(Rejection::new(
             ErrorKind::UnknownRoute,
             format!("no call is served at {path}"),
         )),
     };
-    let mut fields = match result {
-        Ok(fields) => fields,
-        Err(rejection) => error_fields(&rejection, &app.codes),
+    let mut hint = None;
+    let (mut fields, outcome) = match result {
+        Ok(fields) => {
+            let outcome = fields.get("pg_status").unwrap_or("").to_owned();
+            (fields, outcome)
+        }
+        Err(rejection) if rejection.kind.is_unsigned() => return refuse(rejection),
+        Err(rejection) => {
+            let language = asked.or(rejection.language).unwrap_or_default();
+            hint = Some(rejection.detail.clone());
+            (
+                error_fields(&rejection, &app.codes, language),
+                outcome_of(&rejection, app),
+            )
+        }
     };
     changes::apply_all(&app.answer_changes, op, &mut fields);
-    render(fields, Some(signer))
+    Answer {
+        body: render(fields, Some(signer)),
+        hint,
+        outcome,
+    }
+}
+
+/// The log's word for a refusal: `error 11002 wrong_code`.
+fn outcome_of(rejection: &Rejection, app: &App) -> String {
+    format!(
+        "error {} {}",
+        app.codes.code(rejection.kind),
+        rejection.kind.name()
+    )
 }
 
 fn ok_fields(payment_id: u64, status: &str) -> Fields {
@@ -119,17 +178,13 @@ fn parse_payment_id(text: &str) -> Result<u64, Rejection> {
 }
 
 fn init(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejection> {
-    match required(fields, "pg_payment_method")? {
-        "mobile_commerce" => {}
-        other => {
-            return Err(Rejection::malformed(
-                "pg_payment_method",
-                format!(
-                    "`{other}`: the emulator serves mobile balance payments only, use mobile_commerce"
-                ),
-            ));
-        }
-    }
+    // Without a method (or with another one) the payer chooses on the payment page behind
+    // pg_redirect_url, as on the real gateway; such a payment can still be paid with pay.
+    let method = fields
+        .get("pg_payment_method")
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
     let amount = required(fields, "pg_amount")?.trim();
     check_amount(amount)?;
     let description = required(fields, "pg_description")?;
@@ -212,6 +267,7 @@ fn init(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejec
     };
     let check_url = url("pg_check_url")?;
     let result_url = url("pg_result_url")?;
+    let language = Language::from_field(fields.get("pg_language")).unwrap_or_default();
     let params = ["pg_param1", "pg_param2", "pg_param3"]
         .into_iter()
         .filter_map(|name| fields.get(name).map(|v| (name.to_owned(), v.to_owned())))
@@ -232,20 +288,37 @@ fn init(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejec
         description: description.to_owned(),
         lifetime: Duration::from_secs(lifetime),
         testing_mode,
+        language,
+        method,
+        customer: customer_token(),
         user_phone: fields.get("pg_user_phone").unwrap_or("").to_owned(),
+        user_contact_email: fields
+            .get("pg_user_contact_email")
+            .unwrap_or("")
+            .to_owned(),
         check_url,
         result_url,
         request_method,
         params,
     };
+    let customer = data.customer.clone();
     let id = app.with_store(|store, now, effects| store.create(data, now, effects))?;
     let mut f = ok_fields(id, "ok");
+    // The real shape: https://customer.freedompay.kz/pay.html?customer=<32 hex>.
     f.push(
         "pg_redirect_url",
-        format!("{}/_emulator/payments/{id}", app.base_url),
+        format!("{}{PAY_PAGE_PATH}?customer={customer}", app.base_url),
     );
     f.push("pg_redirect_url_type", "need data");
     Ok(f)
+}
+
+/// Where the payer's page is served (`pg_redirect_url`).
+pub(crate) const PAY_PAGE_PATH: &str = "/pay.html";
+
+/// A payment page's `customer`: 32 random hex digits, as in the real gateway's redirects.
+fn customer_token() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
 /// `pg_amount`: a decimal with at most two decimals, from 0.01 to 99999999.
@@ -287,16 +360,7 @@ fn check_amount(amount: &str) -> Result<(), Rejection> {
 async fn pay(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejection> {
     let id = payment_id(fields)?;
     let phone = required(fields, "pg_abonent_phone")?.trim();
-    let profile = phones::profile(phone).map_err(|problem| match problem {
-        PhoneProblem::Malformed => Rejection::malformed(
-            "pg_abonent_phone",
-            format!("`{phone}` must be 11 digits starting with 7, like 77017777777"),
-        ),
-        PhoneProblem::NoOperator => Rejection::new(
-            ErrorKind::UnsupportedPhone,
-            format!("{phone} belongs to no mobile operator that mobile balance serves"),
-        ),
-    })?;
+    let profile = phones::profile(phone).map_err(|problem| phone_rejection(phone, problem))?;
     if let Some(code) = fields
         .get("pg_payment_system_code")
         .filter(|c| !c.is_empty())
@@ -338,6 +402,34 @@ async fn pay(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, 
         Charged::Ok => ok_fields(id, "ok"),
         Charged::NeedApprove { .. } => ok_fields(id, "need_approve"),
     })
+}
+
+/// The refusal for a phone that cannot be charged.
+fn phone_rejection(phone: &str, problem: PhoneProblem) -> Rejection {
+    match problem {
+        PhoneProblem::Malformed => Rejection::new(
+            ErrorKind::InvalidPhone,
+            format!("pg_abonent_phone `{phone}` must be 11 digits starting with 7, like 77017777777"),
+        ),
+        PhoneProblem::NoOperator => Rejection::new(
+            ErrorKind::UnsupportedPhone,
+            format!("{phone} belongs to no mobile operator that mobile balance serves"),
+        ),
+    }
+}
+
+/// check_mnp: which operator serves `pg_abonent_phone` (`7XXXXXXXXXX` or `+7XXXXXXXXXX`),
+/// answered as `pg_operator_name` (Kcell, Activ, Beeline, Tele2, Altel).
+fn check_mnp(fields: &Fields) -> Result<Fields, Rejection> {
+    let given = required(fields, "pg_abonent_phone")?.trim();
+    let phone = given.strip_prefix('+').unwrap_or(given);
+    let operator = phones::profile(phone)
+        .map_err(|problem| phone_rejection(given, problem))?
+        .operator;
+    let mut f = Fields::new();
+    f.push("pg_status", "ok");
+    f.push("pg_operator_name", operator.name());
+    Ok(f)
 }
 
 fn approve(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejection> {

@@ -88,6 +88,9 @@ pub struct EmulatorConfig {
     pub shutdown_grace: Duration,
     /// Edits to the answers, as a changed gateway would make (see `changes.rs`).
     pub answer_changes: Vec<AnswerChange>,
+    /// Print one line per gateway call to standard error (`fph emulator` does; the harness's
+    /// in-process emulator does not): the call, its outcome and, for a refusal, the hint.
+    pub log_requests: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -115,6 +118,7 @@ impl Default for EmulatorConfig {
             worker_threads: None,
             shutdown_grace: Duration::from_secs(5),
             answer_changes: Vec::new(),
+            log_requests: false,
         }
     }
 }

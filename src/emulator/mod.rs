@@ -24,6 +24,8 @@ mod clock;
 mod config;
 mod errors;
 mod faults;
+mod log;
+mod pay_page;
 mod payment;
 mod phones;
 mod request;

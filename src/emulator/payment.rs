@@ -20,8 +20,11 @@ use crate::gateway::{Fields, SecretKey};
 
 use super::callbacks::{CallbackJob, CallbackKind, CallbackMethod, CheckVerdict};
 use super::clock::{Now, gateway_date, secs_ceil};
-use super::errors::{ErrorCodes, ErrorKind, Rejection};
+use super::errors::{ErrorCodes, ErrorKind, Language, Rejection, describe};
 use super::phones::{Behaviour, PhoneProfile};
+
+/// The method a payment paid from a phone's balance has.
+pub(crate) const MOBILE_COMMERCE: &str = "mobile_commerce";
 
 /// The limits a payment's SMS code flow follows (from the emulator configuration).
 #[derive(Debug, Clone)]
@@ -56,8 +59,18 @@ pub(crate) struct NewPayment {
     pub description: String,
     pub lifetime: Duration,
     pub testing_mode: bool,
+    /// Init's `pg_language`: the language of the payment's error descriptions.
+    pub language: Language,
+    /// Init's `pg_payment_method` as given; `None` when init named none, so the payer chooses
+    /// on the payment page. Pay makes it `mobile_commerce` (an emulator assumption: a payment
+    /// of any method can be paid from a phone's balance with `/mfs/pay`).
+    pub method: Option<String>,
+    /// The `customer` of `pg_redirect_url` (`/pay.html?customer=…`): 32 hex digits.
+    pub customer: String,
     /// Init's `pg_user_phone`, until pay names the phone that pays.
     pub user_phone: String,
+    /// Init's `pg_user_contact_email`, echoed in the result callback.
+    pub user_contact_email: String,
     pub check_url: Option<String>,
     pub result_url: Option<String>,
     pub request_method: CallbackMethod,
@@ -195,6 +208,7 @@ impl Payment {
     /// The refusal for a call that does not fit the current state.
     fn wrong_state(&self, call: Call) -> Rejection {
         let id = self.id;
+        let language = self.data.language;
         let status = self.payment_status();
         let rejection = match (&self.state, call) {
             (
@@ -228,7 +242,7 @@ impl Payment {
                 format!("payment {id} is already finished (status {status})"),
             ),
         };
-        rejection.for_payment(id)
+        rejection.for_payment(id).in_language(language)
     }
 
     /// Pay: checks the state, then asks the check URL or charges the phone.
@@ -244,6 +258,7 @@ impl Payment {
             return Err(self.wrong_state(Call::Pay));
         }
         self.phone = Some(phone);
+        self.data.method = Some(MOBILE_COMMERCE.to_owned());
         if let Some(job) = self.check_job() {
             self.state = State::Checking;
             return Ok(PayStart::Check(job));
@@ -346,6 +361,7 @@ impl Payment {
         effects: &mut Vec<Effect>,
     ) -> Result<Approved, Rejection> {
         let id = self.id;
+        let language = self.data.language;
         let State::AwaitingCode(awaiting) = &mut self.state else {
             return Err(self.wrong_state(Call::Approve));
         };
@@ -357,7 +373,8 @@ impl Payment {
                     secs_ceil(rules.code_lifetime)
                 ),
             )
-            .for_payment(id));
+            .for_payment(id)
+            .in_language(language));
         }
         if awaiting.code != code {
             awaiting.attempts_left = awaiting.attempts_left.saturating_sub(1);
@@ -378,7 +395,8 @@ impl Payment {
                 ErrorKind::WrongCode,
                 format!("wrong approval code for payment {id}: {left} attempt(s) left"),
             )
-            .for_payment(id));
+            .for_payment(id)
+            .in_language(language));
         }
         let then_process = self
             .phone
@@ -406,6 +424,7 @@ impl Payment {
         rng: &mut fastrand::Rng,
     ) -> Result<String, Rejection> {
         let id = self.id;
+        let language = self.data.language;
         let Some(phone) = self.phone.clone() else {
             return Err(self.wrong_state(Call::Resend));
         };
@@ -420,7 +439,8 @@ impl Payment {
                     awaiting.resends
                 ),
             )
-            .for_payment(id));
+            .for_payment(id)
+            .in_language(language));
         }
         let since = now.instant.duration_since(awaiting.sent_at);
         if since < rules.resend_cooldown {
@@ -432,7 +452,8 @@ impl Payment {
                     secs_ceil(rules.resend_cooldown - since)
                 ),
             )
-            .for_payment(id));
+            .for_payment(id)
+            .in_language(language));
         }
         let code = new_code(&phone, rng);
         awaiting.code = code.clone();
@@ -473,7 +494,9 @@ impl Payment {
         if let Some(job) = self.result_job() {
             effects.push(Effect::Callback(job));
         }
-        Rejection::new(kind, description).for_payment(self.id)
+        Rejection::new(kind, description)
+            .for_payment(self.id)
+            .in_language(self.data.language)
     }
 
     /// The phone that paid, else init's `pg_user_phone`.
@@ -484,41 +507,68 @@ impl Payment {
         }
     }
 
-    /// The body of a successful status answer (before `pg_status`, salt and signature).
+    /// `pg_failure_code` and `pg_failure_description` (in the payment's language) of a
+    /// failed payment.
+    fn failure(&self) -> Option<(String, String)> {
+        match &self.state {
+            State::Failed {
+                kind,
+                code,
+                description,
+            } => Some((
+                code.to_string(),
+                describe(*kind, description, None, self.data.language),
+            )),
+            _ => None,
+        }
+    }
+
+    /// When the payment succeeded (`pg_payment_date`).
+    fn payment_date(&self) -> Option<String> {
+        match (&self.state, self.finished) {
+            (State::Success, Some(at)) => Some(gateway_date(at)),
+            _ => None,
+        }
+    }
+
+    /// The body of a successful status answer (before `pg_status`, salt and signature). Like
+    /// the real gateway's, it carries `pg_payment_date`, `pg_failure_code`,
+    /// `pg_failure_description`, `pg_user_phone` (and `pg_payment_method`) only when they
+    /// have a value.
     pub fn status_fields(&self) -> Fields {
         let mut f = Fields::new();
-        let (failure_code, failure_description) = match &self.state {
-            State::Failed {
-                code, description, ..
-            } => (code.to_string(), description.as_str()),
-            _ => (String::new(), ""),
-        };
-        let payment_date = match (&self.state, self.finished) {
-            (State::Success, Some(at)) => gateway_date(at),
-            _ => String::new(),
-        };
         f.push("pg_payment_id", self.id.to_string());
         f.push("pg_order_id", self.data.order_id.as_str());
         f.push("pg_currency", self.data.currency.as_str());
         f.push("pg_amount", self.data.amount.as_str());
         f.push("pg_payment_status", self.payment_status());
-        f.push("pg_payment_method", "mobile_commerce");
-        f.push("pg_user_phone", self.user_phone());
+        if let Some(method) = &self.data.method {
+            f.push("pg_payment_method", method.as_str());
+        }
+        if !self.user_phone().is_empty() {
+            f.push("pg_user_phone", self.user_phone());
+        }
         f.push("pg_create_date", gateway_date(self.created));
-        f.push("pg_payment_date", payment_date);
-        f.push("pg_failure_code", failure_code);
-        f.push("pg_failure_description", failure_description);
+        if let Some(date) = self.payment_date() {
+            f.push("pg_payment_date", date);
+        }
+        if let Some((code, description)) = self.failure() {
+            f.push("pg_failure_code", code);
+            f.push("pg_failure_description", description);
+        }
         // Mobile balance charges cannot be taken back by the merchant's result answer.
         f.push("pg_can_reject", "0");
-        f.push(
-            "pg_captured",
-            if matches!(self.state, State::Success) {
-                "1"
-            } else {
-                "0"
-            },
-        );
+        f.push("pg_captured", self.captured());
         f
+    }
+
+    /// `pg_captured`: 1 once the money is taken.
+    fn captured(&self) -> &'static str {
+        if matches!(self.state, State::Success) {
+            "1"
+        } else {
+            "0"
+        }
     }
 
     fn push_params(&self, f: &mut Fields) {
@@ -542,10 +592,16 @@ impl Payment {
         Some(self.job(CallbackKind::Check, url, f))
     }
 
-    /// The result callback, when init gave a `pg_result_url` and the payment is final.
+    /// The result callback, when init gave a `pg_result_url` and the payment is final. The
+    /// fields and their order are those recorded from the real gateway in test mode: no
+    /// `pg_payment_date` on failure, `pg_failure_code` / `pg_failure_description` instead;
+    /// `pg_user_contact_email` only when init gave one. Emulator assumptions, where nothing
+    /// was seen: `pg_reference` is the payment id, `pg_need_phone_notification` is 0 and
+    /// `pg_need_email_notification` is 1 exactly when there is an email.
     fn result_job(&self) -> Option<CallbackJob> {
         let url = self.data.result_url.clone()?;
         let success = matches!(self.state, State::Success);
+        let email = self.data.user_contact_email.as_str();
         let mut f = Fields::new();
         f.push("pg_order_id", self.data.order_id.as_str());
         f.push("pg_payment_id", self.id.to_string());
@@ -557,23 +613,32 @@ impl Payment {
         f.push("pg_ps_currency", self.data.currency.as_str());
         f.push("pg_description", self.data.description.as_str());
         f.push("pg_result", if success { "1" } else { "0" });
-        f.push(
-            "pg_payment_date",
-            self.finished.map(gateway_date).unwrap_or_default(),
-        );
+        if let Some(date) = self.payment_date() {
+            f.push("pg_payment_date", date);
+        }
         f.push("pg_can_reject", "0");
         f.push("pg_user_phone", self.user_phone());
-        f.push("pg_payment_method", "mobile_commerce");
+        f.push("pg_need_phone_notification", "0");
+        if !email.is_empty() {
+            f.push("pg_user_contact_email", email);
+        }
+        f.push(
+            "pg_need_email_notification",
+            if email.is_empty() { "0" } else { "1" },
+        );
         f.push(
             "pg_testing_mode",
             if self.data.testing_mode { "1" } else { "0" },
         );
-        if let State::Failed {
-            code, description, ..
-        } = &self.state
-        {
-            f.push("pg_failure_code", code.to_string());
-            f.push("pg_failure_description", description.as_str());
+        f.push(
+            "pg_payment_method",
+            self.data.method.as_deref().unwrap_or(MOBILE_COMMERCE),
+        );
+        f.push("pg_reference", self.id.to_string());
+        f.push("pg_captured", self.captured());
+        if let Some((code, description)) = self.failure() {
+            f.push("pg_failure_code", code);
+            f.push("pg_failure_description", description);
         }
         self.push_params(&mut f);
         Some(self.job(CallbackKind::Result, url, f))

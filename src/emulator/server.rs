@@ -24,7 +24,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::serve::IncomingStream;
 use reqwest::Url;
@@ -45,7 +45,8 @@ use super::faults::{self, FaultKind, Faults, Phase};
 use super::payment::{Effect, Rules};
 use super::request::{self, DecodeError};
 use super::store::Store;
-use super::{admin, calls};
+use super::log::RequestLog;
+use super::{admin, calls, pay_page};
 
 /// Why the emulator could not start (or stop, or read its configuration).
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +123,8 @@ pub(crate) struct App {
     pub callbacks: Arc<Callbacks>,
     /// Edits a changed gateway makes to its answers.
     pub answer_changes: Vec<AnswerChange>,
+    /// One line per gateway call, when the configuration asks for it (`fph emulator`).
+    pub log: RequestLog,
 }
 
 impl App {
@@ -238,6 +241,7 @@ impl Emulator {
             )),
             faults: Faults::default(),
             answer_changes: config.answer_changes.clone(),
+            log: RequestLog::new(config.log_requests),
             callbacks: Arc::new(Callbacks::new(CallbackSettings {
                 timeout: config.callback_timeout,
                 retry_interval: config.callback_retry_interval,
@@ -481,7 +485,10 @@ async fn dispatch(
     if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
         return admin::handle(&app, request).await;
     }
-    let Some(op) = app.routes.operation_at(&path) else {
+    if path == calls::PAY_PAGE_PATH {
+        return pay_page::handle(&app, request).await;
+    }
+    let Some(op) = operation_at(&app.routes, &path) else {
         let rejection = Rejection::new(
             ErrorKind::UnknownRoute,
             format!("no gateway call is served at {path}"),
@@ -505,6 +512,21 @@ async fn dispatch(
         );
     }
     gateway(&app, &connection, &op, &path, request).await
+}
+
+/// The legacy status route: Platron's SDK (and a docs example) call `get_status.php`; the
+/// real gateway serves it as `get_status3.php`, signed with the script name used.
+const LEGACY_STATUS_PATH: &str = "/get_status.php";
+
+/// The call served at `path`: a configured route, else the legacy status route or check_mnp.
+fn operation_at(routes: &Routes, path: &str) -> Option<Operation> {
+    routes
+        .operation_at(path)
+        .or_else(|| match path.trim_end_matches('/') {
+            LEGACY_STATUS_PATH => Some(Operation::Status),
+            calls::CHECK_MNP_PATH => Some(Operation::Other(calls::CHECK_MNP_PATH.to_owned())),
+            _ => None,
+        })
 }
 
 /// One gateway call, with any fault for its route applied around it.
@@ -532,46 +554,89 @@ async fn gateway(
         }
     }
 
-    let (status, body) = match request::decode(request, app.body_limit).await {
+    let method = request.method().clone();
+    let (status, answer) = match request::decode(request, app.body_limit).await {
         Ok(fields) => (
             StatusCode::OK,
             calls::answer(app, op, script_name(path), fields).await,
         ),
-        Err(DecodeError::TooLarge { limit }) => {
-            let rejection = Rejection::new(
-                ErrorKind::RequestTooLarge,
-                format!("the request body is larger than the limit of {limit} bytes"),
-            );
-            (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                unsigned_error(&rejection, &app.codes),
-            )
-        }
-        Err(DecodeError::Malformed(why)) => {
-            let rejection = Rejection::new(
-                ErrorKind::MalformedRequest,
-                format!("failed to read the request: {why}"),
-            );
-            (
-                StatusCode::BAD_REQUEST,
-                unsigned_error(&rejection, &app.codes),
-            )
-        }
+        Err(DecodeError::TooLarge { limit }) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            unreadable(
+                app,
+                Rejection::new(
+                    ErrorKind::RequestTooLarge,
+                    format!("the request body is larger than the limit of {limit} bytes"),
+                ),
+            ),
+        ),
+        Err(DecodeError::Malformed(why)) => (
+            StatusCode::BAD_REQUEST,
+            unreadable(
+                app,
+                Rejection::new(
+                    ErrorKind::MalformedRequest,
+                    format!("failed to read the request: {why}"),
+                ),
+            ),
+        ),
     };
+    app.log.request(&method, path, &answer);
+    let calls::Answer { body, hint, .. } = answer;
 
-    match fault {
+    let response = match fault {
         Some(fault) if fault.phase == Phase::After => match fault.kind {
-            FaultKind::Http(code) => html_error(code),
+            FaultKind::Http(code) => return html_error(code),
             FaultKind::Drop => {
                 connection.kill();
-                xml_response(StatusCode::OK, String::new())
+                return xml_response(StatusCode::OK, String::new());
             }
             FaultKind::MalformedXml => xml_response(status, faults::malformed(&body)),
             FaultKind::Truncated => xml_response(status, faults::truncated(&body)),
             FaultKind::Latency => xml_response(status, body),
         },
         _ => xml_response(status, body),
+    };
+    with_hint(response, hint.as_deref())
+}
+
+/// The answer to a request that could not be read: unsigned, since its merchant is unknown.
+fn unreadable(app: &App, rejection: Rejection) -> calls::Answer {
+    calls::Answer {
+        body: unsigned_error(&rejection, &app.codes),
+        outcome: format!(
+            "error {} {}",
+            app.codes.code(rejection.kind),
+            rejection.kind.name()
+        ),
+        hint: Some(rejection.detail),
     }
+}
+
+/// `X-Emulator-Hint`: what the emulator can tell a developer that the gateway does not. A
+/// header value is visible ASCII, so other bytes are percent-encoded (`%D0%9E`).
+pub(crate) const HINT_HEADER: &str = "x-emulator-hint";
+
+fn with_hint(mut response: Response, hint: Option<&str>) -> Response {
+    if let Some(hint) = hint
+        && let Ok(value) = HeaderValue::from_str(&header_safe(hint))
+    {
+        response.headers_mut().insert(HINT_HEADER, value);
+    }
+    response
+}
+
+/// `text` with every byte outside visible ASCII and space (and `%` itself) as `%XX`.
+fn header_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if (b' '..=b'~').contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn html_error(code: u16) -> Response {

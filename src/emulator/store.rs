@@ -37,6 +37,8 @@ pub(crate) struct PaymentSummary {
     pub attempts_left: Option<u32>,
     pub resends: Option<u32>,
     pub operator: Option<&'static str>,
+    /// Init's `pg_description`, for the payer's page.
+    pub description: String,
     pub status: Fields,
 }
 
@@ -306,6 +308,25 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The payment behind a payer page's `customer` token. A scan, not an index: the page is
+    /// opened by a person now and then, and the store's indexes stay the ones calls need.
+    pub fn by_customer(
+        &mut self,
+        customer: &str,
+        now: Now,
+        effects: &mut Vec<Effect>,
+    ) -> Option<PaymentSummary> {
+        let rules = &self.rules;
+        let p = self
+            .payments
+            .values_mut()
+            .find(|p| p.data.customer == customer)?;
+        p.refresh(now, rules, effects);
+        Some(summary(p))
+    }
+}
+
 /// This merchant's payment, brought up to date with the clock. A free function, so callers can
 /// borrow the store's other fields (the generator) at the same time.
 fn lookup<'a>(
@@ -342,6 +363,7 @@ fn summary(p: &Payment) -> PaymentSummary {
         attempts_left,
         resends,
         operator: p.phone.as_ref().map(|ph| ph.operator.code()),
+        description: p.data.description.clone(),
         status: p.status_fields(),
     }
 }
@@ -381,7 +403,11 @@ mod tests {
             description: "d".into(),
             lifetime: Duration::from_secs(300),
             testing_mode: true,
+            language: Default::default(),
+            method: Some("mobile_commerce".into()),
+            customer: format!("{order:0>32}"),
             user_phone: String::new(),
+            user_contact_email: String::new(),
             check_url: None,
             result_url: Some("http://127.0.0.1:1/result".into()),
             request_method: CallbackMethod::Post,
@@ -410,9 +436,9 @@ mod tests {
         let wrong = s.approve(M, id, "000000x", now, &mut fx).unwrap_err();
         assert_eq!(wrong.kind, ErrorKind::WrongCode);
         assert!(
-            wrong.description.contains("2 attempt(s) left"),
+            wrong.detail.contains("2 attempt(s) left"),
             "{}",
-            wrong.description
+            wrong.detail
         );
         assert_eq!(s.approve(M, id, &code, now, &mut fx), Ok(Approved::Ok));
         assert_eq!(status_of(&mut s, id, now), "success");

@@ -114,6 +114,7 @@ impl Session {
             real_time: false,
             redactions: config.redactions.clone(),
             updates,
+            unsigned_error_codes: config.unsigned_error_codes.clone(),
         };
         let mut running = None;
         let mut sms_code: Option<SmsCodeProvider> = None;
@@ -180,6 +181,7 @@ impl Session {
                 real_time: true,
                 redactions: config.redactions.clone(),
                 updates,
+                unsigned_error_codes: config.unsigned_error_codes.clone(),
             };
             Some((LiveTransport::new(base, client), settings))
         } else {

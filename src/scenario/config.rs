@@ -21,6 +21,7 @@
 //! cassette_max_age: 90d          # older cassettes are reported as stale; default: no limit
 //! cassette_too_old: warn         # warn (default: the case still runs) or fail
 //! drift_ignore: [pg_salt, pg_sig] # paths `fph drift` ignores; default: drift::VOLATILE
+//! unsigned_error_codes: [9997, 9998, 100, 101] # errors that may come unsigned (the default)
 //! ```
 //!
 //! Credentials never come from this file: `FREEDOMPAY_MERCHANT_ID` and
@@ -41,6 +42,10 @@ use crate::gateway::{Operation, Routes, Target};
 use super::diagnostic::{ErrorKind, ScenarioError, did_you_mean};
 use super::load::{Loader, regex_problem};
 use super::raw::{REFUSED_CONFIG_KEYS, RawConfig, RawRedaction, RawTarget};
+
+/// Error codes the real gateway answers unsigned: 9997 unknown merchant, 9998 bad signature,
+/// and their legacy Platron/PayBox forms 100 (bad signature) and 101 (wrong merchant).
+pub const UNSIGNED_ERROR_CODES: [&str; 4] = ["9997", "9998", "100", "101"];
 
 /// The file names looked for, in order.
 pub const CONFIG_FILES: [&str; 2] = ["harness.yaml", "harness.yml"];
@@ -76,6 +81,9 @@ pub struct HarnessConfig {
     pub fail_too_old: bool,
     /// Paths a drift check ignores (values that differ on every run).
     pub drift_ignore: Vec<String>,
+    /// `pg_error_code`s of the answers the gateway leaves unsigned: it cannot sign for a
+    /// merchant it has not authenticated (unknown merchant, bad signature).
+    pub unsigned_error_codes: Vec<String>,
 }
 
 /// A named place to send requests.
@@ -129,6 +137,7 @@ impl Default for HarnessConfig {
             cassette_max_age: None,
             fail_too_old: false,
             drift_ignore: crate::drift::VOLATILE.map(str::to_owned).to_vec(),
+            unsigned_error_codes: UNSIGNED_ERROR_CODES.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -426,6 +435,9 @@ impl ConfigLoader<'_> {
         }
         if let Some(paths) = &raw.drift_ignore {
             config.drift_ignore = paths.iter().map(|p| p.value.clone()).collect();
+        }
+        if let Some(codes) = &raw.unsigned_error_codes {
+            config.unsigned_error_codes = codes.iter().map(|c| c.value.to_string()).collect();
         }
         Ok(config)
     }

@@ -283,6 +283,7 @@ pub(crate) struct RawConfig {
     pub cassette_max_age: Option<Spanned<String>>,
     pub cassette_too_old: Option<Spanned<String>>,
     pub drift_ignore: Option<Vec<Spanned<String>>>,
+    pub unsigned_error_codes: Option<Vec<Spanned<u32>>>,
     /// Never accepted: present only to say where credentials go instead.
     pub secret_key: Option<Spanned<IgnoredAny>>,
     /// Never accepted: present only to say where credentials go instead.
