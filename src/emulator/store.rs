@@ -471,7 +471,7 @@ mod tests {
         );
         assert_eq!(status_of(&mut s, id, now), "error");
         let f = s.status(M, Some(id), None, now, &mut fx).unwrap();
-        assert_eq!(f.get("pg_failure_code"), Some("8022"));
+        assert_eq!(f.get("pg_failure_code"), Some("11007"));
         assert_eq!(
             s.approve(M, id, "111111", now, &mut fx).unwrap_err().kind,
             ErrorKind::PaymentFinished
@@ -584,7 +584,7 @@ mod tests {
         let later = now.plus(Duration::from_secs(301));
         let f = s.status(M, Some(id), None, later, &mut fx).unwrap();
         assert_eq!(f.get("pg_payment_status"), Some("error"));
-        assert_eq!(f.get("pg_failure_code"), Some("8014"));
+        assert_eq!(f.get("pg_failure_code"), Some("10018"));
         let err = s
             .start_pay(M, id, profile("77017777777").unwrap(), later, &mut fx)
             .unwrap_err();
