@@ -85,8 +85,8 @@ fn an_edited_request_signature_fails_offline() {
 fn an_edited_answer_fails_its_signature_check() {
     let run = replay_after(|t| {
         t.replacen(
-            "<pg_error_code>8020</pg_error_code>",
-            "<pg_error_code>8021</pg_error_code>",
+            "<pg_error_code>11002</pg_error_code>",
+            "<pg_error_code>11003</pg_error_code>",
             1,
         )
     });

@@ -66,23 +66,23 @@ fn diff_recordings_classifies_each_kind_of_change() {
             "status changed pg_status",
         ),
         (
-            "<pg_error_code>8020</pg_error_code>",
-            "<pg_error_code>8020</pg_error_code>\n        <pg_attempts_left>2</pg_attempts_left>",
+            "<pg_error_code>11002</pg_error_code>",
+            "<pg_error_code>11002</pg_error_code>\n        <pg_attempts_left>2</pg_attempts_left>",
             "field added pg_attempts_left",
         ),
         (
-            "<pg_error_code>8020</pg_error_code>",
+            "<pg_error_code>11002</pg_error_code>",
             "",
             "field removed pg_error_code",
         ),
         (
-            "<pg_error_code>8020</pg_error_code>",
-            "<pg_error_code>8029</pg_error_code>",
+            "<pg_error_code>11002</pg_error_code>",
+            "<pg_error_code>11029</pg_error_code>",
             "value changed pg_error_code",
         ),
         (
-            "<pg_error_code>8020</pg_error_code>",
-            "<pg_error_code>E8020</pg_error_code>",
+            "<pg_error_code>11002</pg_error_code>",
+            "<pg_error_code>E11002</pg_error_code>",
             "type changed pg_error_code",
         ),
     ];
@@ -133,10 +133,16 @@ struct ChangedGateway {
 
 impl ChangedGateway {
     fn start(dir: &Dir) -> ChangedGateway {
+        Self::with(dir, &["--profile", "changed-gateway"])
+    }
+
+    /// `fph emulator --port 0 --quiet` with `args`: quiet, because nobody reads its log.
+    fn with(dir: &Dir, args: &[&str]) -> ChangedGateway {
         use std::io::BufRead;
         let mut child = dir
             .fph()
-            .args(["emulator", "--port", "0", "--profile", "changed-gateway"])
+            .args(["emulator", "--port", "0", "--quiet"])
+            .args(args)
             .spawn();
         let stdout = child.stdout.take().unwrap();
         let mut first = String::new();
@@ -226,6 +232,41 @@ fn drift_against_a_changed_gateway_classifies_and_accept_rewrites_only_what_drif
         "{}",
         json.stdout
     );
+}
+
+/// The error codes the emulator answered before it took the real gateway's table.
+const OLD_ERROR_TABLE: &str = "error_codes:
+  merchant_unknown: 9998
+  bad_signature: 101
+  wrong_code: 8020
+  attempts_exhausted: 8022
+  insufficient_funds: 8032
+  operator_error: 8033
+";
+
+#[test]
+fn drift_against_the_old_error_table_shows_each_changed_code() {
+    let dir = Dir::with_shipped();
+    std::fs::write(dir.path().join("old.yaml"), OLD_ERROR_TABLE).unwrap();
+    let gateway = ChangedGateway::with(&dir, &["--config", "old.yaml"]);
+    let run = dir
+        .fph()
+        .env("FREEDOMPAY_MERCHANT_ID", "552170")
+        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .args(["drift", "--target", gateway.url.as_str()])
+        .run();
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let out = &run.stdout;
+    for expected in [
+        "value changed pg_error_code: \"11002\" → \"8020\"",
+        "value changed pg_error_code: \"9998\" → \"101\"",
+        "value changed pg_error_code: \"11006\" → \"8032\"",
+        "value changed pg_error_code: \"11001\" → \"8033\"",
+        "value changed pg_error_code: \"9997\" → \"9998\"",
+        "SAME  sms_approval::operator=KCELLKZT,phone=77017777777",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
 }
 
 #[test]
