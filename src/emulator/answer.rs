@@ -33,7 +33,11 @@ pub(crate) fn render(mut fields: Fields, signer: Option<Signer<'_>>) -> String {
 
 /// `pg_status=error` with the code and the description in `language` (and the payment, when
 /// there is one).
-pub(crate) fn error_fields(rejection: &Rejection, codes: &ErrorCodes, language: Language) -> Fields {
+pub(crate) fn error_fields(
+    rejection: &Rejection,
+    codes: &ErrorCodes,
+    language: Language,
+) -> Fields {
     let mut fields = Fields::new();
     fields.push("pg_status", "error");
     fields.push("pg_error_code", codes.code(rejection.kind).to_string());
@@ -95,7 +99,10 @@ mod tests {
         let body = unsigned_error(&rejection, &ErrorCodes::default());
         let doc = Document::parse_response(body.as_bytes()).unwrap();
         assert_eq!(doc.text("pg_error_code"), Some("9997"));
-        assert_eq!(doc.text("pg_error_description"), Some("Неверный номер магазина"));
+        assert_eq!(
+            doc.text("pg_error_description"),
+            Some("Неверный номер магазина")
+        );
         assert_eq!(doc.text("pg_sig"), None);
         assert_eq!(doc.text("pg_salt"), None);
     }

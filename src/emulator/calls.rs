@@ -292,10 +292,7 @@ fn init(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejec
         method,
         customer: customer_token(),
         user_phone: fields.get("pg_user_phone").unwrap_or("").to_owned(),
-        user_contact_email: fields
-            .get("pg_user_contact_email")
-            .unwrap_or("")
-            .to_owned(),
+        user_contact_email: fields.get("pg_user_contact_email").unwrap_or("").to_owned(),
         check_url,
         result_url,
         request_method,
@@ -409,7 +406,9 @@ fn phone_rejection(phone: &str, problem: PhoneProblem) -> Rejection {
     match problem {
         PhoneProblem::Malformed => Rejection::new(
             ErrorKind::InvalidPhone,
-            format!("pg_abonent_phone `{phone}` must be 11 digits starting with 7, like 77017777777"),
+            format!(
+                "pg_abonent_phone `{phone}` must be 11 digits starting with 7, like 77017777777"
+            ),
         ),
         PhoneProblem::NoOperator => Rejection::new(
             ErrorKind::UnsupportedPhone,

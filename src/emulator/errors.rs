@@ -331,11 +331,18 @@ mod tests {
             ErrorKind::BadSignature.russian(),
             "Некорректная подпись запроса"
         );
-        assert_eq!(ErrorKind::MerchantUnknown.russian(), "Неверный номер магазина");
+        assert_eq!(
+            ErrorKind::MerchantUnknown.russian(),
+            "Неверный номер магазина"
+        );
         // Everything the emulator invented stays in its own range.
         for kind in ErrorKind::ALL {
             if kind.source() == CodeSource::Emulator {
-                assert!((8000..9000).contains(&kind.default_code()), "{}", kind.name());
+                assert!(
+                    (8000..9000).contains(&kind.default_code()),
+                    "{}",
+                    kind.name()
+                );
             }
         }
     }
@@ -351,7 +358,10 @@ mod tests {
             r.description(Language::English),
             "missing required field pg_amount"
         );
-        let r = Rejection::new(ErrorKind::WrongCode, "wrong approval code: 2 attempt(s) left");
+        let r = Rejection::new(
+            ErrorKind::WrongCode,
+            "wrong approval code: 2 attempt(s) left",
+        );
         assert_eq!(
             r.description(Language::Russian),
             "Введен неверный код SMS. Повторите еще раз"

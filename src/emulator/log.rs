@@ -59,6 +59,9 @@ mod tests {
             outcome: "need_approve".into(),
             ..answer
         };
-        assert_eq!(line(&Method::GET, "/mfs/pay", &ok), "GET /mfs/pay → need_approve");
+        assert_eq!(
+            line(&Method::GET, "/mfs/pay", &ok),
+            "GET /mfs/pay → need_approve"
+        );
     }
 }

@@ -42,10 +42,10 @@ use super::clock::Now;
 use super::config::EmulatorConfig;
 use super::errors::{ErrorCodes, ErrorKind, Rejection};
 use super::faults::{self, FaultKind, Faults, Phase};
+use super::log::RequestLog;
 use super::payment::{Effect, Rules};
 use super::request::{self, DecodeError};
 use super::store::Store;
-use super::log::RequestLog;
 use super::{admin, calls, pay_page};
 
 /// Why the emulator could not start (or stop, or read its configuration).

@@ -81,6 +81,16 @@ fn serves_with_the_given_merchant_until_ctrl_c() {
     let answer = Document::parse_response(body.as_bytes()).unwrap();
     assert_eq!(answer.text("pg_error_code"), Some("8010"), "{body}");
     assert!(verify("get_status3.php", &answer.to_fields(), &key).is_valid());
+    // A bad signature: the answer says only what the real gateway says...
+    let tampered = query
+        .join("&")
+        .replace("pg_payment_id=1", "pg_payment_id=2");
+    let (_, body) = get(addr, &format!("/get_status3.php?{tampered}"));
+    assert!(
+        body.contains("<pg_error_code>9998</pg_error_code>"),
+        "{body}"
+    );
+    assert!(!body.contains("get_status3.php;"), "{body}");
 
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -92,6 +102,68 @@ fn serves_with_the_given_merchant_until_ctrl_c() {
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("stopping"), "{rest}");
+    // ...and the log tells the developer the string it should have signed, secret masked.
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains(
+            "GET /get_status3.php → error 8010 unknown_payment: merchant 1001 has no payment 1"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("GET /get_status3.php → error 9998 bad_signature: pg_sig does not match the request; the signed string should be `get_status3.php;1001;2;s;***`"),
+        "{log}"
+    );
+    assert!(!log.contains("cli-key"), "{log}");
+}
+
+/// A client that is not fph's own — Python's standard library with its own signature
+/// routine (tests/fidelity/client.py) — sends what merchants' real clients send, to a running
+/// `fph emulator`, and checks the answers as the real gateway gives them.
+#[test]
+fn a_python_client_of_its_own_is_answered_as_the_real_gateway_answers() {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: python3 is not installed (the client is a Python script)");
+        return;
+    }
+    let dir = Dir::new();
+    let mut child = dir
+        .fph()
+        .args(["emulator", "--port", "0", "--quiet"])
+        .spawn();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let base = first
+        .trim()
+        .strip_prefix("fph emulator listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_owned();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fidelity/client.py");
+    let run = std::process::Command::new("python3")
+        .arg(script)
+        .args([base.as_str(), "552170", "fph-emulator-demo-secret"])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(out.contains("all checks passed"), "{out}");
 }
 
 #[test]

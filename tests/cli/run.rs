@@ -268,3 +268,29 @@ fn a_selection_that_matches_nothing_is_bad_input() {
         drift.stderr
     );
 }
+
+/// The runner accepts an unsigned answer exactly for the codes the gateway leaves unsigned
+/// (9997, 9998, 100, 101 by default; `unsigned_error_codes` in harness.yaml).
+#[test]
+fn unsigned_answers_pass_only_for_the_configured_codes() {
+    let dir = Dir::with_shipped();
+    let run = |filter: &str| dir.fph().args(["run", "--filter", filter]).run();
+    for scenario in ["unknown_merchant", "bad_signature"] {
+        let passed = run(scenario);
+        assert_eq!(passed.code, 0, "{scenario}: {}", passed.stdout);
+    }
+    dir.write(
+        "scenarios/harness.yaml",
+        "format: 1\nunsigned_error_codes: [9998]\n",
+    );
+    assert_eq!(run("bad_signature").code, 0);
+    let refused = run("unknown_merchant");
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused
+            .stdout
+            .contains("the answer has no pg_sig (only the errors 9998 may be unsigned"),
+        "{}",
+        refused.stdout
+    );
+}
