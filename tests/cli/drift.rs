@@ -1,6 +1,6 @@
 //! `fph drift` and `fph diff-recordings`: what changed since the recordings were made.
 
-use crate::support::{Dir, copy_dir};
+use crate::support::{Dir, EmulatorProcess, copy_dir};
 
 #[test]
 fn drift_against_an_unchanged_emulator_finds_nothing() {
@@ -123,55 +123,20 @@ fn diff_recordings_of_identical_sets_is_clean_and_json_is_available() {
     );
 }
 
-/// A standalone `fph emulator --profile changed-gateway` on a free port; killed on drop.
-struct ChangedGateway {
-    child: std::process::Child,
-    url: String,
-    /// Kept open: the emulator prints more lines after its address.
-    stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
+/// `fph emulator --quiet` with `args` (quiet: nobody reads its log).
+fn emulator(dir: &Dir, args: &[&str]) -> EmulatorProcess {
+    dir.emulator(&[&["--quiet"], args].concat())
 }
 
-impl ChangedGateway {
-    fn start(dir: &Dir) -> ChangedGateway {
-        Self::with(dir, &["--profile", "changed-gateway"])
-    }
-
-    /// `fph emulator --port 0 --quiet` with `args`: quiet, because nobody reads its log.
-    fn with(dir: &Dir, args: &[&str]) -> ChangedGateway {
-        use std::io::BufRead;
-        let mut child = dir
-            .fph()
-            .args(["emulator", "--port", "0", "--quiet"])
-            .args(args)
-            .spawn();
-        let stdout = child.stdout.take().unwrap();
-        let mut first = String::new();
-        let mut stdout = std::io::BufReader::new(stdout);
-        stdout.read_line(&mut first).unwrap();
-        let url = first
-            .trim()
-            .strip_prefix("fph emulator listening on ")
-            .unwrap_or_else(|| panic!("unexpected banner: {first}"))
-            .to_owned();
-        ChangedGateway {
-            child,
-            url,
-            stdout: Some(stdout),
-        }
-    }
-}
-
-impl Drop for ChangedGateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The emulator answering as a changed gateway would.
+fn changed_gateway(dir: &Dir) -> EmulatorProcess {
+    emulator(dir, &["--profile", "changed-gateway"])
 }
 
 #[test]
 fn drift_against_a_changed_gateway_classifies_and_accept_rewrites_only_what_drifted() {
     let dir = Dir::with_shipped();
-    let gateway = ChangedGateway::start(&dir);
+    let gateway = changed_gateway(&dir);
     let drift = |extra: &[&str]| {
         dir.fph()
             .env("FREEDOMPAY_MERCHANT_ID", "552170")
@@ -248,7 +213,7 @@ const OLD_ERROR_TABLE: &str = "error_codes:
 fn drift_against_the_old_error_table_shows_each_changed_code() {
     let dir = Dir::with_shipped();
     std::fs::write(dir.path().join("old.yaml"), OLD_ERROR_TABLE).unwrap();
-    let gateway = ChangedGateway::with(&dir, &["--config", "old.yaml"]);
+    let gateway = emulator(&dir, &["--config", "old.yaml"]);
     let run = dir
         .fph()
         .env("FREEDOMPAY_MERCHANT_ID", "552170")
@@ -272,7 +237,7 @@ fn drift_against_the_old_error_table_shows_each_changed_code() {
 #[test]
 fn emulator_keeps_serving_when_its_stdout_is_closed() {
     let dir = Dir::with_shipped();
-    let mut gateway = ChangedGateway::start(&dir);
+    let mut gateway = changed_gateway(&dir);
     gateway.stdout = None;
     std::thread::sleep(std::time::Duration::from_millis(200));
     let url = gateway.url.clone();

@@ -1,6 +1,6 @@
 //! `fph emulator`: starts, prints where and with which credentials, answers, stops on Ctrl-C.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -33,26 +33,9 @@ fn get(addr: &str, path_and_query: &str) -> (String, String) {
 #[test]
 fn serves_with_the_given_merchant_until_ctrl_c() {
     let dir = Dir::new();
-    let mut child = dir
-        .fph()
-        .args([
-            "emulator",
-            "--port",
-            "0",
-            "--merchant",
-            "1001:cli-key",
-            "--seed",
-            "3",
-        ])
-        .spawn();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let base = first
-        .trim()
-        .strip_prefix("fph emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_owned();
+    let mut emulator = dir.emulator(&["--merchant", "1001:cli-key", "--seed", "3"]);
+    let mut stdout = emulator.stdout.take().unwrap();
+    let base = emulator.url.clone();
     let mut second = String::new();
     stdout.read_line(&mut second).unwrap();
     assert_eq!(second.trim(), "merchant 1001, secret key cli-key");
@@ -93,18 +76,19 @@ fn serves_with_the_given_merchant_until_ctrl_c() {
     assert!(!body.contains("get_status3.php;"), "{body}");
 
     let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &emulator.child.id().to_string()])
         .status()
         .unwrap();
     assert!(interrupted.success());
-    let status = child.wait().unwrap();
+    let status = emulator.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("stopping"), "{rest}");
     // ...and the log tells the developer the string it should have signed, secret masked.
     let mut log = String::new();
-    child
+    emulator
+        .child
         .stderr
         .take()
         .unwrap()
@@ -137,26 +121,14 @@ fn a_python_client_of_its_own_is_answered_as_the_real_gateway_answers() {
         return;
     }
     let dir = Dir::new();
-    let mut child = dir
-        .fph()
-        .args(["emulator", "--port", "0", "--quiet"])
-        .spawn();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let base = first
-        .trim()
-        .strip_prefix("fph emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_owned();
+    let emulator = dir.emulator(&["--quiet"]);
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fidelity/client.py");
     let run = std::process::Command::new("python3")
         .arg(script)
-        .args([base.as_str(), "552170", "fph-emulator-demo-secret"])
+        .args([emulator.url.as_str(), "552170", "fph-emulator-demo-secret"])
         .output()
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(emulator);
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),

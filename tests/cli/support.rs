@@ -140,3 +140,44 @@ impl Fph {
         }
     }
 }
+
+/// A standalone `fph emulator --port 0` started by a test; killed on drop.
+pub struct EmulatorProcess {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, from the banner's first line.
+    pub url: String,
+    /// The rest of the banner and what follows; kept open unless a test drops it.
+    pub stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Dir {
+    /// Starts `fph emulator --port 0` with `args` in this directory and reads its address.
+    pub fn emulator(&self, args: &[&str]) -> EmulatorProcess {
+        use std::io::BufRead;
+        let mut child = self
+            .fph()
+            .args(["emulator", "--port", "0"])
+            .args(args)
+            .spawn();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("fph emulator listening on ")
+            .unwrap_or_else(|| panic!("unexpected banner: {first}"))
+            .to_owned();
+        EmulatorProcess {
+            child,
+            url,
+            stdout: Some(stdout),
+        }
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
