@@ -37,6 +37,7 @@ use std::time::Duration;
 use regex::Regex;
 use serde_saphyr::Spanned;
 
+use crate::gateway::target::TargetError;
 use crate::gateway::{Operation, Routes, Target};
 
 use super::diagnostic::{ErrorKind, ScenarioError, did_you_mean};
@@ -486,6 +487,17 @@ impl ConfigLoader<'_> {
         let target = match &raw.value.url {
             Some(url) => match Target::parse(&url.value) {
                 Ok(Target::Custom(parsed)) => Target::Custom(parsed),
+                Err(TargetError::Host { reason, .. }) => {
+                    return Err(l
+                        .error(
+                            ErrorKind::InvalidValue,
+                            format!("the host of `{}` cannot be normalised: {reason}", url.value),
+                            l.span(url),
+                        )
+                        .with_help(
+                            "write the host name plainly, e.g. `https://test-api.freedompay.kz`",
+                        ));
+                }
                 _ => {
                     return Err(l
                         .error(

@@ -6,5 +6,6 @@ mod drift;
 mod emulator;
 mod review;
 mod run;
+mod safety;
 mod sign;
 mod support;
