@@ -10,7 +10,6 @@ use freedompay_harness::exit_code;
 use freedompay_harness::report::json::quote;
 use freedompay_harness::report::{ColorChoice, Style};
 use freedompay_harness::review::Updates;
-use freedompay_harness::runner::StepFailure;
 use freedompay_harness::runner::mode::Mode;
 use freedompay_harness::runner::suite::{for_each_case, plan};
 
@@ -64,14 +63,10 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
             let case = &scenario.cases[index];
             let (outcome, report) = session.drift(&scenario, case).await;
             let accepted = report.drifted().then(|| {
-                // A gateway that did not answer has not changed; recording that would
-                // replace a good cassette with a connection error.
-                if let Some(step) = outcome
-                    .steps
-                    .iter()
-                    .find(|s| matches!(s.failure, Some(StepFailure::Transport(_))))
-                {
-                    return format!("not re-recorded: no answer to step `{}`", step.id);
+                // A gateway that did not answer properly has not changed; recording that
+                // would replace a good cassette with an error page.
+                if let Some(reason) = outcome.improper_answer() {
+                    return format!("not re-recorded: {reason}");
                 }
                 if accept {
                     return match session.save(&scenario, case, &outcome) {

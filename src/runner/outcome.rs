@@ -69,6 +69,29 @@ impl CaseOutcome {
     pub fn failed_step(&self) -> Option<&StepOutcome> {
         self.steps.iter().find(|s| !s.passed())
     }
+
+    /// Why this outcome may not replace a recording: a step the gateway did not answer
+    /// properly — no answer, an HTTP status other than 200, a body that is not well-formed
+    /// XML, a missing or wrong signature. Only signed, well-formed 200 answers are the
+    /// gateway speaking; anything else is an outage or a proxy, not a change to record.
+    pub fn improper_answer(&self) -> Option<String> {
+        self.steps.iter().find_map(|step| {
+            let reason = match &step.failure {
+                Some(
+                    failure @ (StepFailure::Transport(_)
+                    | StepFailure::HttpStatus(_)
+                    | StepFailure::NotXml(_)
+                    | StepFailure::Signature(_)),
+                ) => failure.to_string(),
+                _ if step.attempts.iter().any(|a| a.response.is_none()) => "no answer".to_owned(),
+                _ => return None,
+            };
+            Some(format!(
+                "the gateway did not answer properly: step `{}`: {reason}",
+                step.id
+            ))
+        })
+    }
 }
 
 /// The result of one step: one attempt, or several when it polls.

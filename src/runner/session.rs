@@ -261,6 +261,14 @@ impl Session {
         if !outcome.passed() && !self.keep_failed {
             return outcome;
         }
+        // Even `--keep-failed` keeps only what the gateway said: an outage is no recording.
+        if let Some(reason) = outcome.improper_answer() {
+            outcome.warnings.push(format!(
+                "not recorded: {reason}; the cassette {} is left as it was",
+                self.cassette_path(scenario, case).display()
+            ));
+            return outcome;
+        }
         if let Err(error) = self.save(scenario, case, &outcome) {
             outcome.error = Some(error.to_string());
         }
