@@ -28,7 +28,7 @@ use super::diagnostic::{ErrorKind, ScenarioError, Span, did_you_mean};
 use super::duration::parse_duration;
 use super::model::{
     Case, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody, Expectation,
-    Matcher, Number, Poll, Scenario, Step, Template, is_templated,
+    Matcher, Number, Poll, Scenario, Step, Template, cassette_file_name, is_templated,
 };
 use super::raw::{
     Entries, RawCall, RawExpectBody, RawMatcher, RawMatcherRules, RawPoll, RawScalar, RawScenario,
@@ -271,11 +271,7 @@ impl Loader<'_> {
             steps.push(step);
         }
 
-        let stem = self
-            .file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = self.stem()?;
         Ok(Scenario {
             name: raw.name.value,
             file: self.file.to_owned(),
@@ -286,6 +282,39 @@ impl Loader<'_> {
             steps,
             source: Arc::clone(self.source),
         })
+    }
+
+    /// The file stem, which names the scenario's recordings directory
+    /// (`recordings/<stem>/`): it must be one plain name, so nothing is written outside
+    /// `recordings/` (a file `...yaml` has the stem `..`).
+    fn stem(&self) -> Result<String, ScenarioError> {
+        let stem = self
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let plain = !stem.is_empty()
+            && !stem.starts_with('.')
+            && !stem
+                .chars()
+                .any(|c| NOT_IN_FILE_NAMES.contains(&c) || c.is_control());
+        if plain {
+            return Ok(stem);
+        }
+        Err(self
+            .error(
+                ErrorKind::InvalidValue,
+                format!(
+                    "the file name `{}` cannot name a recordings directory",
+                    self.file
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                ),
+                Span::at_offset(self.source, 0, 0),
+            )
+            .with_label("recorded under recordings/<file stem>/")
+            .with_help("rename the file: a stem that is not empty, does not start with `.` and has none of / \\ : * ? \" < > |"))
     }
 
     /// A name templates refer to: an identifier that is neither a built-in nor a function.
@@ -498,6 +527,26 @@ impl Loader<'_> {
                     .with_label("the same values again")
                     .with_secondary(cases[same].span, format!("row {}", same + 1))
                     .with_help("remove the repeated row"));
+            }
+            // Two names, one file: the second recording would overwrite the first.
+            let file_name = cassette_file_name(&name);
+            if let Some(same) = cases
+                .iter()
+                .position(|case| cassette_file_name(&case.name) == file_name)
+            {
+                return Err(self
+                    .error(
+                        ErrorKind::Matrix,
+                        format!(
+                            "matrix rows {} and {} would share one cassette file, `{file_name}.yaml`",
+                            same + 1,
+                            index + 1
+                        ),
+                        self.span(row),
+                    )
+                    .with_label(format!("case `{name}`"))
+                    .with_secondary(cases[same].span, format!("case `{}`", cases[same].name))
+                    .with_help("case names become file names with characters other than letters, digits, `.`, `-`, `_`, `=` and `,` turned into `_`; make the rows differ in those"));
             }
             let mut bindings: Vec<(String, String)> = vars
                 .iter()

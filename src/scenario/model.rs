@@ -55,6 +55,29 @@ pub struct Case {
 /// The case name used when a scenario has no matrix.
 pub const DEFAULT_CASE: &str = "default";
 
+/// A case name as the file name of its cassette (without `.yaml`): characters other than
+/// letters, digits, `.`, `-`, `_`, `=` and `,` become `_`, so matrix names like
+/// `operator=KCELLKZT,phone=770…` stay readable; a leading `.` gets a `_` so no cassette is
+/// hidden or names a parent directory. The loader refuses two cases of one scenario that
+/// this maps to one name.
+pub fn cassette_file_name(case: &str) -> String {
+    let name: String = case
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '=' | ',') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        format!("_{name}")
+    } else {
+        name
+    }
+}
+
 /// One call of a scenario.
 #[derive(Debug, Clone)]
 pub struct Step {

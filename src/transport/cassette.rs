@@ -301,24 +301,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// A case name as a file name: characters other than letters, digits, `.`, `-`, `_`, `=`
-/// and `,` become `_`, so matrix names like `operator=KCELLKZT,phone=770…` stay readable.
+/// A case name as a file name: the rule is the scenario loader's, which refuses two cases
+/// that share one.
 pub fn file_name_for(case: &str) -> String {
-    let name: String = case
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '=' | ',') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if name.is_empty() || name.starts_with('.') {
-        format!("_{name}")
-    } else {
-        name
-    }
+    crate::scenario::cassette_file_name(case)
 }
 
 #[cfg(test)]

@@ -171,3 +171,43 @@ fn drift_accept_never_accepts_an_outage() {
         .run();
     assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
 }
+
+const STATUS_STEP: &str =
+    "steps:\n  - id: status\n    call: status\n    form: { pg_payment_id: \"1\" }\n";
+
+/// Regression: matrix rows `x: "a b"` and `x: "a_b"` shared one cassette file, and a
+/// scenario file named `...yaml` wrote `./default.yaml` outside `recordings/`.
+#[test]
+fn cassette_names_never_collide_or_escape_recordings() {
+    let dir = Dir::new();
+    dir.write(
+        "scenarios/rows.yaml",
+        &format!("name: Rows\nmatrix:\n  - {{ x: \"a b\" }}\n  - {{ x: \"a_b\" }}\n{STATUS_STEP}"),
+    );
+    let run = dir.fph().args(["run", "--mode", "record"]).run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "scenarios/rows.yaml:4:5: matrix rows 1 and 2 would share one cassette file, `x=a_b.yaml`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("recordings").exists(), "nothing recorded");
+
+    let dir = Dir::new();
+    dir.write("scenarios/...yaml", &format!("name: Dots\n{STATUS_STEP}"));
+    for args in [&["lint"][..], &["run", "--mode", "record"][..]] {
+        let run = dir.fph().args(args).run();
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(
+                "scenarios/...yaml:1:1: the file name `...yaml` cannot name a recordings directory"
+            ),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(!dir.path().join("default.yaml").exists());
+    assert!(!dir.path().join("recordings").exists());
+}
