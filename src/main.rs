@@ -22,8 +22,10 @@ fn main() -> ExitCode {
     match cli::dispatch(args) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            // One line, `error: …: cause`, the way cargo and ripgrep print theirs.
-            eprintln!("error: {error:#}");
+            // One line, `error: …: cause`, the way cargo and ripgrep print theirs; a closed
+            // standard error takes nothing (no panic).
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr().lock(), "error: {error:#}");
             ExitCode::from(exit_code::BAD_INPUT)
         }
     }

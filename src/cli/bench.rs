@@ -73,7 +73,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
             .as_deref()
             .expect("clap requires --dir with --phase");
         let figures = run_phase(phase, dir, &args)?;
-        println!("{}", figures.line());
+        outln!("{}", figures.line());
         return Ok(exit_code::SUCCESS);
     }
     if args.cases == 0 {
@@ -92,7 +92,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
     };
     let suite = match Suite::existing(&dir) {
         Some(suite) if suite.cases == args.cases && suite.is_recorded() => {
-            println!(
+            outln!(
                 "reusing the recorded suite of {} cases in {}",
                 suite.cases,
                 dir.display()
@@ -108,7 +108,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
             }
             let started = Instant::now();
             let suite = bench::generate(&dir, args.cases)?;
-            println!(
+            outln!(
                 "generated {} cases ({} scenario files of up to {} rows, 5 calls each) in {} in {:.2} s",
                 suite.cases,
                 suite.cases.div_ceil(bench::ROWS_PER_SCENARIO),
@@ -139,8 +139,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    println!();
-    print!("{}", table(&figures));
+    outln!();
+    out!("{}", table(&figures));
     Ok(exit_code::SUCCESS)
 }
 
@@ -197,7 +197,7 @@ fn child(dir: &Path, phase: Phase, jobs: usize, args: &BenchArgs) -> anyhow::Res
         .lines()
         .find_map(Figures::parse_line)
         .with_context(|| format!("the {} phase printed no figures: {stdout}", phase.name()))?;
-    println!("{}", figures.line());
+    outln!("{}", figures.line());
     Ok(figures)
 }
 

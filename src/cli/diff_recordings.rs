@@ -90,12 +90,12 @@ pub fn run(args: DiffRecordingsArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let style = Style::for_stdout(color);
     for report in &reports {
         match args.report {
-            ReportFormat::Human => print!("{}", human(report, None, style)),
-            ReportFormat::Json => println!("{}", json(report)),
+            ReportFormat::Human => out!("{}", human(report, None, style)),
+            ReportFormat::Json => outln!("{}", json(report)),
         }
     }
     if args.report == ReportFormat::Human {
-        print!("{}", summary(&reports, style));
+        out!("{}", summary(&reports, style));
     }
     // Cases only one side has count as a difference between the sets.
     Ok(match super::drift::exit_for(&reports) {

@@ -38,7 +38,7 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let style = Style::for_stdout(color);
     let planned = plan(&prepared.loaded.scenarios, &args.run.select.selection());
     if planned.is_empty() {
-        eprintln!("{}", super::run::nothing_selected(&args.run.select));
+        errln!("{}", super::run::nothing_selected(&args.run.select));
         return Ok(exit_code::BAD_INPUT);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -56,8 +56,8 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
         planned,
         prepared.jobs,
         |(report, accepted): &(CaseDrift, Option<String>)| match format {
-            ReportFormat::Human => print!("{}", human(report, accepted.as_deref(), style)),
-            ReportFormat::Json => println!("{}", json(report)),
+            ReportFormat::Human => out!("{}", human(report, accepted.as_deref(), style)),
+            ReportFormat::Json => outln!("{}", json(report)),
         },
         move |session, scenario, index| async move {
             let case = &scenario.cases[index];
@@ -84,7 +84,7 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
     ));
     let reports: Vec<CaseDrift> = results.into_iter().map(|(r, _)| r).collect();
     if format == ReportFormat::Human {
-        print!("{}", summary(&reports, style));
+        out!("{}", summary(&reports, style));
     }
     Ok(exit_for(&reports))
 }

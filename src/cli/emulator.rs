@@ -100,22 +100,13 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, EmulatorError> {
     Ok(config)
 }
 
-/// `println!` that ignores a closed standard output: `fph emulator | head -1` (or a test that
-/// reads only the address) must not take the server down with a broken pipe.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
 /// Starts the emulator, prints its address and credentials, serves until Ctrl-C.
 pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
     let config = match config(&args) {
         Ok(config) => config,
         Err(error) => {
             if let Some(report) = error.report() {
-                eprintln!("{report:?}");
+                errln!("{report:?}");
                 return Ok(exit_code::BAD_INPUT);
             }
             return Err(error.into());
@@ -129,15 +120,15 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
     let emulator = Emulator::start(config)?;
     let base = emulator.base_url();
     let base = base.as_str().trim_end_matches('/');
-    say!("fph emulator listening on {base}");
+    outln!("fph emulator listening on {base}");
     for (id, key) in &merchants {
-        say!("merchant {id}, secret key {}", key.expose());
+        outln!("merchant {id}, secret key {}", key.expose());
     }
-    say!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
+    outln!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
     if args.profile == Some(Profile::ChangedGateway) {
-        say!("profile: changed gateway (answers differ from the documented gateway on purpose)");
+        outln!("profile: changed gateway (answers differ from the documented gateway on purpose)");
     }
-    say!("press Ctrl-C to stop");
+    outln!("press Ctrl-C to stop");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -146,7 +137,7 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
     if let Err(error) = runtime.block_on(tokio::signal::ctrl_c()) {
         bail!("failed to wait for Ctrl-C: {error}");
     }
-    say!("stopping");
+    outln!("stopping");
     emulator.shutdown()?;
     Ok(exit_code::SUCCESS)
 }

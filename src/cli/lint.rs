@@ -17,7 +17,7 @@ pub fn run(args: LintArgs, color: ColorChoice) -> anyhow::Result<u8> {
         return Ok(exit_code::BAD_INPUT);
     };
     let cases: usize = loaded.scenarios.iter().map(|s| s.cases.len()).sum();
-    println!(
+    outln!(
         "ok: {} scenario{}, {cases} case{}",
         loaded.scenarios.len(),
         if loaded.scenarios.len() == 1 { "" } else { "s" },

@@ -24,7 +24,7 @@ pub fn run(args: ListArgs, color: ColorChoice) -> anyhow::Result<u8> {
             } else {
                 format!("  [{}]", scenario.tags.join(", "))
             };
-            println!("{}::{}{tags}", scenario.stem, case.name);
+            outln!("{}::{}{tags}", scenario.stem, case.name);
         }
     }
     Ok(exit_code::SUCCESS)

@@ -86,12 +86,12 @@ pub fn print_diagnostics(errors: &[ScenarioError], color: ColorChoice) {
         // annotations jump to), then shows the line itself, the label and the hint.
         let mut report = String::new();
         match handler.render_report(&mut report, error) {
-            Ok(()) => eprintln!("{report}"),
-            Err(_) => eprintln!("{} {}", style.red("error:"), error.render_plain()),
+            Ok(()) => errln!("{report}"),
+            Err(_) => errln!("{} {}", style.red("error:"), error.render_plain()),
         }
     }
     let count = errors.len();
-    eprintln!(
+    errln!(
         "{} {count} problem{} found",
         style.red("error:"),
         if count == 1 { "" } else { "s" }

@@ -1,5 +1,33 @@
 //! The command line: clap argument types (raw) and one file per subcommand that validates its
 //! arguments and runs. Every subcommand returns the exit code to use; an `Err` is bad input.
+//!
+//! Every command prints through [`out!`], [`outln!`] and [`errln!`], which drop what a closed
+//! pipe cannot take: `fph run --report json | head -1` ends quietly (the run goes on and
+//! exits as it would have), where `println!` panics on a broken pipe.
+
+/// `print!` that ignores a closed or failing standard output.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` that ignores a closed or failing standard output.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed or failing standard error.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
 
 mod bench;
 mod diff_recordings;

@@ -73,7 +73,7 @@ pub fn run(args: ReviewArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let pending = review::find_pending(&paths)?;
     let style = Style::for_stdout(color);
     if pending.is_empty() {
-        eprintln!("no pending .new files under {}", describe(&paths));
+        errln!("no pending .new files under {}", describe(&paths));
         return Ok(exit_code::SUCCESS);
     }
     if args.list {
@@ -84,33 +84,35 @@ pub fn run(args: ReviewArgs, color: ColorChoice) -> anyhow::Result<u8> {
         for item in &pending {
             if args.accept_all {
                 review::accept(item)?;
-                println!("{} {}", style.green("accepted"), item.file.display());
+                outln!("{} {}", style.green("accepted"), item.file.display());
             } else {
                 review::reject(item)?;
-                println!("{} {}", style.red("rejected"), item.new.display());
+                outln!("{} {}", style.red("rejected"), item.new.display());
             }
         }
         return Ok(exit_code::SUCCESS);
     }
     if !std::io::stdin().is_terminal() {
         print_list(&pending);
-        eprintln!(
+        errln!(
             "hint: standard input is not a terminal; run `fph review` in one to decide file by file, or use --accept-all / --reject-all"
         );
         return Ok(exit_code::SUCCESS);
     }
     let stdin = std::io::stdin();
     let tally = interactive(&pending, &mut stdin.lock(), &mut std::io::stdout(), style)?;
-    println!(
+    outln!(
         "accepted {}, rejected {}, skipped {}",
-        tally.accepted, tally.rejected, tally.skipped
+        tally.accepted,
+        tally.rejected,
+        tally.skipped
     );
     Ok(exit_code::SUCCESS)
 }
 
 fn print_list(pending: &[Pending]) {
     for item in pending {
-        println!("{}", item.new.display());
+        outln!("{}", item.new.display());
     }
 }
 

@@ -200,7 +200,7 @@ pub fn execute(
     if planned.is_empty() {
         // Like nextest, not like `cargo test`: a mistyped filter must not pass CI by
         // running nothing.
-        eprintln!("{}", nothing_selected(select));
+        errln!("{}", nothing_selected(select));
         return Ok(Executed {
             bad_input: true,
             ..Executed::default()
@@ -221,8 +221,8 @@ pub fn execute(
         prepared.jobs,
         |outcome| {
             match format {
-                ReportFormat::Human => print!("{}", report::human::case_report(&outcome, style)),
-                ReportFormat::Json => println!("{}", report::json::case_line(&outcome)),
+                ReportFormat::Human => out!("{}", report::human::case_report(&outcome, style)),
+                ReportFormat::Json => outln!("{}", report::json::case_line(&outcome)),
             }
             if outcome.passed() {
                 executed.passed += 1;
@@ -236,7 +236,7 @@ pub fn execute(
     ));
     executed.outcomes = kept.into_iter().flatten().collect();
     if format == ReportFormat::Human {
-        println!(
+        outln!(
             "\n{} ({} mode, target {})",
             report::summary_counts(executed.passed, executed.failed, started.elapsed(), style),
             prepared.session.mode(),
@@ -244,7 +244,7 @@ pub fn execute(
         );
         let pending = executed.pending_updates;
         if pending > 0 {
-            println!(
+            outln!(
                 "{}",
                 style.yellow(&format!(
                     "{pending} expected bod{} written as .new: review with `fph review`",

@@ -28,8 +28,8 @@ pub fn run(args: SignArgs) -> anyhow::Result<u8> {
     let fields = Fields::from_assignments(&args.fields).context("failed to read the fields")?;
     let secret = super::secret::load(args.secret_file.as_deref())?;
     if args.explain {
-        println!("{}", signature::explain(&args.script, &fields));
+        outln!("{}", signature::explain(&args.script, &fields));
     }
-    println!("{}", signature::sign(&args.script, &fields, &secret));
+    outln!("{}", signature::sign(&args.script, &fields, &secret));
     Ok(exit_code::SUCCESS)
 }

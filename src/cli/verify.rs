@@ -29,18 +29,18 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
     let secret = super::secret::load(args.secret_file.as_deref())?;
     match signature::verify(&args.script, &document.root, &secret) {
         Verification::Valid => {
-            println!("valid: {}", args.file.display());
+            outln!("valid: {}", args.file.display());
             Ok(exit_code::SUCCESS)
         }
         Verification::Missing => {
-            println!("invalid: {} has no pg_sig", args.file.display());
+            outln!("invalid: {} has no pg_sig", args.file.display());
             Ok(exit_code::FAILED)
         }
         Verification::Mismatch { expected, actual } => {
-            println!("invalid: {}", args.file.display());
-            println!("  pg_sig in the file: {actual}");
-            println!("  pg_sig expected:    {expected}");
-            println!(
+            outln!("invalid: {}", args.file.display());
+            outln!("  pg_sig in the file: {actual}");
+            outln!("  pg_sig expected:    {expected}");
+            outln!(
                 "  signed string:      {}",
                 signature::explain(&args.script, &document.root)
             );

@@ -211,3 +211,72 @@ fn cassette_names_never_collide_or_escape_recordings() {
     assert!(!dir.path().join("default.yaml").exists());
     assert!(!dir.path().join("recordings").exists());
 }
+
+/// Regression: `fph run --report json | head -1` panicked ("failed printing to stdout: Broken
+/// pipe"). Every command ends quietly, with its usual exit code, on a closed stdout or stderr.
+#[test]
+fn closed_pipes_end_every_command_quietly() {
+    use std::io::Read as _;
+    let dir = Dir::with_shipped();
+    dir.write(
+        "answer.xml",
+        "<response><pg_status>ok</pg_status></response>",
+    );
+    dir.write("key", "k");
+    dir.write(
+        "broken/broken.yaml",
+        "name: Broken\nsteps:\n  - id: a\n    cal: status\n",
+    );
+    let commands: [(&[&str], i32); 9] = [
+        (&["run", "--report", "json", "--tag", "approve"], 0),
+        (&["run", "--tag", "approve"], 0),
+        (&["run", "--mode", "live", "--tag", "approve"], 0),
+        (&["drift", "--tag", "approve"], 0),
+        (&["list", "--tag", "approve"], 0),
+        (&["diff-recordings", "recordings", "recordings"], 0),
+        (
+            &["sign", "--secret-file", "key", "--script", "pay", "pg_a=1"],
+            0,
+        ),
+        (
+            &[
+                "verify",
+                "--secret-file",
+                "key",
+                "--script",
+                "pay",
+                "answer.xml",
+            ],
+            1,
+        ),
+        (&["lint", "broken/broken.yaml"], 2),
+    ];
+    for (args, code) in commands {
+        for closed in ["stdout", "stderr"] {
+            let mut child = dir.fph().args(args).spawn();
+            // The reading end closes before fph writes its first byte.
+            let mut open = if closed == "stdout" {
+                drop(child.stdout.take());
+                child.stderr.take().unwrap()
+            } else {
+                drop(child.stderr.take());
+                // stdout stays open and is read, so only stderr is closed.
+                let mut out = child.stdout.take().unwrap();
+                let mut sink = String::new();
+                out.read_to_string(&mut sink).unwrap();
+                let status = child.wait().unwrap();
+                assert_eq!(status.code(), Some(code), "{args:?} with closed {closed}");
+                continue;
+            };
+            let mut text = String::new();
+            open.read_to_string(&mut text).unwrap();
+            let status = child.wait().unwrap();
+            assert_eq!(
+                status.code(),
+                Some(code),
+                "{args:?} with closed {closed}: {text}"
+            );
+            assert!(!text.contains("panicked"), "{args:?}: {text}");
+        }
+    }
+}
