@@ -360,7 +360,11 @@ pub fn cassettes_under(dir: &Path) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
         }
         for file in std::fs::read_dir(&scenario)? {
             let file = file?.path();
-            if file.extension().is_some_and(|e| e == "yaml") {
+            // Cassette names never start with a dot: those are temporary or foreign files.
+            let hidden = file
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if !hidden && file.extension().is_some_and(|e| e == "yaml") {
                 let relative = file.strip_prefix(dir).unwrap_or(&file).to_owned();
                 found.push((relative, file));
             }

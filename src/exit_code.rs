@@ -10,3 +10,5 @@ pub const BAD_INPUT: u8 = 2;
 pub const DRIFT: u8 = 3;
 /// A bug in fph itself (a panic).
 pub const INTERNAL: u8 = 101;
+/// Interrupted by Ctrl-C or SIGTERM: 128 + SIGINT, as shells report it.
+pub const INTERRUPTED: u8 = 130;

@@ -45,6 +45,9 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
+    super::run::report_swept(&prepared.session);
+    super::interrupt::listen(&runtime, Arc::clone(&prepared.session));
+    let total = planned.len();
     let format = args.run.report;
     let accept = args.accept;
     // Without --accept, FPH_UPDATE=new (or --update new) proposes the drifted cassettes as
@@ -85,6 +88,10 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let reports: Vec<CaseDrift> = results.into_iter().map(|(r, _)| r).collect();
     if format == ReportFormat::Human {
         out!("{}", summary(&reports, style));
+    }
+    if prepared.session.interrupt().is_raised() {
+        errln!("{}", super::run::interrupted_summary(reports.len(), total));
+        return Ok(exit_code::INTERRUPTED);
     }
     Ok(exit_for(&reports))
 }

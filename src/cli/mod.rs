@@ -33,6 +33,7 @@ mod bench;
 mod diff_recordings;
 mod drift;
 mod emulator;
+mod interrupt;
 mod lint;
 mod list;
 mod load;

@@ -172,12 +172,17 @@ pub struct Executed {
     /// Every outcome in plan order, when asked for (a JUnit report); empty otherwise, so a
     /// large suite does not hold every request and answer until the end.
     pub outcomes: Vec<CaseOutcome>,
+    /// Stopped by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
 }
 
 impl Executed {
-    /// 2 when a cassette could not be read, 1 when a case failed, 0 otherwise.
+    /// 130 when interrupted, 2 when a cassette could not be read, 1 when a case failed, 0
+    /// otherwise.
     pub fn exit_code(&self) -> u8 {
-        if self.bad_input {
+        if self.interrupted {
+            exit_code::INTERRUPTED
+        } else if self.bad_input {
             exit_code::BAD_INPUT
         } else if self.failed > 0 {
             exit_code::FAILED
@@ -210,8 +215,11 @@ pub fn execute(
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
+    report_swept(&prepared.session);
+    super::interrupt::listen(&runtime, Arc::clone(&prepared.session));
     // The run takes the scenarios over: nothing needs them after it.
     let scenarios = Arc::new(prepared.loaded.scenarios);
+    let total = planned.len();
     let started = Instant::now();
     let mut executed = Executed::default();
     let kept = runtime.block_on(run_all(
@@ -235,6 +243,13 @@ pub fn execute(
         },
     ));
     executed.outcomes = kept.into_iter().flatten().collect();
+    executed.interrupted = prepared.session.interrupt().is_raised();
+    if executed.interrupted {
+        errln!(
+            "{}",
+            interrupted_summary(executed.passed + executed.failed, total)
+        );
+    }
     if format == ReportFormat::Human {
         outln!(
             "\n{} ({} mode, target {})",
@@ -254,6 +269,25 @@ pub fn execute(
         }
     }
     Ok(executed)
+}
+
+/// What an interrupted run did: `finished` of `total` cases reported (their cassettes, when
+/// recording, written whole), the rest never started or stopped before writing anything.
+pub fn interrupted_summary(finished: usize, total: usize) -> String {
+    format!(
+        "interrupted: {finished} of {total} cases finished and reported; the other {} did not run to the end and wrote nothing",
+        total - finished
+    )
+}
+
+/// Says which temporary files a killed recording had left (the session removed them).
+pub fn report_swept(session: &Session) {
+    for path in session.swept() {
+        errln!(
+            "removed {}, left by an interrupted recording",
+            path.display()
+        );
+    }
 }
 
 /// How many expected bodies this case proposed as `.new` files.

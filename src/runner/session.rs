@@ -24,7 +24,7 @@ use crate::gateway::{SecretKey, Target};
 use crate::review::Updates;
 use crate::scenario::{Case, Credentials as EnvCredentials, HarnessConfig, Scenario, TargetConfig};
 use crate::template::{Generated, Renderer, SmsCodeProvider};
-use crate::transport::cassette::{Cassette, CassetteError};
+use crate::transport::cassette::{self, Cassette, CassetteError};
 use crate::transport::live::{self, LiveOptions, LiveTransport};
 use crate::transport::player::Player;
 use crate::transport::recorder::{self, RecordingInfo};
@@ -33,6 +33,7 @@ use crate::utc;
 use super::case::{CaseSettings, Credentials, run_case};
 use super::mode::Mode;
 use super::outcome::CaseOutcome;
+use super::suite::Interrupt;
 
 /// Everything a session is built from.
 #[derive(Debug, Clone)]
@@ -82,6 +83,10 @@ pub struct Session {
     renderer: Renderer,
     /// Kept alive for the session: dropping it stops the server.
     emulator: Option<Arc<RunningEmulator>>,
+    /// Raised by Ctrl-C or SIGTERM (the caller listens): the run starts no more cases.
+    interrupt: Interrupt,
+    /// Temporary files an interrupted recording left, removed when this session started.
+    swept: Vec<PathBuf>,
 }
 
 impl Session {
@@ -187,6 +192,13 @@ impl Session {
         } else {
             None
         };
+        // A recording killed outright (SIGKILL, power) leaves its temporary file; the next
+        // session that writes cassettes removes it.
+        let swept = if matches!(mode, Mode::Record | Mode::Once | Mode::Drift) {
+            cassette::remove_abandoned_temporaries(&recordings)
+        } else {
+            Vec::new()
+        };
         let mut renderer = Renderer::new(sms_code);
         for scenario in scenarios {
             // The loader compiled every template once already; a failure here would be a bug
@@ -203,11 +215,24 @@ impl Session {
             replay,
             renderer,
             emulator: running,
+            interrupt: Interrupt::default(),
+            swept,
         })
     }
 
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// Raise it to stop the run: see [`Interrupt`].
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
+    }
+
+    /// The temporary files a killed recording had left in the recordings directory, removed
+    /// when this session started (only sessions that write cassettes look).
+    pub fn swept(&self) -> &[PathBuf] {
+        &self.swept
     }
 
     pub fn target(&self) -> &TargetConfig {

@@ -1,5 +1,10 @@
 //! Running many cases at once: up to `jobs` cases in flight on the session, each reported as
 //! soon as it finishes, results returned in selection order.
+//!
+//! An [`Interrupt`] (Ctrl-C, SIGTERM: the CLI raises it, this module only reads it) stops a
+//! run in two stages: the first lets the cases in flight finish — their cassettes are
+//! written whole — and starts no more; the second cancels the cases in flight at their next
+//! await. Cassette writes are synchronous, so even a cancelled case never leaves half a file.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -16,6 +21,44 @@ use super::session::Session;
 /// How long the caller lets finished results gather before taking them (see
 /// [`for_each_case_keeping`]); short enough that nobody watching a report sees it.
 const COLLECT_INTERVAL: Duration = Duration::from_millis(1);
+
+/// How far a run has been asked to stop: 0 not at all, 1 start no more cases, 2 cancel the
+/// cases in flight too. Shared by the session and whoever listens for signals.
+#[derive(Debug)]
+pub struct Interrupt {
+    level: tokio::sync::watch::Sender<u8>,
+}
+
+impl Default for Interrupt {
+    fn default() -> Self {
+        Interrupt {
+            level: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl Interrupt {
+    /// Goes one stage further; returns the new stage (1 or 2).
+    pub fn raise(&self) -> u8 {
+        let mut level = 0;
+        self.level.send_modify(|l| {
+            *l = (*l + 1).min(2);
+            level = *l;
+        });
+        level
+    }
+
+    /// True once asked to stop: no new case starts.
+    pub fn is_raised(&self) -> bool {
+        *self.level.borrow() > 0
+    }
+
+    /// Resolves when the cases in flight are to be cancelled.
+    async fn cancelled(&self) {
+        let mut receiver = self.level.subscribe();
+        let _ = receiver.wait_for(|level| *level >= 2).await;
+    }
+}
 
 /// One selected case: an index into the scenarios and the case name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,10 +193,21 @@ async fn drive<T, F, Fut>(
         Ok(owned) => owned.into_iter().map(Arc::new).collect(),
         Err(scenarios) => scenarios.iter().cloned().map(Arc::new).collect(),
     };
+    let interrupt = session.interrupt();
+    // The next case to finish, or all of them cancelled when the interrupt says so.
+    let next = async |tasks: &mut JoinSet<(usize, T)>| {
+        tokio::select! {
+            joined = tasks.join_next() => joined,
+            () = interrupt.cancelled() => {
+                tasks.abort_all();
+                tasks.join_next().await
+            }
+        }
+    };
     let finish = async |joined: Option<Result<(usize, T), tokio::task::JoinError>>| match joined {
         Some(Ok(result)) => finished.send(result).await.is_ok(),
         Some(Err(error)) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        // Cancelled (the runtime is shutting down), or nothing was running.
+        // Cancelled (an interrupt, the runtime shutting down), or nothing was running.
         Some(Err(_)) | None => true,
     };
     for (index, item) in planned.into_iter().enumerate() {
@@ -161,9 +215,12 @@ async fn drive<T, F, Fut>(
         // future (and everything the case allocates) while it waits, so memory would grow
         // with the suite instead of with `jobs`.
         while tasks.len() >= jobs {
-            if !finish(tasks.join_next().await).await {
+            if !finish(next(&mut tasks).await).await {
                 return;
             }
+        }
+        if interrupt.is_raised() {
+            break;
         }
         let job = work(
             Arc::clone(&session),
@@ -173,7 +230,7 @@ async fn drive<T, F, Fut>(
         tasks.spawn(async move { (index, job.await) });
     }
     while !tasks.is_empty() {
-        if !finish(tasks.join_next().await).await {
+        if !finish(next(&mut tasks).await).await {
             return;
         }
     }

@@ -488,6 +488,8 @@ impl Loader<'_> {
         };
 
         let mut cases: Vec<Case> = Vec::with_capacity(rows.len());
+        // Each case's cassette file name and the row that has it.
+        let mut files: HashMap<String, usize> = HashMap::with_capacity(rows.len());
         for (index, row) in rows.iter().enumerate() {
             for (key, value) in &row.value.0 {
                 if naming.contains(&key.value.as_str())
@@ -530,10 +532,7 @@ impl Loader<'_> {
             }
             // Two names, one file: the second recording would overwrite the first.
             let file_name = cassette_file_name(&name);
-            if let Some(same) = cases
-                .iter()
-                .position(|case| cassette_file_name(&case.name) == file_name)
-            {
+            if let Some(&same) = files.get(&file_name) {
                 return Err(self
                     .error(
                         ErrorKind::Matrix,
@@ -548,6 +547,7 @@ impl Loader<'_> {
                     .with_secondary(cases[same].span, format!("case `{}`", cases[same].name))
                     .with_help("case names become file names with characters other than letters, digits, `.`, `-`, `_`, `=` and `,` turned into `_`; make the rows differ in those"));
             }
+            files.insert(file_name, index);
             let mut bindings: Vec<(String, String)> = vars
                 .iter()
                 .map(|(name, value)| {

@@ -301,6 +301,54 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Removes the temporary files of [`write_atomically`] that no live process is writing —
+/// what a recording killed outright (SIGKILL) leaves — below `recordings`, one level of
+/// scenario directories deep; returns what it removed. A file of a process still running
+/// (another fph recording into the same directory) is left alone.
+pub fn remove_abandoned_temporaries(recordings: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(scenarios) = std::fs::read_dir(recordings) else {
+        return removed;
+    };
+    for dir in scenarios.flatten() {
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let name = file.file_name();
+            let Some(pid) = temporary_writer(&name.to_string_lossy()) else {
+                continue;
+            };
+            if !process_is_running(pid) && std::fs::remove_file(file.path()).is_ok() {
+                removed.push(file.path());
+            }
+        }
+    }
+    removed.sort();
+    removed
+}
+
+/// The process id in a temporary file name `.{name}.{pid}.{n}.tmp`, if it is one.
+fn temporary_writer(file_name: &str) -> Option<u32> {
+    let inner = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = inner.rsplitn(3, '.');
+    let counter = parts.next()?;
+    let pid = parts.next()?;
+    let _name = parts.next().filter(|n| !n.is_empty())?;
+    counter.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+/// Whether a process with this id runs now (ours always does). Where `/proc` is not there
+/// to ask, every other writer counts as running: a stray file is better than a lost write.
+fn process_is_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
 /// A case name as a file name: the rule is the scenario loader's, which refuses two cases
 /// that share one.
 pub fn file_name_for(case: &str) -> String {
@@ -440,6 +488,25 @@ mod tests {
         assert_eq!(Cassette::load(&path).unwrap().case, "other");
         let files: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn temporaries_of_dead_writers_are_removed_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = dir.path().join("s");
+        std::fs::create_dir_all(&scenario).unwrap();
+        let dead = scenario.join(".default.yaml.99999999.3.tmp");
+        let mine = scenario.join(format!(".default.yaml.{}.0.tmp", std::process::id()));
+        let cassette = scenario.join("default.yaml");
+        let hidden = scenario.join(".notes.tmp");
+        for path in [&dead, &mine, &cassette, &hidden] {
+            std::fs::write(path, "").unwrap();
+        }
+        assert_eq!(remove_abandoned_temporaries(dir.path()), vec![dead.clone()]);
+        assert!(!dead.exists());
+        assert!(mine.exists() && cassette.exists() && hidden.exists());
+        assert_eq!(temporary_writer(".a.b.yaml.12.0.tmp"), Some(12));
+        assert_eq!(temporary_writer("..12.0.tmp"), None);
     }
 
     #[test]

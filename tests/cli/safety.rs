@@ -280,3 +280,104 @@ fn closed_pipes_end_every_command_quietly() {
         }
     }
 }
+
+/// Every file below `dir`, recursively, by name.
+fn names_below(dir: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Regression: Ctrl-C during `fph run --mode record` left zero-byte `.CASE.yaml.PID.N.tmp`
+/// files in `recordings/`. Now no new case starts, the cases in flight write whole
+/// cassettes, the run says what it did and exits 130; a temporary file a SIGKILL left is
+/// removed by the next recording run and never listed as a cassette.
+#[test]
+fn interrupts_stop_a_recording_cleanly() {
+    use std::io::{BufRead as _, Read as _};
+    let dir = Dir::new();
+    let mut text = String::from("name: Rows\nmatrix:\n");
+    for row in 0..3000 {
+        text.push_str(&format!("  - {{ x: \"{row}\" }}\n"));
+    }
+    text.push_str(
+        "steps:\n  - id: status\n    call: status\n    form: { pg_payment_id: \"{{ x }}\" }\n",
+    );
+    dir.write("scenarios/rows.yaml", &text);
+    let mut child = dir
+        .fph()
+        .args(["run", "--mode", "record", "--report", "json", "-j", "4"])
+        .spawn();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("\"passed\":true"), "{first}");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let reported = 1 + rest.lines().count();
+    assert!(reported < 3000, "the run stopped early: {reported}");
+    assert!(
+        stderr.contains(&format!(
+            "interrupted: {reported} of 3000 cases finished and reported"
+        )),
+        "{stderr}"
+    );
+    let names = names_below(&dir.path().join("recordings"));
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert_eq!(
+        names.len(),
+        reported,
+        "one whole cassette per reported case"
+    );
+
+    // What a SIGKILL leaves: removed by the next recording run, never listed meanwhile.
+    let abandoned = dir.write("recordings/rows/.x=0.yaml.99999999.0.tmp", "");
+    let listed = dir
+        .fph()
+        .args([
+            "diff-recordings",
+            "recordings",
+            "recordings",
+            "--report",
+            "json",
+        ])
+        .run();
+    assert_eq!(listed.stdout.lines().count(), reported, "{}", listed.stdout);
+    assert!(!listed.stdout.contains(".tmp"), "{}", listed.stdout);
+    let next = dir
+        .fph()
+        .args(["run", "--mode", "record", "--filter", "rows/x=0"])
+        .run();
+    assert_eq!(next.code, 0, "{}{}", next.stdout, next.stderr);
+    assert!(!abandoned.exists());
+    assert!(
+        next.stderr
+            .contains(".x=0.yaml.99999999.0.tmp, left by an interrupted recording"),
+        "{}",
+        next.stderr
+    );
+}
