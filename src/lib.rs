@@ -15,6 +15,7 @@
 //! - [`harness`] turns every case into a `cargo test` trial; [`emulator`] is a real Freedom
 //!   Pay gateway server for offline runs; [`gateway`] is what Freedom Pay itself is: the
 //!   `pg_sig` rule, the XML answers, the calls and the hosts.
+//! - [`text_file`] reads every file a user writes as text, refusing non-text with its place.
 //! - [`review`] is the update workflow for expected files (`FPH_UPDATE`, `*.new` proposals,
 //!   accept and reject).
 //!
@@ -42,5 +43,6 @@ pub mod review;
 pub mod runner;
 pub mod scenario;
 pub mod template;
+pub mod text_file;
 pub mod transport;
 pub mod utc;

@@ -25,16 +25,31 @@ pub fn timestamp(at: SystemTime) -> String {
     format!("{date}T{h:02}:{m:02}:{s:02}Z")
 }
 
-/// Reads what [`timestamp`] writes.
+/// Reads what [`timestamp`] writes, and nothing else: a date that does not exist
+/// (`2026-02-30`), a year outside 1970–9999 or extra parts are `None`, never a guess.
 pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
-    let text = text.strip_suffix('Z')?;
-    let (date, time) = text.split_once('T')?;
-    let mut date = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (date.next()??, date.next()??, date.next()??);
-    let mut time = time.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, min, s) = (time.next()??, time.next()??, time.next()??);
+    let inner = text.strip_suffix('Z')?;
+    let (date, time) = inner.split_once('T')?;
+    let numbers = |part: &str, separator: char| -> Option<[i64; 3]> {
+        let mut parts = part.split(separator).map(|p| p.parse::<i64>().ok());
+        let values = [parts.next()??, parts.next()??, parts.next()??];
+        parts.next().is_none().then_some(values)
+    };
+    let [y, m, d] = numbers(date, '-')?;
+    let [h, min, s] = numbers(time, ':')?;
+    let in_range = (1970..=9999).contains(&y)
+        && (1..=12).contains(&m)
+        && (1..=31).contains(&d)
+        && (0..24).contains(&h)
+        && (0..60).contains(&min)
+        && (0..60).contains(&s);
+    if !in_range {
+        return None;
+    }
     let seconds = days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60 + s;
-    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
+    let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?);
+    // Day 31 of a 30-day month would roll over: only the spelling that round-trips exists.
+    (timestamp(at) == text).then_some(at)
 }
 
 /// (`YYYY-MM-DD`, (hours, minutes, seconds)).
@@ -85,6 +100,23 @@ mod tests {
         assert_eq!(gateway_format(1_798_761_599), "2026-12-31 23:59:59");
         assert_eq!(gateway_format(4_107_542_400), "2100-03-01 00:00:00");
         assert_eq!(gateway_format(-1), "1969-12-31 23:59:59");
+    }
+
+    #[test]
+    fn only_real_timestamps_parse() {
+        for bad in [
+            "garbage",
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T10:00:00:00Z",
+            "99999999999999999-01-01T00:00:00Z",
+            "2026-11-23T10:00:00",
+            "2026-1-23T10:00:00Z",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+        assert!(parse_timestamp("2024-02-29T23:59:59Z").is_some());
     }
 
     #[test]

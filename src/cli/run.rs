@@ -126,6 +126,10 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
         // `--mode drift` (or FPH_MODE=drift) is `fph drift`: same report, exit 3 on drift.
         return super::drift::run(super::drift::DriftArgs::from_run(args), color);
     }
+    // Checked before any request: finding out after a recording session is too late.
+    if let Some(path) = &args.junit {
+        check_writable(path)?;
+    }
     let prepared = match prepare(&args, args.mode, color)? {
         Ok(prepared) => prepared,
         Err(code) => return Ok(code),
@@ -138,6 +142,21 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
         std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
     }
     Ok(executed.exit_code())
+}
+
+/// Fails unless `path` can be written, without changing it: a file that exists is opened
+/// for appending, one that does not is created and removed again.
+fn check_writable(path: &std::path::Path) -> anyhow::Result<()> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("failed to open the --junit report {}", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 /// Why nothing ran, and what to do about it.

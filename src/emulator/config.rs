@@ -162,10 +162,8 @@ struct RawRoutes {
 impl EmulatorConfig {
     /// Reads a YAML configuration file; what it leaves out keeps its default.
     pub fn from_yaml_file(path: &Path) -> Result<Self, EmulatorError> {
-        let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::ReadConfig {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::text_file::read(path)
+            .map_err(|error| EmulatorError::InvalidConfig(error.to_string()))?;
         Self::from_yaml_str(&text, &path.display().to_string())
     }
 

@@ -408,6 +408,7 @@ impl Session {
         )
         .await;
         outcome.warnings.extend(too_old);
+        damaged_body(&mut outcome, path);
         outcome
     }
 
@@ -424,6 +425,41 @@ impl Session {
             )
         })
     }
+}
+
+/// On replay an answer that is not XML came from the cassette, not from a gateway (nothing
+/// improper is ever recorded): the case fails as bad input naming the cassette's line,
+/// instead of as if the gateway had sent it.
+fn damaged_body(outcome: &mut CaseOutcome, path: &Path) {
+    let Some((step, reason)) = outcome.steps.iter().find_map(|step| match &step.failure {
+        Some(super::outcome::StepFailure::NotXml(reason)) => Some((step, reason)),
+        _ => None,
+    }) else {
+        return;
+    };
+    let attempt = step.attempts.len() as u32;
+    // Rare: read the file again for the line rather than keep positions on every replay.
+    let line = Cassette::load(path).ok().and_then(|cassette| {
+        let index = cassette
+            .interactions
+            .iter()
+            .position(|i| i.step == step.id && i.attempt == attempt)?;
+        let text = std::fs::read_to_string(path).ok()?;
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| line.trim_start().starts_with("body:"))
+            .nth(index)
+            .map(|(number, line)| (number + 1, line.len() - line.trim_start().len() + 1))
+    });
+    let at = match line {
+        Some((line, column)) => format!("{}:{line}:{column}", path.display()),
+        None => path.display().to_string(),
+    };
+    outcome.error = Some(format!(
+        "{at}: the recorded answer to step `{}` is damaged ({reason}); the gateway did not send this: restore the cassette or re-record it",
+        step.id
+    ));
+    outcome.bad_input = true;
 }
 
 /// A drift report as a case error (for `cargo test` in drift mode): `None` when nothing

@@ -179,10 +179,10 @@ impl HarnessConfig {
     pub fn load(dir: &Path) -> Result<HarnessConfig, ScenarioError> {
         for name in CONFIG_FILES {
             let path = dir.join(name);
-            match std::fs::read_to_string(&path) {
+            match crate::text_file::read(&path) {
                 Ok(text) => return HarnessConfig::load_str(&path, &text),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(ScenarioError::io(&path, "configuration", &error)),
+                Err(error) if error.not_found => continue,
+                Err(error) => return Err(ScenarioError::text_file(&error, "configuration")),
             }
         }
         Ok(HarnessConfig::default())

@@ -228,6 +228,28 @@ impl ScenarioError {
         )
     }
 
+    /// A file that cannot be read as text, at the place of the first byte that is not.
+    pub(crate) fn text_file(error: &crate::text_file::TextFileError, what: &str) -> ScenarioError {
+        let span = Span {
+            offset: 0,
+            len: 0,
+            line: error.line,
+            column: error.column,
+        };
+        ScenarioError::new(
+            ErrorKind::Io,
+            format!("failed to read {what}: {}", error.reason),
+            &error.path,
+            None,
+            span,
+        )
+        .with_help(if error.line > 0 {
+            "scenarios, harness.yaml and cassettes are UTF-8 YAML text"
+        } else {
+            "point fph at a regular, readable file"
+        })
+    }
+
     /// The text under the primary span (shown by the graphical handler).
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.details.label = Some(label.into());

@@ -64,8 +64,13 @@ fn shared_regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
 
 /// Reads and validates one scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| ScenarioError::io(path, "scenario", &error))?;
+    let text = crate::text_file::read(path).map_err(|error| {
+        if error.not_found {
+            ScenarioError::io(path, "scenario", &std::io::ErrorKind::NotFound.into())
+        } else {
+            ScenarioError::text_file(&error, "scenario")
+        }
+    })?;
     load_str(path, &text)
 }
 
@@ -134,11 +139,13 @@ pub fn scenario_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<ScenarioError>) {
             };
             for entry in entries.flatten() {
                 let file = entry.path();
-                if file.is_file() && is_scenario_file(&file) {
+                // Anything named like a scenario but a directory is read, so a FIFO, a
+                // dangling link or a link loop is reported rather than skipped.
+                if is_scenario_file(&file) && !file.is_dir() {
                     files.push(file);
                 }
             }
-        } else if path.is_file() {
+        } else if std::fs::symlink_metadata(path).is_ok() {
             if !is_config_file(path) {
                 files.push(path.clone());
             }

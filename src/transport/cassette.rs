@@ -187,9 +187,20 @@ impl Cassette {
 
     /// Reads and checks a cassette file.
     pub fn load(path: &Path) -> Result<Cassette, CassetteError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CassetteError::Io {
-            path: path.to_owned(),
-            reason: e.to_string(),
+        let text = crate::text_file::read(path).map_err(|e| {
+            if e.line > 0 {
+                CassetteError::Syntax {
+                    path: path.to_owned(),
+                    line: e.line as u64,
+                    column: e.column as u64,
+                    reason: e.reason,
+                }
+            } else {
+                CassetteError::Io {
+                    path: path.to_owned(),
+                    reason: e.reason,
+                }
+            }
         })?;
         Cassette::parse(&text, path)
     }
@@ -218,7 +229,24 @@ impl Cassette {
         // lenient header is read only after a failure, to tell a cassette of another format
         // (or no cassette at all) from a broken one — the same answers as reading it first.
         let error = match serde_saphyr::from_str::<Cassette>(text) {
-            Ok(cassette) if cassette.format == FORMAT => return Ok(cassette),
+            Ok(cassette) if cassette.format == FORMAT => {
+                return match recorded_at_problem(&cassette.recorded_at) {
+                    None => Ok(cassette),
+                    Some(reason) => {
+                        // Top-level keys start their line; the key is required, so it is there.
+                        let line = text
+                            .lines()
+                            .position(|l| l.starts_with("recorded_at:"))
+                            .map_or(1, |i| i + 1);
+                        Err(CassetteError::Syntax {
+                            path: path.to_owned(),
+                            line: line as u64,
+                            column: "recorded_at: ".len() as u64 + 1,
+                            reason,
+                        })
+                    }
+                };
+            }
             Ok(cassette) => {
                 return Err(CassetteError::Format {
                     path: path.to_owned(),
@@ -258,6 +286,22 @@ impl Cassette {
         let text = self.to_yaml().map_err(write_error)?;
         write_atomically(path, text.as_bytes()).map_err(|e| write_error(e.to_string()))
     }
+}
+
+/// How far ahead of this machine's clock a recording time may be (another machine's clock).
+const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// Why `recorded_at` cannot be used for the age check (`cassette_max_age`): not a UTC
+/// timestamp, or later than now. Either would silently skip the check.
+fn recorded_at_problem(recorded_at: &str) -> Option<String> {
+    let Some(time) = crate::utc::parse_timestamp(recorded_at) else {
+        return Some(format!(
+            "recorded_at `{recorded_at}` is not a UTC timestamp like 2026-11-23T10:00:00Z; re-record the cassette"
+        ));
+    };
+    let now = std::time::SystemTime::now();
+    (time > now + CLOCK_SKEW)
+        .then(|| format!("recorded_at `{recorded_at}` is in the future; re-record the cassette"))
 }
 
 /// The body with its `pg_sig` element recomputed with `key` (over the body's own fields,
