@@ -669,6 +669,44 @@ pub(crate) fn referenced_variables(source: &str) -> Result<Vec<String>, Template
     ))
 }
 
+/// Calls `source` makes that cannot work whatever the values: an unknown filter, test or
+/// function, or a function given the wrong number of arguments (`sms_code()` without a
+/// phone). Checked by rendering once in an environment whose functions have the real ones'
+/// signatures but do nothing, with every variable in `variables` bound to `"0"`; only those
+/// kinds of error count, since the placeholder values may well upset other expressions.
+pub(crate) fn check_calls(source: &str, variables: &[String]) -> Result<(), String> {
+    if !is_templated(source) {
+        return Ok(());
+    }
+    let mut env = environment();
+    for generator in ["order_id", "uuid", "salt", "now"] {
+        env.add_function(generator, || String::new());
+    }
+    env.add_function("random_digits", |_: i64| String::new());
+    env.add_function("env", |_: String| String::new());
+    env.add_function("sms_code", |_: String| String::new());
+    let Ok(template) = env.template_from_str(source) else {
+        // Syntax errors are reported by `referenced_variables`, with their place.
+        return Ok(());
+    };
+    let context: BTreeMap<&str, &str> = variables.iter().map(|v| (v.as_str(), "0")).collect();
+    match template.render(context) {
+        Err(error)
+            if matches!(
+                error.kind(),
+                minijinja::ErrorKind::UnknownFilter
+                    | minijinja::ErrorKind::UnknownTest
+                    | minijinja::ErrorKind::UnknownFunction
+                    | minijinja::ErrorKind::MissingArgument
+                    | minijinja::ErrorKind::TooManyArguments
+            ) =>
+        {
+            Err(describe(&error))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn sorted_by_position(source: &str, mut names: Vec<String>) -> Vec<String> {
     names.sort_by_key(|name| {
         (

@@ -917,6 +917,37 @@ impl Loader<'_> {
             ),
         };
         let dir = self.file.parent().unwrap_or(Path::new(""));
+        // The project is the directory holding the scenarios directory: an expected body
+        // elsewhere (`/etc/passwd`, `../../x`) would be read — and with FPH_UPDATE written.
+        // Depth below the project: 1 is the scenario file's directory.
+        let mut depth = 1i64;
+        let inside = Path::new(file)
+            .components()
+            .all(|component| match component {
+                std::path::Component::Normal(_) => {
+                    depth += 1;
+                    true
+                }
+                std::path::Component::CurDir => true,
+                std::path::Component::ParentDir => {
+                    depth -= 1;
+                    depth >= 0
+                }
+                // An absolute path or a drive prefix.
+                _ => false,
+            });
+        if !inside {
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("expected body `{file}` lies outside the project"),
+                    file_span,
+                )
+                .with_label("not below the scenarios directory's parent")
+                .with_help(
+                    "write a path relative to the scenario file, e.g. `bodies/init_ok.xml`",
+                ));
+        }
         let resolved = dir.join(file);
         if !resolved.is_file() {
             return Err(self
@@ -927,6 +958,23 @@ impl Loader<'_> {
                 )
                 .with_label(format!("looked for {}", resolved.display()))
                 .with_help("the path is relative to the scenario file's directory"));
+        }
+        let well_formed = crate::text_file::read(&resolved)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                crate::gateway::Document::parse(text.as_bytes())
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(problem) = well_formed {
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("expected body `{file}` is not well-formed XML: {problem}"),
+                    file_span,
+                )
+                .with_label(format!("read {}", resolved.display()))
+                .with_help("an expected body is a gateway answer, `<response>…</response>`; `{{ any }}` may stand for a value"));
         }
         Ok(ExpectBody {
             file: resolved,
@@ -1012,6 +1060,19 @@ impl Loader<'_> {
                 )
                 .with_label("not defined here")
                 .with_help(help));
+        }
+        if let Err(problem) = template::check_calls(text, &variables) {
+            return Err(self
+                .error(
+                    ErrorKind::TemplateSyntax,
+                    format!("template cannot be rendered: {problem}"),
+                    span,
+                )
+                .with_label("this call")
+                .with_help(format!(
+                    "the functions are {}; `sms_code(phone)`, `random_digits(n)` and `env(\"NAME\")` take one argument; minijinja's filters are listed at https://docs.rs/minijinja/latest/minijinja/filters/",
+                    FUNCTIONS.map(|f| format!("{f}()")).join(", ")
+                )));
         }
         Ok(Template::new(text, span))
     }

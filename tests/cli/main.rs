@@ -1,5 +1,6 @@
 //! Integration tests of the `fph` binary: one test binary, a `mod` per area, small helpers.
 
+mod bad_input;
 mod bench;
 mod cassettes;
 mod drift;

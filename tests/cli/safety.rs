@@ -381,3 +381,48 @@ fn interrupts_stop_a_recording_cleanly() {
         next.stderr
     );
 }
+
+/// Regression: a FIFO named `*.yaml` was skipped silently (reading it would block), and
+/// `--junit` to an unwritable path was checked only after every request had been sent.
+/// Both are bad input (exit 2) naming the file, before any request.
+#[cfg(unix)]
+#[test]
+fn every_bad_input_names_its_place_before_any_request() {
+    let dir = Dir::with_shipped();
+    let fifo = dir.path().join("scenarios/pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = dir.fph().args(["run", "--mode", "record"]).run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("scenarios/pipe.yaml: failed to read scenario: not a regular file"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(&fifo).unwrap();
+
+    let before = dir.files("recordings");
+    let run = dir
+        .fph()
+        .args([
+            "run",
+            "--mode",
+            "record",
+            "--junit",
+            "no/such/dir/report.xml",
+        ])
+        .run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("failed to open the --junit report no/such/dir/report.xml"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "no case ran: {}", run.stdout);
+    assert_eq!(dir.files("recordings"), before);
+}
