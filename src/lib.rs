@@ -46,3 +46,6 @@ pub mod template;
 pub mod text_file;
 pub mod transport;
 pub mod utc;
+
+#[cfg(test)]
+mod properties;

@@ -28,7 +28,7 @@ mod log;
 mod pay_page;
 mod payment;
 mod phones;
-mod request;
+pub(crate) mod request;
 mod server;
 mod store;
 

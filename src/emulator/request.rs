@@ -179,7 +179,7 @@ async fn from_multipart(request: Request) -> Result<Fields, DecodeError> {
 /// and dashes, parts whose only header is `Content-Disposition: form-data; name="…"` with a
 /// plain name, UTF-8 values without a byte-order mark, nothing before the first boundary and
 /// at most a line break after the last.
-fn plain_multipart(content_type: &str, body: &[u8]) -> Option<Vec<(String, String)>> {
+pub(crate) fn plain_multipart(content_type: &str, body: &[u8]) -> Option<Vec<(String, String)>> {
     let boundary = content_type.strip_prefix("multipart/form-data; boundary=")?;
     if boundary.is_empty()
         || !boundary

@@ -36,7 +36,7 @@ fn manifest(text: &str) -> Vec<Entry<'_>> {
 /// Runs `fph` in `dir`; gives up (and fails) after 20 s, so a regression that makes an
 /// emulator configuration valid cannot hang the suite.
 fn run(dir: &Path, args: &[&str]) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fph"))
+    let child = Command::new(env!("CARGO_BIN_EXE_fph"))
         .current_dir(dir)
         .args(args)
         .env("NO_COLOR", "1")
