@@ -71,53 +71,20 @@ fn production_guard_refuses_every_spelling_in_every_mode() {
     );
 }
 
-/// A standalone `fph emulator` on a free port, stopped on drop.
-struct StandaloneEmulator {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl StandaloneEmulator {
-    fn start(dir: &Dir) -> Self {
-        use std::io::BufRead as _;
-        let mut child = dir.fph().args(["emulator", "--port", "0"]).spawn();
-        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("fph emulator listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .to_owned();
-        StandaloneEmulator { child, addr }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// POSTs a form to the admin API; returns the status line.
-    fn post(&self, path: &str, form: &str) -> String {
-        use std::io::{Read as _, Write as _};
-        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
-            self.addr,
-            form.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        answer.lines().next().unwrap_or_default().to_owned()
-    }
-}
-
-impl Drop for StandaloneEmulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// POSTs a form to a standalone emulator's admin API; returns the status line.
+fn post(emulator: &crate::support::EmulatorProcess, path: &str, form: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let addr = emulator.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
 }
 
 /// Regression: with the gateway answering 503 (or 500, a truncated or malformed body),
@@ -125,18 +92,22 @@ impl Drop for StandaloneEmulator {
 #[test]
 fn drift_accept_never_accepts_an_outage() {
     let dir = Dir::with_shipped();
-    let emulator = StandaloneEmulator::start(&dir);
+    let emulator = dir.emulator(&[]);
     let before = dir.files("recordings");
     for kind in ["http503", "http500", "truncated", "malformed_xml"] {
-        assert!(emulator.post("/_emulator/faults/clear", "").contains("200"));
-        let added = emulator.post("/_emulator/faults", &format!("kind={kind}&times=always"));
+        assert!(post(&emulator, "/_emulator/faults/clear", "").contains("200"));
+        let added = post(
+            &emulator,
+            "/_emulator/faults",
+            &format!("kind={kind}&times=always"),
+        );
         assert!(added.contains("200"), "{kind}: {added}");
         for accept in [&["--accept"][..], &["--update", "new"][..]] {
             let run = dir
                 .fph()
                 .env("FREEDOMPAY_MERCHANT_ID", "552170")
                 .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
-                .args(["drift", "--tag", "resend", "--target", &emulator.url()])
+                .args(["drift", "--tag", "resend", "--target", &emulator.url])
                 .args(accept)
                 .run();
             assert_eq!(run.code, 3, "{kind}: {}{}", run.stdout, run.stderr);
@@ -155,7 +126,7 @@ fn drift_accept_never_accepts_an_outage() {
         }
     }
     // The same emulator answering properly again is accepted as it always was.
-    assert!(emulator.post("/_emulator/faults/clear", "").contains("200"));
+    assert!(post(&emulator, "/_emulator/faults/clear", "").contains("200"));
     let clean = dir
         .fph()
         .env("FREEDOMPAY_MERCHANT_ID", "552170")
@@ -166,7 +137,7 @@ fn drift_accept_never_accepts_an_outage() {
             "--tag",
             "resend",
             "--target",
-            &emulator.url(),
+            &emulator.url,
         ])
         .run();
     assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
