@@ -42,6 +42,7 @@ pub mod report;
 pub mod review;
 pub mod runner;
 pub mod scenario;
+pub mod secret_guard;
 pub mod template;
 pub mod text_file;
 pub mod transport;
