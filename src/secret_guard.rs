@@ -122,9 +122,7 @@ impl SecretGuard {
         }
         if let Some(password) = target.and_then(reqwest::Url::password) {
             let user = target.map_or("", reqwest::Url::username);
-            let decode = |s: &str| {
-                percent_decode(s).unwrap_or_else(|| s.to_owned())
-            };
+            let decode = |s: &str| percent_decode(s).unwrap_or_else(|| s.to_owned());
             secrets.push((
                 "the target URL's user and password",
                 format!("{}:{}", decode(user), decode(password)),
@@ -292,8 +290,7 @@ fn base64_fragments(secret: &[u8]) -> Vec<String> {
 
 /// Standard base64 with padding (no crate for twenty lines).
 fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -351,7 +348,10 @@ pub fn mask_config_secrets(yaml: &str) -> String {
         Regex::new(r#":[ \t]+("[^"\n]*"|'[^'\n]*'|[^\s,}#][^,}#\n]*)"#).expect("a valid pattern")
     });
     let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
-    for captures in KEYED.captures_iter(yaml).chain(URL_PASSWORD.captures_iter(yaml)) {
+    for captures in KEYED
+        .captures_iter(yaml)
+        .chain(URL_PASSWORD.captures_iter(yaml))
+    {
         if let Some(value) = captures.get(1) {
             ranges.push(value.range());
         }
@@ -457,7 +457,9 @@ mod tests {
             base64(SECRET.as_bytes()),
             base64(format!("user:{SECRET}").as_bytes()),
             base64(format!("ab{SECRET}").as_bytes()),
-            base64(SECRET.as_bytes()).replace('+', "-").replace('/', "_"),
+            base64(SECRET.as_bytes())
+                .replace('+', "-")
+                .replace('/', "_"),
             SECRET.bytes().map(|b| format!("{b:02x}")).collect(),
             SECRET.bytes().map(|b| format!("{b:02X}")).collect(),
         ];
@@ -489,7 +491,10 @@ mod tests {
         let g = guard();
         assert!(matches!(g.scrub("<d>s3cr nothing</d>"), Cow::Borrowed(_)));
         assert_eq!(g.warning(), None);
-        assert!(matches!(SecretGuard::default().scrub(SECRET), Cow::Borrowed(_)));
+        assert!(matches!(
+            SecretGuard::default().scrub(SECRET),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -502,8 +507,14 @@ mod tests {
             base64(b"merchant:pa$$word")
         );
         let clean = g.scrub(&text);
-        assert!(!clean.contains("pa$$word") && !clean.contains("pa%24%24word"), "{clean}");
-        assert!(!clean.contains(&base64(b"merchant:pa$$word")[4..12]), "{clean}");
+        assert!(
+            !clean.contains("pa$$word") && !clean.contains("pa%24%24word"),
+            "{clean}"
+        );
+        assert!(
+            !clean.contains(&base64(b"merchant:pa$$word")[4..12]),
+            "{clean}"
+        );
         assert!(!format!("{g:?}").contains("pa$$word"));
     }
 

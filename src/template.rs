@@ -10,7 +10,7 @@
 //! | `salt()` | 16 Latin letters and digits, like `pg_salt` | `salt.N` |
 //! | `now()` | UTC time, `YYYY-MM-DD HH:MM:SS` (the gateway's date format) | `now.N` |
 //! | `random_digits(n)` | `n` decimal digits, 1 ≤ n ≤ 64 | `random_digits.N` |
-//! | `env("NAME")` | the environment variable; unset is an error naming it | `env.NAME` |
+//! | `env("NAME")` | the environment variable; unset is an error naming it; never `FREEDOMPAY_SECRET_KEY` | `env.NAME` |
 //! | `sms_code(phone)` | the SMS code the target sent to `phone` (from the runner's provider) | `sms_code.N` |
 //!
 //! **Generated-value keys.** Every value a function produces is recorded in the case's
@@ -43,7 +43,7 @@ use minijinja::value::{Object, Value};
 use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 
 use crate::scenario::is_templated;
-use crate::scenario::{Case, Scenario};
+use crate::scenario::{Case, SECRET_KEY_VAR, Scenario};
 
 /// Where `sms_code(phone)` gets its code: the emulator's last code for that phone, or a fixed
 /// code on the test server. `Err` carries a message shown to the user.
@@ -447,6 +447,10 @@ impl Renderer {
             })
         });
         env.add_function("env", |state: &State, name: String| {
+            // The loader refuses the literal call; a computed name is refused here.
+            if name == SECRET_KEY_VAR {
+                return Err(function_error(secret_refused()));
+            }
             with_store(state, |store| {
                 store.value(&format!("env.{name}"), |_| {
                     std::env::var(&name)
@@ -645,6 +649,26 @@ fn environment<'s>() -> Environment<'s> {
         .expect("default delimiters are valid");
     env.set_syntax(syntax);
     env
+}
+
+/// Why `env("FREEDOMPAY_SECRET_KEY")` is refused.
+pub(crate) fn secret_refused() -> String {
+    format!(
+        "env(\"{SECRET_KEY_VAR}\") is refused: the merchant secret only signs requests and must never be sent as a value, recorded or reported"
+    )
+}
+
+/// The byte range of an `env("FREEDOMPAY_SECRET_KEY")` call in `source` (either quotes, any
+/// spacing), so the loader can refuse it before anything runs.
+pub(crate) fn secret_env_call(source: &str) -> Option<std::ops::Range<usize>> {
+    static CALL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(&format!(r#"\benv\s*\(\s*["']{SECRET_KEY_VAR}["']\s*\)"#))
+            .expect("a valid pattern")
+    });
+    if !is_templated(source) {
+        return None;
+    }
+    CALL.find(source).map(|m| m.range())
 }
 
 /// The variables `source` reads, in order of first appearance; function names (the harness's

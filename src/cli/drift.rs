@@ -86,6 +86,9 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
         },
     ));
     let reports: Vec<CaseDrift> = results.into_iter().map(|(r, _)| r).collect();
+    if let Some(warning) = prepared.session.guard().warning() {
+        errln!("warning: {warning}");
+    }
     if format == ReportFormat::Human {
         out!("{}", summary(&reports, style));
     }

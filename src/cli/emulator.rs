@@ -10,7 +10,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use freedompay_harness::emulator::{Emulator, EmulatorConfig, EmulatorError, changed_gateway};
+use freedompay_harness::emulator::{
+    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, EmulatorError, changed_gateway,
+};
 use freedompay_harness::exit_code;
 use freedompay_harness::gateway::SecretKey;
 
@@ -122,7 +124,13 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
     let base = base.as_str().trim_end_matches('/');
     outln!("fph emulator listening on {base}");
     for (id, key) in &merchants {
-        outln!("merchant {id}, secret key {}", key.expose());
+        // Only the demo merchant's key is public (it is in the README); any other key was
+        // given by the user and is not printed where logs keep it.
+        if id == DEMO_MERCHANT_ID && key.expose() == DEMO_SECRET_KEY {
+            outln!("merchant {id}, secret key {}", key.expose());
+        } else {
+            outln!("merchant {id}, secret key (as configured, not shown)");
+        }
     }
     outln!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
     if args.profile == Some(Profile::ChangedGateway) {

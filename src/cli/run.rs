@@ -269,6 +269,10 @@ pub fn execute(
             interrupted_summary(executed.passed + executed.failed, total)
         );
     }
+    // Once per run, on standard error, whatever the report format (each case says it too).
+    if let Some(warning) = prepared.session.guard().warning() {
+        errln!("warning: {warning}");
+    }
     if format == ReportFormat::Human {
         outln!(
             "\n{} ({} mode, target {})",

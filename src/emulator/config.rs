@@ -169,13 +169,25 @@ impl EmulatorConfig {
 
     /// Reads YAML configuration text; `origin` names it in errors.
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Self, EmulatorError> {
-        let raw: RawConfig =
-            serde_saphyr::from_str(text).map_err(|source| EmulatorError::ParseConfig {
+        let raw: RawConfig = serde_saphyr::from_str(text).map_err(|source| {
+            // The error is shown with a snippet of the file: take it from the file with the
+            // merchants' keys starred out (same length, so the error is found at the same
+            // place); an error inside a key itself is shown without its snippet.
+            let shown = crate::secret_guard::mask_config_secrets(text);
+            let source = match serde_saphyr::from_str::<RawConfig>(&shown) {
+                Err(masked) => masked,
+                Ok(_) => match source {
+                    serde_saphyr::Error::WithSnippet { error, .. } => *error,
+                    other => other,
+                },
+            };
+            EmulatorError::ParseConfig {
                 path: origin.to_owned(),
-                message: source.to_string(),
-                text: text.to_owned(),
+                message: source.without_snippet().to_string(),
+                text: shown,
                 source: Box::new(source),
-            })?;
+            }
+        })?;
         let invalid =
             |message: String| EmulatorError::InvalidConfig(format!("{origin}: {message}"));
         if let Some(version) = raw.version

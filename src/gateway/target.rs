@@ -105,13 +105,20 @@ impl Target {
         }
     }
 
-    /// The short name for reports and cassettes: `emulator`, `sandbox`, `production` or the URL.
+    /// The short name for reports and cassettes: `emulator`, `sandbox`, `production` or the URL
+    /// without its userinfo (a `user:password@` must never reach a cassette or a report).
     pub fn name(&self) -> String {
         match self {
             Target::Emulator => "emulator".into(),
             Target::Sandbox => "sandbox".into(),
             Target::Production => "production".into(),
-            Target::Custom(url) => url.as_str().trim_end_matches('/').to_owned(),
+            Target::Custom(url) => {
+                let mut shown = url.clone();
+                // Both fail only for URLs that cannot have userinfo in the first place.
+                let _ = shown.set_username("");
+                let _ = shown.set_password(None);
+                shown.as_str().trim_end_matches('/').to_owned()
+            }
         }
     }
 
@@ -283,6 +290,17 @@ mod tests {
             !Target::parse("http://127.0.0.1:9")
                 .unwrap()
                 .is_remote_gateway()
+        );
+    }
+
+    #[test]
+    fn secret_never_leaves_a_target_name_with_userinfo() {
+        let target = Target::parse("https://merchant:hunter2@gw.example:8443/api/").unwrap();
+        assert_eq!(target.name(), "https://gw.example:8443/api");
+        assert_eq!(
+            target.base_url().unwrap().password(),
+            Some("hunter2"),
+            "the URL itself keeps it, for the HTTP client"
         );
     }
 }

@@ -15,6 +15,7 @@ use crate::gateway::signature::{self, SIG_FIELD, Verification};
 use crate::gateway::{Document, Fields, Operation, Routes, SecretKey};
 use crate::review::Updates;
 use crate::scenario::{Case, ExpectBody, Expectation, Redaction, Scenario, Step};
+use crate::secret_guard::SecretGuard;
 use crate::template::{Context, Generated, Renderer};
 use crate::transport::redact::Redactor;
 use crate::transport::{Request, Transport};
@@ -51,6 +52,8 @@ pub struct CaseSettings {
     /// Error codes whose answers may come without `pg_sig` (harness.yaml's
     /// `unsigned_error_codes`).
     pub unsigned_error_codes: Vec<String>,
+    /// A proposed expected body passes it before it is written.
+    pub guard: SecretGuard,
 }
 
 /// What a case carries from step to step.
@@ -252,6 +255,7 @@ fn finish_step(
             body,
             answer,
             settings.updates,
+            &settings.guard,
             &state.redactor,
         )
     {
@@ -393,6 +397,7 @@ fn compare_body(
     body: &ExpectBody,
     answer: &Document,
     updates: Updates,
+    guard: &SecretGuard,
     redactor: &Redactor,
 ) -> Option<StepFailure> {
     let file = &body.file;
@@ -425,7 +430,9 @@ fn compare_body(
     }
     // The proposal is written as the answer is: an expected file holding placeholders would
     // no longer match the answers it describes. Only what is shown is masked.
+    // Unmasked, but never with a secret in it: the guard replaces it before the write.
     let proposed = updated_expected(&expected, answer, &options).pretty();
+    let proposed = guard.scrub(&proposed).into_owned();
     let update = updates.offer(file, &proposed);
     let mask = |value: &Option<String>| value.as_deref().map(|v| redactor.mask(v));
     Some(StepFailure::BodyMismatch(Box::new(BodyMismatch {
@@ -496,6 +503,7 @@ mod tests {
             &body,
             &answer,
             updates,
+            &SecretGuard::default(),
             &redactor,
         ));
         let paths: Vec<String> = found.differences.iter().map(ToString::to_string).collect();
@@ -529,6 +537,7 @@ mod tests {
             &body,
             &answer,
             updates,
+            &SecretGuard::default(),
             &redactor,
         ));
         let pending = pending_path(&body.file);
@@ -542,7 +551,14 @@ mod tests {
         std::fs::rename(&pending, &body.file).unwrap();
         std::fs::write(&pending, "stale").unwrap();
         assert_eq!(
-            compare_body(Path::new("s.yaml"), &body, &answer, updates, &redactor),
+            compare_body(
+                Path::new("s.yaml"),
+                &body,
+                &answer,
+                updates,
+                &SecretGuard::default(),
+                &redactor
+            ),
             None
         );
         assert!(!pending.exists());
@@ -553,7 +569,14 @@ mod tests {
         let (_dir, body, updates, redactor) = setup(UpdatePolicy::New);
         std::fs::write(&body.file, "<response>").unwrap();
         let answer = Document::parse(ANSWER.as_bytes()).unwrap();
-        let failure = compare_body(Path::new("s.yaml"), &body, &answer, updates, &redactor);
+        let failure = compare_body(
+            Path::new("s.yaml"),
+            &body,
+            &answer,
+            updates,
+            &SecretGuard::default(),
+            &redactor,
+        );
         assert!(
             matches!(&failure, Some(StepFailure::Body(reason)) if reason.starts_with("failed to read ")),
             "{failure:?}"

@@ -2,17 +2,20 @@
 //! checks and their results, timings. Reporters, the recorder and the drift check read it;
 //! nothing here prints or decides anything.
 //!
-//! Requests hold exactly the fields that were sent. The merchant secret is never a field (it
-//! only enters the MD5), so an outcome cannot leak it.
+//! Requests hold exactly the fields that were sent. The merchant secret is never a field the
+//! harness adds (it only enters the MD5); what a scenario or a gateway answer puts in is
+//! removed by [`CaseOutcome::scrub_secrets`] before the outcome leaves the session, so
+//! everything made from an outcome (reports, cassettes, proposals) is clean by construction.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::check::{Difference, unified_diff};
-use crate::gateway::Operation;
+use crate::gateway::{Fields, Operation};
 use crate::report::Style;
 use crate::review::UpdateOutcome;
 use crate::scenario::{Case, Scenario};
+use crate::secret_guard::SecretGuard;
 use crate::transport::redact::Redactor;
 use crate::transport::{Request, Response};
 
@@ -91,6 +94,70 @@ impl CaseOutcome {
                 step.id
             ))
         })
+    }
+
+    /// Replaces every form of the guard's secrets in every text of the outcome — request
+    /// fields, answers, checks, captures, generated values, errors — and, when one was
+    /// found, adds a warning saying so. Returns whether anything was replaced.
+    pub fn scrub_secrets(&mut self, guard: &SecretGuard) -> bool {
+        if guard.is_empty() {
+            return false;
+        }
+        let mut found = false;
+        let mut scrub = |text: &mut String| found |= guard.scrub_in_place(text);
+        for step in &mut self.steps {
+            for attempt in &mut step.attempts {
+                let request = &mut attempt.request;
+                scrub(&mut request.path);
+                let mut pairs = request.fields.to_form_pairs();
+                let before = pairs.clone();
+                for (name, value) in &mut pairs {
+                    scrub(name);
+                    scrub(value);
+                }
+                if pairs != before {
+                    // A name the scrub made unparsable is kept flat rather than unscrubbed.
+                    request.fields = Fields::from_form_pairs(pairs.clone()).unwrap_or_else(|_| {
+                        let mut flat = Fields::new();
+                        for (name, value) in pairs {
+                            flat.set(&name, value);
+                        }
+                        flat
+                    });
+                }
+                if let Some(response) = &mut attempt.response {
+                    scrub(&mut response.body);
+                    if let Some(content_type) = &mut response.content_type {
+                        scrub(content_type);
+                    }
+                }
+            }
+            for check in &mut step.checks {
+                scrub(&mut check.expected);
+                if let Some(actual) = &mut check.actual {
+                    scrub(actual);
+                }
+            }
+            for (_, value) in &mut step.captures {
+                scrub(value);
+            }
+            if let Some(failure) = &mut step.failure {
+                failure.scrub(&mut scrub);
+            }
+        }
+        for (_, value) in &mut self.generated {
+            scrub(value);
+        }
+        if let Some(error) = &mut self.error {
+            scrub(error);
+        }
+        for warning in &mut self.warnings {
+            scrub(warning);
+        }
+        if found && let Some(warning) = guard.warning() {
+            self.warnings.push(warning);
+        }
+        found
     }
 }
 
@@ -201,6 +268,39 @@ impl BodyMismatch {
         ));
         out.push_str(&style.yellow(&self.update.to_string()));
         out
+    }
+}
+
+impl StepFailure {
+    /// Runs `scrub` over every text the failure holds.
+    fn scrub(&mut self, scrub: &mut impl FnMut(&mut String)) {
+        match self {
+            StepFailure::Request(text)
+            | StepFailure::Transport(text)
+            | StepFailure::NotXml(text)
+            | StepFailure::Signature(text)
+            | StepFailure::Body(text) => scrub(text),
+            StepFailure::Capture { variable, path } => {
+                scrub(variable);
+                scrub(path);
+            }
+            StepFailure::BodyMismatch(mismatch) => {
+                for difference in &mut mismatch.differences {
+                    for value in [&mut difference.expected, &mut difference.actual]
+                        .into_iter()
+                        .flatten()
+                    {
+                        scrub(value);
+                    }
+                }
+                scrub(&mut mismatch.expected);
+                scrub(&mut mismatch.proposed);
+                if let UpdateOutcome::Failed(reason) = &mut mismatch.update {
+                    scrub(reason);
+                }
+            }
+            StepFailure::HttpStatus(_) | StepFailure::PollExhausted { .. } => {}
+        }
     }
 }
 

@@ -23,6 +23,7 @@ use crate::emulator::{
 use crate::gateway::{SecretKey, Target};
 use crate::review::Updates;
 use crate::scenario::{Case, Credentials as EnvCredentials, HarnessConfig, Scenario, TargetConfig};
+use crate::secret_guard::SecretGuard;
 use crate::template::{Generated, Renderer, SmsCodeProvider};
 use crate::transport::cassette::{self, Cassette, CassetteError};
 use crate::transport::live::{self, LiveOptions, LiveTransport};
@@ -81,6 +82,8 @@ pub struct Session {
     live: Option<(LiveTransport, CaseSettings)>,
     replay: CaseSettings,
     renderer: Renderer,
+    /// Every outcome passes it before anyone sees it (see [`SecretGuard`]).
+    guard: SecretGuard,
     /// Kept alive for the session: dropping it stops the server.
     emulator: Option<Arc<RunningEmulator>>,
     /// Raised by Ctrl-C or SIGTERM (the caller listens): the run starts no more cases.
@@ -107,6 +110,12 @@ impl Session {
         let replay_merchant = credentials
             .as_ref()
             .map_or(DEMO_MERCHANT_ID.to_owned(), |c| c.merchant_id.clone());
+        // The merchant secret from the environment (the emulator's demo key is public) and
+        // the password of the target URL: built once, used by every case.
+        let guard = SecretGuard::for_run(
+            credentials.as_ref().map(|c| &c.secret_key),
+            target.target.base_url().as_ref(),
+        );
         let replay = CaseSettings {
             target_name: target.name.clone(),
             test_target: target.target.is_test(),
@@ -120,6 +129,7 @@ impl Session {
             redactions: config.redactions.clone(),
             updates,
             unsigned_error_codes: config.unsigned_error_codes.clone(),
+            guard: guard.clone(),
         };
         let mut running = None;
         let mut sms_code: Option<SmsCodeProvider> = None;
@@ -187,6 +197,7 @@ impl Session {
                 redactions: config.redactions.clone(),
                 updates,
                 unsigned_error_codes: config.unsigned_error_codes.clone(),
+                guard: guard.clone(),
             };
             Some((LiveTransport::new(base, client), settings))
         } else {
@@ -214,10 +225,16 @@ impl Session {
             live,
             replay,
             renderer,
+            guard,
             emulator: running,
             interrupt: Interrupt::default(),
             swept,
         })
+    }
+
+    /// The run's secret guard: what it found is the run's warning.
+    pub fn guard(&self) -> &SecretGuard {
+        &self.guard
     }
 
     pub fn mode(&self) -> Mode {
@@ -270,7 +287,7 @@ impl Session {
 
     async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let (transport, settings) = self.live.as_ref().expect("a live session has a transport");
-        run_case(
+        let mut outcome = run_case(
             scenario,
             case,
             settings,
@@ -278,7 +295,9 @@ impl Session {
             transport,
             Generated::fresh(),
         )
-        .await
+        .await;
+        outcome.scrub_secrets(&self.guard);
+        outcome
     }
 
     async fn record(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
@@ -409,6 +428,7 @@ impl Session {
         .await;
         outcome.warnings.extend(too_old);
         damaged_body(&mut outcome, path);
+        outcome.scrub_secrets(&self.guard);
         outcome
     }
 

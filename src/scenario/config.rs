@@ -190,13 +190,14 @@ impl HarnessConfig {
 
     /// Validates configuration YAML that claims to come from `path`.
     pub fn load_str(path: &Path, text: &str) -> Result<HarnessConfig, ScenarioError> {
-        let source: Arc<str> = Arc::from(text);
-        let raw: RawConfig = serde_saphyr::from_str(&source).map_err(|error| {
-            ScenarioError::from_yaml(&error, path, &source, REFUSED_CONFIG_KEYS)
-        })?;
+        // Diagnostics quote the file; they quote it with secret values starred out (same
+        // length, so every span still points at the right place).
+        let shown: Arc<str> = Arc::from(crate::secret_guard::mask_config_secrets(text));
+        let raw: RawConfig = serde_saphyr::from_str(text)
+            .map_err(|error| ScenarioError::from_yaml(&error, path, &shown, REFUSED_CONFIG_KEYS))?;
         ConfigLoader(Loader {
             file: path,
-            source: &source,
+            source: &shown,
         })
         .config(raw)
     }

@@ -127,6 +127,8 @@ pub enum ErrorKind {
     UndefinedVariable,
     /// A credential written into `harness.yaml`.
     SecretInConfig,
+    /// A scenario template that reads the merchant secret (`env("FREEDOMPAY_SECRET_KEY")`).
+    SecretInScenario,
     /// Two scenario files would share recordings.
     DuplicateScenario,
     /// Any other value the format does not accept (durations, names, versions, paths…).
@@ -152,6 +154,7 @@ impl ErrorKind {
             ErrorKind::TemplateSyntax => "template_syntax",
             ErrorKind::UndefinedVariable => "undefined_variable",
             ErrorKind::SecretInConfig => "secret_in_config",
+            ErrorKind::SecretInScenario => "secret_in_scenario",
             ErrorKind::DuplicateScenario => "duplicate_scenario",
             ErrorKind::InvalidValue => "invalid_value",
             ErrorKind::Failed => "failed",

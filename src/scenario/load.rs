@@ -1029,6 +1029,18 @@ impl Loader<'_> {
                 return Err(self.error(ErrorKind::TemplateSyntax, other.to_string(), span));
             }
         };
+        if let Some(call) = template::secret_env_call(text) {
+            return Err(self
+                .error(
+                    ErrorKind::SecretInScenario,
+                    template::secret_refused(),
+                    self.inner_span(span, text, call.start, call.len()),
+                )
+                .with_label("the secret would be sent, recorded and reported")
+                .with_help(
+                    "the harness signs every request with the secret itself; to test a bad signature, set `pg_sig` to a wrong value",
+                ));
+        }
         if let Some(name) = variables.iter().find(|name| !scope.is_defined(name)) {
             let at = template::find_identifier(text, name).map_or(span, |offset| {
                 self.inner_span(span, text, offset, name.len())
@@ -1470,6 +1482,32 @@ steps:
                 "name: t\nvars: { o: \"{{ order_id() }}\" }\nsteps:\n  - id: a\n    call: status\n"
             )
             .contains("`vars` values are not templates")
+        );
+    }
+
+    #[test]
+    fn secret_never_leaves_through_env_in_a_template() {
+        for call in [
+            "env('FREEDOMPAY_SECRET_KEY')",
+            "env( \\\"FREEDOMPAY_SECRET_KEY\\\" )",
+        ] {
+            let error = fail(&format!(
+                "{STEP}    form: {{ pg_description: \"x {{{{ {call} }}}}\" }}\n"
+            ));
+            assert!(error.starts_with("scenarios/test.yaml:5:"), "{error}");
+            assert!(
+                error.contains(": env(\"FREEDOMPAY_SECRET_KEY\") is refused"),
+                "{error}"
+            );
+            assert!(error.contains("help: the harness signs"), "{error}");
+        }
+        // Any other variable is read as usual.
+        assert!(
+            load_str(
+                Path::new("scenarios/test.yaml"),
+                &format!("{STEP}    form: {{ pg_description: \"{{{{ env('FREEDOMPAY_MERCHANT_ID') }}}}\" }}\n")
+            )
+            .is_ok()
         );
     }
 

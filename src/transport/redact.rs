@@ -130,17 +130,17 @@ impl Redactor {
         out
     }
 
-    /// An XML body with learned values replaced — as whole element texts, and, for values of
-    /// at least [`MIN_EMBEDDED`] characters, wherever they stand as a word of their own (an
-    /// error description quoting the signed string names the merchant id) — and value
-    /// patterns masked wherever they match.
+    /// An XML body with learned values replaced — as whole element texts, and wherever they
+    /// stand as a word of their own, whatever their length (an error description quoting the
+    /// signed string names the merchant id, and a two-digit merchant id is as much the
+    /// merchant's as a six-digit one) — and value patterns masked wherever they match. A
+    /// short value may take a standalone number of the same digits with it; the replay puts
+    /// every placeholder back, so the cassette still replays byte for byte.
     pub fn redact_body(&self, body: &str) -> String {
         let mut out = body.to_owned();
         for (value, placeholder) in &self.learned {
             out = out.replace(&format!(">{value}<"), &format!(">{placeholder}<"));
-            if value.chars().count() >= MIN_EMBEDDED {
-                out = replace_words(&out, value, placeholder);
-            }
+            out = replace_words(&out, value, placeholder);
         }
         self.mask_patterns(&out)
     }
@@ -164,23 +164,27 @@ impl Redactor {
     }
 }
 
-/// Shorter learned values are replaced in bodies only as whole element texts: a one-digit
-/// merchant id would otherwise mask every standalone `1` in an answer.
-pub const MIN_EMBEDDED: usize = 4;
-
-/// Replaces `value` where it is not part of a longer run of letters and digits, so a merchant
-/// id `5521` is masked in `id 5521;` but not inside the payment id `55210`.
+/// Replaces `value` where it is not part of a longer word or number, so a merchant id `5521`
+/// is masked in `id 5521;` but not inside the payment id `55210`, and an id `1` not in the
+/// `1.0` of an XML declaration or an amount.
 fn replace_words(text: &str, value: &str, replacement: &str) -> String {
     if value.is_empty() {
         return text.to_owned();
     }
+    // A neighbour that continues the word: a letter, a digit, `_`, or a decimal point or
+    // comma with a digit beyond it.
+    fn continues(mut chars: impl Iterator<Item = char>) -> bool {
+        match chars.next() {
+            Some(c) if c.is_alphanumeric() || c == '_' => true,
+            Some('.' | ',') => chars.next().is_some_and(|c| c.is_ascii_digit()),
+            _ => false,
+        }
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(value) {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + value.len()..].chars().next();
         let bounded =
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+            !continues(rest[..at].chars().rev()) && !continues(rest[at + value.len()..].chars());
         out.push_str(&rest[..at]);
         out.push_str(if bounded { replacement } else { value });
         rest = &rest[at + value.len()..];
@@ -280,14 +284,23 @@ mod tests {
     }
 
     #[test]
-    fn short_values_are_only_replaced_as_whole_texts() {
-        let mut r = redactor();
-        r.learn(&pairs(&[("pg_merchant_id", "1")]));
-        let body = "<response><m>1</m><d>1 attempt left</d></response>";
-        assert_eq!(
-            r.redact_body(body),
-            "<response><m>{{merchant_id}}</m><d>1 attempt left</d></response>"
-        );
+    fn secret_never_leaves_merchant_ids_of_any_length_inside_answer_text() {
+        for id in ["1", "42", "552170"] {
+            let mut r = redactor();
+            r.learn(&pairs(&[("pg_merchant_id", id)]));
+            let body = format!(
+                "<?xml version=\"1.0\"?><response><m>{id}</m><d>unknown merchant {id}; signed `pay;{id};55210{id};{id}.5;***`</d></response>"
+            );
+            let redacted = r.redact_body(&body);
+            assert_eq!(
+                redacted,
+                format!(
+                    "<?xml version=\"1.0\"?><response><m>{{{{merchant_id}}}}</m><d>unknown merchant {{{{merchant_id}}}}; signed `pay;{{{{merchant_id}}}};55210{id};{id}.5;***`</d></response>"
+                ),
+                "the id inside a longer number stays"
+            );
+            assert_eq!(r.restore_body(&redacted), body);
+        }
     }
 
     #[test]

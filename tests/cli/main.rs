@@ -8,5 +8,6 @@ mod emulator;
 mod review;
 mod run;
 mod safety;
+mod secrets;
 mod sign;
 mod support;
