@@ -19,7 +19,7 @@
 //!
 //! [`mask_config_secrets`] is its counterpart for files that are shown back to the user in
 //! diagnostics (`harness.yaml`, the emulator's configuration): values that are secrets by
-//! their key are starred out, byte for byte, so the spans of the diagnostic stay right.
+//! their key are crossed out, byte for byte, so the spans of the diagnostic stay right.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -330,7 +330,7 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// `yaml` with secret values starred out, byte for byte, for showing in a diagnostic: the
+/// `yaml` with secret values crossed out (`XXXX`), byte for byte, for showing in a diagnostic: the
 /// value of any key whose name contains `secret`, every value of a `merchants:` mapping (the
 /// emulator's `id: secret key` pairs), and the password of any URL with userinfo. The text
 /// keeps its length, so every span into it stays right.
@@ -406,8 +406,10 @@ pub fn mask_config_secrets(yaml: &str) -> String {
         } else {
             range.start..range.end - (value.len() - value.trim_end().len())
         };
+        // `X`, not `*`: a plain scalar may not start with `*` (an alias), and the masked text
+        // must parse as the original does, so an error in it is found at the same place.
         for byte in &mut bytes[inner] {
-            *byte = b'*';
+            *byte = b'X';
         }
     }
     String::from_utf8(bytes).unwrap_or_else(|_| yaml.to_owned())
@@ -519,18 +521,18 @@ mod tests {
     }
 
     #[test]
-    fn config_secrets_are_starred_in_place() {
+    fn config_secrets_are_crossed_out_in_place() {
         let yaml = "format: 1\nsecret_key: abc123 # no\ntargets:\n  staging: { url: \"http://u:hunter2@h:1\", pause: 1s }\nmerchants:\n  \"552170\": my-secret\n  \"1\": 'other'\nseed: 1\nother: { merchants: 1 }\n";
         let masked = mask_config_secrets(yaml);
         assert_eq!(masked.len(), yaml.len());
         assert_eq!(
             masked,
-            "format: 1\nsecret_key: ****** # no\ntargets:\n  staging: { url: \"http://u:*******@h:1\", pause: 1s }\nmerchants:\n  \"552170\": *********\n  \"1\": '*****'\nseed: 1\nother: { merchants: 1 }\n"
+            "format: 1\nsecret_key: XXXXXX # no\ntargets:\n  staging: { url: \"http://u:XXXXXXX@h:1\", pause: 1s }\nmerchants:\n  \"552170\": XXXXXXXXX\n  \"1\": 'XXXXX'\nseed: 1\nother: { merchants: 1 }\n"
         );
         let flow = "merchants: { \"7\": sekret, \"8\": \"two\" }\n";
         assert_eq!(
             mask_config_secrets(flow),
-            "merchants: { \"7\": ******, \"8\": \"***\" }\n"
+            "merchants: { \"7\": XXXXXX, \"8\": \"XXX\" }\n"
         );
     }
 }

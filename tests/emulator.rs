@@ -1327,6 +1327,92 @@ async fn fault_parameters_are_validated() {
 // Admin API
 
 #[tokio::test]
+async fn emulator_at_its_limits_pages_the_payment_list() {
+    let gw = Gateway::start();
+    let mut made = Vec::new();
+    for _ in 0..12 {
+        made.push(gw.init().await);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/_emulator/payments?limit=5".to_owned();
+    loop {
+        let (status, page) = gw.admin_get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        let doc = Document::parse(page.as_bytes()).unwrap();
+        let attribute = |name: &str| {
+            doc.root
+                .attributes
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(attribute("total").as_deref(), Some("12"));
+        let ids: Vec<String> = doc
+            .root
+            .find_all("payment")
+            .iter()
+            .map(|p| p.text_at("pg_payment_id").unwrap().to_owned())
+            .collect();
+        assert_eq!(attribute("count"), Some(ids.len().to_string()));
+        seen.extend(ids);
+        match attribute("next") {
+            Some(next) => path = format!("/_emulator/payments?limit=5&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, made, "every payment exactly once, oldest first");
+    for bad in ["limit=0", "limit=10001", "after=x", "colour=red"] {
+        let (status, why) = gw.admin_get(&format!("/_emulator/payments?{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {why}");
+    }
+}
+
+#[test]
+fn emulator_at_its_limits_closes_a_slowloris_connection_and_serves_others() {
+    use std::io::{Read as _, Write as _};
+    let emulator = Emulator::start(EmulatorConfig {
+        header_read_timeout: Duration::from_millis(300),
+        worker_threads: Some(1),
+        ..config()
+    })
+    .unwrap();
+    let addr = emulator.addr();
+    // Half a request, then nothing: the server must hang up on its own.
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    slow.write_all(b"POST /get_status3.php HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = std::time::Instant::now();
+    // Meanwhile another client is served at once.
+    let mut other = std::net::TcpStream::connect(addr).unwrap();
+    other
+        .write_all(b"GET /_emulator/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "served while the slow one waits: {:?}",
+        started.elapsed()
+    );
+    let mut rest = Vec::new();
+    let read = slow.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        read.is_ok()
+            || read
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "closed, not timed out on our side: {read:?} after {waited:?}"
+    );
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        "closed by the header timeout: {waited:?}"
+    );
+}
+
+#[tokio::test]
 async fn admin_lists_payments_and_resets() {
     let gw = Gateway::start();
     let (status, help) = gw.admin_get("/_emulator/").await;
@@ -1343,7 +1429,10 @@ async fn admin_lists_payments_and_resets() {
     assert_eq!(doc.root.name, "emulator_payments");
     assert_eq!(
         doc.root.attributes,
-        vec![("count".to_owned(), "2".to_owned())]
+        vec![
+            ("count".to_owned(), "2".to_owned()),
+            ("total".to_owned(), "2".to_owned())
+        ]
     );
     let payments = doc.root.find_all("payment");
     assert_eq!(payments[0].text_at("pg_payment_id"), Some(a.as_str()));

@@ -8,7 +8,7 @@
 //! | method | path | answer |
 //! |---|---|---|
 //! | GET | `/_emulator/sms/{phone}` | the code as plain text; 404 if none was sent |
-//! | GET | `/_emulator/payments` | `<emulator_payments>` with every payment |
+//! | GET | `/_emulator/payments?limit=N&after=ID` | `<emulator_payments>`: a page of payments, oldest first |
 //! | GET | `/_emulator/payments/{id}` | one `<payment>` (also init's `pg_redirect_url`) |
 //! | GET | `/_emulator/callbacks` | `<emulator_callbacks>`: every callback attempt |
 //! | POST | `/_emulator/reset` | forgets payments, codes, faults and callbacks |
@@ -33,7 +33,8 @@ use super::store::PaymentSummary;
 
 const HELP: &str = "fph gateway emulator: admin API
 GET    /_emulator/sms/{phone}     last SMS code sent to the phone (plain text)
-GET    /_emulator/payments        every payment (XML)
+GET    /_emulator/payments        payments, oldest first, a page at a time (XML):
+                                  ?limit=N (default 1000, at most 10000) &after=ID
 GET    /_emulator/payments/{id}   one payment (XML)
 GET    /_emulator/callbacks       every callback attempt (XML)
 POST   /_emulator/reset           forget payments, codes, faults, callbacks
@@ -43,6 +44,40 @@ POST   /_emulator/faults          add a rule: route=init|pay|approve|resend_code
                                   delay_ms=N times=once|always|N phase=before|after
 DELETE /_emulator/faults          remove every rule (or POST /_emulator/faults/clear)
 ";
+
+/// Payments per page of `/_emulator/payments` unless `limit` says otherwise, and the most a
+/// page holds: a store at its cap of 100,000 would otherwise answer some 70 MB at once.
+pub(crate) const PAGE_DEFAULT: usize = 1000;
+pub(crate) const PAGE_MAX: usize = 10_000;
+
+/// `limit=N&after=ID` from a query string.
+fn page(query: &str) -> Result<(Option<u64>, usize), String> {
+    let mut after = None;
+    let mut limit = PAGE_DEFAULT;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "after" => {
+                after = Some(value.parse::<u64>().map_err(|_| {
+                    format!("after={value}: expected a payment id (the `next` of the last page)")
+                })?);
+            }
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=PAGE_MAX).contains(n))
+                    .ok_or_else(|| format!("limit={value}: expected 1 to {PAGE_MAX}"))?;
+            }
+            other => {
+                return Err(format!(
+                    "unknown parameter `{other}`: expected limit, after"
+                ));
+            }
+        }
+    }
+    Ok((after, limit))
+}
 
 pub(crate) async fn handle(app: &Arc<App>, request: Request) -> Response {
     let method = request.method().clone();
@@ -61,10 +96,22 @@ pub(crate) async fn handle(app: &Arc<App>, request: Request) -> Response {
             }
         }
         (Method::GET, ["payments"]) => {
-            let payments = app.with_store(|store, now, effects| store.summaries(now, effects));
+            let (after, limit) = match page(request.uri().query().unwrap_or("")) {
+                Ok(page) => page,
+                Err(why) => return text_response(StatusCode::BAD_REQUEST, why),
+            };
+            let (payments, total) =
+                app.with_store(|store, now, effects| store.summaries(after, limit, now, effects));
             let mut root = Element::new("emulator_payments");
             root.attributes
                 .push(("count".into(), payments.len().to_string()));
+            root.attributes.push(("total".into(), total.to_string()));
+            // A full page may have more behind it: `next` is the `after` of the next page.
+            if payments.len() == limit
+                && let Some(last) = payments.last()
+            {
+                root.attributes.push(("next".into(), last.id.to_string()));
+            }
             root.children = payments.iter().map(payment_element).collect();
             xml(root)
         }

@@ -23,6 +23,7 @@
 //! body_limit: 1MiB             # bytes, or with KiB / MiB
 //! worker_threads: 2            # default: the number of CPUs
 //! shutdown_grace: 5s
+//! header_read_timeout: 10s     # a client that sends its headers slower is closed
 //! error_codes:                 # any name of the error table in docs/emulator.md
 //!   wrong_code: 8020
 //! answer_changes:              # a changed gateway, for drift checks (see changes.rs)
@@ -86,6 +87,10 @@ pub struct EmulatorConfig {
     pub worker_threads: Option<usize>,
     /// How long [`shutdown`](super::RunningEmulator::shutdown) waits for calls in flight.
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a request's headers (from when the server starts
+    /// waiting for them, so also how long an idle keep-alive connection stays open) before
+    /// the connection is closed: a slow or stalled client cannot hold the server's tasks.
+    pub header_read_timeout: Duration,
     /// Edits to the answers, as a changed gateway would make (see `changes.rs`).
     pub answer_changes: Vec<AnswerChange>,
     /// Print one line per gateway call to standard error (`fph emulator` does; the harness's
@@ -117,6 +122,7 @@ impl Default for EmulatorConfig {
             error_codes: ErrorCodes::default(),
             worker_threads: None,
             shutdown_grace: Duration::from_secs(5),
+            header_read_timeout: Duration::from_secs(10),
             answer_changes: Vec::new(),
             log_requests: false,
         }
@@ -146,6 +152,7 @@ struct RawConfig {
     error_codes: Option<RawErrorCodes>,
     worker_threads: Option<usize>,
     shutdown_grace: Option<DurationText>,
+    header_read_timeout: Option<DurationText>,
     answer_changes: Option<Vec<RawAnswerChange>>,
 }
 
@@ -171,7 +178,7 @@ impl EmulatorConfig {
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Self, EmulatorError> {
         let raw: RawConfig = serde_saphyr::from_str(text).map_err(|source| {
             // The error is shown with a snippet of the file: take it from the file with the
-            // merchants' keys starred out (same length, so the error is found at the same
+            // merchants' keys crossed out (same length, so the error is found at the same
             // place); an error inside a key itself is shown without its snippet.
             let shown = crate::secret_guard::mask_config_secrets(text);
             let source = match serde_saphyr::from_str::<RawConfig>(&shown) {
@@ -240,6 +247,7 @@ impl EmulatorConfig {
         );
         set(&mut config.callback_timeout, raw.callback_timeout);
         set(&mut config.shutdown_grace, raw.shutdown_grace);
+        set(&mut config.header_read_timeout, raw.header_read_timeout);
         config.code_attempts = raw.code_attempts.unwrap_or(config.code_attempts);
         config.resend_limit = raw.resend_limit.unwrap_or(config.resend_limit);
         config.max_payments = raw.max_payments.unwrap_or(config.max_payments);
@@ -284,6 +292,9 @@ impl EmulatorConfig {
         }
         if self.body_limit < 1024 {
             return invalid("body_limit must be at least 1KiB");
+        }
+        if self.header_read_timeout.is_zero() {
+            return invalid("header_read_timeout must be more than 0");
         }
         if self.worker_threads == Some(0) {
             return invalid("worker_threads must be at least 1");

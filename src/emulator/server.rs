@@ -10,6 +10,11 @@
 //! Routes are looked up at request time from the configured [`Routes`], which is why a single
 //! fallback handler serves everything. Each connection carries a kill switch so a fault can
 //! drop it without sending a byte.
+//!
+//! Connections are served by hyper directly (not `axum::serve`) so that hyper has a timer and
+//! a header-read timeout: a client that opens a connection and sends its headers slowly, or
+//! half of them and then nothing (slowloris), is closed after `header_read_timeout` instead of
+//! holding a task forever; others are served meanwhile.
 
 use std::collections::HashMap;
 use std::io;
@@ -22,15 +27,15 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use axum::serve::IncomingStream;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use reqwest::Url;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tower_service::Service as _;
 
 use crate::gateway::signature::script_name;
 use crate::gateway::{Operation, Routes, SecretKey};
@@ -250,11 +255,14 @@ impl Emulator {
         });
 
         let (stop_tx, stop_rx) = watch::channel(Stop::Run);
-        let grace = config.shutdown_grace;
+        let timing = Timing {
+            grace: config.shutdown_grace,
+            header_read_timeout: config.header_read_timeout,
+        };
         let thread_app = app.clone();
         let thread = std::thread::Builder::new()
             .name("fph-emulator-main".into())
-            .spawn(move || serve(runtime, listener, thread_app, stop_rx, grace))
+            .spawn(move || serve(runtime, listener, thread_app, stop_rx, timing))
             .map_err(EmulatorError::Runtime)?;
 
         Ok(RunningEmulator {
@@ -267,6 +275,15 @@ impl Emulator {
     }
 }
 
+/// The server's time limits.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    /// How long a graceful stop waits for calls in flight.
+    grace: Duration,
+    /// How long a client may take to send a request's headers.
+    header_read_timeout: Duration,
+}
+
 /// The server thread: serves until told to stop, then drops the runtime, which cancels every
 /// connection, callback and timer still running.
 fn serve(
@@ -274,19 +291,18 @@ fn serve(
     listener: TcpListener,
     app: Arc<App>,
     stop: watch::Receiver<Stop>,
-    grace: Duration,
+    timing: Timing,
 ) {
     let router = Router::new().fallback(dispatch).with_state(app);
+    let grace = timing.grace;
     runtime.block_on(async move {
-        let mut graceful = stop.clone();
-        let mut force = stop;
-        let serving = axum::serve(
+        let mut force = stop.clone();
+        let serving = serve_connections(
             EmulatorListener(listener),
-            router.into_make_service_with_connect_info::<Connection>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = graceful.wait_for(|s| *s != Stop::Run).await;
-        });
+            router,
+            stop,
+            timing.header_read_timeout,
+        );
         let forced = async move {
             let first = force.wait_for(|s| *s != Stop::Run).await.map(|s| *s).ok();
             if first == Some(Stop::Graceful) {
@@ -360,33 +376,80 @@ impl Drop for RunningEmulator {
     }
 }
 
+/// Serves every connection until `stop` leaves [`Stop::Run`]; then stops accepting, lets each
+/// connection finish the call in flight (hyper's graceful shutdown) and returns when all have
+/// closed.
+async fn serve_connections(
+    mut listener: EmulatorListener,
+    router: Router,
+    mut stop: watch::Receiver<Stop>,
+    header_read_timeout: Duration,
+) {
+    // Every connection task holds a receiver; `closed()` resolves when the last is dropped.
+    let (open_tx, open_rx) = watch::channel(());
+    loop {
+        let stream = tokio::select! {
+            stream = listener.accept() => stream,
+            () = stopping(&mut stop) => break,
+        };
+        let connection = Connection {
+            killed: stream.killed.clone(),
+        };
+        let router = router.clone();
+        let mut stop = stop.clone();
+        let open = open_rx.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |mut request: Request<_>| {
+                // What `ConnectInfo<Connection>` extracts in the handlers.
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo(connection.clone()));
+                router.clone().call(request.map(axum::body::Body::new))
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
+            let served = builder.serve_connection(TokioIo::new(stream), service);
+            let mut served = std::pin::pin!(served);
+            tokio::select! {
+                _ = served.as_mut() => {}
+                () = stopping(&mut stop) => {
+                    served.as_mut().graceful_shutdown();
+                    let _ = served.await;
+                }
+            }
+            drop(open);
+        });
+    }
+    drop(open_rx);
+    open_tx.closed().await;
+}
+
+/// Resolves once the emulator is told to stop (the watch's guard is not held past it).
+async fn stopping(stop: &mut watch::Receiver<Stop>) {
+    let _ = stop.wait_for(|s| *s != Stop::Run).await;
+}
+
 /// Accepts TCP connections, each wrapped with a kill switch.
 struct EmulatorListener(TcpListener);
 
-impl axum::serve::Listener for EmulatorListener {
-    type Io = KillableStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+impl EmulatorListener {
+    async fn accept(&mut self) -> KillableStream {
         loop {
             match self.0.accept().await {
-                Ok((stream, addr)) => {
+                Ok((stream, _)) => {
                     // Answers are one write each; waiting for Nagle only adds latency.
                     let _ = stream.set_nodelay(true);
-                    let stream = KillableStream {
+                    return KillableStream {
                         stream,
                         killed: Arc::new(AtomicBool::new(false)),
                     };
-                    return (stream, addr);
                 }
                 // Out of file descriptors and the like: wait rather than spin.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
     }
 }
 
@@ -462,14 +525,6 @@ pub(crate) struct Connection {
 impl Connection {
     fn kill(&self) {
         self.killed.store(true, Ordering::Release);
-    }
-}
-
-impl Connected<IncomingStream<'_, EmulatorListener>> for Connection {
-    fn connect_info(stream: IncomingStream<'_, EmulatorListener>) -> Self {
-        Connection {
-            killed: stream.io().killed.clone(),
-        }
     }
 }
 

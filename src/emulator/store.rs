@@ -5,10 +5,18 @@
 //! an await, so concurrent calls on one payment see one consistent order of transitions.
 //!
 //! Bounds: a payment is forgotten `retention` after its lifetime ends. When `max_payments`
-//! are held, expired ones are swept first, then the oldest finished one is dropped; if every
-//! held payment is still in flight, init is refused (`store_full`) rather than losing one.
+//! are held, the oldest finished one is dropped; if every held payment is still in flight,
+//! init is refused (`store_full`) rather than losing one.
+//!
+//! Every bound is kept with ordered indexes, so no call scans the store: `lifetimes` orders
+//! the payments whose lifetime has not yet been seen to end, `retained` orders every payment
+//! by when it may be forgotten, and `finished` holds the ids of final payments (oldest first,
+//! ids grow with time). Each init takes what is due from the front of the first two —
+//! expiring, then forgetting — and at the cap drops the first of `finished`: O(log n) per
+//! payment over its life, whatever the store holds. A payment enters `finished` when a call
+//! (or its lifetime) makes it final.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use crate::gateway::Fields;
@@ -18,9 +26,6 @@ use super::clock::Now;
 use super::errors::{ErrorKind, Rejection};
 use super::payment::{Approved, Charged, Effect, NewPayment, PayStart, Payment, Rules};
 use super::phones::PhoneProfile;
-
-/// How often (in inserts) expired payments are swept even below the cap.
-const SWEEP_EVERY: u64 = 1024;
 
 /// The last code sent to a phone.
 #[derive(Debug, Clone)]
@@ -32,6 +37,7 @@ struct SentCode {
 /// A snapshot of one payment for the admin API.
 #[derive(Debug, Clone)]
 pub(crate) struct PaymentSummary {
+    pub id: u64,
     pub merchant_id: String,
     pub state: &'static str,
     pub attempts_left: Option<u32>,
@@ -45,13 +51,18 @@ pub(crate) struct PaymentSummary {
 #[derive(Debug)]
 pub(crate) struct Store {
     payments: BTreeMap<u64, Payment>,
+    /// (end of lifetime, id) of payments not yet seen to be final when it ends.
+    lifetimes: BTreeSet<(Instant, u64)>,
+    /// (end of retention, id) of every payment held.
+    retained: BTreeSet<(Instant, u64)>,
+    /// Ids of final payments, oldest first: the ones the cap may drop.
+    finished: BTreeSet<u64>,
     /// (merchant, order id) → the latest payment with that order id.
     orders: HashMap<(String, String), u64>,
     sms: HashMap<String, SentCode>,
     rng: fastrand::Rng,
     seed: Option<u64>,
     next_id: u64,
-    inserts: u64,
     rules: Rules,
     max_payments: usize,
     retention: Duration,
@@ -61,12 +72,14 @@ impl Store {
     pub fn new(rules: Rules, max_payments: usize, retention: Duration, seed: Option<u64>) -> Self {
         let mut store = Store {
             payments: BTreeMap::new(),
+            lifetimes: BTreeSet::new(),
+            retained: BTreeSet::new(),
+            finished: BTreeSet::new(),
             orders: HashMap::new(),
             sms: HashMap::new(),
             rng: fastrand::Rng::new(),
             seed,
             next_id: 0,
-            inserts: 0,
             rules,
             max_payments: max_payments.max(1),
             retention,
@@ -78,9 +91,11 @@ impl Store {
     /// Forgets everything; with a seed, ids and codes start over as at startup.
     pub fn reset(&mut self) {
         self.payments.clear();
+        self.lifetimes.clear();
+        self.retained.clear();
+        self.finished.clear();
         self.orders.clear();
         self.sms.clear();
-        self.inserts = 0;
         self.rng = match self.seed {
             Some(seed) => fastrand::Rng::with_seed(seed),
             None => fastrand::Rng::new(),
@@ -101,10 +116,7 @@ impl Store {
         now: Now,
         effects: &mut Vec<Effect>,
     ) -> Result<u64, Rejection> {
-        self.inserts += 1;
-        if self.payments.len() >= self.max_payments || self.inserts.is_multiple_of(SWEEP_EVERY) {
-            self.sweep(now, effects);
-        }
+        self.expire(now, effects);
         if self.payments.len() >= self.max_payments && !self.evict_oldest_finished() {
             return Err(Rejection::new(
                 ErrorKind::StoreFull,
@@ -120,33 +132,37 @@ impl Store {
             self.orders
                 .insert((data.merchant_id.clone(), data.order_id.clone()), id);
         }
-        self.payments.insert(id, Payment::new(id, data, now));
+        let payment = Payment::new(id, data, now);
+        self.lifetimes.insert((payment.expires_at, id));
+        self.retained
+            .insert((payment.expires_at + self.retention, id));
+        self.payments.insert(id, payment);
         Ok(id)
     }
 
-    /// Expires what time has ended and forgets payments past their retention.
-    fn sweep(&mut self, now: Now, effects: &mut Vec<Effect>) {
-        let rules = &self.rules;
-        let mut gone = Vec::new();
-        for (id, payment) in self.payments.iter_mut() {
-            payment.refresh(now, rules, effects);
-            if now.instant >= payment.expires_at + self.retention {
-                gone.push(*id);
+    /// Ends the payments whose lifetime is over (a result callback each, as the gateway
+    /// sends) and forgets those past their retention: only what is due, from the front of
+    /// the two indexes.
+    fn expire(&mut self, now: Now, effects: &mut Vec<Effect>) {
+        while let Some(&(ends, id)) = self.lifetimes.first()
+            && ends <= now.instant
+        {
+            self.lifetimes.pop_first();
+            if let Some(payment) = self.payments.get_mut(&id) {
+                payment.refresh(now, &self.rules, effects);
             }
+            self.note(id);
         }
-        for id in gone {
+        while let Some(&(ends, id)) = self.retained.first()
+            && ends <= now.instant
+        {
             self.forget(id);
         }
     }
 
     fn evict_oldest_finished(&mut self) -> bool {
-        let oldest = self
-            .payments
-            .iter()
-            .find(|(_, p)| p.is_final())
-            .map(|(id, _)| *id);
-        match oldest {
-            Some(id) => {
+        match self.finished.first() {
+            Some(&id) => {
                 self.forget(id);
                 true
             }
@@ -154,8 +170,30 @@ impl Store {
         }
     }
 
+    /// Records that payment `id` is final, if it now is.
+    fn note(&mut self, id: u64) {
+        if self.payments.get(&id).is_some_and(Payment::is_final) {
+            self.finished.insert(id);
+        }
+    }
+
+    /// Runs a call on payment `id`, then notes whether it left the payment final (a refused
+    /// call can end a payment too: the last wrong code fails it).
+    fn touch<T>(
+        &mut self,
+        id: u64,
+        call: impl FnOnce(&mut Store) -> Result<T, Rejection>,
+    ) -> Result<T, Rejection> {
+        let result = call(self);
+        self.note(id);
+        result
+    }
+
     fn forget(&mut self, id: u64) {
         if let Some(p) = self.payments.remove(&id) {
+            self.lifetimes.remove(&(p.expires_at, id));
+            self.retained.remove(&(p.expires_at + self.retention, id));
+            self.finished.remove(&id);
             let key = (p.data.merchant_id, p.data.order_id);
             if self.orders.get(&key) == Some(&id) {
                 self.orders.remove(&key);
@@ -195,13 +233,15 @@ impl Store {
         now: Now,
         effects: &mut Vec<Effect>,
     ) -> Result<PayStart, Rejection> {
-        let phone_number = phone.phone.clone();
-        let p = lookup(&mut self.payments, &self.rules, merchant, id, now, effects)?;
-        let start = p.start_pay(phone, now, &self.rules, &mut self.rng, effects)?;
-        if let PayStart::Charged(Charged::NeedApprove { code }) = &start {
-            self.record_code(&phone_number, code, now);
-        }
-        Ok(start)
+        self.touch(id, |s| {
+            let phone_number = phone.phone.clone();
+            let p = lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?;
+            let start = p.start_pay(phone, now, &s.rules, &mut s.rng, effects)?;
+            if let PayStart::Charged(Charged::NeedApprove { code }) = &start {
+                s.record_code(&phone_number, code, now);
+            }
+            Ok(start)
+        })
     }
 
     /// Pay, second half: after the merchant's check URL answered.
@@ -213,13 +253,15 @@ impl Store {
         now: Now,
         effects: &mut Vec<Effect>,
     ) -> Result<Charged, Rejection> {
-        let p = lookup(&mut self.payments, &self.rules, merchant, id, now, effects)?;
-        let phone = p.user_phone().to_owned();
-        let charged = p.finish_check(verdict, now, &self.rules, &mut self.rng, effects)?;
-        if let Charged::NeedApprove { code } = &charged {
-            self.record_code(&phone, code, now);
-        }
-        Ok(charged)
+        self.touch(id, |s| {
+            let p = lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?;
+            let phone = p.user_phone().to_owned();
+            let charged = p.finish_check(verdict, now, &s.rules, &mut s.rng, effects)?;
+            if let Charged::NeedApprove { code } = &charged {
+                s.record_code(&phone, code, now);
+            }
+            Ok(charged)
+        })
     }
 
     pub fn approve(
@@ -230,12 +272,10 @@ impl Store {
         now: Now,
         effects: &mut Vec<Effect>,
     ) -> Result<Approved, Rejection> {
-        lookup(&mut self.payments, &self.rules, merchant, id, now, effects)?.approve(
-            code,
-            now,
-            &self.rules,
-            effects,
-        )
+        self.touch(id, |s| {
+            lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?
+                .approve(code, now, &s.rules, effects)
+        })
     }
 
     pub fn resend(
@@ -245,11 +285,13 @@ impl Store {
         now: Now,
         effects: &mut Vec<Effect>,
     ) -> Result<(), Rejection> {
-        let p = lookup(&mut self.payments, &self.rules, merchant, id, now, effects)?;
-        let phone = p.user_phone().to_owned();
-        let code = p.resend(now, &self.rules, &mut self.rng)?;
-        self.record_code(&phone, &code, now);
-        Ok(())
+        self.touch(id, |s| {
+            let p = lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?;
+            let phone = p.user_phone().to_owned();
+            let code = p.resend(now, &s.rules, &mut s.rng)?;
+            s.record_code(&phone, &code, now);
+            Ok(())
+        })
     }
 
     /// Status by payment id, or by order id (the latest payment with it).
@@ -274,7 +316,9 @@ impl Store {
                 })?,
             (None, None) => return Err(Rejection::missing("pg_payment_id")),
         };
-        Ok(lookup(&mut self.payments, &self.rules, merchant, id, now, effects)?.status_fields())
+        self.touch(id, |s| {
+            Ok(lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?.status_fields())
+        })
     }
 
     /// The scheduled end of a `processing` payment.
@@ -282,18 +326,33 @@ impl Store {
         if let Some(p) = self.payments.get_mut(&id) {
             p.settle(now, &self.rules, effects);
         }
+        self.note(id);
     }
 
-    /// Every payment, oldest first, for the admin API.
-    pub fn summaries(&mut self, now: Now, effects: &mut Vec<Effect>) -> Vec<PaymentSummary> {
+    /// At most `limit` payments with ids above `after`, oldest first, for the admin API's
+    /// pages; and the number held in all.
+    pub fn summaries(
+        &mut self,
+        after: Option<u64>,
+        limit: usize,
+        now: Now,
+        effects: &mut Vec<Effect>,
+    ) -> (Vec<PaymentSummary>, usize) {
+        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
         let rules = &self.rules;
-        self.payments
-            .values_mut()
-            .map(|p| {
-                p.refresh(now, rules, effects);
-                summary(p)
-            })
-            .collect()
+        let mut page = Vec::with_capacity(limit.min(self.payments.len()));
+        for (_, p) in self
+            .payments
+            .range_mut((start, std::ops::Bound::Unbounded))
+            .take(limit)
+        {
+            p.refresh(now, rules, effects);
+            page.push(summary(p));
+        }
+        for id in page.iter().map(|p| p.id).collect::<Vec<_>>() {
+            self.note(id);
+        }
+        (page, self.payments.len())
     }
 
     pub fn summary(
@@ -304,7 +363,9 @@ impl Store {
     ) -> Option<PaymentSummary> {
         let p = self.payments.get_mut(&id)?;
         p.refresh(now, &self.rules, effects);
-        Some(summary(p))
+        let found = summary(p);
+        self.note(id);
+        Some(found)
     }
 }
 
@@ -358,6 +419,7 @@ fn summary(p: &Payment) -> PaymentSummary {
         _ => (None, None),
     };
     PaymentSummary {
+        id: p.id,
         merchant_id: p.data.merchant_id.clone(),
         state: p.state_name(),
         attempts_left,
@@ -638,6 +700,91 @@ mod tests {
         let much_later = now.plus(Duration::from_secs(300 + 3600));
         s.create(new_payment("e"), much_later, &mut fx).unwrap();
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn emulator_at_its_limits_evicts_the_oldest_finished_and_keeps_the_newest_and_unfinished() {
+        let mut s = Store::new(rules(), 5, Duration::from_secs(3600), None);
+        let now = Now::current();
+        let mut fx = vec![];
+        let mut finished_now = |s: &mut Store, fx: &mut Vec<Effect>| {
+            let id = s.create(new_payment(""), now, fx).unwrap();
+            // Phones ending 01 are charged at once: the payment is final.
+            s.start_pay(M, id, profile("77017777701").unwrap(), now, fx)
+                .unwrap();
+            id
+        };
+        let open1 = s.create(new_payment("1"), now, &mut fx).unwrap();
+        let done2 = finished_now(&mut s, &mut fx);
+        let open3 = s.create(new_payment("3"), now, &mut fx).unwrap();
+        let done4 = finished_now(&mut s, &mut fx);
+        let open5 = s.create(new_payment("5"), now, &mut fx).unwrap();
+        let held = |s: &mut Store, id| s.summary(id, now, &mut vec![]).is_some();
+        let open6 = s.create(new_payment("6"), now, &mut fx).unwrap();
+        assert!(!held(&mut s, done2), "the oldest finished one makes room");
+        assert!(held(&mut s, done4) && held(&mut s, open1));
+        let open7 = s.create(new_payment("7"), now, &mut fx).unwrap();
+        assert!(!held(&mut s, done4));
+        for id in [open1, open3, open5, open6, open7] {
+            assert!(held(&mut s, id), "unfinished payment {id} is kept");
+        }
+        assert_eq!(
+            s.create(new_payment("8"), now, &mut fx).unwrap_err().kind,
+            ErrorKind::StoreFull,
+            "every held payment is in flight"
+        );
+        // A wrong code too many fails open3: it becomes the one to drop.
+        s.start_pay(M, open3, profile("77017777777").unwrap(), now, &mut fx)
+            .unwrap();
+        for _ in 0..3 {
+            let _ = s.approve(M, open3, "000000", now, &mut fx);
+        }
+        let newest = s.create(new_payment("9"), now, &mut fx).unwrap();
+        assert!(!held(&mut s, open3) && held(&mut s, newest));
+        // When lifetimes end, the expired payments are final (with their callback) and the
+        // oldest goes first; past retention, every expired one is forgotten.
+        let expired = now.plus(Duration::from_secs(301));
+        fx.clear();
+        let after = s.create(new_payment("10"), expired, &mut fx).unwrap();
+        assert_eq!(
+            fx.len(),
+            5,
+            "one result callback per expired payment: {fx:?}"
+        );
+        assert!(s.summary(open1, expired, &mut vec![]).is_none());
+        assert!(s.summary(open5, expired, &mut vec![]).is_some());
+        let forgotten = now.plus(Duration::from_secs(301 + 3600));
+        s.create(new_payment("11"), forgotten, &mut fx).unwrap();
+        assert_eq!(
+            s.len(),
+            2,
+            "only the two payments made after the others expired"
+        );
+        assert!(s.summary(after, forgotten, &mut vec![]).is_some());
+    }
+
+    #[test]
+    fn emulator_at_its_limits_pages_through_every_payment_exactly_once() {
+        let mut s = Store::new(rules(), 100, Duration::from_secs(3600), None);
+        let now = Now::current();
+        let ids: Vec<u64> = (0..23)
+            .map(|i| {
+                s.create(new_payment(&i.to_string()), now, &mut vec![])
+                    .unwrap()
+            })
+            .collect();
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let (page, total) = s.summaries(after, 5, now, &mut vec![]);
+            assert_eq!(total, 23);
+            seen.extend(page.iter().map(|p| p.id));
+            match page.last() {
+                Some(last) if page.len() == 5 => after = Some(last.id),
+                _ => break,
+            }
+        }
+        assert_eq!(seen, ids);
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl HarnessConfig {
 
     /// Validates configuration YAML that claims to come from `path`.
     pub fn load_str(path: &Path, text: &str) -> Result<HarnessConfig, ScenarioError> {
-        // Diagnostics quote the file; they quote it with secret values starred out (same
+        // Diagnostics quote the file; they quote it with secret values crossed out (same
         // length, so every span still points at the right place).
         let shown: Arc<str> = Arc::from(crate::secret_guard::mask_config_secrets(text));
         let raw: RawConfig = serde_saphyr::from_str(text)
