@@ -31,6 +31,8 @@ pub enum Measure {
     /// The emulator alone answering status requests over keep-alive connections, then the
     /// harness's HTTP client alone sending them: the two ceilings for live.
     Emulator,
+    /// Init at the emulator's payment cap (100,000 held) against init on an empty store.
+    EmulatorCap,
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,7 +45,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "replay,live,emulator"
+        default_value = "replay,live,emulator,emulator-cap"
     )]
     phases: Vec<Measure>,
     /// Cases in flight at once for the live runs, one run per value.
@@ -137,6 +139,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
                     figures.push(child(&suite.dir, phase, EMULATOR_CONNECTIONS, &args)?);
                 }
             }
+            Measure::EmulatorCap => {
+                for phase in [Phase::InitEmpty, Phase::InitCap] {
+                    figures.push(child(&suite.dir, phase, EMULATOR_CONNECTIONS, &args)?);
+                }
+            }
         }
     }
     outln!();
@@ -156,6 +163,9 @@ fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures
             _ => bench::client(jobs, secs)?,
         });
     }
+    if let Phase::InitEmpty | Phase::InitCap = phase {
+        return Ok(bench::init_pairs(phase, bench::CAP_PAIRS, jobs)?);
+    }
     let suite =
         Suite::existing(dir).with_context(|| format!("no benchmark suite in {}", dir.display()))?;
     Ok(match phase {
@@ -163,7 +173,9 @@ fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures
         Phase::Parse => bench::parse_floor(&suite, jobs)?,
         Phase::Replay => bench::replay(&suite, jobs)?,
         Phase::Live => bench::live(&suite, jobs)?,
-        Phase::Emulator | Phase::Client => unreachable!("handled above"),
+        Phase::Emulator | Phase::Client | Phase::InitEmpty | Phase::InitCap => {
+            unreachable!("handled above")
+        }
     })
 }
 
@@ -225,6 +237,16 @@ fn table(figures: &[Figures]) -> String {
                 "–".to_owned(),
             ),
             Phase::Client => ("client alone (status)", f.jobs.to_string(), "–".to_owned()),
+            Phase::InitEmpty => (
+                "init + pay, empty store",
+                format!("{} conns", f.jobs),
+                "–".to_owned(),
+            ),
+            Phase::InitCap => (
+                "init + pay, store at its cap",
+                format!("{} conns", f.jobs),
+                "–".to_owned(),
+            ),
             other => (other.name(), f.jobs.to_string(), f.cases.to_string()),
         };
         let against = |ceiling: Option<f64>, what: &str| {
@@ -237,6 +259,15 @@ fn table(figures: &[Figures]) -> String {
                     f.wall.as_secs_f64() / floor.wall.as_secs_f64()
                 )
             }),
+            Phase::InitCap => figures
+                .iter()
+                .find(|e| e.phase == Phase::InitEmpty && !e.wall.is_zero())
+                .map(|empty| {
+                    format!(
+                        "{:.2}× the empty store's time",
+                        f.wall.as_secs_f64() / empty.wall.as_secs_f64()
+                    )
+                }),
             Phase::Live | Phase::Client => {
                 let both = [
                     against(emulator, "the emulator's rate"),
@@ -247,11 +278,12 @@ fn table(figures: &[Figures]) -> String {
             _ => None,
         }
         .unwrap_or_default();
-        let cases_per_second = if let Phase::Emulator | Phase::Client = f.phase {
-            "–".to_owned()
-        } else {
-            format!("{:.0}", f.cases_per_second())
-        };
+        let cases_per_second =
+            if let Phase::Emulator | Phase::Client | Phase::InitEmpty | Phase::InitCap = f.phase {
+                "–".to_owned()
+            } else {
+                format!("{:.0}", f.cases_per_second())
+            };
         out.push_str(&format!(
             "| {name} | {jobs} | {cases} | {} | {:.3} s | {cases_per_second} | {:.0} | {} | {compared} |\n",
             f.requests,
