@@ -707,7 +707,7 @@ mod tests {
         let mut s = Store::new(rules(), 5, Duration::from_secs(3600), None);
         let now = Now::current();
         let mut fx = vec![];
-        let mut finished_now = |s: &mut Store, fx: &mut Vec<Effect>| {
+        let finished_now = |s: &mut Store, fx: &mut Vec<Effect>| {
             let id = s.create(new_payment(""), now, fx).unwrap();
             // Phones ending 01 are charged at once: the payment is final.
             s.start_pay(M, id, profile("77017777701").unwrap(), now, fx)
