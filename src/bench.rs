@@ -42,9 +42,9 @@ use tokio::net::TcpStream;
 use crate::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
 };
-use crate::gateway::Operation;
 use crate::gateway::signature::{self, Verification};
 use crate::gateway::{Document, Fields, SecretKey};
+use crate::gateway::{Encoding, Operation};
 use crate::report::{Style, failure_details};
 use crate::review::{UpdatePolicy, Updates};
 use crate::runner::mode::Mode;
@@ -244,6 +244,9 @@ impl Phase {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figures {
     pub phase: Phase,
+    /// How the requests went on the wire (`live`, `emulator`, `client`; the recorded suite
+    /// is multipart, so `record`, `parse` and `replay` are too).
+    pub encoding: Encoding,
     /// Cases in flight at once (`emulator`: keep-alive connections).
     pub jobs: usize,
     pub cases: usize,
@@ -265,11 +268,12 @@ impl Figures {
         per_second(self.requests as f64, self.wall)
     }
 
-    /// `fph-bench phase=replay jobs=8 cases=1000 requests=6000 setup_s=0.0123 wall_s=0.2345 peak_kib=12345`
+    /// `fph-bench phase=replay encoding=multipart jobs=8 cases=1000 requests=6000 setup_s=0.0123 wall_s=0.2345 peak_kib=12345`
     pub fn line(&self) -> String {
         format!(
-            "fph-bench phase={} jobs={} cases={} requests={} setup_s={:.4} wall_s={:.4} peak_kib={}",
+            "fph-bench phase={} encoding={} jobs={} cases={} requests={} setup_s={:.4} wall_s={:.4} peak_kib={}",
             self.phase.name(),
+            self.encoding,
             self.jobs,
             self.cases,
             self.requests,
@@ -295,6 +299,7 @@ impl Figures {
         };
         Some(Figures {
             phase: Phase::from_name(value("phase")?)?,
+            encoding: value("encoding")?.parse().ok()?,
             jobs: value("jobs")?.parse().ok()?,
             cases: value("cases")?.parse().ok()?,
             requests: value("requests")?.parse().ok()?,
@@ -361,14 +366,16 @@ fn session(
     loaded: &Loaded,
     mode: Mode,
     cases: usize,
+    encoding: Encoding,
 ) -> Result<Session, BenchError> {
-    let target = loaded
+    let mut target = loaded
         .config
         .resolve_target("emulator")
         .map_err(|e| BenchError::Load {
             path: suite.scenarios(),
             reason: e.to_string(),
         })?;
+    target.encoding = encoding;
     let options = SessionOptions {
         mode,
         target,
@@ -391,11 +398,17 @@ fn session(
 }
 
 /// Runs every case of the suite in `mode` with `jobs` at a time; fails when any case does.
-fn run_suite(suite: &Suite, mode: Mode, phase: Phase, jobs: usize) -> Result<Figures, BenchError> {
+fn run_suite(
+    suite: &Suite,
+    mode: Mode,
+    phase: Phase,
+    jobs: usize,
+    encoding: Encoding,
+) -> Result<Figures, BenchError> {
     let started = Instant::now();
     let loaded = load(suite)?;
     let cases = loaded.planned.len();
-    let session = Arc::new(session(suite, &loaded, mode, cases)?);
+    let session = Arc::new(session(suite, &loaded, mode, cases, encoding)?);
     let runtime = runtime()?;
     let scenarios = Arc::new(loaded.scenarios);
     let setup = started.elapsed();
@@ -414,7 +427,7 @@ fn run_suite(suite: &Suite, mode: Mode, phase: Phase, jobs: usize) -> Result<Fig
     ));
     let wall = started.elapsed();
     drop(kept);
-    tally.figures(phase, jobs, cases, setup, wall)
+    tally.figures(phase, encoding, jobs, cases, setup, wall)
 }
 
 /// What a timed phase counted: requests, and the cases that failed with the first one's
@@ -441,6 +454,7 @@ impl Tally {
     fn figures(
         self,
         phase: Phase,
+        encoding: Encoding,
         jobs: usize,
         cases: usize,
         setup: Duration,
@@ -455,6 +469,7 @@ impl Tally {
         }
         Ok(Figures {
             phase,
+            encoding,
             jobs,
             cases,
             requests: self.requests,
@@ -467,7 +482,13 @@ impl Tally {
 
 /// Records every case against an in-process emulator (record mode of a normal session).
 pub fn record(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
-    let figures = run_suite(suite, Mode::Record, Phase::Record, jobs)?;
+    let figures = run_suite(
+        suite,
+        Mode::Record,
+        Phase::Record,
+        jobs,
+        Encoding::Multipart,
+    )?;
     let marker = suite.recordings().join(".complete");
     std::fs::write(&marker, "").map_err(|e| BenchError::Write {
         path: marker,
@@ -478,12 +499,19 @@ pub fn record(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
 
 /// Replays every case from its cassette.
 pub fn replay(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
-    run_suite(suite, Mode::Replay, Phase::Replay, jobs)
+    run_suite(
+        suite,
+        Mode::Replay,
+        Phase::Replay,
+        jobs,
+        Encoding::Multipart,
+    )
 }
 
-/// Runs every case against an in-process emulator, `jobs` at a time.
-pub fn live(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
-    run_suite(suite, Mode::Live, Phase::Live, jobs)
+/// Runs every case against an in-process emulator, `jobs` at a time, its requests sent in
+/// `encoding`.
+pub fn live(suite: &Suite, jobs: usize, encoding: Encoding) -> Result<Figures, BenchError> {
+    run_suite(suite, Mode::Live, Phase::Live, jobs, encoding)
 }
 
 /// Reads and parses every cassette of the suite, `jobs` at a time on the scheduler replay
@@ -493,7 +521,13 @@ pub fn parse_floor(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
     let loaded = load(suite)?;
     let cases = loaded.planned.len();
     // A replay session does nothing but hold the configuration; `for_each_case` wants one.
-    let session = Arc::new(session(suite, &loaded, Mode::Replay, cases)?);
+    let session = Arc::new(session(
+        suite,
+        &loaded,
+        Mode::Replay,
+        cases,
+        Encoding::Multipart,
+    )?);
     let runtime = runtime()?;
     let recordings = Arc::new(suite.recordings());
     let scenarios = Arc::new(loaded.scenarios);
@@ -520,13 +554,17 @@ pub fn parse_floor(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
     ));
     let wall = started.elapsed();
     drop(results);
-    tally.figures(Phase::Parse, jobs, cases, setup, wall)
+    tally.figures(Phase::Parse, Encoding::Multipart, jobs, cases, setup, wall)
 }
 
 /// The emulator alone: status requests per second for `duration` (after a short warm-up),
 /// over `connections` keep-alive connections, from a client that sends pre-signed raw
 /// HTTP/1.1 bytes and reads the answer by its length, so the figure is the server's.
-pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, BenchError> {
+pub fn emulator(
+    connections: usize,
+    duration: Duration,
+    encoding: Encoding,
+) -> Result<Figures, BenchError> {
     let started = Instant::now();
     let running = ceiling_emulator()?;
     let addr = running.addr();
@@ -543,6 +581,7 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
         stream.set_nodelay(true).map_err(client)?;
         let mut buf = Vec::new();
         let init = raw_request(
+            encoding,
             "/init_payment.php",
             &[
                 ("pg_amount", "150.00"),
@@ -559,6 +598,7 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
             .ok_or_else(|| BenchError::Client("init answered without a payment id".into()))?;
         // A phone that is charged at once: the status asked about is a settled payment.
         let pay = raw_request(
+            encoding,
             "/mfs/pay",
             &[("pg_payment_id", &id), ("pg_abonent_phone", "77017777701")],
             "benchsalt1",
@@ -568,6 +608,7 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
             (0..16)
                 .map(|i| {
                     raw_request(
+                        encoding,
                         "/get_status3.php",
                         &[("pg_payment_id", &id)],
                         &format!("salt{i:04}"),
@@ -618,6 +659,7 @@ pub fn emulator(connections: usize, duration: Duration) -> Result<Figures, Bench
     drop(running);
     Ok(sustained_figures(
         Phase::Emulator,
+        encoding,
         connections,
         count,
         setup,
@@ -651,7 +693,9 @@ pub fn init_pairs(phase: Phase, pairs: usize, connections: usize) -> Result<Figu
         .map_err(BenchError::Runtime)?;
     let connections = connections.max(1);
     let (wall, setup) = runtime.block_on(async move {
+        // Urlencoded, as this phase has always sent.
         let init = Arc::new(raw_request(
+            Encoding::Urlencoded,
             "/init_payment.php",
             &[
                 ("pg_amount", "150.00"),
@@ -670,6 +714,7 @@ pub fn init_pairs(phase: Phase, pairs: usize, connections: usize) -> Result<Figu
     drop(running);
     Ok(Figures {
         phase,
+        encoding: Encoding::Urlencoded,
         jobs: connections,
         cases: 0,
         requests: 2 * pairs as u64,
@@ -704,6 +749,7 @@ async fn pairs_over(
                         .map(|(id, _)| id.to_owned())
                         .ok_or_else(|| BenchError::Client(format!("init answered {body}")))?;
                     let pay = raw_request(
+                        Encoding::Urlencoded,
                         "/mfs/pay",
                         &[("pg_payment_id", &id), ("pg_abonent_phone", "77017777701")],
                         "capsalt",
@@ -726,7 +772,11 @@ async fn pairs_over(
 /// tasks for `duration`, on the runtime `fph run` uses, with nothing of the runner around it.
 /// The rate `live` would reach if the runner's own work (templates, signing, parsing,
 /// checking) cost nothing; between it and the emulator's rate lies the HTTP client's cost.
-pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchError> {
+pub fn client(
+    connections: usize,
+    duration: Duration,
+    encoding: Encoding,
+) -> Result<Figures, BenchError> {
     let started = Instant::now();
     let running = ceiling_emulator()?;
     let http = live::client(&LiveOptions {
@@ -739,6 +789,10 @@ pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchEr
     let connections = connections.max(1);
     let (count, wall, setup) = runtime.block_on(async move {
         let send = async |request: &Request| {
+            let request = &Request {
+                encoding,
+                ..request.clone()
+            };
             let response = transport
                 .send(request)
                 .await
@@ -819,6 +873,7 @@ pub fn client(connections: usize, duration: Duration) -> Result<Figures, BenchEr
     drop(running);
     Ok(sustained_figures(
         Phase::Client,
+        encoding,
         connections,
         count,
         setup,
@@ -835,6 +890,7 @@ fn demo_request(operation: Operation, pairs: &[(&str, &str)], salt: &str) -> Req
         fields: signed_fields(&path, pairs, salt),
         operation,
         path,
+        encoding: Encoding::Multipart,
         signed_by_harness: true,
     }
 }
@@ -862,6 +918,7 @@ fn ceiling_emulator() -> Result<RunningEmulator, BenchError> {
 /// The figures of a sustained measurement: requests over `connections`, no cases.
 fn sustained_figures(
     phase: Phase,
+    encoding: Encoding,
     connections: usize,
     requests: u64,
     setup: Duration,
@@ -869,6 +926,7 @@ fn sustained_figures(
 ) -> Figures {
     Figures {
         phase,
+        encoding,
         jobs: connections,
         cases: 0,
         requests,
@@ -930,20 +988,54 @@ where
     Ok((count, wall))
 }
 
-/// A request signed for the demo merchant, as raw HTTP/1.1 bytes (urlencoded: every value
-/// here is letters, digits and dots).
-fn raw_request(path: &str, pairs: &[(&str, &str)], salt: &str) -> Vec<u8> {
-    let body: Vec<String> = signed_fields(path, pairs, salt)
-        .to_form_pairs()
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
-        .collect();
-    let body = body.join("&");
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+/// A request signed for the demo merchant, as raw HTTP/1.1 bytes in `encoding` (the bytes
+/// the live transport sends; its multipart boundary is drawn once here).
+fn raw_request(encoding: Encoding, path: &str, pairs: &[(&str, &str)], salt: &str) -> Vec<u8> {
+    use crate::gateway::encoding as wire;
+    let fields = signed_fields(path, pairs, salt);
+    let (target, content_type, body) = match encoding {
+        Encoding::Multipart => {
+            let (content_type, body) =
+                live::multipart_body(&fields.form_pairs()).expect("plain field names");
+            (path.to_owned(), Some(content_type), body)
+        }
+        Encoding::Urlencoded => (
+            path.to_owned(),
+            Some(wire::FORM_CONTENT_TYPE.to_owned()),
+            wire::urlencoded(&fields).into_bytes(),
+        ),
+        Encoding::PgXml => (
+            path.to_owned(),
+            Some(wire::FORM_CONTENT_TYPE.to_owned()),
+            wire::pg_xml(&fields)
+                .expect("plain field names")
+                .into_bytes(),
+        ),
+        Encoding::Json => (
+            path.to_owned(),
+            Some(wire::JSON_CONTENT_TYPE.to_owned()),
+            wire::json(&fields).into_bytes(),
+        ),
+        Encoding::Get => (
+            format!("{path}?{}", wire::urlencoded(&fields)),
+            None,
+            Vec::new(),
+        ),
+    };
+    let mut request = format!(
+        "{} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        encoding.method()
+    );
+    if let Some(content_type) = content_type {
+        request.push_str(&format!(
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(&body);
+    bytes
 }
 
 /// Sends one request on a kept-alive connection and reads the whole answer; returns the body.
@@ -996,6 +1088,7 @@ mod tests {
     fn figure_lines_round_trip() {
         let figures = Figures {
             phase: Phase::Live,
+            encoding: Encoding::Urlencoded,
             jobs: 64,
             cases: 1000,
             requests: 6000,
@@ -1006,7 +1099,7 @@ mod tests {
         let line = figures.line();
         assert_eq!(
             line,
-            "fph-bench phase=live jobs=64 cases=1000 requests=6000 setup_s=0.0120 wall_s=1.5000 peak_kib=23456"
+            "fph-bench phase=live encoding=urlencoded jobs=64 cases=1000 requests=6000 setup_s=0.0120 wall_s=1.5000 peak_kib=23456"
         );
         assert_eq!(Figures::parse_line(&line), Some(figures));
         assert_eq!(Figures::parse_line("something else"), None);

@@ -11,7 +11,7 @@
 //! | `now()` | UTC time, `YYYY-MM-DD HH:MM:SS` (the gateway's date format) | `now.N` |
 //! | `random_digits(n)` | `n` decimal digits, 1 ≤ n ≤ 64 | `random_digits.N` |
 //! | `env("NAME")` | the environment variable; unset is an error naming it; never `FREEDOMPAY_SECRET_KEY` | `env.NAME` |
-//! | `sms_code(phone)` | the SMS code the target sent to `phone` (from the runner's provider) | `sms_code.N` |
+//! | `sms_code(phone)` | the SMS code the target sent to `phone` for this case's payment (looked up by the runner) | `sms_code.N` |
 //!
 //! **Generated-value keys.** Every value a function produces is recorded in the case's
 //! [`Generated`] store so a cassette can freeze it: on replay the store is pre-filled with the
@@ -45,10 +45,6 @@ use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 use crate::scenario::is_templated;
 use crate::scenario::{Case, SECRET_KEY_VAR, Scenario};
 
-/// Where `sms_code(phone)` gets its code: the emulator's last code for that phone, or a fixed
-/// code on the test server. `Err` carries a message shown to the user.
-pub type SmsCodeProvider = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
-
 /// The functions templates may call.
 pub const FUNCTIONS: [&str; 7] = [
     "order_id",
@@ -68,6 +64,12 @@ pub const BUILTIN_VARIABLES: [&str; 4] = ["merchant_id", "target", "case", "scen
 /// name cannot be written as a scenario variable (names there are checked identifiers
 /// without a leading underscore pair).
 const GENERATED_VAR: &str = "__fph_generated";
+
+/// The context variables holding what `sms_code(phone)` answers in this case: the code the
+/// runner looked up for the case's payment, or why it could not. Hidden like
+/// [`GENERATED_VAR`]: template functions do no I/O, the runner does it before rendering.
+const SMS_CODE_VAR: &str = "__fph_sms_code";
+const SMS_ERROR_VAR: &str = "__fph_sms_error";
 
 /// A template that does not parse or does not render.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -256,6 +258,27 @@ impl Context {
         self.values.get(name).map(String::as_str)
     }
 
+    /// What `sms_code(phone)` answers from now on in this case: the code the target sent for
+    /// the case's payment, or why there is none (shown to the user).
+    pub fn set_sms_code(&mut self, code: Result<String, String>) {
+        let values = Arc::make_mut(&mut self.values);
+        match code {
+            Ok(code) => {
+                values.remove(SMS_ERROR_VAR);
+                values.insert(SMS_CODE_VAR.to_owned(), code);
+            }
+            Err(why) => {
+                values.remove(SMS_CODE_VAR);
+                values.insert(SMS_ERROR_VAR.to_owned(), why);
+            }
+        }
+    }
+
+    /// The answer of `sms_code(phone)` in this case so far.
+    fn sms_code(&self, phone: &str) -> Result<String, String> {
+        sms_code_answer(self.get(SMS_CODE_VAR), self.get(SMS_ERROR_VAR), phone)
+    }
+
     /// The case's generated values (lock held while the guard lives; do not render with
     /// this context meanwhile).
     pub fn generated(&self) -> MutexGuard<'_, Generated> {
@@ -376,11 +399,12 @@ impl Generator {
     }
 }
 
-/// `sms_code(phone)`: the provider's code for the phone.
-fn sms_code(provider: Option<&SmsCodeProvider>, phone: &str) -> Result<String, String> {
-    match provider {
-        Some(provider) => provider(phone).map_err(|e| format!("sms_code({phone}): {e}")),
-        None => Err(format!(
+/// `sms_code(phone)`: the code the runner looked up for the case, or why it could not.
+fn sms_code_answer(code: Option<&str>, error: Option<&str>, phone: &str) -> Result<String, String> {
+    match (code, error) {
+        (Some(code), _) => Ok(code.to_owned()),
+        (None, Some(why)) => Err(format!("sms_code({phone}): {why}")),
+        (None, None) => Err(format!(
             "sms_code({phone}): no SMS code source for this run (nothing was recorded for it)"
         )),
     }
@@ -391,8 +415,6 @@ pub struct Renderer {
     env: Environment<'static>,
     /// Prepared templates, by their text.
     prepared: HashMap<String, Prepared>,
-    /// What `sms_code(phone)` asks, for the interpolation fast path.
-    sms_code: Option<SmsCodeProvider>,
 }
 
 /// What rendering a prepared template needs to know before it starts.
@@ -429,9 +451,9 @@ impl fmt::Debug for Renderer {
 }
 
 impl Renderer {
-    /// A renderer whose `sms_code(phone)` asks `sms_code`; without a provider, `sms_code()`
-    /// fails unless the code was recorded.
-    pub fn new(sms_code: Option<SmsCodeProvider>) -> Renderer {
+    /// A renderer; `sms_code(phone)` answers what the case context holds
+    /// ([`Context::set_sms_code`]), or the recorded code on replay.
+    pub fn new() -> Renderer {
         let mut env = environment();
         for generator in Generator::ALL {
             env.add_function(generator.name(), move |state: &State| {
@@ -458,16 +480,20 @@ impl Renderer {
                 })
             })
         });
-        let provider = sms_code.clone();
-        env.add_function("sms_code", move |state: &State, phone: String| {
+        env.add_function("sms_code", |state: &State, phone: String| {
+            let code = state.lookup(SMS_CODE_VAR);
+            let error = state.lookup(SMS_ERROR_VAR);
             counted(state, "sms_code", |_| {
-                self::sms_code(provider.as_ref(), &phone)
+                sms_code_answer(
+                    code.as_ref().and_then(Value::as_str),
+                    error.as_ref().and_then(Value::as_str),
+                    &phone,
+                )
             })
         });
         Renderer {
             env,
             prepared: HashMap::new(),
-            sms_code,
         }
     }
 
@@ -562,9 +588,8 @@ impl Renderer {
                             .counted(generator.name(), |rng| generator.make(rng)),
                         Piece::SmsCode { phone } => {
                             let phone = context.get(phone).unwrap_or_default();
-                            context
-                                .generated()
-                                .counted("sms_code", |_| sms_code(self.sms_code.as_ref(), phone))
+                            let answer = context.sms_code(phone);
+                            context.generated().counted("sms_code", |_| answer)
                         }
                     };
                     // minijinja reports a function's failure by its message alone.
@@ -816,7 +841,7 @@ mod tests {
 
     #[test]
     fn variables_render_and_plain_text_passes_through() {
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         let ctx = context(&[("amount", "150.00"), ("operator", "KCELLKZT")]);
         assert_eq!(renderer.render("{{ amount }}", &ctx).unwrap(), "150.00");
         assert_eq!(
@@ -835,8 +860,8 @@ mod tests {
             ("text", " <a & 'b'>\n"),
             ("true", "x"),
         ]);
-        let unprepared = Renderer::new(None);
-        let mut prepared = Renderer::new(None);
+        let unprepared = Renderer::new();
+        let mut prepared = Renderer::new();
         for source in [
             "{{ amount }}",
             "{{amount}}",
@@ -906,39 +931,45 @@ mod tests {
 
     #[test]
     fn prepared_calls_generate_as_minijinja_would() {
-        let provider: SmsCodeProvider = Arc::new(|phone: &str| match phone {
-            "77017777777" => Ok("4321".to_owned()),
-            other => Err(format!("no code was sent to {other}")),
-        });
         let sources = [
             "{{ order_id() }}",
             "{{ uuid() }}/{{ salt() }}/{{ order_id() }}",
             "{{ sms_code(phone) }}",
             "code {{ sms_code( phone ) }} for {{ order_id () }}",
         ];
-        for phone in ["77017777777", "77000000000"] {
-            for sms in [Some(provider.clone()), None] {
-                let unprepared = Renderer::new(sms.clone());
-                let mut prepared = Renderer::new(sms);
-                let (slow, fast) = (context(&[("phone", phone)]), context(&[("phone", phone)]));
-                for source in sources {
-                    prepared.prepare_template(source).unwrap();
-                    assert!(prepared.prepared[source].interpolation.is_some());
-                    assert_eq!(
-                        prepared.render(source, &fast),
-                        unprepared.render(source, &slow),
-                        "{source} for {phone}"
-                    );
-                }
-                // The same keys, counted the same way, hold the same values.
-                assert_eq!(fast.generated().values(), slow.generated().values());
+        let answers = [
+            Some(Ok("4321".to_owned())),
+            Some(Err("no code was sent".to_owned())),
+            None,
+        ];
+        for answer in answers {
+            let unprepared = Renderer::new();
+            let mut prepared = Renderer::new();
+            let (mut slow, mut fast) = (
+                context(&[("phone", "77017777777")]),
+                context(&[("phone", "77017777777")]),
+            );
+            if let Some(answer) = &answer {
+                slow.set_sms_code(answer.clone());
+                fast.set_sms_code(answer.clone());
             }
+            for source in sources {
+                prepared.prepare_template(source).unwrap();
+                assert!(prepared.prepared[source].interpolation.is_some());
+                assert_eq!(
+                    prepared.render(source, &fast),
+                    unprepared.render(source, &slow),
+                    "{source} with {answer:?}"
+                );
+            }
+            // The same keys, counted the same way, hold the same values.
+            assert_eq!(fast.generated().values(), slow.generated().values());
         }
     }
 
     #[test]
     fn nothing_is_html_escaped() {
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         let ctx = context(&[("text", "<a & 'b'>")]);
         // A name ending in .html would switch on escaping with minijinja's defaults.
         assert_eq!(
@@ -949,7 +980,7 @@ mod tests {
 
     #[test]
     fn undefined_variables_are_errors_naming_them() {
-        let mut renderer = Renderer::new(None);
+        let mut renderer = Renderer::new();
         let ctx = context(&[]);
         let expected = TemplateError::Undefined {
             template: "{{ payment_id }}".into(),
@@ -965,7 +996,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_reported() {
-        let mut renderer = Renderer::new(None);
+        let mut renderer = Renderer::new();
         let error = renderer.prepare_template("{{ amount ").unwrap_err();
         assert!(matches!(error, TemplateError::Syntax { .. }), "{error:?}");
         assert!(
@@ -980,7 +1011,7 @@ mod tests {
 
     #[test]
     fn generated_values_are_keyed_per_function_in_call_order() {
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         let ctx = context(&[]);
         let first = renderer.render("{{ order_id() }}", &ctx).unwrap();
         let second = renderer.render("{{ order_id() }}", &ctx).unwrap();
@@ -1013,7 +1044,7 @@ mod tests {
 
     #[test]
     fn seeded_stores_repeat_their_values() {
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         let a = renderer.render("{{ order_id() }}", &context(&[])).unwrap();
         let b = renderer.render("{{ order_id() }}", &context(&[])).unwrap();
         assert_eq!(a, b);
@@ -1021,7 +1052,7 @@ mod tests {
 
     #[test]
     fn a_frozen_store_returns_recorded_values_and_reports_missing_ones() {
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         let ctx = Context::new(Generated::frozen([
             ("order_id.1", "ord-7f3a9c"),
             ("sms_code.1", "111111"),
@@ -1070,20 +1101,17 @@ mod tests {
     }
 
     #[test]
-    fn sms_code_asks_the_provider() {
-        let provider: SmsCodeProvider = Arc::new(|phone: &str| {
-            if phone == "77017777777" {
-                Ok("111111".to_owned())
-            } else {
-                Err("no code was sent".to_owned())
-            }
-        });
-        let renderer = Renderer::new(Some(provider));
-        let ctx = context(&[("phone", "77017777777")]);
+    fn sms_code_answers_what_the_runner_looked_up() {
+        let renderer = Renderer::new();
+        let mut ctx = context(&[("phone", "77017777777")]);
+        assert!(renderer.render("{{ sms_code(phone) }}", &ctx).is_err());
+        ctx.set_sms_code(Ok("111111".to_owned()));
         assert_eq!(
             renderer.render("{{ sms_code(phone) }}", &ctx).unwrap(),
             "111111"
         );
+        let mut ctx = context(&[("phone", "77017777777")]);
+        ctx.set_sms_code(Err("no code was sent".to_owned()));
         let error = renderer
             .render("{{ sms_code('77000000000') }}", &ctx)
             .unwrap_err();
@@ -1091,13 +1119,11 @@ mod tests {
             error.to_string(),
             "failed to render `{{ sms_code('77000000000') }}`: sms_code(77000000000): no code was sent"
         );
-        let without = Renderer::new(None);
-        assert!(without.render("{{ sms_code(phone) }}", &ctx).is_err());
     }
 
     #[test]
     fn env_reads_variables_and_names_unset_ones() {
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         let ctx = context(&[]);
         // PATH is set in every test environment; nothing here sets variables, which would
         // race with other tests.
@@ -1127,7 +1153,7 @@ mod tests {
 
     #[test]
     fn random_digits_checks_its_argument() {
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         let error = renderer
             .render("{{ random_digits(0) }}", &context(&[]))
             .unwrap_err();
@@ -1139,7 +1165,7 @@ mod tests {
 
     #[test]
     fn now_is_utc_in_the_gateway_format() {
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         let now = renderer.render("{{ now() }}", &context(&[])).unwrap();
         assert_eq!(now.len(), 19, "{now}");
         assert_eq!(&now[4..5], "-");
@@ -1185,10 +1211,11 @@ mod tests {
         let case = Case {
             name: "operator=KCELLKZT".into(),
             bindings: vec![("operator".into(), "KCELLKZT".into())],
+            encoding: None,
             span: crate::scenario::Span::UNKNOWN,
         };
         let ctx = Context::for_case(&scenario, &case, "552170", "emulator", Generated::fresh());
-        let renderer = Renderer::new(None);
+        let renderer = Renderer::new();
         assert_eq!(
             renderer
                 .render(

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use freedompay_harness::scenario::{
     ErrorKind, HarnessConfig, ScenarioError, Selection, load_file, load_paths,
 };
-use freedompay_harness::template::{Context, Generated, Renderer, SmsCodeProvider};
+use freedompay_harness::template::{Context, Generated, Renderer};
 
 const BROKEN: &str = "tests/fixtures/broken";
 const VALID: &str = "tests/fixtures/scenarios";
@@ -168,8 +168,7 @@ fn the_example_scenarios_load() {
 fn every_example_template_renders_for_every_case() {
     let (scenarios, errors) = load_paths(&[PathBuf::from(VALID)]);
     assert!(errors.is_empty(), "{errors:#?}");
-    let sms: SmsCodeProvider = Arc::new(|_phone: &str| Ok("111111".to_owned()));
-    let mut renderer = Renderer::new(Some(sms));
+    let mut renderer = Renderer::new();
     for scenario in &scenarios {
         renderer.prepare(scenario).expect("templates compile");
     }
@@ -177,6 +176,7 @@ fn every_example_template_renders_for_every_case() {
         for case in &scenario.cases {
             let mut context =
                 Context::for_case(scenario, case, "552170", "emulator", Generated::seeded(1));
+            context.set_sms_code(Ok("111111".to_owned()));
             for step in &scenario.steps {
                 for template in step.templates() {
                     renderer

@@ -3,7 +3,9 @@
 //! `--jobs`, and the emulator alone (the ceiling for live). Every phase runs in a child
 //! process (`fph bench --phase P --dir D`, hidden) so each peak-memory figure is that phase's
 //! own. Children print one `fph-bench key=value …` line; the parent prints those lines as
-//! they come, then a Markdown table with the ratios. The measuring is in
+//! they come, then a Markdown table with the ratios. `--encoding` lists the wire encodings
+//! the live runs and the two ceilings are measured in, one figure per encoding (the recorded
+//! suite, so record and replay, is multipart). The measuring is in
 //! `freedompay_harness::bench`; nothing here asserts a figure.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use freedompay_harness::bench::{self, Figures, Phase, Suite};
 use freedompay_harness::exit_code;
+use freedompay_harness::gateway::Encoding;
 
 /// Cases at a time for recording, the parse floor and replay (replay's is `fph run`'s
 /// default).
@@ -60,6 +63,15 @@ pub struct BenchArgs {
     /// already holds a recorded suite of --cases cases is reused as it is.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// How requests go on the wire in the live runs and the ceilings, one measurement per
+    /// encoding: multipart, urlencoded, get, pg_xml, json.
+    #[arg(
+        long,
+        value_name = "ENCODING,…",
+        value_delimiter = ',',
+        default_value = "multipart"
+    )]
+    encoding: Vec<Encoding>,
     /// How long the emulator alone is measured, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
     emulator_secs: f64,
@@ -118,7 +130,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
                 dir.display(),
                 started.elapsed().as_secs_f64()
             );
-            child(&dir, Phase::Record, RECORD_JOBS, &args)?;
+            child(&dir, Phase::Record, RECORD_JOBS, Encoding::Multipart, &args)?;
             suite
         }
     };
@@ -126,22 +138,31 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
     for measure in &args.phases {
         match measure {
             Measure::Replay => {
-                figures.push(child(&suite.dir, Phase::Parse, REPLAY_JOBS, &args)?);
-                figures.push(child(&suite.dir, Phase::Replay, REPLAY_JOBS, &args)?);
+                for phase in [Phase::Parse, Phase::Replay] {
+                    let multipart = Encoding::Multipart;
+                    figures.push(child(&suite.dir, phase, REPLAY_JOBS, multipart, &args)?);
+                }
             }
             Measure::Live => {
-                for &jobs in &args.jobs {
-                    figures.push(child(&suite.dir, Phase::Live, jobs.max(1), &args)?);
+                for &encoding in &args.encoding {
+                    for &jobs in &args.jobs {
+                        let jobs = jobs.max(1);
+                        figures.push(child(&suite.dir, Phase::Live, jobs, encoding, &args)?);
+                    }
                 }
             }
             Measure::Emulator => {
-                for phase in [Phase::Emulator, Phase::Client] {
-                    figures.push(child(&suite.dir, phase, EMULATOR_CONNECTIONS, &args)?);
+                for &encoding in &args.encoding {
+                    for phase in [Phase::Emulator, Phase::Client] {
+                        let conns = EMULATOR_CONNECTIONS;
+                        figures.push(child(&suite.dir, phase, conns, encoding, &args)?);
+                    }
                 }
             }
             Measure::EmulatorCap => {
                 for phase in [Phase::InitEmpty, Phase::InitCap] {
-                    figures.push(child(&suite.dir, phase, EMULATOR_CONNECTIONS, &args)?);
+                    let (conns, wire) = (EMULATOR_CONNECTIONS, Encoding::Urlencoded);
+                    figures.push(child(&suite.dir, phase, conns, wire, &args)?);
                 }
             }
         }
@@ -155,12 +176,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
 fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures> {
     let phase = Phase::from_name(name).with_context(|| format!("unknown phase `{name}`"))?;
     let jobs = args.jobs.first().copied().unwrap_or(1).max(1);
+    let encoding = args.encoding.first().copied().unwrap_or_default();
     if let Phase::Emulator | Phase::Client = phase {
         let secs = Duration::try_from_secs_f64(args.emulator_secs)
             .context("--emulator-secs must be a positive number")?;
         return Ok(match phase {
-            Phase::Emulator => bench::emulator(jobs, secs)?,
-            _ => bench::client(jobs, secs)?,
+            Phase::Emulator => bench::emulator(jobs, secs, encoding)?,
+            _ => bench::client(jobs, secs, encoding)?,
         });
     }
     if let Phase::InitEmpty | Phase::InitCap = phase {
@@ -172,7 +194,7 @@ fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures
         Phase::Record => bench::record(&suite, jobs)?,
         Phase::Parse => bench::parse_floor(&suite, jobs)?,
         Phase::Replay => bench::replay(&suite, jobs)?,
-        Phase::Live => bench::live(&suite, jobs)?,
+        Phase::Live => bench::live(&suite, jobs, encoding)?,
         Phase::Emulator | Phase::Client | Phase::InitEmpty | Phase::InitCap => {
             unreachable!("handled above")
         }
@@ -180,7 +202,13 @@ fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures
 }
 
 /// Runs `fph bench --phase …` as a child process, echoes its figure line and returns it.
-fn child(dir: &Path, phase: Phase, jobs: usize, args: &BenchArgs) -> anyhow::Result<Figures> {
+fn child(
+    dir: &Path,
+    phase: Phase,
+    jobs: usize,
+    encoding: Encoding,
+    args: &BenchArgs,
+) -> anyhow::Result<Figures> {
     let exe = std::env::current_exe().context("failed to find the fph executable")?;
     let output = Command::new(exe)
         .arg("bench")
@@ -192,6 +220,8 @@ fn child(dir: &Path, phase: Phase, jobs: usize, args: &BenchArgs) -> anyhow::Res
         .arg(args.cases.to_string())
         .arg("--jobs")
         .arg(jobs.to_string())
+        .arg("--encoding")
+        .arg(encoding.name())
         .arg("--emulator-secs")
         .arg(args.emulator_secs.to_string())
         .output()
@@ -217,18 +247,27 @@ fn child(dir: &Path, phase: Phase, jobs: usize, args: &BenchArgs) -> anyhow::Res
 /// alone against the emulator's rate (live also against the client's).
 fn table(figures: &[Figures]) -> String {
     let floor = figures.iter().find(|f| f.phase == Phase::Parse);
-    let rate = |phase: Phase| {
+    // Live and the client are compared with the ceilings measured in their own encoding.
+    let rate = |phase: Phase, encoding: Encoding| {
         figures
             .iter()
-            .find(|f| f.phase == phase)
+            .find(|f| f.phase == phase && f.encoding == encoding)
             .map(Figures::requests_per_second)
             .filter(|rate| *rate > 0.0)
     };
-    let (emulator, client) = (rate(Phase::Emulator), rate(Phase::Client));
+    // Rows are named by encoding once any measurement that takes `--encoding` used another.
+    let several = figures.iter().any(|f| {
+        matches!(f.phase, Phase::Live | Phase::Emulator | Phase::Client)
+            && f.encoding != Encoding::Multipart
+    });
     let mut out = String::from(
         "| phase | jobs | cases | requests | wall | cases/s | requests/s | peak memory | compared |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for f in figures {
+        let (emulator, client) = (
+            rate(Phase::Emulator, f.encoding),
+            rate(Phase::Client, f.encoding),
+        );
         let (name, jobs, cases) = match f.phase {
             Phase::Parse => ("parse floor", f.jobs.to_string(), f.cases.to_string()),
             Phase::Emulator => (
@@ -248,6 +287,11 @@ fn table(figures: &[Figures]) -> String {
                 "–".to_owned(),
             ),
             other => (other.name(), f.jobs.to_string(), f.cases.to_string()),
+        };
+        let name = if several && matches!(f.phase, Phase::Live | Phase::Emulator | Phase::Client) {
+            format!("{name}, {}", f.encoding)
+        } else {
+            name.to_owned()
         };
         let against = |ceiling: Option<f64>, what: &str| {
             ceiling.map(|c| format!("{:.2}× {what}", f.requests_per_second() / c))

@@ -7,7 +7,8 @@
 //!
 //! | method | path | answer |
 //! |---|---|---|
-//! | GET | `/_emulator/sms/{phone}` | the code as plain text; 404 if none was sent |
+//! | GET | `/_emulator/sms/{phone}` | the last code sent to the phone, plain text; 404 if none |
+//! | GET | `/_emulator/payments/{id}/sms` | the code payment `id` awaits, plain text; 404 if none (what `sms_code(phone)` asks: concurrent cases may pay from one phone) |
 //! | GET | `/_emulator/payments?limit=N&after=ID` | `<emulator_payments>`: a page of payments, oldest first |
 //! | GET | `/_emulator/payments/{id}` | one `<payment>` (also init's `pg_redirect_url`) |
 //! | GET | `/_emulator/callbacks` | `<emulator_callbacks>`: every callback attempt |
@@ -33,6 +34,7 @@ use super::store::PaymentSummary;
 
 const HELP: &str = "fph gateway emulator: admin API
 GET    /_emulator/sms/{phone}     last SMS code sent to the phone (plain text)
+GET    /_emulator/payments/{id}/sms  the SMS code payment id awaits (plain text)
 GET    /_emulator/payments        payments, oldest first, a page at a time (XML):
                                   ?limit=N (default 1000, at most 10000) &after=ID
 GET    /_emulator/payments/{id}   one payment (XML)
@@ -92,6 +94,19 @@ pub(crate) async fn handle(app: &Arc<App>, request: Request) -> Response {
                 None => text_response(
                     StatusCode::NOT_FOUND,
                     format!("no SMS code has been sent to {phone}"),
+                ),
+            }
+        }
+        (Method::GET, ["payments", id, "sms"]) => {
+            let code = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| app.with_store(|store, _, _| store.payment_sms_code(id)));
+            match code {
+                Some(code) => text_response(StatusCode::OK, code),
+                None => text_response(
+                    StatusCode::NOT_FOUND,
+                    format!("payment {id} awaits no SMS code"),
                 ),
             }
         }

@@ -1,7 +1,13 @@
-//! Reading a gateway request into [`Fields`], in every form the docs allow: a GET query, a
-//! POST `application/x-www-form-urlencoded` or `multipart/form-data` body, or one `pg_xml`
-//! field holding `<request>…</request>` (a bare XML body is read the same way). Keys like
-//! `pg_receipt_positions[0][count]` nest.
+//! Reading a gateway request into [`Fields`], in every form clients send: a GET query, a
+//! POST `application/x-www-form-urlencoded` or `multipart/form-data` body, one `pg_xml`
+//! field holding `<request>…</request>` (a bare XML body is read the same way), or an
+//! `application/json` object. Keys like `pg_receipt_positions[0][count]` nest, and so do JSON
+//! objects and arrays; a JSON number or boolean is read as its text. A key sent twice counts
+//! once, with its last value, as PHP reads a form.
+//!
+//! Whatever a client sends, the answer is a field list or a [`DecodeError`], never a panic:
+//! a body that is not the shape it claims is `Malformed`, answered unsigned like a broken
+//! form.
 //!
 //! A POST with an empty body falls back to its query string; otherwise the body alone counts,
 //! so a message is never half query, half body. The body is read up to the configured limit
@@ -78,6 +84,8 @@ pub(crate) async fn decode(request: Request, limit: usize) -> Result<Fields, Dec
         }
     } else if media_type.ends_with("/xml") {
         return from_xml(&bytes);
+    } else if media_type == "application/json" || media_type.ends_with("+json") {
+        from_pairs(json_pairs(&bytes)?)?
     } else {
         // Form-encoded, also when the client forgot the content type.
         from_pairs(form_decode(&bytes)?)?
@@ -89,6 +97,7 @@ pub(crate) async fn decode(request: Request, limit: usize) -> Result<Fields, Dec
 }
 
 fn from_pairs(pairs: Vec<(String, String)>) -> Result<Fields, DecodeError> {
+    let pairs = last_value_wins(pairs);
     if pairs.len() > MAX_FIELDS {
         return Err(DecodeError::Malformed(format!(
             "{} fields are more than the {MAX_FIELDS} a request may carry",
@@ -105,6 +114,99 @@ fn from_pairs(pairs: Vec<(String, String)>) -> Result<Fields, DecodeError> {
         )));
     }
     Fields::from_form_pairs(pairs).map_err(|e| DecodeError::Malformed(e.to_string()))
+}
+
+/// PHP's reading of a repeated key: one field, at its first place, with its last value (a
+/// client that sends `pg_amount` twice is signed and answered as PHP would see it).
+fn last_value_wins(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut first_at: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(pairs.len());
+    let mut repeated = false;
+    for (index, (key, _)) in pairs.iter().enumerate() {
+        repeated |= first_at.insert(key.as_str(), index).is_some();
+    }
+    if !repeated {
+        return pairs;
+    }
+    let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    let mut slot: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (key, value) in pairs {
+        match slot.get(&key) {
+            Some(&at) => out[at].1 = value,
+            None => {
+                slot.insert(key.clone(), out.len());
+                out.push((key, value));
+            }
+        }
+    }
+    out
+}
+
+/// A JSON object as form pairs: nested objects and arrays become `a[b][0]` keys, strings are
+/// taken as they are, numbers and booleans as their text (`150.00` stays `150.00`), `null`
+/// as an empty value. Anything but an object, and nesting deeper than a form key may, is
+/// malformed.
+fn json_pairs(body: &[u8]) -> Result<Vec<(String, String)>, DecodeError> {
+    use serde_json::Value;
+    fn walk(
+        key: String,
+        value: Value,
+        depth: usize,
+        out: &mut Vec<(String, String)>,
+    ) -> Result<(), DecodeError> {
+        if out.len() > MAX_FIELDS {
+            return Err(DecodeError::Malformed(format!(
+                "the JSON body holds more than the {MAX_FIELDS} fields a request may carry"
+            )));
+        }
+        let children: Vec<(String, Value)> = match value {
+            Value::Object(map) => map.into_iter().collect(),
+            Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect(),
+            Value::String(text) => {
+                out.push((key, text));
+                return Ok(());
+            }
+            Value::Number(number) => {
+                out.push((key, number.to_string()));
+                return Ok(());
+            }
+            Value::Bool(flag) => {
+                out.push((key, flag.to_string()));
+                return Ok(());
+            }
+            Value::Null => {
+                out.push((key, String::new()));
+                return Ok(());
+            }
+        };
+        if depth > MAX_DEPTH {
+            let shown: String = key.chars().take(60).collect();
+            return Err(DecodeError::Malformed(format!(
+                "JSON field `{shown}…` nests deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        for (name, child) in children {
+            walk(format!("{key}[{name}]"), child, depth + 1, out)?;
+        }
+        Ok(())
+    }
+    // serde_json stops at 128 levels on its own, so a deep body is an error, not a crash.
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| DecodeError::Malformed(format!("failed to read the JSON body: {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(DecodeError::Malformed(
+            "a JSON body must be an object of fields, e.g. {\"pg_merchant_id\": \"552170\"}".into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (name, value) in map {
+        walk(name, value, 0, &mut out)?;
+    }
+    Ok(out)
 }
 
 /// `<request><pg_…>…</pg_…></request>`: the root's children are the message.
@@ -301,36 +403,7 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `application/x-www-form-urlencoded`: unreserved bytes as they are, space as `+`, the rest
-/// as `%XX`.
-pub(crate) fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    fn push(out: &mut String, text: &str) {
-        for &b in text.as_bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                    out.push(char::from(b))
-                }
-                b' ' => out.push('+'),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                    out.push('%');
-                    out.push(char::from(HEX[usize::from(b >> 4)]));
-                    out.push(char::from(HEX[usize::from(b & 0xf)]));
-                }
-            }
-        }
-    }
-    let mut out = String::new();
-    for (k, v) in pairs {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        push(&mut out, k);
-        out.push('=');
-        push(&mut out, v);
-    }
-    out
-}
+pub(crate) use crate::gateway::encoding::form_encode;
 
 #[cfg(test)]
 mod tests {

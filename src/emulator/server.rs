@@ -350,6 +350,15 @@ impl RunningEmulator {
             .sms_code(phone)
     }
 
+    /// The SMS code payment `id` awaits (what `/_emulator/payments/ID/sms` answers).
+    pub fn payment_sms_code(&self, id: u64) -> Option<String> {
+        self.app
+            .store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .payment_sms_code(id)
+    }
+
     /// Forgets every payment, code, fault and callback log entry (as `POST /_emulator/reset`).
     pub fn reset(&self) {
         admin::reset(&self.app);

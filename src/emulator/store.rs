@@ -24,7 +24,7 @@ use crate::gateway::Fields;
 use super::callbacks::CheckVerdict;
 use super::clock::Now;
 use super::errors::{ErrorKind, Rejection};
-use super::payment::{Approved, Charged, Effect, NewPayment, PayStart, Payment, Rules};
+use super::payment::{Approved, Charged, Effect, NewPayment, PayStart, Payment, Rules, State};
 use super::phones::PhoneProfile;
 
 /// The last code sent to a phone.
@@ -222,6 +222,15 @@ impl Store {
     /// The last SMS code sent to this phone.
     pub fn sms_code(&self, phone: &str) -> Option<String> {
         self.sms.get(phone).map(|s| s.code.clone())
+    }
+
+    /// The SMS code payment `id` awaits: what a test approving that payment needs, whatever
+    /// other payments the same phone made meanwhile (the by-phone code is only the latest).
+    pub fn payment_sms_code(&self, id: u64) -> Option<String> {
+        match &self.payments.get(&id)?.state {
+            State::AwaitingCode(awaiting) => Some(awaiting.code.clone()),
+            _ => None,
+        }
     }
 
     /// Pay, first half: either charged, or a check callback to make first.

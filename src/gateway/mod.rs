@@ -1,13 +1,15 @@
 //! What Freedom Pay is, shared by the client side (runner, transports) and the emulator:
 //! the field model of a message, the `pg_sig` rule, the XML answer model, the operations
-//! and their routes, and the hosts a run may talk to.
+//! and their routes, the hosts a run may talk to, and the wire encodings of a request.
 
+pub mod encoding;
 pub mod fields;
 pub mod operation;
 pub mod signature;
 pub mod target;
 pub mod xml;
 
+pub use encoding::Encoding;
 pub use fields::{FieldValue, Fields};
 pub use operation::{Operation, Routes};
 pub use signature::{SecretKey, Signature};

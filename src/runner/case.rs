@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::{CompareOptions, Difference, compare, updated_expected};
 use crate::gateway::signature::{self, SIG_FIELD, Verification};
-use crate::gateway::{Document, Fields, Operation, Routes, SecretKey};
+use crate::gateway::{Document, Encoding, Fields, Operation, Routes, SecretKey};
 use crate::review::Updates;
 use crate::scenario::{Case, ExpectBody, Expectation, Redaction, Scenario, Step};
 use crate::secret_guard::SecretGuard;
@@ -21,6 +21,7 @@ use crate::transport::redact::Redactor;
 use crate::transport::{Request, Transport};
 
 use super::outcome::{Attempt, BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+use super::sms::SmsCodes;
 
 /// Who the requests are from.
 #[derive(Debug, Clone)]
@@ -54,6 +55,12 @@ pub struct CaseSettings {
     pub unsigned_error_codes: Vec<String>,
     /// A proposed expected body passes it before it is written.
     pub guard: SecretGuard,
+    /// The target's encoding: requests go on the wire this way unless the scenario or the
+    /// step says otherwise.
+    pub encoding: Encoding,
+    /// Where `sms_code(phone)` gets codes on a live run; `None` on replay (the recorded
+    /// codes are used).
+    pub sms_codes: Option<SmsCodes>,
 }
 
 /// What a case carries from step to step.
@@ -64,6 +71,9 @@ struct CaseState {
     calls: u32,
     /// Learns the redacted values of every request and answer, for masking failures.
     redactor: Redactor,
+    /// The case's payment: the last `pg_payment_id` an answer carried. SMS codes are looked
+    /// up for it.
+    payment: Option<String>,
 }
 
 /// Runs `case` of `scenario` over `transport`. `generated` is fresh for a live run, or frozen
@@ -89,9 +99,14 @@ pub async fn run_case<T: Transport>(
         context,
         calls: 0,
         redactor: Redactor::new(settings.redactions.clone()),
+        payment: None,
     };
     for step in &scenario.steps {
-        let outcome = run_step(scenario, step, settings, renderer, transport, &mut state).await;
+        let encoding = step.encoding.or(case.encoding).unwrap_or(settings.encoding);
+        let outcome = run_step(
+            scenario, step, encoding, settings, renderer, transport, &mut state,
+        )
+        .await;
         let passed = outcome.passed();
         steps.push(outcome);
         if !passed {
@@ -129,6 +144,7 @@ pub async fn run_case<T: Transport>(
 async fn run_step<T: Transport>(
     scenario: &Scenario,
     step: &Step,
+    encoding: Encoding,
     settings: &CaseSettings,
     renderer: &Renderer,
     transport: &T,
@@ -147,18 +163,29 @@ async fn run_step<T: Transport>(
     let poll = step.poll.as_ref().filter(|_| step.call.is_idempotent());
     let attempts = poll.map_or(1, |p| p.attempts.max(1));
     let mut document = None;
+    // The lookup is I/O, done here so that rendering does none; a replay uses the recorded
+    // code instead.
+    if let Some(sms_codes) = &settings.sms_codes
+        && step
+            .templates()
+            .any(|template| template.as_str().contains("sms_code"))
+    {
+        let code = sms_codes.lookup(state.payment.as_deref()).await;
+        state.context.set_sms_code(code);
+    }
     for attempt in 1..=attempts {
         if state.calls > 0 && settings.real_time && !settings.pause.is_zero() {
             tokio::time::sleep(settings.pause).await;
         }
         state.calls += 1;
-        let request = match build_request(step, attempt, settings, renderer, &state.context) {
-            Ok(request) => request,
-            Err(reason) => {
-                outcome.failure = Some(StepFailure::Request(reason));
-                break;
-            }
-        };
+        let request =
+            match build_request(step, attempt, encoding, settings, renderer, &state.context) {
+                Ok(request) => request,
+                Err(reason) => {
+                    outcome.failure = Some(StepFailure::Request(reason));
+                    break;
+                }
+            };
         let sent = transport.send(&request).await;
         state.redactor.learn(&request.fields.form_pairs());
         let response = match sent {
@@ -191,6 +218,9 @@ async fn run_step<T: Transport>(
                 break;
             }
         };
+        if let Some(payment) = answer.text("pg_payment_id").filter(|id| !id.is_empty()) {
+            state.payment = Some(payment.to_owned());
+        }
         if let Some(poll) = poll {
             match checks(&poll.until, &answer, renderer, &state.context) {
                 Ok(results) if results.iter().all(|c| c.passed) => {}
@@ -286,6 +316,7 @@ fn finish_step(
 fn build_request(
     step: &Step,
     attempt: u32,
+    encoding: Encoding,
     settings: &CaseSettings,
     renderer: &Renderer,
     context: &Context,
@@ -330,6 +361,7 @@ fn build_request(
         operation: step.call.clone(),
         path,
         fields,
+        encoding,
         signed_by_harness,
     })
 }

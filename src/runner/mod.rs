@@ -6,9 +6,11 @@ pub mod case;
 pub mod mode;
 pub mod outcome;
 pub mod session;
+pub mod sms;
 pub mod suite;
 
 pub use case::{CaseSettings, Credentials, run_case};
 pub use mode::Mode;
 pub use outcome::{Attempt, BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
 pub use session::{Session, SessionError, SessionOptions};
+pub use sms::SmsCodes;

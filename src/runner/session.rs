@@ -24,7 +24,7 @@ use crate::gateway::{SecretKey, Target};
 use crate::review::Updates;
 use crate::scenario::{Case, Credentials as EnvCredentials, HarnessConfig, Scenario, TargetConfig};
 use crate::secret_guard::SecretGuard;
-use crate::template::{Generated, Renderer, SmsCodeProvider};
+use crate::template::{Generated, Renderer};
 use crate::transport::cassette::{self, Cassette, CassetteError};
 use crate::transport::live::{self, LiveOptions, LiveTransport};
 use crate::transport::player::Player;
@@ -34,6 +34,7 @@ use crate::utc;
 use super::case::{CaseSettings, Credentials, run_case};
 use super::mode::Mode;
 use super::outcome::CaseOutcome;
+use super::sms::SmsCodes;
 use super::suite::Interrupt;
 
 /// Everything a session is built from.
@@ -130,9 +131,10 @@ impl Session {
             updates,
             unsigned_error_codes: config.unsigned_error_codes.clone(),
             guard: guard.clone(),
+            encoding: target.encoding,
+            sms_codes: None,
         };
         let mut running = None;
-        let mut sms_code: Option<SmsCodeProvider> = None;
         let live = if mode.may_go_live() {
             target.target.guard(allow_production)?;
             let credentials = match (credentials, &target.target) {
@@ -157,36 +159,29 @@ impl Session {
                         Emulator::start(emulator)
                             .map_err(|e| SessionError::Emulator(e.to_string()))?,
                     );
-                    let handle = Arc::clone(&started);
-                    sms_code = Some(Arc::new(move |phone: &str| {
-                        handle
-                            .sms_code(phone)
-                            .ok_or_else(|| format!("the emulator has sent no SMS code to {phone}"))
-                    }));
                     let base = started.base_url();
                     running = Some(started);
                     base
                 }
-                other => {
-                    let base = other
-                        .base_url()
-                        .expect("every target but the emulator has a URL");
-                    // A fixed code when configured (the test server's is published);
-                    // otherwise ask the target's emulator admin API.
-                    sms_code = Some(match target.sms_code.clone() {
-                        Some(code) => Arc::new(move |_: &str| Ok(code.clone())),
-                        None => {
-                            let base = base.clone();
-                            Arc::new(move |phone: &str| live::emulator_sms_code(&base, phone))
-                        }
-                    });
-                    base
-                }
+                other => other
+                    .base_url()
+                    .expect("every target but the emulator has a URL"),
             };
             let client = live::client(&LiveOptions {
                 direct: live::is_loopback(&base),
                 ..LiveOptions::default()
             })?;
+            // A fixed code when configured (the test server's is published); otherwise the
+            // emulator's code for the case's payment: in-process, or asked over the run's
+            // own client from the target's admin API.
+            let sms_codes = match (&running, target.sms_code.clone()) {
+                (_, Some(code)) => SmsCodes::Fixed(code),
+                (Some(emulator), None) => SmsCodes::Emulator(Arc::clone(emulator)),
+                (None, None) => SmsCodes::Admin {
+                    client: client.clone(),
+                    base: base.clone(),
+                },
+            };
             let settings = CaseSettings {
                 target_name: target.name.clone(),
                 test_target: target.target.is_test(),
@@ -198,8 +193,11 @@ impl Session {
                 updates,
                 unsigned_error_codes: config.unsigned_error_codes.clone(),
                 guard: guard.clone(),
+                encoding: target.encoding,
+                sms_codes: Some(sms_codes),
             };
-            Some((LiveTransport::new(base, client), settings))
+            let transport = LiveTransport::new(base, client).with_answer_limit(config.answer_limit);
+            Some((transport, settings))
         } else {
             None
         };
@@ -210,7 +208,7 @@ impl Session {
         } else {
             Vec::new()
         };
-        let mut renderer = Renderer::new(sms_code);
+        let mut renderer = Renderer::new();
         for scenario in scenarios {
             // The loader compiled every template once already; a failure here would be a bug
             // in the loader, and the case reports it when it renders.

@@ -8,6 +8,7 @@
 //!   sandbox:
 //!     pause: 2s                  # minimum pause between calls (built in: 1500ms)
 //!     sms_code: "111111"         # what sms_code(phone) returns on this target (built in: 111111)
+//!     encoding: urlencoded       # multipart (default), urlencoded, get, pg_xml or json
 //!   staging-emulator:
 //!     url: http://127.0.0.1:8080 # required for a new target
 //!     pause: 0ms                 # default: 1500ms on Freedom Pay hosts, 0 elsewhere
@@ -22,7 +23,11 @@
 //! cassette_too_old: warn         # warn (default: the case still runs) or fail
 //! drift_ignore: [pg_salt, pg_sig] # paths `fph drift` ignores; default: drift::VOLATILE
 //! unsigned_error_codes: [9997, 9998, 100, 101] # errors that may come unsigned (the default)
+//! answer_limit: 1MiB             # larger answers fail the step; bytes, KiB or MiB (default 1MiB)
 //! ```
+//!
+//! A target's `encoding` is how its requests go on the wire (what the merchant's own client
+//! sends); a scenario's or a step's `encoding:` overrides it.
 //!
 //! Credentials never come from this file: `FREEDOMPAY_MERCHANT_ID` and
 //! `FREEDOMPAY_SECRET_KEY` only ([`Credentials::from_env`]). A `secret_key` or `merchant_id`
@@ -38,7 +43,8 @@ use regex::Regex;
 use serde_saphyr::Spanned;
 
 use crate::gateway::target::TargetError;
-use crate::gateway::{Operation, Routes, Target};
+use crate::gateway::{Encoding, Operation, Routes, Target};
+use crate::transport::live::DEFAULT_ANSWER_LIMIT;
 
 use super::diagnostic::{ErrorKind, ScenarioError, did_you_mean};
 use super::load::{Loader, regex_problem};
@@ -85,6 +91,8 @@ pub struct HarnessConfig {
     /// `pg_error_code`s of the answers the gateway leaves unsigned: it cannot sign for a
     /// merchant it has not authenticated (unknown merchant, bad signature).
     pub unsigned_error_codes: Vec<String>,
+    /// The largest answer read, in bytes; a larger one fails its step as "answer too large".
+    pub answer_limit: usize,
 }
 
 /// A named place to send requests.
@@ -97,6 +105,8 @@ pub struct TargetConfig {
     /// The code `sms_code(phone)` returns here; `None` on the emulator (it makes its own)
     /// and where no fixed code is known.
     pub sms_code: Option<String>,
+    /// How requests go on the wire unless a scenario or step says otherwise.
+    pub encoding: Encoding,
 }
 
 /// A value to hide from cassettes, diffs, reports and error messages.
@@ -139,6 +149,7 @@ impl Default for HarnessConfig {
             fail_too_old: false,
             drift_ignore: crate::drift::VOLATILE.map(str::to_owned).to_vec(),
             unsigned_error_codes: UNSIGNED_ERROR_CODES.map(str::to_owned).to_vec(),
+            answer_limit: DEFAULT_ANSWER_LIMIT,
         }
     }
 }
@@ -150,18 +161,21 @@ fn builtin_targets() -> Vec<TargetConfig> {
             target: Target::Emulator,
             pause: Duration::ZERO,
             sms_code: None,
+            encoding: Encoding::Multipart,
         },
         TargetConfig {
             name: "sandbox".to_owned(),
             target: Target::Sandbox,
             pause: GATEWAY_PAUSE,
             sms_code: Some(SANDBOX_SMS_CODE.to_owned()),
+            encoding: Encoding::Multipart,
         },
         TargetConfig {
             name: "production".to_owned(),
             target: Target::Production,
             pause: GATEWAY_PAUSE,
             sms_code: None,
+            encoding: Encoding::Multipart,
         },
     ]
 }
@@ -222,6 +236,7 @@ impl HarnessConfig {
                 name: target.name(),
                 pause: default_pause(&target),
                 sms_code: None,
+                encoding: Encoding::default(),
                 target,
             }),
             // `test` is Target::parse's alias for the sandbox.
@@ -229,6 +244,24 @@ impl HarnessConfig {
             Err(_) => Err(unknown()),
         }
     }
+}
+
+/// `65536`, `512KiB`, `1MiB` (also `KB`/`MB`, read as powers of 1024): at least 1 KiB, a
+/// limit below any real answer being surely a mistake.
+fn parse_size(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number.parse().ok()?;
+    let unit = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        _ => return None,
+    };
+    number.checked_mul(unit).filter(|&bytes| bytes >= 1024)
 }
 
 fn default_pause(target: &Target) -> Duration {
@@ -441,6 +474,17 @@ impl ConfigLoader<'_> {
         if let Some(codes) = &raw.unsigned_error_codes {
             config.unsigned_error_codes = codes.iter().map(|c| c.value.to_string()).collect();
         }
+        if let Some(limit) = &raw.answer_limit {
+            config.answer_limit = parse_size(&limit.value).ok_or_else(|| {
+                l.error(
+                    ErrorKind::InvalidValue,
+                    format!("`{}` is not a size", limit.value),
+                    l.span(limit),
+                )
+                .with_label("not a size")
+                .with_help("write bytes, KiB or MiB, at least 1KiB: e.g. `1MiB`, `512KiB`, `65536`")
+            })?;
+        }
         Ok(config)
     }
 
@@ -529,11 +573,16 @@ impl ConfigLoader<'_> {
             Some(code) => Some(code.value.clone()),
             None => existing.and_then(|index| targets[index].sms_code.clone()),
         };
+        let encoding = match &raw.value.encoding {
+            Some(encoding) => l.encoding(encoding, &encoding.value)?,
+            None => existing.map_or(Encoding::default(), |index| targets[index].encoding),
+        };
         let config = TargetConfig {
             name: name.value.clone(),
             target,
             pause,
             sms_code,
+            encoding,
         };
         match existing {
             Some(index) => targets[index] = config,

@@ -20,7 +20,7 @@ use std::time::Duration;
 use regex::Regex;
 use serde_saphyr::Spanned;
 
-use crate::gateway::{Fields, Operation};
+use crate::gateway::{Encoding, Fields, Operation};
 use crate::template::{self, BUILTIN_VARIABLES, FUNCTIONS, TemplateError};
 
 use super::config::CONFIG_FILES;
@@ -237,7 +237,12 @@ impl Loader<'_> {
             self.check_literal(value, "vars")?;
             vars.push((name.value.clone(), value.value.clone()));
         }
-        let (cases, columns) = self.cases(&raw, &vars)?;
+        let (mut cases, columns) = self.cases(&raw, &vars)?;
+        if let Some(encoding) = &raw.encoding {
+            for case in &mut cases {
+                case.encoding = Some(self.case_encoding(encoding, case)?);
+            }
+        }
 
         if raw.steps.value.is_empty() {
             return Err(self
@@ -388,6 +393,70 @@ impl Loader<'_> {
         Ok(())
     }
 
+    /// An encoding name; `value` is the text to read (the written one, or a matrix value).
+    pub(crate) fn encoding(
+        &self,
+        at: &Spanned<String>,
+        value: &str,
+    ) -> Result<Encoding, ScenarioError> {
+        value.parse().map_err(|_| {
+            let names = Encoding::ALL.map(Encoding::name);
+            self.error(
+                ErrorKind::InvalidValue,
+                format!("unknown encoding `{value}`"),
+                self.span(at),
+            )
+            .with_label("not an encoding")
+            .with_help(match did_you_mean(value, names.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("encodings are {}", Encoding::names()),
+            })
+        })
+    }
+
+    /// The scenario's `encoding:` for one case: a name, or `{{ name }}` of a var or matrix
+    /// column (a matrix over encodings).
+    fn case_encoding(&self, raw: &Spanned<String>, case: &Case) -> Result<Encoding, ScenarioError> {
+        let text = raw.value.trim();
+        if !is_templated(text) {
+            return self.encoding(raw, text);
+        }
+        let name = text
+            .strip_prefix("{{")
+            .and_then(|t| t.strip_suffix("}}"))
+            .map(str::trim)
+            .filter(|name| template::is_identifier(name));
+        let Some(name) = name else {
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    "`encoding` takes a name or one variable",
+                    self.span(raw),
+                )
+                .with_label("not an encoding")
+                .with_help(format!(
+                    "write one of {}, or `\"{{{{ encoding }}}}\"` with a matrix column `encoding`",
+                    Encoding::names()
+                )));
+        };
+        let Some((_, value)) = case.bindings.iter().find(|(var, _)| var == name) else {
+            return Err(self
+                .error(
+                    ErrorKind::UndefinedVariable,
+                    format!("`{name}` is not defined"),
+                    self.span(raw),
+                )
+                .with_label("no var or matrix column has this name")
+                .with_help("define it under `vars:` or as a matrix column"));
+        };
+        self.encoding(raw, value).map_err(|e| {
+            e.with_secondary(
+                case.span,
+                format!("case {} sets `{name}: {value}`", case.name),
+            )
+        })
+    }
+
     /// The cases (one per matrix row, or `default`) and the matrix's column names.
     fn cases(
         &self,
@@ -398,6 +467,7 @@ impl Loader<'_> {
             let case = Case {
                 name: DEFAULT_CASE.to_owned(),
                 bindings: vars.to_vec(),
+                encoding: None,
                 span: Span::UNKNOWN,
             };
             return Ok((vec![case], Vec::new()));
@@ -574,6 +644,7 @@ impl Loader<'_> {
             cases.push(Case {
                 name,
                 bindings,
+                encoding: None,
                 span: self.span(row),
             });
         }
@@ -642,6 +713,11 @@ impl Loader<'_> {
             capture.push((var.value.clone(), path.value.clone()));
         }
 
+        let encoding = match &raw.encoding {
+            Some(encoding) => Some(self.encoding(encoding, &encoding.value)?),
+            None => None,
+        };
+
         Ok(Step {
             id,
             call,
@@ -650,6 +726,7 @@ impl Loader<'_> {
             expect_body,
             capture,
             poll,
+            encoding,
             span: id_span,
         })
     }

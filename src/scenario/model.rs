@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::gateway::Operation;
+use crate::gateway::{Encoding, Operation};
 
 use super::diagnostic::{ErrorKind, ScenarioError, Span};
 
@@ -48,6 +48,9 @@ pub struct Case {
     /// `vars` in file order with the row's values applied (a column named like a var
     /// overrides it in place), then the row's other columns in row order.
     pub bindings: Vec<(String, String)>,
+    /// The scenario's `encoding:` for this case (it may name a matrix column); `None`: the
+    /// target's.
+    pub encoding: Option<Encoding>,
     /// Where the matrix row is (unknown for the `default` case).
     pub span: Span,
 }
@@ -94,6 +97,8 @@ pub struct Step {
     /// loader refuses such uses).
     pub capture: Vec<(String, String)>,
     pub poll: Option<Poll>,
+    /// How this step's request goes on the wire; `None`: the case's, else the target's.
+    pub encoding: Option<Encoding>,
     /// Where the step's `id:` value is.
     pub span: Span,
 }
@@ -507,6 +512,7 @@ mod tests {
                 .map(|name| Case {
                     name: name.to_string(),
                     bindings: Vec::new(),
+                    encoding: None,
                     span: Span::UNKNOWN,
                 })
                 .collect(),

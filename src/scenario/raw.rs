@@ -72,6 +72,8 @@ pub(crate) struct RawScenario {
     #[serde(default)]
     pub vars: Entries<String>,
     pub matrix: Option<Spanned<Vec<Spanned<Entries<String>>>>>,
+    /// `multipart` (default), `urlencoded`, `get`, `pg_xml`, `json`, or `{{ column }}`.
+    pub encoding: Option<Spanned<String>>,
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
@@ -89,6 +91,7 @@ pub(crate) struct RawStep {
     #[serde(default)]
     pub capture: Entries<String>,
     pub poll: Option<Spanned<RawPoll>>,
+    pub encoding: Option<Spanned<String>>,
 }
 
 /// `call: pay` or `call: { path: /refund.php }`.
@@ -284,6 +287,8 @@ pub(crate) struct RawConfig {
     pub cassette_too_old: Option<Spanned<String>>,
     pub drift_ignore: Option<Vec<Spanned<String>>>,
     pub unsigned_error_codes: Option<Vec<Spanned<u32>>>,
+    /// The largest answer read, e.g. `1MiB`, `512KiB`, `65536`.
+    pub answer_limit: Option<Spanned<String>>,
     /// Never accepted: present only to say where credentials go instead.
     pub secret_key: Option<Spanned<IgnoredAny>>,
     /// Never accepted: present only to say where credentials go instead.
@@ -301,6 +306,7 @@ pub(crate) struct RawTarget {
     pub url: Option<Spanned<String>>,
     pub pause: Option<Spanned<String>>,
     pub sms_code: Option<Spanned<String>>,
+    pub encoding: Option<Spanned<String>>,
     pub secret_key: Option<Spanned<IgnoredAny>>,
     pub merchant_id: Option<Spanned<IgnoredAny>>,
 }

@@ -1,6 +1,9 @@
-//! The live transport: signed requests sent as `multipart/form-data` POSTs (what the Freedom
-//! Pay docs' samples use) with one shared reqwest client, so connections are reused across
-//! cases.
+//! The live transport: signed requests sent in the step's encoding (`multipart/form-data`
+//! POSTs by default, what the Freedom Pay docs' samples use; urlencoded, GET, `pg_xml` or
+//! JSON when the merchant's own client sends that) with one shared reqwest client, so
+//! connections are reused across cases. Answers are read up to a limit and no further: a
+//! gateway (or anything posing as one) that streams without end fails the step, it does not
+//! fill the memory.
 //!
 //! TLS is rustls with the ring provider and the Mozilla roots from `webpki-root-certs`: no
 //! system certificate store is needed, so the same binary behaves the same on every CI image.
@@ -13,7 +16,13 @@ use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::multipart::Form;
 use reqwest::{Client, Url};
 
+use crate::gateway::Encoding;
+use crate::gateway::encoding::{self, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
+
 use super::{Request, Response, Transport, TransportError};
+
+/// The largest answer read by default (1 MiB): real answers are a few hundred bytes.
+pub const DEFAULT_ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// Timeouts and identity for the shared client.
 #[derive(Debug, Clone)]
@@ -42,6 +51,8 @@ impl Default for LiveOptions {
 pub struct LiveTransport {
     client: Client,
     base: Url,
+    /// Answers larger than this fail the step as "answer too large".
+    answer_limit: usize,
     /// URLs by path: a run calls the same few scripts thousands of times, and parsing a URL
     /// costs as much as signing the request.
     urls: Arc<Mutex<HashMap<String, Url>>>,
@@ -104,12 +115,24 @@ impl LiveTransport {
         LiveTransport {
             client,
             base,
+            answer_limit: DEFAULT_ANSWER_LIMIT,
             urls: Arc::default(),
         }
     }
 
+    /// The same transport with another answer size limit (bytes).
+    pub fn with_answer_limit(mut self, limit: usize) -> Self {
+        self.answer_limit = limit;
+        self
+    }
+
     pub fn base(&self) -> &Url {
         &self.base
+    }
+
+    /// The shared client (the SMS code lookup reuses it and its connections).
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     fn url(&self, path: &str) -> Result<Url, TransportError> {
@@ -135,48 +158,110 @@ impl LiveTransport {
 impl Transport for LiveTransport {
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let url = self.url(&request.path)?;
-        let pairs = request.fields.form_pairs();
-        let post = self.client.post(url);
-        let post = match multipart_body(&pairs) {
-            // The bytes reqwest's form writes, in one buffer: one write per request instead
-            // of one per field, and no stream of small chunks to assemble.
-            Some((content_type, body)) => post
-                .header(CONTENT_TYPE, content_type)
-                .header(CONTENT_LENGTH, body.len())
-                .body(body),
-            None => {
-                let mut form = Form::new();
-                for (name, value) in pairs {
-                    form = form.text(name.into_owned(), value.to_owned());
+        let send_error = |reason: String| TransportError::Send {
+            path: request.path.clone(),
+            reason,
+        };
+        let http = match request.encoding {
+            Encoding::Multipart => {
+                let pairs = request.fields.form_pairs();
+                let post = self.client.post(url);
+                match multipart_body(&pairs) {
+                    // The bytes reqwest's form writes, in one buffer: one write per request
+                    // instead of one per field, and no stream of small chunks to assemble.
+                    Some((content_type, body)) => post
+                        .header(CONTENT_TYPE, content_type)
+                        .header(CONTENT_LENGTH, body.len())
+                        .body(body),
+                    None => {
+                        let mut form = Form::new();
+                        for (name, value) in pairs {
+                            form = form.text(name.into_owned(), value.to_owned());
+                        }
+                        post.multipart(form)
+                    }
                 }
-                post.multipart(form)
+            }
+            Encoding::Urlencoded => {
+                form_post(&self.client, url, encoding::urlencoded(&request.fields))
+            }
+            Encoding::PgXml => {
+                let body =
+                    encoding::pg_xml(&request.fields).map_err(|e| TransportError::Encode {
+                        path: request.path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                form_post(&self.client, url, body)
+            }
+            Encoding::Json => {
+                let body = encoding::json(&request.fields);
+                self.client
+                    .post(url)
+                    .header(CONTENT_TYPE, JSON_CONTENT_TYPE)
+                    .header(CONTENT_LENGTH, body.len())
+                    .body(body)
+            }
+            Encoding::Get => {
+                let mut url = url;
+                let query = encoding::urlencoded(&request.fields);
+                url.set_query((!query.is_empty()).then_some(query.as_str()));
+                self.client.get(url)
             }
         };
         let started = Instant::now();
-        let answer = post.send().await.map_err(|e| TransportError::Send {
-            path: request.path.clone(),
-            reason: error_chain(&e),
-        })?;
+        let mut answer = http.send().await.map_err(|e| send_error(error_chain(&e)))?;
         let status = answer.status().as_u16();
         let content_type = answer
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = answer.bytes().await.map_err(|e| TransportError::Receive {
+        let too_large = || TransportError::AnswerTooLarge {
+            path: request.path.clone(),
+            limit: self.answer_limit,
+        };
+        if answer
+            .content_length()
+            .is_some_and(|n| n > self.answer_limit as u64)
+        {
+            return Err(too_large());
+        }
+        // Read chunk by chunk, and stop (dropping the connection) as soon as the limit is
+        // passed: `bytes()` would take whatever the server sends.
+        let mut bytes: Vec<u8> = Vec::new();
+        while let Some(chunk) = answer.chunk().await.map_err(|e| TransportError::Receive {
             path: request.path.clone(),
             reason: error_chain(&e),
-        })?;
+        })? {
+            if bytes.len() + chunk.len() > self.answer_limit {
+                return Err(too_large());
+            }
+            if bytes.is_empty() {
+                // Most answers are one chunk: take it over instead of copying it.
+                bytes = Vec::from(chunk);
+            } else {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
         Ok(Response {
             status,
             content_type,
             // Gateway answers are UTF-8 XML; anything else is shown lossily and fails parsing
             // later with its first bytes. A valid body is taken over as it is, not copied.
-            body: String::from_utf8(Vec::from(bytes))
+            body: String::from_utf8(bytes)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             elapsed: started.elapsed(),
         })
     }
+}
+
+/// A POST of an urlencoded form body.
+fn form_post(client: &Client, url: Url, body: String) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
+        .header(CONTENT_LENGTH, body.len())
+        .body(body)
 }
 
 /// The `multipart/form-data` content type and body that `reqwest::multipart::Form` writes
@@ -184,7 +269,9 @@ impl Transport for LiveTransport {
 /// `--boundary`, `Content-Disposition: form-data; name="…"`, a blank line, the value — built
 /// in one buffer. `None` when there are no fields, or a name reqwest would percent-encode
 /// (it then writes `name*=utf-8''…`): the form itself sends those.
-fn multipart_body<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> Option<(String, Vec<u8>)> {
+pub(crate) fn multipart_body<N: AsRef<str>, V: AsRef<str>>(
+    pairs: &[(N, V)],
+) -> Option<(String, Vec<u8>)> {
     // reqwest's path-segment set: controls, non-ASCII, space and `"#%/<>?`{}`.
     let plain = |name: &str| {
         name.bytes()
@@ -249,51 +336,6 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// The last SMS code a standalone emulator (or anything serving its admin API) sent to
-/// `phone`: `GET /_emulator/sms/PHONE`, plain text. A tiny blocking HTTP/1.0 exchange,
-/// because template functions are synchronous and this only ever talks to a local emulator.
-pub fn emulator_sms_code(base: &Url, phone: &str) -> Result<String, String> {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-
-    let explain = |why: String| {
-        format!(
-            "failed to read the SMS code for {phone} from {base}_emulator/sms/{phone}: {why}; if this target is not an fph emulator, set `sms_code` for it in harness.yaml"
-        )
-    };
-    if base.scheme() != "http" {
-        return Err(explain("only plain http emulators are asked".into()));
-    }
-    let host = base
-        .host_str()
-        .ok_or_else(|| explain("the URL has no host".into()))?;
-    let port = base.port_or_known_default().unwrap_or(80);
-    let address = (host, port);
-    let timeout = Duration::from_secs(5);
-    let mut stream = TcpStream::connect(address).map_err(|e| explain(e.to_string()))?;
-    let _ = stream.set_read_timeout(Some(timeout));
-    let _ = stream.set_write_timeout(Some(timeout));
-    let path = format!(
-        "{}/_emulator/sms/{phone}",
-        base.path().trim_end_matches('/')
-    );
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n")
-        .map_err(|e| explain(e.to_string()))?;
-    let mut answer = String::new();
-    stream
-        .take(64 * 1024)
-        .read_to_string(&mut answer)
-        .map_err(|e| explain(e.to_string()))?;
-    let (head, body) = answer
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| explain("no HTTP answer".into()))?;
-    let status = head.split_whitespace().nth(1).unwrap_or("");
-    if status != "200" {
-        return Err(explain(format!("HTTP {status}: {}", body.trim())));
-    }
-    Ok(body.trim().to_owned())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub mod redact;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::gateway::{Fields, Operation};
+use crate::gateway::{Encoding, Fields, Operation};
 
 pub use live::{LiveOptions, LiveTransport};
 
@@ -26,6 +26,8 @@ pub struct Request {
     /// Path below the target's base URL, e.g. `/mfs/pay`.
     pub path: String,
     pub fields: Fields,
+    /// How the fields go on the wire (the step's, scenario's or target's choice).
+    pub encoding: Encoding,
     /// True when the harness computed `pg_sig`; false when the scenario set it itself.
     pub signed_by_harness: bool,
 }
@@ -48,6 +50,12 @@ pub enum TransportError {
     Send { path: String, reason: String },
     #[error("failed to read the answer to {path}: {reason}")]
     Receive { path: String, reason: String },
+    #[error(
+        "answer too large: the answer to {path} is more than {limit} bytes, and reading stopped there (raise `answer_limit` in harness.yaml if the gateway really answers this much)"
+    )]
+    AnswerTooLarge { path: String, limit: usize },
+    #[error("failed to send {path}: {reason}")]
+    Encode { path: String, reason: String },
     #[error("failed to replay step `{step}`: {reason}")]
     Replay { step: String, reason: String },
 }
