@@ -555,6 +555,166 @@ mod tests {
         assert_eq!(ok.len(), 2);
     }
 
+    /// Reads a request the way the server does.
+    fn decoded(method: Method, uri: &str, content_type: Option<&str>, body: &[u8]) -> Result<Fields, DecodeError> {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some(content_type) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, content_type);
+        }
+        let request = builder.body(Body::from(body.to_vec())).unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(decode(request, 1 << 20))
+    }
+
+    fn json(body: &str) -> Result<Fields, DecodeError> {
+        decoded(Method::POST, "/init_payment.php", Some("application/json; charset=utf-8"), body.as_bytes())
+    }
+
+    /// The fields the harness sends, signed, and read back from each encoding's wire bytes
+    /// under its content type: the same fields, and the signature holds.
+    #[test]
+    fn every_encoding_the_harness_writes_reads_back_signed() {
+        use crate::gateway::encoding::{self, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
+        use crate::gateway::{SecretKey, signature};
+        let key = SecretKey::new("Test_Secret_Key_123");
+        let mut fields = Fields::new();
+        for (k, v) in [
+            ("pg_merchant_id", "552170"),
+            ("pg_amount", "25"),
+            ("pg_description", "Оплата <x> & \"co\" 100% +1\r\n"),
+            ("pg_param1[a][b]", "nested"),
+            ("pg_salt", "molbulak"),
+        ] {
+            fields.insert_form_key(k, v).unwrap();
+        }
+        let sig = signature::sign("init_payment.php", &fields, &key);
+        fields.set("pg_sig", sig.as_str());
+        let post = |content_type: &str, body: String| {
+            decoded(Method::POST, "/init_payment.php", Some(content_type), body.as_bytes())
+        };
+        let (multipart_type, multipart) =
+            crate::transport::live::multipart_body(&fields.form_pairs()).unwrap();
+        let query = format!("/init_payment.php?{}", encoding::urlencoded(&fields));
+        for (name, read) in [
+            ("multipart", post(&multipart_type, String::from_utf8(multipart).unwrap())),
+            ("urlencoded", post(FORM_CONTENT_TYPE, encoding::urlencoded(&fields))),
+            ("get", decoded(Method::GET, &query, None, b"")),
+            ("pg_xml", post(FORM_CONTENT_TYPE, encoding::pg_xml(&fields).unwrap())),
+            ("json", post(JSON_CONTENT_TYPE, encoding::json(&fields))),
+        ] {
+            let read = read.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert!(
+                signature::verify("init_payment.php", &read, &key).is_valid(),
+                "{name}: {read:?}"
+            );
+            assert_eq!(read.get("pg_description"), fields.get("pg_description"), "{name}");
+        }
+    }
+
+    #[test]
+    fn json_bodies_read_like_forms() {
+        let read = json(
+            r#"{"pg_amount": 150.00, "pg_testing_mode": 1, "pg_flag": true, "pg_none": null,
+                "pg_receipt_positions": [{"count": 1, "name": "Товар"}], "pg_param1": {"a": {"b": "c"}}}"#,
+        )
+        .unwrap();
+        let expected = Fields::from_form_pairs([
+            ("pg_amount", "150.00"),
+            ("pg_testing_mode", "1"),
+            ("pg_flag", "true"),
+            ("pg_none", ""),
+            ("pg_receipt_positions[0][count]", "1"),
+            ("pg_receipt_positions[0][name]", "Товар"),
+            ("pg_param1[a][b]", "c"),
+        ])
+        .unwrap();
+        // serde_json orders an object's keys; the signature sorts them anyway.
+        let mut got = read.to_form_pairs();
+        let mut want = expected.to_form_pairs();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn json_that_is_not_an_object_of_fields_is_malformed() {
+        let deep = format!("{{\"a\": {}1{}}}", "{\"b\": ".repeat(20), "}".repeat(20));
+        let very_deep = format!("{{\"a\": {}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        for body in [
+            "[1, 2]",
+            "\"pg_amount\"",
+            "42",
+            "null",
+            "{\"pg_amount\": ",
+            "{\"\": \"1\"}",
+            "{\"a\": {\"b\": 1}, \"a[b]\": 2, \"a[b][c]\": 3}",
+            deep.as_str(),
+            very_deep.as_str(),
+        ] {
+            let shown: String = body.chars().take(40).collect();
+            assert!(
+                matches!(json(body), Err(DecodeError::Malformed(_))),
+                "{shown}: {:?}",
+                json(body)
+            );
+        }
+        let nested_at_the_limit = format!(
+            "{{\"a\": {}\"1\"{}}}",
+            "{\"b\": ".repeat(MAX_DEPTH),
+            "}".repeat(MAX_DEPTH)
+        );
+        assert!(json(&nested_at_the_limit).is_ok());
+    }
+
+    #[test]
+    fn a_repeated_form_key_counts_once_with_its_last_value() {
+        let read = decoded(
+            Method::POST,
+            "/init_payment.php",
+            Some("application/x-www-form-urlencoded"),
+            b"pg_amount=1&pg_order_id=o&pg_amount=2&a[b]=x&a[b]=y",
+        )
+        .unwrap();
+        assert_eq!(
+            read.to_form_pairs(),
+            [
+                ("pg_amount".to_owned(), "2".to_owned()),
+                ("pg_order_id".to_owned(), "o".to_owned()),
+                ("a[b]".to_owned(), "y".to_owned()),
+            ]
+        );
+    }
+
+    /// Platron's SDK writes `type="str"` on every element and an integer salt.
+    #[test]
+    fn pg_xml_with_type_attributes_and_integer_salts_verifies() {
+        use crate::gateway::{SecretKey, signature};
+        let key = SecretKey::new("Test_Secret_Key_123");
+        let fields = Fields::from_form_pairs([
+            ("pg_merchant_id", "552170"),
+            ("pg_payment_id", "12345"),
+            ("pg_salt", "48213"),
+            ("pg_extra", "x"),
+        ])
+        .unwrap();
+        let sig = signature::sign("get_status.php", &fields, &key);
+        let xml = format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><request><pg_merchant_id type="str">552170</pg_merchant_id><pg_payment_id type="str">12345</pg_payment_id><pg_salt type="int">48213</pg_salt><pg_extra type="str">x</pg_extra><pg_sig type="str">{sig}</pg_sig></request>"#
+        );
+        let body = form_encode([("pg_xml", xml.as_str())]);
+        let read = decoded(
+            Method::POST,
+            "/get_status.php",
+            Some("application/x-www-form-urlencoded"),
+            body.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(read.get("pg_salt"), Some("48213"));
+        assert!(signature::verify("get_status.php", &read, &key).is_valid());
+    }
+
     #[test]
     fn encoding_round_trips() {
         let input = [("pg_description", "Оплата & co = 100% +1"), ("a[b]", "")];

@@ -17,6 +17,7 @@
 //!   attempt: 1
 //!   request:
 //!     method: POST
+//!     encoding: multipart            # how the fields went on the wire; replay checks it
 //!     path: /init_payment.php
 //!     fields:                        # parsed form fields in wire form, never a raw body
 //!       pg_amount: "150.00"
@@ -41,7 +42,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::{MapAccess, Visitor};
 
-use crate::gateway::{Document, SecretKey, signature};
+use crate::gateway::{Document, Encoding, SecretKey, signature};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -78,6 +79,9 @@ pub struct Interaction {
 #[serde(deny_unknown_fields)]
 pub struct RecordedRequest {
     pub method: String,
+    /// Cassettes written before encodings existed were all multipart.
+    #[serde(default)]
+    pub encoding: Encoding,
     pub path: String,
     pub fields: OrderedMap,
 }
@@ -418,6 +422,7 @@ mod tests {
                 attempt: 1,
                 request: RecordedRequest {
                     method: "POST".into(),
+                    encoding: Encoding::Urlencoded,
                     path: "/init_payment.php".into(),
                     fields: OrderedMap(vec![
                         ("pg_amount".into(), "150.00".into()),
@@ -516,7 +521,7 @@ mod tests {
         let err = Cassette::parse(&yaml, Path::new("c.yaml")).unwrap_err();
         assert!(
             err.to_string()
-                .contains("c.yaml:20:7: duplicate mapping key: pg_amount"),
+                .contains("c.yaml:21:7: duplicate mapping key: pg_amount"),
             "{err}"
         );
     }

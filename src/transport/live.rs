@@ -428,6 +428,7 @@ mod tests {
             operation: Operation::Init,
             path: "/init_payment.php".into(),
             fields,
+            encoding: Encoding::Multipart,
             signed_by_harness: true,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -494,6 +495,7 @@ mod tests {
             operation: Operation::Pay,
             path: "/mfs/pay".into(),
             fields,
+            encoding: Encoding::Multipart,
             signed_by_harness: true,
         };
         let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap());
@@ -507,6 +509,184 @@ mod tests {
             received.recv_timeout(Duration::from_millis(300)).is_err(),
             "the pay call was sent again to the redirect's target"
         );
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// A signed request for the demo merchant, as the runner builds one.
+    fn demo_request(operation: Operation, encoding: Encoding, pairs: &[(&str, &str)]) -> Request {
+        use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY};
+        use crate::gateway::signature;
+        let path = operation.default_path().to_owned();
+        let mut fields = Fields::new();
+        for (name, value) in pairs {
+            fields.insert_form_key(name, *value).unwrap();
+        }
+        fields.set("pg_merchant_id", DEMO_MERCHANT_ID);
+        fields.set("pg_salt", "s4lt");
+        let sig = signature::sign(&path, &fields, &crate::gateway::SecretKey::new(DEMO_SECRET_KEY));
+        fields.set("pg_sig", sig.as_str());
+        Request {
+            step: operation.name().to_owned(),
+            attempt: 1,
+            operation,
+            path,
+            fields,
+            encoding,
+            signed_by_harness: true,
+        }
+    }
+
+    #[test]
+    fn each_encoding_goes_on_the_wire_as_named() {
+        let (url, received) = capture();
+        let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap());
+        let pairs = [("pg_amount", "150.00"), ("pg_description", "Оплата & co")];
+        for (encoding, head, body_starts) in [
+            (Encoding::Multipart, "content-type: multipart/form-data; boundary=", "--"),
+            (
+                Encoding::Urlencoded,
+                "content-type: application/x-www-form-urlencoded",
+                "pg_amount=150.00&pg_description=%D0%9E",
+            ),
+            (
+                Encoding::PgXml,
+                "content-type: application/x-www-form-urlencoded",
+                "pg_xml=%3C%3Fxml",
+            ),
+            (Encoding::Json, "content-type: application/json", "{\"pg_amount\":\"150.00\""),
+        ] {
+            let request = demo_request(Operation::Init, encoding, &pairs);
+            runtime().block_on(transport.send(&request)).unwrap();
+            let (lines, body) = received.recv().unwrap();
+            assert!(lines[0].starts_with("POST /init_payment.php "), "{encoding}: {lines:?}");
+            assert!(
+                lines.iter().any(|l| l.to_ascii_lowercase().starts_with(head)),
+                "{encoding}: {lines:?}"
+            );
+            let body = String::from_utf8(body).unwrap();
+            assert!(body.starts_with(body_starts), "{encoding}: {body}");
+        }
+        let request = demo_request(Operation::Status, Encoding::Get, &[("pg_payment_id", "1")]);
+        runtime().block_on(transport.send(&request)).unwrap();
+        let (lines, body) = received.recv().unwrap();
+        assert!(
+            lines[0].starts_with("GET /get_status3.php?pg_payment_id=1&pg_merchant_id="),
+            "{lines:?}"
+        );
+        assert!(body.is_empty());
+    }
+
+    /// Every encoding, signed as the runner signs, is read and accepted by the emulator: the
+    /// answers are `ok`, signed, and about the payment the first call made.
+    #[test]
+    fn each_encoding_is_accepted_by_the_emulator() {
+        use crate::emulator::{DEMO_SECRET_KEY, Emulator, EmulatorConfig};
+        use crate::gateway::{Document, SecretKey, signature};
+        let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+        let transport = LiveTransport::new(
+            emulator.base_url(),
+            client(&LiveOptions {
+                direct: true,
+                ..LiveOptions::default()
+            })
+            .unwrap(),
+        );
+        let key = SecretKey::new(DEMO_SECRET_KEY);
+        for encoding in Encoding::ALL {
+            let order = format!("order-{encoding}");
+            let init = demo_request(
+                Operation::Init,
+                encoding,
+                &[
+                    ("pg_amount", "150.00"),
+                    ("pg_description", "Оплата <x> & \"co\" 100% +1"),
+                    ("pg_order_id", &order),
+                    ("pg_payment_method", "mobile_commerce"),
+                    ("pg_param1", "line one\r\nline two"),
+                ],
+            );
+            let answer = runtime().block_on(transport.send(&init)).unwrap();
+            let document = Document::parse_response_str(&answer.body).unwrap();
+            assert_eq!(document.text("pg_status"), Some("ok"), "{encoding}: {}", answer.body);
+            assert!(
+                signature::verify(&init.path, &document.root, &key).is_valid(),
+                "{encoding}"
+            );
+            let id = document.text("pg_payment_id").unwrap().to_owned();
+            let status = demo_request(Operation::Status, encoding, &[("pg_payment_id", &id)]);
+            let answer = runtime().block_on(transport.send(&status)).unwrap();
+            let document = Document::parse_response_str(&answer.body).unwrap();
+            assert_eq!(document.text("pg_status"), Some("ok"), "{encoding}: {}", answer.body);
+            assert_eq!(document.text("pg_order_id"), Some(order.as_str()), "{encoding}");
+        }
+    }
+
+    /// Regression (safety 15.4): a 1 GiB answer took fph to 5.3 GB of memory. The server
+    /// streams without end and counts what it sent before the client hung up.
+    #[test]
+    fn regression_15_4_a_huge_answer_fails_as_too_large_without_being_read() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let sent = Arc::new(AtomicU64::new(0));
+        let (done_tx, done_rx) = mpsc::channel();
+        let counter = Arc::clone(&sent);
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else { return };
+            let mut head = [0u8; 4096];
+            let _ = stream.read(&mut head);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ntransfer-encoding: chunked\r\n\r\n",
+            );
+            let chunk = vec![b'<'; 64 * 1024];
+            let framed = [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk, b"\r\n".to_vec()].concat();
+            // Up to 1 GiB, unless the client hangs up first.
+            for _ in 0..16 * 1024 {
+                if stream.write_all(&framed).is_err() {
+                    break;
+                }
+                counter.fetch_add(64 * 1024, Ordering::Relaxed);
+            }
+            let _ = done_tx.send(());
+        });
+        let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap())
+            .with_answer_limit(1024 * 1024);
+        let request = demo_request(Operation::Status, Encoding::Multipart, &[("pg_payment_id", "1")]);
+        let error = runtime().block_on(transport.send(&request)).unwrap_err();
+        assert!(
+            matches!(error, TransportError::AnswerTooLarge { limit: 1_048_576, .. }),
+            "{error}"
+        );
+        assert!(error.to_string().starts_with("answer too large: "), "{error}");
+        drop(transport);
+        done_rx.recv_timeout(Duration::from_secs(30)).expect("the server saw the hang-up");
+        let sent = sent.load(Ordering::Relaxed);
+        // Socket buffers hold a few MiB at most; the whole answer would be 1 GiB.
+        assert!(sent < 64 * 1024 * 1024, "the server sent {sent} bytes");
+    }
+
+    #[test]
+    fn a_declared_length_over_the_limit_fails_before_reading() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else { return };
+            let mut head = [0u8; 4096];
+            let _ = stream.read(&mut head);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n");
+            let _ = stream.write_all(&[b'x'; 2000]);
+        });
+        let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap())
+            .with_answer_limit(1024);
+        let request = demo_request(Operation::Status, Encoding::Multipart, &[("pg_payment_id", "1")]);
+        let error = runtime().block_on(transport.send(&request)).unwrap_err();
+        assert!(matches!(error, TransportError::AnswerTooLarge { limit: 1024, .. }), "{error}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The player: answers requests from a recorded cassette, never opening a connection.
 //!
 //! For each request it finds the interaction recorded for the same step and attempt, and
-//! checks that the request is the recorded one: same path, same fields (after redaction),
+//! checks that the request is the recorded one: same path, same encoding, same fields (after
+//! redaction),
 //! and the same `pg_sig` when this harness signs the recorded fields with the replay key —
 //! so a signing regression fails offline. The recorded answer's own signature is checked
 //! with the replay key too (an edited cassette fails), then redacted values are restored
@@ -74,6 +75,12 @@ impl Player {
             problems.push(format!(
                 "  - path: {}\n  + path: {}",
                 recorded.path, request.path
+            ));
+        }
+        if recorded.encoding != request.encoding {
+            problems.push(format!(
+                "  - encoding: {}\n  + encoding: {}",
+                recorded.encoding, request.encoding
             ));
         }
         // The harness's own pg_sig is checked below, over the recorded fields: with redaction

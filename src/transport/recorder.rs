@@ -53,7 +53,8 @@ pub fn cassette_for(
                 step: request.step.clone(),
                 attempt: request.attempt,
                 request: RecordedRequest {
-                    method: "POST".into(),
+                    method: request.encoding.method().into(),
+                    encoding: request.encoding,
                     path: request.path.clone(),
                     fields: OrderedMap(pairs),
                 },
