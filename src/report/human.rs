@@ -1,6 +1,10 @@
 //! The human report: one line per case, and for a failure everything needed to fix it — the
 //! step, expected against actual values, the request fields, the answer pretty-printed.
 //! The same failure text is the message of a failing `cargo test` trial.
+//!
+//! What a gateway sent is shown, never obeyed: bytes that control a terminal (ESC, BEL, the
+//! other C0 and C1 controls) are written as `\x1b`-style escapes, and a body is cut after
+//! [`SHOWN_BODY_LIMIT`] bytes, so an answer can neither repaint the screen nor flood it.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -9,6 +13,43 @@ use crate::gateway::Document;
 use crate::runner::{CaseOutcome, StepFailure, StepOutcome};
 
 use super::style::Style;
+
+/// How much of an answer body the report prints.
+pub const SHOWN_BODY_LIMIT: usize = 8 * 1024;
+
+/// `text` safe to print: control characters other than line feed and tab escaped.
+pub fn terminal_safe(text: &str) -> String {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(unsafe_char) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let code = u32::from(c);
+            if code <= 0xff {
+                out.push_str(&format!("\\x{code:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{code:x}}}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The first `limit` bytes of `text` (cut at a character boundary) and how many were left out.
+fn truncated(text: &str, limit: usize) -> (&str, usize) {
+    if text.len() <= limit {
+        return (text, 0);
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], text.len() - end)
+}
 
 /// `PASS scenario::case (12 ms)` or `FAIL …`.
 pub fn case_line(outcome: &CaseOutcome, style: Style) -> String {
@@ -42,7 +83,14 @@ pub fn case_report(outcome: &CaseOutcome, style: Style) -> String {
 /// Why a case failed: the error or failing step, checks, request and answer.
 /// Redacted values are masked in every piece shown, before any colour is added.
 pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
-    let mask = |text: &str| outcome.redactor.mask(text);
+    let mask = |text: &str| {
+        let (shown, left_out) = truncated(text, SHOWN_BODY_LIMIT);
+        let mut safe = terminal_safe(&outcome.redactor.mask(shown));
+        if left_out > 0 {
+            safe.push_str(&format!(" … ({left_out} more bytes not shown)"));
+        }
+        safe
+    };
     let mut out = String::new();
     if let Some(error) = &outcome.error {
         let _ = writeln!(out, "{}", style.red(&mask(error)));
@@ -113,12 +161,26 @@ fn write_exchange(
         millis(response.elapsed)
     );
     // The canonical print when it parses (stable, indented); otherwise the body as it came.
-    let body = match Document::parse(response.body.as_bytes()) {
-        Ok(document) => document.pretty(),
-        Err(_) => response.body.clone(),
+    // Only the head of a large body is shown (and parsed): the whole is in the cassette.
+    let (head, left_out) = truncated(&response.body, SHOWN_BODY_LIMIT);
+    let body = match Document::parse(head.as_bytes()) {
+        Ok(document) if left_out == 0 => document.pretty(),
+        _ => head.to_owned(),
     };
-    for line in mask(&body).lines().take(60) {
+    let shown = mask(&body);
+    let lines: Vec<&str> = shown.lines().collect();
+    for line in lines.iter().take(60) {
         let _ = writeln!(out, "    {line}");
+    }
+    if lines.len() > 60 || left_out > 0 {
+        let _ = writeln!(
+            out,
+            "    {}",
+            style.dim(&format!(
+                "… (not all shown: the answer is {} bytes)",
+                response.body.len()
+            ))
+        );
     }
 }
 
@@ -146,4 +208,84 @@ pub fn summary_counts(passed: usize, failed: usize, elapsed: Duration, style: St
 
 fn millis(duration: Duration) -> String {
     format!("{} ms", duration.as_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::gateway::{Encoding, Fields, Operation};
+    use crate::runner::{Attempt, CaseOutcome, StepFailure, StepOutcome};
+    use crate::transport::redact::Redactor;
+    use crate::transport::{Request, Response};
+
+    use super::*;
+
+    fn failed_with_answer(body: String) -> CaseOutcome {
+        let mut fields = Fields::new();
+        fields.push("pg_payment_id", "1\u{1b}[2J");
+        let request = Request {
+            step: "status".into(),
+            attempt: 1,
+            operation: Operation::Status,
+            path: "/get_status3.php".into(),
+            fields,
+            encoding: Encoding::Multipart,
+            signed_by_harness: true,
+        };
+        let response = Response {
+            status: 200,
+            content_type: None,
+            body: body.clone(),
+            elapsed: Duration::ZERO,
+        };
+        CaseOutcome {
+            scenario: "s".into(),
+            scenario_name: "s".into(),
+            case: "default".into(),
+            steps: vec![StepOutcome {
+                id: "status".into(),
+                call: Operation::Status,
+                attempts: vec![Attempt {
+                    request,
+                    response: Some(response),
+                }],
+                checks: Vec::new(),
+                captures: Vec::new(),
+                failure: Some(StepFailure::NotXml(format!("not XML: {}", &body[..40]))),
+                elapsed: Duration::ZERO,
+            }],
+            generated: Vec::new(),
+            error: None,
+            bad_input: false,
+            warnings: Vec::new(),
+            redactor: Redactor::new(Vec::new()),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// Regression (safety 15.4): a 1 GiB answer was printed whole, terminal controls and all.
+    #[test]
+    fn regression_15_4_answers_are_shown_capped_and_escaped() {
+        let body = format!(
+            "\u{1b}]0;owned\u{7}\u{1b}[31m<html>{}\u{9b}2J",
+            "x".repeat(4 * 1024 * 1024)
+        );
+        let size = body.len();
+        let report = failure_details(&failed_with_answer(body), Style::PLAIN);
+        assert!(
+            !report.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+            "controls reach the terminal"
+        );
+        assert!(report.contains("\\x1b]0;owned\\x07\\x1b[31m<html>"), "{report:.300}");
+        assert!(report.contains("pg_payment_id=1\\x1b[2J"), "{report:.300}");
+        assert!(report.len() < 3 * SHOWN_BODY_LIMIT, "{} bytes", report.len());
+        assert!(report.contains(&format!("not all shown: the answer is {size} bytes")));
+    }
+
+    #[test]
+    fn plain_text_is_left_alone() {
+        assert_eq!(terminal_safe("a\tb\nв"), "a\tb\nв");
+        assert_eq!(terminal_safe("a\rb\u{0}"), "a\\x0db\\x00");
+    }
 }
