@@ -274,11 +274,18 @@ pub fn execute(
         errln!("warning: {warning}");
     }
     if format == ReportFormat::Human {
+        let session = &prepared.session;
+        // A replay contacts no target: it names the ones its recordings were made against.
+        let against = match session.mode() {
+            Mode::Replay => match session.replayed_from().as_slice() {
+                [] => "replay, no recordings read".to_owned(),
+                targets => format!("replay of recordings made against {}", targets.join(", ")),
+            },
+            mode => format!("{mode} mode, target {}", session.target().name),
+        };
         outln!(
-            "\n{} ({} mode, target {})",
+            "\n{} ({against})",
             report::summary_counts(executed.passed, executed.failed, started.elapsed(), style),
-            prepared.session.mode(),
-            prepared.session.target().name
         );
         let pending = executed.pending_updates;
         if pending > 0 {

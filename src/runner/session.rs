@@ -91,6 +91,9 @@ pub struct Session {
     interrupt: Interrupt,
     /// Temporary files an interrupted recording left, removed when this session started.
     swept: Vec<PathBuf>,
+    /// The targets the replayed cassettes were recorded against: what a replay's summary
+    /// names (it contacts no target itself).
+    replayed_from: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Session {
@@ -227,6 +230,7 @@ impl Session {
             emulator: running,
             interrupt: Interrupt::default(),
             swept,
+            replayed_from: Default::default(),
         })
     }
 
@@ -252,6 +256,16 @@ impl Session {
 
     pub fn target(&self) -> &TargetConfig {
         &self.target
+    }
+
+    /// The targets of the cassettes replayed so far, sorted.
+    pub fn replayed_from(&self) -> Vec<String> {
+        self.replayed_from
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// The in-process emulator, when this session started one.
@@ -389,6 +403,10 @@ impl Session {
                 return CaseOutcome::failed_early(scenario, case, error.to_string(), true);
             }
         };
+        self.replayed_from
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cassette.target.clone());
         let digest = scenario_digest(scenario, case);
         if cassette.scenario_digest != digest {
             return CaseOutcome::failed_early(
