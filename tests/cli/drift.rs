@@ -8,7 +8,7 @@ fn drift_against_an_unchanged_emulator_finds_nothing() {
     let run = dir.fph().args(["drift"]).run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("0 of 17 cases drifted"),
+        run.stdout.contains("0 of 22 cases drifted"),
         "{}",
         run.stdout
     );
@@ -100,7 +100,7 @@ fn diff_recordings_classifies_each_kind_of_change() {
         );
         assert!(run.stdout.contains(expected), "{expected}: {}", run.stdout);
         assert!(
-            run.stdout.contains("1 of 17 cases drifted"),
+            run.stdout.contains("1 of 22 cases drifted"),
             "{}",
             run.stdout
         );
@@ -115,7 +115,7 @@ fn diff_recordings_of_identical_sets_is_clean_and_json_is_available() {
         .args(["diff-recordings", "recordings", "after", "--report", "json"])
         .run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert_eq!(run.stdout.lines().count(), 17);
+    assert_eq!(run.stdout.lines().count(), 22);
     assert!(
         run.stdout.lines().all(|l| l.contains("\"drifted\":false")),
         "{}",

@@ -10,12 +10,12 @@ fn shipped_scenarios_replay_offline_and_pass() {
     let run = dir.fph().args(["run"]).run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("17 passed, 0 failed, 17 total"),
+        run.stdout.contains("22 passed, 0 failed, 22 total"),
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout.contains("(replay mode, target emulator)"),
+        run.stdout.contains("(replay of recordings made against emulator)"),
         "{}",
         run.stdout
     );
@@ -26,7 +26,7 @@ fn shipped_scenarios_pass_live_against_the_built_in_emulator() {
     let dir = Dir::with_shipped();
     let run = dir.fph().args(["run", "--mode", "live"]).run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("17 passed"), "{}", run.stdout);
+    assert!(run.stdout.contains("22 passed"), "{}", run.stdout);
 }
 
 #[test]
@@ -36,7 +36,7 @@ fn list_prints_every_case_with_tags() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "resend_code::default  [resend]\n");
     let all = dir.fph().args(["list"]).run();
-    assert_eq!(all.stdout.lines().count(), 17);
+    assert_eq!(all.stdout.lines().count(), 22);
 }
 
 #[test]
@@ -293,4 +293,65 @@ fn unsigned_answers_pass_only_for_the_configured_codes() {
         "{}",
         refused.stdout
     );
+}
+/// Forty cases paying from one phone, whose codes are random per payment.
+fn one_phone_scenario(dir: &Dir) {
+    let rows: String = (1..=40).map(|n| format!("  - {{ n: \"{n}\" }}\n")).collect();
+    dir.write(
+        "scenarios/one_phone.yaml",
+        &format!(
+            "name: Forty payments from one phone\nvars:\n  phone: \"77011234567\"\nmatrix:\n{rows}steps:\n  \
+             - id: init\n    call: init\n    form: {{ pg_order_id: \"{{{{ order_id() }}}}\", pg_amount: \"{{{{ n }}}}.00\", pg_description: \"case {{{{ n }}}}\" }}\n    capture: {{ payment_id: pg_payment_id }}\n  \
+             - id: pay\n    call: pay\n    form: {{ pg_payment_id: \"{{{{ payment_id }}}}\", pg_abonent_phone: \"{{{{ phone }}}}\" }}\n    expect: {{ pg_status: need_approve }}\n  \
+             - id: approve\n    call: approve\n    form: {{ pg_payment_id: \"{{{{ payment_id }}}}\", pg_approval_code: \"{{{{ sms_code(phone) }}}}\" }}\n    expect: {{ pg_status: {{ one_of: [ok, process] }} }}\n"
+        ),
+    );
+}
+
+/// Regression (safety 15.7): `sms_code(phone)` read the phone's last code, so cases paying
+/// from one phone at `-j 8` approved with each other's codes (29 of 40 failed).
+#[test]
+fn regression_15_7_forty_cases_on_one_phone_at_j8_all_pass() {
+    let dir = Dir::new();
+    one_phone_scenario(&dir);
+    let run = dir.fph().args(["run", "--mode", "live", "-j", "8"]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("40 passed, 0 failed"), "{}", run.stdout);
+}
+
+/// The same against a standalone `fph emulator` as a URL target: the codes come from its
+/// admin API by payment, over the run's own client.
+#[test]
+fn regression_15_7_forty_cases_on_one_phone_against_a_url_target() {
+    let dir = Dir::new();
+    one_phone_scenario(&dir);
+    let emulator = dir.emulator(&["--merchant", "1001:cli-key"]);
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "-j", "8", "--target", &emulator.url])
+        .env("FREEDOMPAY_MERCHANT_ID", "1001")
+        .env("FREEDOMPAY_SECRET_KEY", "cli-key")
+        .run();
+    drop(emulator);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("40 passed, 0 failed"), "{}", run.stdout);
+}
+
+#[test]
+fn a_replay_in_another_encoding_fails_naming_the_encoding() {
+    let dir = Dir::with_shipped();
+    let scenario = dir.read("scenarios/sms_approval.yaml");
+    dir.write(
+        "scenarios/sms_approval.yaml",
+        &scenario.replace("steps:\n", "encoding: json\nsteps:\n"),
+    );
+    let run = dir.fph().args(["run", "scenarios/sms_approval.yaml"]).run();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("  - encoding: multipart\n")
+            && run.stdout.contains("  + encoding: json\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("0 passed, 5 failed"), "{}", run.stdout);
 }
