@@ -711,7 +711,13 @@ mod tests {
             config.target("sandbox").unwrap().pause,
             Duration::from_secs(2)
         );
+        assert_eq!(
+            config.target("sandbox").unwrap().encoding,
+            Encoding::Urlencoded
+        );
+        assert_eq!(config.answer_limit, 1024 * 1024);
         let staging = config.target("staging-emulator").unwrap();
+        assert_eq!(staging.encoding, Encoding::Multipart);
         assert_eq!(staging.target.name(), "http://127.0.0.1:8080");
         assert_eq!(staging.pause, Duration::ZERO);
         assert_eq!(config.routes.path(&Operation::ResendCode), "/mfs/resend");
@@ -787,6 +793,27 @@ mod tests {
         );
         assert!(fail("format: 1\nreplay_key: \"\"\n").contains("the replay key is empty"));
         assert!(fail("targets: {}\n").contains("missing field `format`"));
+    }
+
+    #[test]
+    fn encodings_and_answer_limits_are_read_and_checked() {
+        let config = load(
+            "format: 1\ntargets:\n  emulator: { encoding: json }\n  local: { url: http://127.0.0.1:1, encoding: get }\nanswer_limit: 64KiB\n",
+        )
+        .unwrap();
+        assert_eq!(config.target("emulator").unwrap().encoding, Encoding::Json);
+        assert_eq!(config.target("local").unwrap().encoding, Encoding::Get);
+        assert_eq!(config.answer_limit, 64 * 1024);
+        assert_eq!(load("format: 1\nanswer_limit: 2048\n").unwrap().answer_limit, 2048);
+        let error = fail("format: 1\ntargets:\n  emulator: { encoding: jsn }\n");
+        assert!(error.contains("unknown encoding `jsn`"), "{error}");
+        assert!(error.contains("did you mean `json`?"), "{error}");
+        for bad in ["10", "1 GB", "lots", "-1MiB"] {
+            let error = fail(&format!("format: 1\nanswer_limit: {bad}\n"));
+            assert!(error.contains("is not a size"), "{bad}: {error}");
+        }
+        assert_eq!(parse_size("1MiB"), Some(1 << 20));
+        assert_eq!(parse_size("512 KiB"), Some(512 << 10));
     }
 
     #[test]

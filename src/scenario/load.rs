@@ -239,8 +239,9 @@ impl Loader<'_> {
         }
         let (mut cases, columns) = self.cases(&raw, &vars)?;
         if let Some(encoding) = &raw.encoding {
-            for case in &mut cases {
-                case.encoding = Some(self.case_encoding(encoding, case)?);
+            for (index, case) in cases.iter_mut().enumerate() {
+                let row = raw.matrix.as_ref().and_then(|m| m.value.get(index));
+                case.encoding = Some(self.case_encoding(encoding, case, row)?);
             }
         }
 
@@ -416,7 +417,12 @@ impl Loader<'_> {
 
     /// The scenario's `encoding:` for one case: a name, or `{{ name }}` of a var or matrix
     /// column (a matrix over encodings).
-    fn case_encoding(&self, raw: &Spanned<String>, case: &Case) -> Result<Encoding, ScenarioError> {
+    fn case_encoding(
+        &self,
+        raw: &Spanned<String>,
+        case: &Case,
+        row: Option<&Spanned<Entries<String>>>,
+    ) -> Result<Encoding, ScenarioError> {
         let text = raw.value.trim();
         if !is_templated(text) {
             return self.encoding(raw, text);
@@ -449,12 +455,14 @@ impl Loader<'_> {
                 .with_label("no var or matrix column has this name")
                 .with_help("define it under `vars:` or as a matrix column"));
         };
-        self.encoding(raw, value).map_err(|e| {
-            e.with_secondary(
-                case.span,
-                format!("case {} sets `{name}: {value}`", case.name),
-            )
-        })
+        // Point at the matrix value when the row sets it: that is what to correct.
+        let cell = row.and_then(|row| row.value.0.iter().find(|(key, _)| key.value == name));
+        match cell {
+            Some((_, cell)) => self
+                .encoding(cell, value)
+                .map_err(|e| e.with_secondary(self.span(raw), "the scenario's encoding")),
+            None => self.encoding(raw, value),
+        }
     }
 
     /// The cases (one per matrix row, or `default`) and the matrix's column names.
@@ -1679,6 +1687,33 @@ steps:
                 .contains("the scenario name is empty")
         );
         assert!(fail("name: t\nsteps: []\n").contains("the scenario has no steps"));
+    }
+
+    #[test]
+    fn encodings_are_set_per_scenario_case_and_step() {
+        let scenario = load(
+            "name: t\nmatrix:\n  - { wire: get }\n  - { wire: pg_xml }\nencoding: \"{{ wire }}\"\nsteps:\n  - id: a\n    call: status\n  - id: b\n    call: status\n    encoding: json\n",
+        )
+        .unwrap();
+        let encodings: Vec<_> = scenario.cases.iter().map(|c| c.encoding).collect();
+        assert_eq!(encodings, [Some(Encoding::Get), Some(Encoding::PgXml)]);
+        assert_eq!(scenario.steps[0].encoding, None);
+        assert_eq!(scenario.steps[1].encoding, Some(Encoding::Json));
+        let plain = load("name: t\nencoding: urlencoded\nsteps:\n  - id: a\n    call: status\n").unwrap();
+        assert_eq!(plain.cases[0].encoding, Some(Encoding::Urlencoded));
+
+        let error = fail("name: t\nsteps:\n  - id: a\n    call: status\n    encoding: xml\n");
+        assert!(error.contains("5:15: unknown encoding `xml`"), "{error}");
+        assert!(error.contains("encodings are multipart, urlencoded, get, pg_xml, json"), "{error}");
+        let error = fail(
+            "name: t\nmatrix:\n  - { wire: get }\n  - { wire: gett }\nencoding: \"{{ wire }}\"\nsteps:\n  - id: a\n    call: status\n",
+        );
+        assert!(error.contains("unknown encoding `gett`"), "{error}");
+        assert!(error.contains("test.yaml:4:13: unknown encoding `gett`"), "{error}");
+        let error = fail("name: t\nencoding: \"{{ nope }}\"\nsteps:\n  - id: a\n    call: status\n");
+        assert!(error.contains("`nope` is not defined"), "{error}");
+        let error = fail("name: t\nencoding: \"{{ a }}-x\"\nvars: { a: get }\nsteps:\n  - id: a\n    call: status\n");
+        assert!(error.contains("`encoding` takes a name or one variable"), "{error}");
     }
 
     #[test]
