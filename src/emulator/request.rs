@@ -556,7 +556,12 @@ mod tests {
     }
 
     /// Reads a request the way the server does.
-    fn decoded(method: Method, uri: &str, content_type: Option<&str>, body: &[u8]) -> Result<Fields, DecodeError> {
+    fn decoded(
+        method: Method,
+        uri: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Fields, DecodeError> {
         let mut builder = Request::builder().method(method).uri(uri);
         if let Some(content_type) = content_type {
             builder = builder.header(header::CONTENT_TYPE, content_type);
@@ -569,7 +574,12 @@ mod tests {
     }
 
     fn json(body: &str) -> Result<Fields, DecodeError> {
-        decoded(Method::POST, "/init_payment.php", Some("application/json; charset=utf-8"), body.as_bytes())
+        decoded(
+            Method::POST,
+            "/init_payment.php",
+            Some("application/json; charset=utf-8"),
+            body.as_bytes(),
+        )
     }
 
     /// The fields the harness sends, signed, and read back from each encoding's wire bytes
@@ -592,16 +602,30 @@ mod tests {
         let sig = signature::sign("init_payment.php", &fields, &key);
         fields.set("pg_sig", sig.as_str());
         let post = |content_type: &str, body: String| {
-            decoded(Method::POST, "/init_payment.php", Some(content_type), body.as_bytes())
+            decoded(
+                Method::POST,
+                "/init_payment.php",
+                Some(content_type),
+                body.as_bytes(),
+            )
         };
         let (multipart_type, multipart) =
             crate::transport::live::multipart_body(&fields.form_pairs()).unwrap();
         let query = format!("/init_payment.php?{}", encoding::urlencoded(&fields));
         for (name, read) in [
-            ("multipart", post(&multipart_type, String::from_utf8(multipart).unwrap())),
-            ("urlencoded", post(FORM_CONTENT_TYPE, encoding::urlencoded(&fields))),
+            (
+                "multipart",
+                post(&multipart_type, String::from_utf8(multipart).unwrap()),
+            ),
+            (
+                "urlencoded",
+                post(FORM_CONTENT_TYPE, encoding::urlencoded(&fields)),
+            ),
             ("get", decoded(Method::GET, &query, None, b"")),
-            ("pg_xml", post(FORM_CONTENT_TYPE, encoding::pg_xml(&fields).unwrap())),
+            (
+                "pg_xml",
+                post(FORM_CONTENT_TYPE, encoding::pg_xml(&fields).unwrap()),
+            ),
             ("json", post(JSON_CONTENT_TYPE, encoding::json(&fields))),
         ] {
             let read = read.unwrap_or_else(|e| panic!("{name}: {e:?}"));
@@ -609,7 +633,11 @@ mod tests {
                 signature::verify("init_payment.php", &read, &key).is_valid(),
                 "{name}: {read:?}"
             );
-            assert_eq!(read.get("pg_description"), fields.get("pg_description"), "{name}");
+            assert_eq!(
+                read.get("pg_description"),
+                fields.get("pg_description"),
+                "{name}"
+            );
         }
     }
 

@@ -277,9 +277,16 @@ mod tests {
             !report.contains(['\u{1b}', '\u{7}', '\u{9b}']),
             "controls reach the terminal"
         );
-        assert!(report.contains("\\x1b]0;owned\\x07\\x1b[31m<html>"), "{report:.300}");
+        assert!(
+            report.contains("\\x1b]0;owned\\x07\\x1b[31m<html>"),
+            "{report:.300}"
+        );
         assert!(report.contains("pg_payment_id=1\\x1b[2J"), "{report:.300}");
-        assert!(report.len() < 3 * SHOWN_BODY_LIMIT, "{} bytes", report.len());
+        assert!(
+            report.len() < 3 * SHOWN_BODY_LIMIT,
+            "{} bytes",
+            report.len()
+        );
         assert!(report.contains(&format!("not all shown: the answer is {size} bytes")));
     }
 

@@ -804,7 +804,12 @@ mod tests {
         assert_eq!(config.target("emulator").unwrap().encoding, Encoding::Json);
         assert_eq!(config.target("local").unwrap().encoding, Encoding::Get);
         assert_eq!(config.answer_limit, 64 * 1024);
-        assert_eq!(load("format: 1\nanswer_limit: 2048\n").unwrap().answer_limit, 2048);
+        assert_eq!(
+            load("format: 1\nanswer_limit: 2048\n")
+                .unwrap()
+                .answer_limit,
+            2048
+        );
         let error = fail("format: 1\ntargets:\n  emulator: { encoding: jsn }\n");
         assert!(error.contains("unknown encoding `jsn`"), "{error}");
         assert!(error.contains("did you mean `json`?"), "{error}");

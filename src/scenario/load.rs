@@ -1699,21 +1699,34 @@ steps:
         assert_eq!(encodings, [Some(Encoding::Get), Some(Encoding::PgXml)]);
         assert_eq!(scenario.steps[0].encoding, None);
         assert_eq!(scenario.steps[1].encoding, Some(Encoding::Json));
-        let plain = load("name: t\nencoding: urlencoded\nsteps:\n  - id: a\n    call: status\n").unwrap();
+        let plain =
+            load("name: t\nencoding: urlencoded\nsteps:\n  - id: a\n    call: status\n").unwrap();
         assert_eq!(plain.cases[0].encoding, Some(Encoding::Urlencoded));
 
         let error = fail("name: t\nsteps:\n  - id: a\n    call: status\n    encoding: xml\n");
         assert!(error.contains("5:15: unknown encoding `xml`"), "{error}");
-        assert!(error.contains("encodings are multipart, urlencoded, get, pg_xml, json"), "{error}");
+        assert!(
+            error.contains("encodings are multipart, urlencoded, get, pg_xml, json"),
+            "{error}"
+        );
         let error = fail(
             "name: t\nmatrix:\n  - { wire: get }\n  - { wire: gett }\nencoding: \"{{ wire }}\"\nsteps:\n  - id: a\n    call: status\n",
         );
         assert!(error.contains("unknown encoding `gett`"), "{error}");
-        assert!(error.contains("test.yaml:4:13: unknown encoding `gett`"), "{error}");
-        let error = fail("name: t\nencoding: \"{{ nope }}\"\nsteps:\n  - id: a\n    call: status\n");
+        assert!(
+            error.contains("test.yaml:4:13: unknown encoding `gett`"),
+            "{error}"
+        );
+        let error =
+            fail("name: t\nencoding: \"{{ nope }}\"\nsteps:\n  - id: a\n    call: status\n");
         assert!(error.contains("`nope` is not defined"), "{error}");
-        let error = fail("name: t\nencoding: \"{{ a }}-x\"\nvars: { a: get }\nsteps:\n  - id: a\n    call: status\n");
-        assert!(error.contains("`encoding` takes a name or one variable"), "{error}");
+        let error = fail(
+            "name: t\nencoding: \"{{ a }}-x\"\nvars: { a: get }\nsteps:\n  - id: a\n    call: status\n",
+        );
+        assert!(
+            error.contains("`encoding` takes a name or one variable"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -529,7 +529,11 @@ mod tests {
         }
         fields.set("pg_merchant_id", DEMO_MERCHANT_ID);
         fields.set("pg_salt", "s4lt");
-        let sig = signature::sign(&path, &fields, &crate::gateway::SecretKey::new(DEMO_SECRET_KEY));
+        let sig = signature::sign(
+            &path,
+            &fields,
+            &crate::gateway::SecretKey::new(DEMO_SECRET_KEY),
+        );
         fields.set("pg_sig", sig.as_str());
         Request {
             step: operation.name().to_owned(),
@@ -548,7 +552,11 @@ mod tests {
         let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap());
         let pairs = [("pg_amount", "150.00"), ("pg_description", "Оплата & co")];
         for (encoding, head, body_starts) in [
-            (Encoding::Multipart, "content-type: multipart/form-data; boundary=", "--"),
+            (
+                Encoding::Multipart,
+                "content-type: multipart/form-data; boundary=",
+                "--",
+            ),
             (
                 Encoding::Urlencoded,
                 "content-type: application/x-www-form-urlencoded",
@@ -559,14 +567,23 @@ mod tests {
                 "content-type: application/x-www-form-urlencoded",
                 "pg_xml=%3C%3Fxml",
             ),
-            (Encoding::Json, "content-type: application/json", "{\"pg_amount\":\"150.00\""),
+            (
+                Encoding::Json,
+                "content-type: application/json",
+                "{\"pg_amount\":\"150.00\"",
+            ),
         ] {
             let request = demo_request(Operation::Init, encoding, &pairs);
             runtime().block_on(transport.send(&request)).unwrap();
             let (lines, body) = received.recv().unwrap();
-            assert!(lines[0].starts_with("POST /init_payment.php "), "{encoding}: {lines:?}");
             assert!(
-                lines.iter().any(|l| l.to_ascii_lowercase().starts_with(head)),
+                lines[0].starts_with("POST /init_payment.php "),
+                "{encoding}: {lines:?}"
+            );
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.to_ascii_lowercase().starts_with(head)),
                 "{encoding}: {lines:?}"
             );
             let body = String::from_utf8(body).unwrap();
@@ -613,7 +630,12 @@ mod tests {
             );
             let answer = runtime().block_on(transport.send(&init)).unwrap();
             let document = Document::parse_response_str(&answer.body).unwrap();
-            assert_eq!(document.text("pg_status"), Some("ok"), "{encoding}: {}", answer.body);
+            assert_eq!(
+                document.text("pg_status"),
+                Some("ok"),
+                "{encoding}: {}",
+                answer.body
+            );
             assert!(
                 signature::verify(&init.path, &document.root, &key).is_valid(),
                 "{encoding}"
@@ -622,8 +644,17 @@ mod tests {
             let status = demo_request(Operation::Status, encoding, &[("pg_payment_id", &id)]);
             let answer = runtime().block_on(transport.send(&status)).unwrap();
             let document = Document::parse_response_str(&answer.body).unwrap();
-            assert_eq!(document.text("pg_status"), Some("ok"), "{encoding}: {}", answer.body);
-            assert_eq!(document.text("pg_order_id"), Some(order.as_str()), "{encoding}");
+            assert_eq!(
+                document.text("pg_status"),
+                Some("ok"),
+                "{encoding}: {}",
+                answer.body
+            );
+            assert_eq!(
+                document.text("pg_order_id"),
+                Some(order.as_str()),
+                "{encoding}"
+            );
         }
     }
 
@@ -638,14 +669,21 @@ mod tests {
         let (done_tx, done_rx) = mpsc::channel();
         let counter = Arc::clone(&sent);
         std::thread::spawn(move || {
-            let Ok((mut stream, _)) = listener.accept() else { return };
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
             let mut head = [0u8; 4096];
             let _ = stream.read(&mut head);
             let _ = stream.write_all(
                 b"HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ntransfer-encoding: chunked\r\n\r\n",
             );
             let chunk = vec![b'<'; 64 * 1024];
-            let framed = [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk, b"\r\n".to_vec()].concat();
+            let framed = [
+                format!("{:x}\r\n", chunk.len()).into_bytes(),
+                chunk,
+                b"\r\n".to_vec(),
+            ]
+            .concat();
             // Up to 1 GiB, unless the client hangs up first.
             for _ in 0..16 * 1024 {
                 if stream.write_all(&framed).is_err() {
@@ -657,15 +695,30 @@ mod tests {
         });
         let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap())
             .with_answer_limit(1024 * 1024);
-        let request = demo_request(Operation::Status, Encoding::Multipart, &[("pg_payment_id", "1")]);
+        let request = demo_request(
+            Operation::Status,
+            Encoding::Multipart,
+            &[("pg_payment_id", "1")],
+        );
         let error = runtime().block_on(transport.send(&request)).unwrap_err();
         assert!(
-            matches!(error, TransportError::AnswerTooLarge { limit: 1_048_576, .. }),
+            matches!(
+                error,
+                TransportError::AnswerTooLarge {
+                    limit: 1_048_576,
+                    ..
+                }
+            ),
             "{error}"
         );
-        assert!(error.to_string().starts_with("answer too large: "), "{error}");
+        assert!(
+            error.to_string().starts_with("answer too large: "),
+            "{error}"
+        );
         drop(transport);
-        done_rx.recv_timeout(Duration::from_secs(30)).expect("the server saw the hang-up");
+        done_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server saw the hang-up");
         let sent = sent.load(Ordering::Relaxed);
         // Socket buffers hold a few MiB at most; the whole answer would be 1 GiB.
         assert!(sent < 64 * 1024 * 1024, "the server sent {sent} bytes");
@@ -676,7 +729,9 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
         std::thread::spawn(move || {
-            let Ok((mut stream, _)) = listener.accept() else { return };
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
             let mut head = [0u8; 4096];
             let _ = stream.read(&mut head);
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n");
@@ -684,9 +739,16 @@ mod tests {
         });
         let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap())
             .with_answer_limit(1024);
-        let request = demo_request(Operation::Status, Encoding::Multipart, &[("pg_payment_id", "1")]);
+        let request = demo_request(
+            Operation::Status,
+            Encoding::Multipart,
+            &[("pg_payment_id", "1")],
+        );
         let error = runtime().block_on(transport.send(&request)).unwrap_err();
-        assert!(matches!(error, TransportError::AnswerTooLarge { limit: 1024, .. }), "{error}");
+        assert!(
+            matches!(error, TransportError::AnswerTooLarge { limit: 1024, .. }),
+            "{error}"
+        );
     }
 
     #[test]

@@ -15,7 +15,8 @@ fn shipped_scenarios_replay_offline_and_pass() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("(replay of recordings made against emulator)"),
+        run.stdout
+            .contains("(replay of recordings made against emulator)"),
         "{}",
         run.stdout
     );
@@ -296,7 +297,9 @@ fn unsigned_answers_pass_only_for_the_configured_codes() {
 }
 /// Forty cases paying from one phone, whose codes are random per payment.
 fn one_phone_scenario(dir: &Dir) {
-    let rows: String = (1..=40).map(|n| format!("  - {{ n: \"{n}\" }}\n")).collect();
+    let rows: String = (1..=40)
+        .map(|n| format!("  - {{ n: \"{n}\" }}\n"))
+        .collect();
     dir.write(
         "scenarios/one_phone.yaml",
         &format!(
