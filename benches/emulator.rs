@@ -3,7 +3,9 @@
 //! phase (`freedompay_harness::bench::emulator`): a thin raw-HTTP/1.1 client with pre-signed
 //! requests, one in flight per connection, so the figure is the server's.
 //!
-//! Knobs (environment): `FPH_BENCH_CONNECTIONS` (default 64), `FPH_BENCH_SECS` (default 5).
+//! Knobs (environment): `FPH_BENCH_CONNECTIONS` (default 64), `FPH_BENCH_SECS` (default 5),
+//! `FPH_BENCH_ENCODING` (default `urlencoded`, what this bench always sent; also `multipart`,
+//! `get`, `pg_xml`, `json`).
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
@@ -19,7 +21,17 @@ fn env(name: &str, default: u64) -> u64 {
 fn main() {
     let connections = env("FPH_BENCH_CONNECTIONS", 64) as usize;
     let duration = Duration::from_secs(env("FPH_BENCH_SECS", 5));
-    match freedompay_harness::bench::emulator(connections, duration) {
+    let encoding = match std::env::var("FPH_BENCH_ENCODING") {
+        Ok(name) => match name.parse() {
+            Ok(encoding) => encoding,
+            Err(error) => {
+                println!("error: FPH_BENCH_ENCODING: {error}");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => freedompay_harness::gateway::Encoding::Urlencoded,
+    };
+    match freedompay_harness::bench::emulator(connections, duration, encoding) {
         Ok(figures) => {
             println!(
                 "emulator status: {:.0} requests/s ({} in {:.2} s, {connections} keep-alive connections)",

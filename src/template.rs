@@ -450,6 +450,12 @@ impl fmt::Debug for Renderer {
     }
 }
 
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer::new()
+    }
+}
+
 impl Renderer {
     /// A renderer; `sms_code(phone)` answers what the case context holds
     /// ([`Context::set_sms_code`]), or the recorded code on replay.

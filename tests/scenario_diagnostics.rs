@@ -10,7 +10,6 @@
 //! load, and every template in them must render for every case.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use freedompay_harness::scenario::{
     ErrorKind, HarnessConfig, ScenarioError, Selection, load_file, load_paths,
