@@ -331,7 +331,15 @@ fn regression_15_7_forty_cases_on_one_phone_against_a_url_target() {
     let emulator = dir.emulator(&["--merchant", "1001:cli-key"]);
     let run = dir
         .fph()
-        .args(["run", "--mode", "live", "-j", "8", "--target", &emulator.url])
+        .args([
+            "run",
+            "--mode",
+            "live",
+            "-j",
+            "8",
+            "--target",
+            &emulator.url,
+        ])
         .env("FREEDOMPAY_MERCHANT_ID", "1001")
         .env("FREEDOMPAY_SECRET_KEY", "cli-key")
         .run();
