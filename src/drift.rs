@@ -15,26 +15,20 @@
 //! | `step now fails` | no answer, not XML, a bad signature, or the step did not run |
 //!
 //! The same comparison serves `fph diff-recordings OLD NEW` (two sets of cassettes).
+//!
+//! This module only compares: its inputs are cassettes and [`LiveRun`]s, plain data that the
+//! layer above builds from a run (`crate::run`), and its outputs are [`Drift`]s that
+//! reporters render (`crate::report::drift`). It runs nothing and prints nothing.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::check::{CompareOptions, DifferenceKind, compare};
 use crate::gateway::Document;
-use crate::runner::{CaseOutcome, StepFailure};
 use crate::transport::cassette::{Cassette, Interaction};
 
 /// Paths ignored unless the configuration says otherwise: values that differ on every run.
-pub const VOLATILE: [&str; 8] = [
-    "pg_salt",
-    "pg_sig",
-    "pg_payment_id",
-    "pg_order_id",
-    "pg_redirect_url",
-    "pg_create_date",
-    "pg_payment_date",
-    "pg_redirect_url_type",
-];
+pub const VOLATILE: [&str; 8] = crate::gateway::VOLATILE_FIELDS;
 
 /// How an answer drifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,49 +80,15 @@ pub struct Drift {
     pub live: Option<String>,
 }
 
-impl fmt::Display for Drift {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let show = |v: &Option<String>| {
-            v.as_deref()
-                .map_or("(absent)".to_owned(), |v| format!("{v:?}"))
-        };
-        match self.kind {
-            DriftKind::StepNowFails => write!(
-                f,
-                "step `{}`: {}: {}",
-                self.step,
-                self.kind,
-                self.live.as_deref().unwrap_or("")
-            ),
-            DriftKind::FieldAdded => write!(
-                f,
-                "step `{}`: {} {}: {}",
-                self.step,
-                self.kind,
-                self.path,
-                show(&self.live)
-            ),
-            DriftKind::FieldRemoved => {
-                write!(
-                    f,
-                    "step `{}`: {} {} (was {})",
-                    self.step,
-                    self.kind,
-                    self.path,
-                    show(&self.recorded)
-                )
-            }
-            _ => write!(
-                f,
-                "step `{}`: {} {}: {} → {}",
-                self.step,
-                self.kind,
-                self.path,
-                show(&self.recorded),
-                show(&self.live)
-            ),
-        }
-    }
+/// What became of a drifted case's cassette.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acceptance {
+    /// `--accept`: the cassette was re-recorded from the live run.
+    Rerecorded(PathBuf),
+    /// Left as it was, and why (the gateway did not answer properly, writing failed).
+    Kept(String),
+    /// Offered to the review workflow as `<cassette>.new` (or not, as the update policy says).
+    Proposed(crate::review::UpdateOutcome),
 }
 
 /// The drift of one case.
@@ -150,27 +110,38 @@ impl CaseDrift {
     }
 }
 
-/// Compares a live case outcome with the case's cassette.
-/// The live answers are redacted with the values the run learned, as the recorder redacted
-/// the recorded ones.
-pub fn compare_outcome(
-    outcome: &CaseOutcome,
-    cassette: &Cassette,
-    ignore: &[String],
-) -> Vec<Drift> {
-    let redactor = &outcome.redactor;
+/// A live run of one case, as drift compares it with the case's cassette.
+#[derive(Debug, Clone, Default)]
+pub struct LiveRun {
+    /// The steps that ran, in order.
+    pub steps: Vec<LiveStep>,
+    /// Generated values (order ids, salts) by key, as the run made them.
+    pub generated: Vec<(String, String)>,
+}
+
+/// One step of a live run.
+#[derive(Debug, Clone)]
+pub struct LiveStep {
+    pub id: String,
+    /// The final answer's body, redacted as a cassette's is; or why the gateway gave no
+    /// answer worth comparing (no answer, not HTTP 200, not XML, a bad signature).
+    pub answer: Result<String, String>,
+}
+
+/// Compares a live run with the case's cassette.
+pub fn compare_live(live: &LiveRun, cassette: &Cassette, ignore: &[String]) -> Vec<Drift> {
     // Generated values (order ids, salts) differ on every run; where an answer quotes one, the
     // recorded value is put back before comparing.
-    let generated: Vec<(String, String)> = outcome
+    let generated: Vec<(String, String)> = live
         .generated
         .iter()
-        .filter_map(|(key, live)| Some((live.clone(), cassette.bindings.get(key)?.to_owned())))
+        .filter_map(|(key, value)| Some((value.clone(), cassette.bindings.get(key)?.to_owned())))
         .collect();
     let mut drifts = Vec::new();
     for step_id in step_ids(cassette) {
         let recorded =
             last_interaction(cassette, &step_id).expect("step ids come from the cassette");
-        let live_step = outcome.steps.iter().find(|s| s.id == step_id);
+        let live_step = live.steps.iter().find(|s| s.id == step_id);
         let Some(live_step) = live_step else {
             drifts.push(step_fails(
                 &step_id,
@@ -179,30 +150,17 @@ pub fn compare_outcome(
             // Later steps cannot run either; one line says it.
             break;
         };
-        let live_body = match (&live_step.failure, live_step.last_response()) {
-            (
-                Some(
-                    failure @ (StepFailure::Transport(_)
-                    | StepFailure::HttpStatus(_)
-                    | StepFailure::NotXml(_)
-                    | StepFailure::Signature(_)
-                    | StepFailure::Request(_)),
-                ),
-                _,
-            ) => {
-                drifts.push(step_fails(&step_id, &failure.to_string()));
-                break;
-            }
-            (_, Some(response)) => redactor.redact_body(&response.body),
-            (_, None) => {
-                drifts.push(step_fails(&step_id, "no answer"));
+        let live_body = match &live_step.answer {
+            Ok(body) => body,
+            Err(reason) => {
+                drifts.push(step_fails(&step_id, reason));
                 break;
             }
         };
         drifts.extend(compare_bodies(
             &step_id,
             &recorded.response.body,
-            &live_body,
+            live_body,
             ignore,
             &generated,
         ));
@@ -348,6 +306,74 @@ pub fn summary(cases: &[CaseDrift]) -> Vec<(DriftKind, usize)> {
         })
         .filter(|(_, count)| *count > 0)
         .collect()
+}
+
+/// Compares two recordings directories cassette by cassette (`fph diff-recordings`): each
+/// cassette of `old` with the one at the same place in `new`, then those only `new` has.
+pub fn compare_trees(
+    old_dir: &Path,
+    new_dir: &Path,
+    ignore: &[String],
+) -> Result<Vec<CaseDrift>, TreeError> {
+    let read = |dir: &Path| {
+        cassettes_under(dir).map_err(|source| TreeError {
+            dir: dir.to_owned(),
+            source,
+        })
+    };
+    let (old, new) = (read(old_dir)?, read(new_dir)?);
+    let name = |relative: &Path| {
+        relative
+            .with_extension("")
+            .display()
+            .to_string()
+            .replacen('/', "::", 1)
+    };
+    let mut reports = Vec::new();
+    for (relative, old_path) in &old {
+        let mut report = CaseDrift {
+            name: name(relative),
+            cassette: old_path.clone(),
+            drifts: Vec::new(),
+            error: None,
+            bad_input: false,
+        };
+        let new_path = new_dir.join(relative);
+        match (Cassette::load(old_path), Cassette::load(&new_path)) {
+            (Ok(before), Ok(after)) => report.drifts = compare_cassettes(&before, &after, ignore),
+            (Err(error), _) | (_, Err(error)) if new_path.exists() => {
+                report.error = Some(error.to_string());
+                report.bad_input = true;
+            }
+            _ => {
+                report.error = Some(format!(
+                    "{} has no {}",
+                    new_dir.display(),
+                    relative.display()
+                ))
+            }
+        }
+        reports.push(report);
+    }
+    for (relative, _) in new.iter().filter(|(r, _)| !old.iter().any(|(o, _)| o == r)) {
+        reports.push(CaseDrift {
+            name: name(relative),
+            cassette: new_dir.join(relative),
+            drifts: Vec::new(),
+            error: Some(format!("new in {}", new_dir.display())),
+            bad_input: false,
+        });
+    }
+    Ok(reports)
+}
+
+/// A recordings directory that could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to read {}: {source}", dir.display())]
+pub struct TreeError {
+    pub dir: PathBuf,
+    #[source]
+    pub source: std::io::Error,
 }
 
 /// Every cassette below a recordings directory, as (`scenario/case.yaml` relative path, path).

@@ -28,7 +28,6 @@ use std::sync::{Arc, OnceLock};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::emulator::EmulatorConfig;
-use crate::report::{Style, failure_details};
 use crate::review::Updates;
 use crate::runner::mode::{MODE_ENV, Mode};
 use crate::runner::{Session, SessionOptions};
@@ -161,12 +160,14 @@ impl Shared {
         };
         let session = Session::start(options, std::slice::from_ref(scenario))
             .map_err(|e| Failed::from(e.to_string()))?;
-        let outcome = runtime().block_on(session.run(scenario, &scenario.cases[index]));
-        if outcome.passed() {
-            Ok(())
-        } else {
-            Err(Failed::from(failure_details(&outcome, Style::PLAIN)))
-        }
+        let session = Arc::new(session);
+        runtime()
+            .block_on(crate::run::trial(
+                &session,
+                scenario,
+                &scenario.cases[index],
+            ))
+            .map_err(Failed::from)
     }
 }
 

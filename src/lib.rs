@@ -40,6 +40,7 @@ pub mod gateway;
 pub mod harness;
 pub mod report;
 pub mod review;
+pub mod run;
 pub mod runner;
 pub mod scenario;
 pub mod secret_guard;

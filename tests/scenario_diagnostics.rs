@@ -182,8 +182,8 @@ fn every_example_template_renders_for_every_case() {
                         .render(template.as_str(), &context)
                         .unwrap_or_else(|e| panic!("{}/{}: {e}", scenario.case_id(case), step.id));
                 }
-                for (var, _) in &step.capture {
-                    context.set(var.as_str(), "captured");
+                for capture in &step.capture {
+                    context.set(capture.variable.as_str(), "captured");
                 }
             }
             let generated = context.generated();

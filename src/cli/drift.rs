@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use freedompay_harness::drift::{self, CaseDrift};
+use freedompay_harness::drift::CaseDrift;
 use freedompay_harness::exit_code;
-use freedompay_harness::report::json::quote;
-use freedompay_harness::report::{ColorChoice, Style};
+use freedompay_harness::report::{self, ColorChoice, Style};
 use freedompay_harness::review::Updates;
+use freedompay_harness::run::{DriftResult, OnDrift, drift_case};
 use freedompay_harness::runner::mode::Mode;
 use freedompay_harness::runner::suite::{for_each_case, plan};
 
@@ -49,48 +49,36 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
     super::interrupt::listen(&runtime, Arc::clone(&prepared.session));
     let total = planned.len();
     let format = args.run.report;
-    let accept = args.accept;
     // Without --accept, FPH_UPDATE=new (or --update new) proposes the drifted cassettes as
     // `*.yaml.new` for `fph review`, as expected bodies are.
     let updates = Updates::new(args.run.update);
+    let on_drift = if args.accept {
+        OnDrift::Accept
+    } else {
+        OnDrift::Propose(updates)
+    };
     let results = runtime.block_on(for_each_case(
         Arc::clone(&prepared.session),
         Arc::new(prepared.loaded.scenarios.clone()),
         planned,
         prepared.jobs,
-        |(report, accepted): &(CaseDrift, Option<String>)| match format {
-            ReportFormat::Human => out!("{}", human(report, accepted.as_deref(), style)),
-            ReportFormat::Json => outln!("{}", json(report)),
+        |result: &DriftResult| match format {
+            ReportFormat::Human => out!(
+                "{}",
+                report::drift::human(&result.report, result.accepted.as_ref(), style)
+            ),
+            ReportFormat::Json => outln!("{}", report::drift::json(&result.report)),
         },
         move |session, scenario, index| async move {
-            let case = &scenario.cases[index];
-            let (outcome, report) = session.drift(&scenario, case).await;
-            let accepted = report.drifted().then(|| {
-                // A gateway that did not answer properly has not changed; recording that
-                // would replace a good cassette with an error page.
-                if let Some(reason) = outcome.improper_answer() {
-                    return format!("not re-recorded: {reason}");
-                }
-                if accept {
-                    return match session.save(&scenario, case, &outcome) {
-                        Ok(()) => format!("re-recorded {}", report.cassette.display()),
-                        Err(error) => format!("not re-recorded: {error}"),
-                    };
-                }
-                match session.recording(&scenario, case, &outcome).to_yaml() {
-                    Ok(yaml) => updates.offer(&report.cassette, &yaml).to_string(),
-                    Err(error) => format!("failed to write the new recording: {error}"),
-                }
-            });
-            (report, accepted)
+            drift_case(&session, &scenario, &scenario.cases[index], on_drift).await
         },
     ));
-    let reports: Vec<CaseDrift> = results.into_iter().map(|(r, _)| r).collect();
+    let reports: Vec<CaseDrift> = results.into_iter().map(|r| r.report).collect();
     if let Some(warning) = prepared.session.guard().warning() {
         errln!("warning: {warning}");
     }
     if format == ReportFormat::Human {
-        out!("{}", summary(&reports, style));
+        out!("{}", report::drift::summary(&reports, style));
     }
     if prepared.session.interrupt().is_raised() {
         errln!("{}", super::run::interrupted_summary(reports.len(), total));
@@ -111,64 +99,4 @@ pub fn exit_for(reports: &[CaseDrift]) -> u8 {
     } else {
         exit_code::SUCCESS
     }
-}
-
-pub fn human(report: &CaseDrift, accepted: Option<&str>, style: Style) -> String {
-    let mut out = String::new();
-    let status = if report.error.is_some() {
-        style.red("ERROR")
-    } else if report.drifted() {
-        style.yellow("DRIFT")
-    } else {
-        style.green("SAME ")
-    };
-    out.push_str(&format!("{status} {}\n", report.name));
-    if let Some(error) = &report.error {
-        out.push_str(&format!("    {error}\n"));
-    }
-    for drift in &report.drifts {
-        out.push_str(&format!("    {drift}\n"));
-    }
-    if let Some(accepted) = accepted {
-        out.push_str(&format!("    {accepted}\n"));
-    }
-    out
-}
-
-pub fn summary(reports: &[CaseDrift], style: Style) -> String {
-    let drifted = reports.iter().filter(|r| r.drifted()).count();
-    let mut out = format!("\n{drifted} of {} cases drifted\n", reports.len());
-    let counts = drift::summary(reports);
-    if !counts.is_empty() {
-        out.push_str("\n| kind | differences |\n|---|---|\n");
-        for (kind, count) in counts {
-            out.push_str(&format!("| {} | {count} |\n", style.bold(kind.name())));
-        }
-    }
-    out
-}
-
-pub fn json(report: &CaseDrift) -> String {
-    let drifts: Vec<String> = report
-        .drifts
-        .iter()
-        .map(|d| {
-            format!(
-                "{{\"step\":{},\"kind\":{},\"path\":{},\"recorded\":{},\"live\":{}}}",
-                quote(&d.step),
-                quote(d.kind.name()),
-                quote(&d.path),
-                d.recorded.as_deref().map_or("null".to_owned(), quote),
-                d.live.as_deref().map_or("null".to_owned(), quote),
-            )
-        })
-        .collect();
-    format!(
-        "{{\"type\":\"drift\",\"name\":{},\"cassette\":{},\"drifted\":{},\"error\":{},\"drifts\":[{}]}}",
-        quote(&report.name),
-        quote(&report.cassette.display().to_string()),
-        report.drifted(),
-        report.error.as_deref().map_or("null".to_owned(), quote),
-        drifts.join(",")
-    )
 }

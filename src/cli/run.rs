@@ -9,10 +9,11 @@ use anyhow::Context as _;
 use freedompay_harness::emulator::EmulatorConfig;
 use freedompay_harness::exit_code;
 use freedompay_harness::report::{self, ColorChoice, Style};
-use freedompay_harness::review::{UPDATE_ENV, UpdateOutcome, UpdatePolicy, Updates};
+use freedompay_harness::review::{UPDATE_ENV, UpdatePolicy, Updates};
+use freedompay_harness::run::RunSummary;
 use freedompay_harness::runner::mode::Mode;
 use freedompay_harness::runner::suite::{plan, run_all};
-use freedompay_harness::runner::{CaseOutcome, Session, SessionOptions, StepFailure};
+use freedompay_harness::runner::{CaseOutcome, Session, SessionOptions};
 use freedompay_harness::scenario::{Credentials, HarnessConfig};
 
 use super::load::{Loaded, SelectArgs, load};
@@ -141,7 +142,7 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
         let xml = report::junit::report(&executed.outcomes).map_err(anyhow::Error::msg)?;
         std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
     }
-    Ok(executed.exit_code())
+    Ok(executed.summary.exit_code())
 }
 
 /// Fails unless `path` can be written, without changing it: a file that exists is opened
@@ -179,36 +180,13 @@ pub fn nothing_selected(select: &SelectArgs) -> String {
     }
 }
 
-/// What a run leaves once every case has been reported.
+/// A finished run: its summary, and the outcomes when they were kept.
 #[derive(Debug, Default)]
 pub struct Executed {
-    pub passed: usize,
-    pub failed: usize,
-    /// A cassette could not be read.
-    pub bad_input: bool,
-    /// Expected bodies written as `.new` files for `fph review`.
-    pub pending_updates: usize,
+    pub summary: RunSummary,
     /// Every outcome in plan order, when asked for (a JUnit report); empty otherwise, so a
     /// large suite does not hold every request and answer until the end.
     pub outcomes: Vec<CaseOutcome>,
-    /// Stopped by Ctrl-C or SIGTERM.
-    pub interrupted: bool,
-}
-
-impl Executed {
-    /// 130 when interrupted, 2 when a cassette could not be read, 1 when a case failed, 0
-    /// otherwise.
-    pub fn exit_code(&self) -> u8 {
-        if self.interrupted {
-            exit_code::INTERRUPTED
-        } else if self.bad_input {
-            exit_code::BAD_INPUT
-        } else if self.failed > 0 {
-            exit_code::FAILED
-        } else {
-            exit_code::SUCCESS
-        }
-    }
 }
 
 /// Runs the selected cases, printing each as it ends and a summary; keeps the outcomes only
@@ -226,7 +204,7 @@ pub fn execute(
         // running nothing.
         errln!("{}", nothing_selected(select));
         return Ok(Executed {
-            bad_input: true,
+            summary: RunSummary::nothing_selected(),
             ..Executed::default()
         });
     }
@@ -251,23 +229,15 @@ pub fn execute(
                 ReportFormat::Human => out!("{}", report::human::case_report(&outcome, style)),
                 ReportFormat::Json => outln!("{}", report::json::case_line(&outcome)),
             }
-            if outcome.passed() {
-                executed.passed += 1;
-            } else {
-                executed.failed += 1;
-            }
-            executed.bad_input |= outcome.bad_input;
-            executed.pending_updates += pending_updates(&outcome);
+            executed.summary.add(&outcome);
             keep_outcomes.then_some(outcome)
         },
     ));
     executed.outcomes = kept.into_iter().flatten().collect();
-    executed.interrupted = prepared.session.interrupt().is_raised();
-    if executed.interrupted {
-        errln!(
-            "{}",
-            interrupted_summary(executed.passed + executed.failed, total)
-        );
+    let summary = &mut executed.summary;
+    summary.interrupted = prepared.session.interrupt().is_raised();
+    if summary.interrupted {
+        errln!("{}", interrupted_summary(summary.total(), total));
     }
     // Once per run, on standard error, whatever the report format (each case says it too).
     if let Some(warning) = prepared.session.guard().warning() {
@@ -285,9 +255,9 @@ pub fn execute(
         };
         outln!(
             "\n{} ({against})",
-            report::summary_counts(executed.passed, executed.failed, started.elapsed(), style),
+            report::summary_counts(summary.passed, summary.failed, started.elapsed(), style),
         );
-        let pending = executed.pending_updates;
+        let pending = summary.pending_updates;
         if pending > 0 {
             outln!(
                 "{}",
@@ -318,16 +288,4 @@ pub fn report_swept(session: &Session) {
             path.display()
         );
     }
-}
-
-/// How many expected bodies this case proposed as `.new` files.
-fn pending_updates(outcome: &CaseOutcome) -> usize {
-    outcome
-        .steps
-        .iter()
-        .filter(|step| {
-            matches!(&step.failure, Some(StepFailure::BodyMismatch(m))
-                if matches!(m.update, UpdateOutcome::Pending(_)))
-        })
-        .count()
 }

@@ -11,7 +11,7 @@ pub mod xml;
 
 pub use encoding::Encoding;
 pub use fields::{FieldValue, Fields};
-pub use operation::{Operation, Routes};
+pub use operation::{Operation, Routes, VOLATILE_FIELDS};
 pub use signature::{SecretKey, Signature};
 pub use target::Target;
 pub use xml::{Document, Element};

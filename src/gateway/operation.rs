@@ -115,6 +115,19 @@ impl fmt::Display for Operation {
     }
 }
 
+/// Answer fields whose values differ on every run (salts, signatures, ids, dates, the
+/// redirect): comparisons of two runs' answers ignore them unless told otherwise.
+pub const VOLATILE_FIELDS: [&str; 8] = [
+    "pg_salt",
+    "pg_sig",
+    "pg_payment_id",
+    "pg_order_id",
+    "pg_redirect_url",
+    "pg_create_date",
+    "pg_payment_date",
+    "pg_redirect_url_type",
+];
+
 /// The path each named call is sent to; every one can be overridden in configuration, so a
 /// user can correct a route (resend code's is assumed) without a new release.
 #[derive(Debug, Clone, PartialEq, Eq)]

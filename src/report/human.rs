@@ -1,6 +1,8 @@
 //! The human report: one line per case, and for a failure everything needed to fix it — the
-//! step, expected against actual values, the request fields, the answer pretty-printed.
-//! The same failure text is the message of a failing `cargo test` trial.
+//! step, expected against actual values with the place in the scenario that asked for them
+//! (`--> file:line:column`, the line, a caret under the value), the request fields, the
+//! answer pretty-printed. The same failure text is the message of a failing `cargo test`
+//! trial.
 //!
 //! What a gateway sent is shown, never obeyed: bytes that control a terminal (ESC, BEL, the
 //! other C0 and C1 controls) are written as `\x1b`-style escapes, and a body is cut after
@@ -9,10 +11,13 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::check::unified_diff;
 use crate::gateway::Document;
-use crate::runner::{CaseOutcome, StepFailure, StepOutcome};
+use crate::runner::{BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
 
+use super::snippet;
 use super::style::Style;
+use super::text;
 
 /// How much of an answer body the report prints.
 pub const SHOWN_BODY_LIMIT: usize = 8 * 1024;
@@ -92,8 +97,8 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
         safe
     };
     let mut out = String::new();
-    if let Some(error) = &outcome.error {
-        let _ = writeln!(out, "{}", style.red(&mask(error)));
+    if let Some(problem) = &outcome.problem {
+        let _ = writeln!(out, "{}", style.red(&mask(&text::case_problem(problem))));
     }
     let Some(step) = outcome.failed_step() else {
         return out;
@@ -111,29 +116,84 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
         step.call,
         step.attempts.len().max(1)
     );
+    let point = |out: &mut String, span, label: &str| {
+        let shown = snippet::render(
+            &outcome.source.file,
+            &outcome.source.text,
+            span,
+            label,
+            style,
+            &mask,
+        );
+        for line in shown.iter().flat_map(|s| s.lines()) {
+            let _ = writeln!(out, "   {line}");
+        }
+    };
     match &step.failure {
         // Painted line by line: the diff has colours of its own.
         Some(StepFailure::BodyMismatch(mismatch)) => {
-            for line in mismatch.render(style).lines() {
+            point(&mut out, mismatch.span, "expect_body");
+            for line in body_mismatch(mismatch, style).lines() {
                 let _ = writeln!(out, "  {line}");
             }
         }
         Some(failure) => {
-            let text = mask(&failure.to_string()).replace('\n', "\n  ");
-            let _ = writeln!(out, "  {}", style.red(&text));
+            let said = mask(&text::step_failure(failure)).replace('\n', "\n  ");
+            let _ = writeln!(out, "  {}", style.red(&said));
+            if let Some(span) = failure.span() {
+                point(&mut out, span, &failure_label(failure));
+            }
         }
         None => {}
     }
     for check in step.checks.iter().filter(|c| !c.passed) {
-        let actual = match &check.actual {
-            Some(value) => format!("{value:?}"),
-            None => "(absent)".to_owned(),
-        };
+        let actual = shown_actual(check);
         let _ = writeln!(out, "  {}:", check.path);
         let _ = writeln!(out, "    expected: {}", style.green(&mask(&check.expected)));
         let _ = writeln!(out, "    actual:   {}", style.red(&mask(&actual)));
+        let label = format!("expected {}, actual {actual}", check.expected);
+        point(&mut out, check.span, &mask(&label));
     }
     write_exchange(&mut out, step, style, &mask);
+    out
+}
+
+/// A check's actual value as the report shows it: quoted, or `(absent)`.
+fn shown_actual(check: &CheckResult) -> String {
+    match &check.actual {
+        Some(value) => format!("{value:?}"),
+        None => "(absent)".to_owned(),
+    }
+}
+
+/// The short label under the caret for a failure that points into the scenario.
+fn failure_label(failure: &StepFailure) -> String {
+    match failure {
+        StepFailure::Template { .. } => "this template".to_owned(),
+        StepFailure::Capture { path, .. } => format!("the answer has no <{path}>"),
+        StepFailure::PollExhausted { attempts, .. } => {
+            format!("did not hold after {attempts} attempts")
+        }
+        StepFailure::BodyUnreadable { .. } => "this file".to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// How an answer differs from its expected body: the headline, the differences by path, the
+/// unified diff (coloured when `style` allows) and what the update policy did about it.
+pub fn body_mismatch(mismatch: &BodyMismatch, style: Style) -> String {
+    let mut out = style.red(&format!("{}:", text::body_mismatch(mismatch)));
+    out.push('\n');
+    for difference in &mismatch.differences {
+        out.push_str(&format!("  {difference}\n"));
+    }
+    out.push_str(&unified_diff(
+        &mismatch.expected,
+        &mismatch.proposed,
+        (&mismatch.file.display().to_string(), "answer"),
+        style,
+    ));
+    out.push_str(&style.yellow(&mismatch.update.to_string()));
     out
 }
 
@@ -215,7 +275,8 @@ mod tests {
     use std::time::Duration;
 
     use crate::gateway::{Encoding, Fields, Operation};
-    use crate::runner::{Attempt, CaseOutcome, StepFailure, StepOutcome};
+    use crate::runner::{Attempt, CaseOutcome, ScenarioSource, StepFailure, StepOutcome};
+    use crate::scenario::Span;
     use crate::transport::redact::Redactor;
     use crate::transport::{Request, Response};
 
@@ -246,18 +307,26 @@ mod tests {
             steps: vec![StepOutcome {
                 id: "status".into(),
                 call: Operation::Status,
+                span: Span::UNKNOWN,
                 attempts: vec![Attempt {
                     request,
                     response: Some(response),
                 }],
                 checks: Vec::new(),
                 captures: Vec::new(),
-                failure: Some(StepFailure::NotXml(format!("not XML: {}", &body[..40]))),
+                failure: Some(StepFailure::NotXml {
+                    reason: format!("not XML: {}", &body[..40]),
+                    first_bytes: body[..40].to_owned(),
+                }),
                 elapsed: Duration::ZERO,
             }],
             generated: Vec::new(),
-            error: None,
-            bad_input: false,
+            problem: None,
+            source: ScenarioSource {
+                file: "s.yaml".into(),
+                text: "".into(),
+            },
+            span: Span::UNKNOWN,
             warnings: Vec::new(),
             redactor: Redactor::new(Vec::new()),
             elapsed: Duration::ZERO,

@@ -4,6 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::runner::CaseOutcome;
+use crate::scenario::Span;
+
+use super::text;
 
 /// One line of JSON for a case.
 pub fn case_line(outcome: &CaseOutcome) -> String {
@@ -13,8 +16,8 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
     let _ = write!(out, ",\"case\":{}", quote(&outcome.case));
     let _ = write!(out, ",\"passed\":{}", outcome.passed());
     let _ = write!(out, ",\"elapsed_ms\":{}", outcome.elapsed.as_millis());
-    if let Some(error) = &outcome.error {
-        let _ = write!(out, ",\"error\":{}", quote(error));
+    if let Some(problem) = &outcome.problem {
+        let _ = write!(out, ",\"error\":{}", quote(&text::case_problem(problem)));
     }
     if !outcome.warnings.is_empty() {
         let warnings: Vec<String> = outcome.warnings.iter().map(|w| quote(w)).collect();
@@ -35,7 +38,10 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
             step.elapsed.as_millis()
         );
         if let Some(failure) = &step.failure {
-            let _ = write!(out, ",\"failure\":{}", quote(&failure.to_string()));
+            let _ = write!(out, ",\"failure\":{}", quote(&text::step_failure(failure)));
+            if let Some(span) = failure.span() {
+                position(&mut out, outcome, span);
+            }
         }
         out.push_str(",\"checks\":[");
         for (j, check) in step.checks.iter().enumerate() {
@@ -45,16 +51,31 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
             let actual = check.actual.as_deref().map_or("null".to_owned(), quote);
             let _ = write!(
                 out,
-                "{{\"path\":{},\"expected\":{},\"actual\":{actual},\"passed\":{}}}",
+                "{{\"path\":{},\"expected\":{},\"actual\":{actual},\"passed\":{}",
                 quote(&check.path),
                 quote(&check.expected),
                 check.passed
             );
+            position(&mut out, outcome, check.span);
+            out.push('}');
         }
         out.push_str("]}");
     }
     out.push_str("]}");
     out
+}
+
+/// `,"file":…,"line":…,"column":…` for a known place in the scenario.
+fn position(out: &mut String, outcome: &CaseOutcome, span: Span) {
+    if span.is_known() {
+        let _ = write!(
+            out,
+            ",\"file\":{},\"line\":{},\"column\":{}",
+            quote(&outcome.source.file.display().to_string()),
+            span.line,
+            span.column
+        );
+    }
 }
 
 /// A JSON string literal.

@@ -1,5 +1,6 @@
 //! JUnit XML (`--junit FILE`) for CI dashboards: a test suite per scenario file, a test
-//! case per scenario case, the failure details as the failure description.
+//! case per scenario case (with `file` and, for a failure, `line` attributes, so CI annotates
+//! the scenario line), the failure details as the failure description.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -19,7 +20,11 @@ pub fn report(outcomes: &[CaseOutcome]) -> Result<String, String> {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let message = match outcome.failed_step() {
                 Some(step) => format!("step `{}` failed", step.id),
-                None => outcome.error.clone().unwrap_or_default(),
+                None => outcome
+                    .problem
+                    .as_ref()
+                    .map(super::text::case_problem)
+                    .unwrap_or_default(),
             };
             status.set_message(message);
             status.set_description(failure_details(outcome, Style::PLAIN));
@@ -28,6 +33,15 @@ pub fn report(outcomes: &[CaseOutcome]) -> Result<String, String> {
         let mut case = TestCase::new(outcome.case.clone(), status);
         case.set_classname(outcome.scenario.clone());
         case.set_time(outcome.elapsed);
+        // Where CI annotations point: the scenario file, and the line that failed.
+        case.extra.insert(
+            "file".into(),
+            outcome.source.file.display().to_string().into(),
+        );
+        if let Some(span) = outcome.failure_span() {
+            case.extra
+                .insert("line".into(), span.line.to_string().into());
+        }
         match suites
             .iter_mut()
             .find(|s| s.name.as_str() == outcome.scenario)

@@ -20,7 +20,10 @@ use crate::template::{Context, Generated, Renderer};
 use crate::transport::redact::Redactor;
 use crate::transport::{Request, Transport};
 
-use super::outcome::{Attempt, BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+use super::outcome::{
+    Attempt, BodyMismatch, CaseOutcome, CaseProblem, CheckResult, SignatureProblem, StepFailure,
+    StepOutcome,
+};
 use super::sms::SmsCodes;
 
 /// Who the requests are from.
@@ -119,25 +122,20 @@ pub async fn run_case<T: Transport>(
     let generated = context.generated();
     // A frozen value the recording lacks means the scenario asks for more than was recorded;
     // say so plainly rather than leave only a request mismatch to puzzle over.
-    let error = match generated.missing() {
+    let problem = match generated.missing() {
         [] => None,
-        missing if steps.iter().all(StepOutcome::passed) => Some(format!(
-            "the recording has no value for {}: the scenario changed since it was recorded; re-record it",
-            missing.join(", ")
-        )),
+        missing if steps.iter().all(StepOutcome::passed) => Some(CaseProblem::RecordingLacks {
+            missing: missing.to_vec(),
+        }),
         _ => None,
     };
     CaseOutcome {
-        scenario: scenario.stem.clone(),
-        scenario_name: scenario.name.clone(),
-        case: case.name.clone(),
         steps,
         generated: generated.values().to_vec(),
-        error,
-        bad_input: false,
-        warnings: Vec::new(),
+        problem,
         redactor,
         elapsed: started.elapsed(),
+        ..CaseOutcome::new(scenario, case)
     }
 }
 
@@ -154,6 +152,7 @@ async fn run_step<T: Transport>(
     let mut outcome = StepOutcome {
         id: step.id.clone(),
         call: step.call.clone(),
+        span: step.span,
         attempts: Vec::new(),
         checks: Vec::new(),
         captures: Vec::new(),
@@ -181,8 +180,8 @@ async fn run_step<T: Transport>(
         let request =
             match build_request(step, attempt, encoding, settings, renderer, &state.context) {
                 Ok(request) => request,
-                Err(reason) => {
-                    outcome.failure = Some(StepFailure::Request(reason));
+                Err(failure) => {
+                    outcome.failure = Some(failure);
                     break;
                 }
             };
@@ -195,7 +194,7 @@ async fn run_step<T: Transport>(
                     request,
                     response: None,
                 });
-                outcome.failure = Some(StepFailure::Transport(error.to_string()));
+                outcome.failure = Some(StepFailure::Transport(error));
                 break;
             }
         };
@@ -230,7 +229,10 @@ async fn run_step<T: Transport>(
                     outcome
                         .checks
                         .extend(results.into_iter().filter(|c| !c.passed));
-                    outcome.failure = Some(StepFailure::PollExhausted { attempts });
+                    outcome.failure = Some(StepFailure::PollExhausted {
+                        attempts,
+                        span: poll.span,
+                    });
                 }
                 Ok(_) => {
                     if settings.real_time {
@@ -238,8 +240,8 @@ async fn run_step<T: Transport>(
                     }
                     continue;
                 }
-                Err(reason) => {
-                    outcome.failure = Some(StepFailure::Request(reason));
+                Err(failure) => {
+                    outcome.failure = Some(failure);
                     break;
                 }
             }
@@ -274,8 +276,8 @@ fn finish_step(
 ) {
     match checks(&step.expect, answer, renderer, &state.context) {
         Ok(results) => outcome.checks.extend(results),
-        Err(reason) => {
-            outcome.failure = Some(StepFailure::Request(reason));
+        Err(failure) => {
+            outcome.failure = Some(failure);
             return;
         }
     }
@@ -295,7 +297,8 @@ fn finish_step(
     if !outcome.passed() {
         return;
     }
-    for (variable, path) in &step.capture {
+    for capture in &step.capture {
+        let (variable, path) = (&capture.variable, &capture.path);
         match answer.text(path) {
             Some(value) => {
                 state.context.set(variable.as_str(), value);
@@ -305,6 +308,7 @@ fn finish_step(
                 outcome.failure = Some(StepFailure::Capture {
                     variable: variable.clone(),
                     path: path.clone(),
+                    span: capture.span,
                 });
                 return;
             }
@@ -320,15 +324,19 @@ fn build_request(
     settings: &CaseSettings,
     renderer: &Renderer,
     context: &Context,
-) -> Result<Request, String> {
+) -> Result<Request, StepFailure> {
     let mut fields = Fields::new();
     for (name, template) in &step.form {
+        let failed = |message: String| StepFailure::Template {
+            message,
+            span: template.span,
+        };
         let value = renderer
             .render(template.as_str(), context)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(e.to_string()))?;
         fields
             .insert_form_key(name, value)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(e.to_string()))?;
     }
     if !fields.contains("pg_merchant_id") {
         fields.set("pg_merchant_id", settings.credentials.merchant_id.as_str());
@@ -344,9 +352,15 @@ fn build_request(
     if !fields.contains("pg_salt") {
         // Kept with the case's generated values, so a replay sends the recorded salt.
         let key = format!("pg_salt.{}.{attempt}", step.id);
-        let salt = context.generated().value(&key, |rng| {
-            Ok((0..16).map(|_| rng.alphanumeric()).collect())
-        })?;
+        let salt = context
+            .generated()
+            .value(&key, |rng| {
+                Ok((0..16).map(|_| rng.alphanumeric()).collect())
+            })
+            .map_err(|message| StepFailure::Template {
+                message,
+                span: step.span,
+            })?;
         fields.set("pg_salt", salt);
     }
     let path = settings.routes.path(&step.call).to_owned();
@@ -377,8 +391,10 @@ fn examine(
     if status != 200 {
         return Err(StepFailure::HttpStatus(status));
     }
-    let document =
-        Document::parse_response_str(body).map_err(|e| StepFailure::NotXml(e.to_string()))?;
+    let document = Document::parse_response_str(body).map_err(|e| StepFailure::NotXml {
+        reason: e.to_string(),
+        first_bytes: body.chars().take(200).collect(),
+    })?;
     match signature::verify(&request.path, &document.root, secret) {
         Verification::Valid => Ok(document),
         Verification::Missing
@@ -388,14 +404,16 @@ fn examine(
         {
             Ok(document)
         }
-        Verification::Missing => Err(StepFailure::Signature(format!(
-            "the answer has no pg_sig (only the errors {} may be unsigned: unknown merchant, bad signature)",
-            unsigned_codes.join(", ")
-        ))),
-        Verification::Mismatch { expected, actual } => Err(StepFailure::Signature(format!(
-            "pg_sig {actual} does not match the answer's fields (computed {expected}); signed string: {}",
-            signature::explain(&request.path, &document.root)
-        ))),
+        Verification::Missing => Err(StepFailure::Signature(SignatureProblem::Missing {
+            unsigned_codes: unsigned_codes.to_vec(),
+        })),
+        Verification::Mismatch { expected, actual } => {
+            Err(StepFailure::Signature(SignatureProblem::Mismatch {
+                expected: expected.as_str().to_owned(),
+                actual,
+                signed_string: signature::explain(&request.path, &document.root),
+            }))
+        }
     }
 }
 
@@ -404,18 +422,25 @@ fn checks(
     answer: &Document,
     renderer: &Renderer,
     context: &Context,
-) -> Result<Vec<CheckResult>, String> {
+) -> Result<Vec<CheckResult>, StepFailure> {
     let mut render = |text: &str| renderer.render(text, context).map_err(|e| e.to_string());
     expectations
         .iter()
         .map(|expectation| {
             let actual = answer.text(&expectation.path);
-            let check = expectation.matcher.check(actual, &mut render)?;
+            let check = expectation
+                .matcher
+                .check(actual, &mut render)
+                .map_err(|message| StepFailure::Template {
+                    message,
+                    span: expectation.span,
+                })?;
             Ok(CheckResult {
                 path: expectation.path.clone(),
                 expected: check.expected,
                 actual: check.actual,
                 passed: check.passed,
+                span: expectation.span,
             })
         })
         .collect()
@@ -436,21 +461,21 @@ fn compare_body(
     let expected = match std::fs::read(file) {
         Ok(bytes) => bytes,
         Err(e) => {
-            return Some(StepFailure::Body(format!(
-                "failed to read {} (expect_body of {}): {e}",
-                file.display(),
-                scenario_file.display()
-            )));
+            return Some(StepFailure::BodyUnreadable {
+                file: file.clone(),
+                reason: format!("expect_body of {}: {e}", scenario_file.display()),
+                span: body.span,
+            });
         }
     };
     let expected = match Document::parse(&expected) {
         Ok(document) => document,
         Err(e) => {
-            return Some(StepFailure::Body(format!(
-                "failed to read {}: {}",
-                file.display(),
-                redactor.mask(&e.to_string())
-            )));
+            return Some(StepFailure::BodyUnreadable {
+                file: file.clone(),
+                reason: redactor.mask(&e.to_string()),
+                span: body.span,
+            });
         }
     };
     let options = CompareOptions::ignoring(body.ignore.iter().cloned());
@@ -469,6 +494,7 @@ fn compare_body(
     let mask = |value: &Option<String>| value.as_deref().map(|v| redactor.mask(v));
     Some(StepFailure::BodyMismatch(Box::new(BodyMismatch {
         file: file.clone(),
+        span: body.span,
         differences: differences
             .iter()
             .map(|d| Difference {
@@ -546,7 +572,7 @@ mod tests {
                 "pg_user_phone changed: \"77017777777\" → \"{{phone}}\""
             ]
         );
-        let text = found.render(crate::report::Style::PLAIN);
+        let text = crate::report::human::body_mismatch(&found, crate::report::Style::PLAIN);
         assert!(!text.contains("77027777777"), "the phone is masked: {text}");
         assert!(
             text.contains("-  <pg_status>ok</pg_status>\n+  <pg_status>error</pg_status>"),
@@ -610,7 +636,7 @@ mod tests {
             &redactor,
         );
         assert!(
-            matches!(&failure, Some(StepFailure::Body(reason)) if reason.starts_with("failed to read ")),
+            matches!(&failure, Some(StepFailure::BodyUnreadable { reason, .. }) if reason.contains("truncated")),
             "{failure:?}"
         );
         assert!(

@@ -8,32 +8,35 @@
 //! everything made from an outcome (reports, cassettes, proposals) is clean by construction.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::check::{Difference, unified_diff};
+use crate::check::Difference;
 use crate::gateway::{Fields, Operation};
-use crate::report::Style;
 use crate::review::UpdateOutcome;
-use crate::scenario::{Case, Scenario};
+use crate::scenario::{Case, Scenario, Span};
 use crate::secret_guard::SecretGuard;
 use crate::transport::redact::Redactor;
-use crate::transport::{Request, Response};
+use crate::transport::{Request, Response, TransportError};
 
 /// The result of one case.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CaseOutcome {
     /// The scenario's file stem, e.g. `kcell_sms_approval`.
     pub scenario: String,
     /// The scenario's `name:`.
     pub scenario_name: String,
     pub case: String,
+    /// The scenario's file and text: every span in the outcome points into it.
+    pub source: ScenarioSource,
+    /// Where the case's matrix row is (unknown for the `default` case).
+    pub span: Span,
     pub steps: Vec<StepOutcome>,
     /// Generated values (order ids, salts, …) by key, in the order they were made.
     pub generated: Vec<(String, String)>,
     /// A problem that stopped the case before or between steps (e.g. a missing cassette).
-    pub error: Option<String>,
-    /// True when `error` is bad input (a cassette that cannot be read): exit code 2.
-    pub bad_input: bool,
+    pub problem: Option<CaseProblem>,
     /// Things worth knowing that do not fail the case (an old cassette).
     pub warnings: Vec<String>,
     /// The case's redacted values (merchant id, configured fields and patterns): reporters
@@ -43,20 +46,37 @@ pub struct CaseOutcome {
 }
 
 impl CaseOutcome {
-    /// A case that failed before its first step.
-    pub fn failed_early(scenario: &Scenario, case: &Case, error: String, bad_input: bool) -> Self {
+    /// A case with no steps run yet.
+    pub fn new(scenario: &Scenario, case: &Case) -> Self {
         CaseOutcome {
             scenario: scenario.stem.clone(),
             scenario_name: scenario.name.clone(),
             case: case.name.clone(),
+            source: ScenarioSource {
+                file: scenario.file.clone(),
+                text: scenario.source.clone(),
+            },
+            span: case.span,
             steps: Vec::new(),
             generated: Vec::new(),
-            error: Some(error),
-            bad_input,
+            problem: None,
             warnings: Vec::new(),
             redactor: Redactor::default(),
             elapsed: Duration::ZERO,
         }
+    }
+
+    /// A case that failed before its first step.
+    pub fn failed_early(scenario: &Scenario, case: &Case, problem: CaseProblem) -> Self {
+        CaseOutcome {
+            problem: Some(problem),
+            ..CaseOutcome::new(scenario, case)
+        }
+    }
+
+    /// True when the case failed on bad input (a cassette that cannot be read): exit code 2.
+    pub fn is_bad_input(&self) -> bool {
+        self.problem.as_ref().is_some_and(CaseProblem::is_bad_input)
     }
 
     /// `scenario::case`, the name a case has in reports and as a `cargo test` trial.
@@ -65,7 +85,7 @@ impl CaseOutcome {
     }
 
     pub fn passed(&self) -> bool {
-        self.error.is_none() && self.steps.iter().all(StepOutcome::passed)
+        self.problem.is_none() && self.steps.iter().all(StepOutcome::passed)
     }
 
     /// The first failing step, if any.
@@ -73,26 +93,33 @@ impl CaseOutcome {
         self.steps.iter().find(|s| !s.passed())
     }
 
+    /// Where in the scenario the case failed: the failed check's value, the failure's place,
+    /// else the failing step's `id:` (else the matrix row); `None` for a passed case.
+    pub fn failure_span(&self) -> Option<Span> {
+        if self.passed() {
+            return None;
+        }
+        let step = self.failed_step();
+        let check = step.and_then(|s| s.checks.iter().find(|c| !c.passed).map(|c| c.span));
+        let failure = step
+            .and_then(|s| s.failure.as_ref())
+            .and_then(StepFailure::span);
+        failure
+            .or(check)
+            .or(step.map(|s| s.span))
+            .or(Some(self.span))
+            .filter(Span::is_known)
+    }
+
     /// Why this outcome may not replace a recording: a step the gateway did not answer
     /// properly — no answer, an HTTP status other than 200, a body that is not well-formed
     /// XML, a missing or wrong signature. Only signed, well-formed 200 answers are the
     /// gateway speaking; anything else is an outage or a proxy, not a change to record.
-    pub fn improper_answer(&self) -> Option<String> {
-        self.steps.iter().find_map(|step| {
-            let reason = match &step.failure {
-                Some(
-                    failure @ (StepFailure::Transport(_)
-                    | StepFailure::HttpStatus(_)
-                    | StepFailure::NotXml(_)
-                    | StepFailure::Signature(_)),
-                ) => failure.to_string(),
-                _ if step.attempts.iter().any(|a| a.response.is_none()) => "no answer".to_owned(),
-                _ => return None,
-            };
-            Some(format!(
-                "the gateway did not answer properly: step `{}`: {reason}",
-                step.id
-            ))
+    pub fn improper_answer(&self) -> Option<(&StepOutcome, Option<&StepFailure>)> {
+        self.steps.iter().find_map(|step| match &step.failure {
+            Some(failure) if failure.is_improper_answer() => Some((step, Some(failure))),
+            _ if step.attempts.iter().any(|a| a.response.is_none()) => Some((step, None)),
+            _ => None,
         })
     }
 
@@ -148,8 +175,8 @@ impl CaseOutcome {
         for (_, value) in &mut self.generated {
             scrub(value);
         }
-        if let Some(error) = &mut self.error {
-            scrub(error);
+        if let Some(problem) = &mut self.problem {
+            problem.scrub(&mut scrub);
         }
         for warning in &mut self.warnings {
             scrub(warning);
@@ -163,9 +190,12 @@ impl CaseOutcome {
 
 /// The result of one step: one attempt, or several when it polls.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct StepOutcome {
     pub id: String,
     pub call: Operation,
+    /// Where the step's `id:` is in the scenario.
+    pub span: Span,
     pub attempts: Vec<Attempt>,
     /// Checks made on the last answer, in scenario order.
     pub checks: Vec<CheckResult>,
@@ -195,6 +225,7 @@ pub struct Attempt {
 
 /// One expectation checked against an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CheckResult {
     /// The path checked, e.g. `pg_status`.
     pub path: String,
@@ -203,29 +234,145 @@ pub struct CheckResult {
     /// The value found; `None` when the element is absent.
     pub actual: Option<String>,
     pub passed: bool,
+    /// Where the expected value is in the scenario (`expect:` or `poll.until:`).
+    pub span: Span,
 }
 
-/// Why a step failed, besides failed checks.
+/// A scenario file and its text, shared by every outcome of its cases.
+#[derive(Debug, Clone)]
+pub struct ScenarioSource {
+    pub file: PathBuf,
+    pub text: Arc<str>,
+}
+
+/// What stopped a case outside its steps. Reporters say it in words; the kind decides whether
+/// it is bad input (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CaseProblem {
+    /// Replay found no cassette for the case.
+    NoCassette { path: PathBuf, hint: String },
+    /// The cassette cannot be read or is not a cassette (bad input); `reason` names its place.
+    BadCassette { path: PathBuf, reason: String },
+    /// A recorded answer is damaged: the cassette was edited, the gateway did not send it
+    /// (bad input).
+    DamagedAnswer {
+        path: PathBuf,
+        /// Line and column of the answer's `body:` in the cassette, when found.
+        at: Option<(usize, usize)>,
+        step: String,
+        reason: String,
+    },
+    /// The cassette was recorded from an older version of the scenario.
+    StaleCassette { path: PathBuf, hint: String },
+    /// The cassette is older than `cassette_max_age` and `cassette_too_old: fail`.
+    OldCassette { path: PathBuf, days: u64 },
+    /// The scenario asks for generated values the recording lacks.
+    RecordingLacks { missing: Vec<String> },
+    /// Recording the case failed (a file system error: not bad input).
+    NotSaved { path: PathBuf, reason: String },
+}
+
+impl CaseProblem {
+    /// True for input the user must fix (exit 2) rather than a failed contract.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            CaseProblem::BadCassette { .. } | CaseProblem::DamagedAnswer { .. }
+        )
+    }
+
+    fn scrub(&mut self, scrub: &mut impl FnMut(&mut String)) {
+        match self {
+            CaseProblem::NoCassette { hint, .. } | CaseProblem::StaleCassette { hint, .. } => {
+                scrub(hint)
+            }
+            CaseProblem::BadCassette { reason, .. } | CaseProblem::NotSaved { reason, .. } => {
+                scrub(reason)
+            }
+            CaseProblem::DamagedAnswer { reason, .. } => scrub(reason),
+            CaseProblem::OldCassette { .. } | CaseProblem::RecordingLacks { .. } => {}
+        }
+    }
+}
+
+/// Why a step failed, besides failed checks. Each holds the data a reporter needs to say it,
+/// and the span of the YAML that asked for what failed where there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StepFailure {
-    /// A template or form field could not be built.
-    Request(String),
-    /// No answer: connection, timeout, replay mismatch.
-    Transport(String),
+    /// A template (form value, expected value, poll condition) could not be rendered, or a
+    /// form key could not be built.
+    Template { message: String, span: Span },
+    /// No answer: connection, timeout, too large, replay mismatch.
+    Transport(TransportError),
     /// The HTTP status was not 200.
     HttpStatus(u16),
     /// The body is not the XML the gateway sends.
-    NotXml(String),
+    NotXml {
+        reason: String,
+        /// The start of the body, as it came.
+        first_bytes: String,
+    },
     /// The answer's `pg_sig` is missing or wrong.
-    Signature(String),
+    Signature(SignatureProblem),
     /// A capture names an element the answer lacks.
-    Capture { variable: String, path: String },
+    Capture {
+        variable: String,
+        path: String,
+        span: Span,
+    },
     /// `poll.until` never held within the attempts.
-    PollExhausted { attempts: u32 },
+    PollExhausted { attempts: u32, span: Span },
     /// The expected body (`expect_body`) could not be read or parsed.
-    Body(String),
+    BodyUnreadable {
+        file: PathBuf,
+        reason: String,
+        span: Span,
+    },
     /// The answer differs from the expected body (`expect_body`).
     BodyMismatch(Box<BodyMismatch>),
+}
+
+/// What is wrong with an answer's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureProblem {
+    /// No `pg_sig`, and the error code is not one the gateway leaves unsigned.
+    Missing { unsigned_codes: Vec<String> },
+    /// `pg_sig` does not match the answer's fields.
+    Mismatch {
+        expected: String,
+        actual: String,
+        /// The string that was signed, secret masked.
+        signed_string: String,
+    },
+}
+
+impl StepFailure {
+    /// True when the gateway did not answer properly (no answer, not HTTP 200, not XML, a bad
+    /// signature): an outage or a proxy, never a change to record.
+    pub fn is_improper_answer(&self) -> bool {
+        matches!(
+            self,
+            StepFailure::Transport(_)
+                | StepFailure::HttpStatus(_)
+                | StepFailure::NotXml { .. }
+                | StepFailure::Signature(_)
+        )
+    }
+
+    /// Where in the scenario the failure points, when it does.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            StepFailure::Template { span, .. }
+            | StepFailure::Capture { span, .. }
+            | StepFailure::PollExhausted { span, .. }
+            | StepFailure::BodyUnreadable { span, .. } => Some(*span),
+            StepFailure::BodyMismatch(mismatch) => Some(mismatch.span),
+            _ => None,
+        }
+        .filter(Span::is_known)
+    }
 }
 
 /// How an answer differs from its expected body, with redacted values masked, and what the
@@ -234,6 +381,8 @@ pub enum StepFailure {
 pub struct BodyMismatch {
     /// The expected body file.
     pub file: PathBuf,
+    /// Where `expect_body:` is in the scenario.
+    pub span: Span,
     /// Every difference, by path.
     pub differences: Vec<Difference>,
     /// The expected file, canonically pretty-printed.
@@ -246,41 +395,25 @@ pub struct BodyMismatch {
     pub update: UpdateOutcome,
 }
 
-impl BodyMismatch {
-    /// The headline, the differences by path, the unified diff (coloured when `style`
-    /// allows) and what was done about it.
-    pub fn render(&self, style: Style) -> String {
-        let count = self.differences.len();
-        let mut out = style.red(&format!(
-            "the answer differs from {} ({count} difference{}):",
-            self.file.display(),
-            if count == 1 { "" } else { "s" }
-        ));
-        out.push('\n');
-        for difference in &self.differences {
-            out.push_str(&format!("  {difference}\n"));
-        }
-        out.push_str(&unified_diff(
-            &self.expected,
-            &self.proposed,
-            (&self.file.display().to_string(), "answer"),
-            style,
-        ));
-        out.push_str(&style.yellow(&self.update.to_string()));
-        out
-    }
-}
-
 impl StepFailure {
     /// Runs `scrub` over every text the failure holds.
     fn scrub(&mut self, scrub: &mut impl FnMut(&mut String)) {
         match self {
-            StepFailure::Request(text)
-            | StepFailure::Transport(text)
-            | StepFailure::NotXml(text)
-            | StepFailure::Signature(text)
-            | StepFailure::Body(text) => scrub(text),
-            StepFailure::Capture { variable, path } => {
+            StepFailure::Template { message: text, .. }
+            | StepFailure::BodyUnreadable { reason: text, .. } => scrub(text),
+            StepFailure::NotXml {
+                reason,
+                first_bytes,
+            } => {
+                scrub(reason);
+                scrub(first_bytes);
+            }
+            StepFailure::Transport(error) => error.scrub(scrub),
+            StepFailure::Signature(SignatureProblem::Mismatch { signed_string, .. }) => {
+                scrub(signed_string)
+            }
+            StepFailure::Signature(SignatureProblem::Missing { .. }) => {}
+            StepFailure::Capture { variable, path, .. } => {
                 scrub(variable);
                 scrub(path);
             }
@@ -300,29 +433,6 @@ impl StepFailure {
                 }
             }
             StepFailure::HttpStatus(_) | StepFailure::PollExhausted { .. } => {}
-        }
-    }
-}
-
-impl std::fmt::Display for StepFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StepFailure::Request(reason) => write!(f, "failed to build the request: {reason}"),
-            StepFailure::Transport(reason) => write!(f, "no answer: {reason}"),
-            StepFailure::HttpStatus(status) => write!(f, "the gateway answered HTTP {status}"),
-            StepFailure::NotXml(reason) => write!(f, "the answer is not XML: {reason}"),
-            StepFailure::Signature(reason) => write!(f, "bad answer signature: {reason}"),
-            StepFailure::Capture { variable, path } => {
-                write!(
-                    f,
-                    "failed to capture `{variable}`: the answer has no <{path}>"
-                )
-            }
-            StepFailure::PollExhausted { attempts } => {
-                write!(f, "`poll.until` did not hold after {attempts} attempts")
-            }
-            StepFailure::Body(reason) => write!(f, "expect_body: {reason}"),
-            StepFailure::BodyMismatch(mismatch) => f.write_str(&mismatch.render(Style::PLAIN)),
         }
     }
 }

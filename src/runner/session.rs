@@ -16,7 +16,6 @@ use std::time::{Duration, SystemTime};
 use md5::{Digest, Md5};
 use reqwest::Url;
 
-use crate::drift::{self, CaseDrift};
 use crate::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
 };
@@ -33,7 +32,7 @@ use crate::utc;
 
 use super::case::{CaseSettings, Credentials, run_case};
 use super::mode::Mode;
-use super::outcome::CaseOutcome;
+use super::outcome::{CaseOutcome, CaseProblem, StepFailure};
 use super::sms::SmsCodes;
 use super::suite::Interrupt;
 
@@ -268,6 +267,11 @@ impl Session {
             .collect()
     }
 
+    /// The `harness.yaml` this session runs with.
+    pub fn config(&self) -> &HarnessConfig {
+        &self.config
+    }
+
     /// The in-process emulator, when this session started one.
     pub fn emulator(&self) -> Option<&RunningEmulator> {
         self.emulator.as_deref()
@@ -285,19 +289,14 @@ impl Session {
             Mode::Replay => self.replay(scenario, case, &path).await,
             Mode::Once if path.exists() => self.replay(scenario, case, &path).await,
             Mode::Record | Mode::Once => self.record(scenario, case).await,
-            Mode::Live => self.live(scenario, case).await,
-            Mode::Drift => {
-                let (mut outcome, report) = self.drift(scenario, case).await;
-                if outcome.error.is_none() {
-                    outcome.error = drift_error(&report);
-                    outcome.bad_input = report.bad_input;
-                }
-                outcome
-            }
+            // Drift mode runs live here; the comparison with the cassette is the layer above's
+            // (`crate::run::drift`).
+            Mode::Live | Mode::Drift => self.live(scenario, case).await,
         }
     }
 
-    async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
+    /// Runs a case against the live target (nothing is read or written).
+    pub async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let (transport, settings) = self.live.as_ref().expect("a live session has a transport");
         let mut outcome = run_case(
             scenario,
@@ -318,15 +317,20 @@ impl Session {
             return outcome;
         }
         // Even `--keep-failed` keeps only what the gateway said: an outage is no recording.
-        if let Some(reason) = outcome.improper_answer() {
+        if let Some((step, _)) = outcome.improper_answer() {
             outcome.warnings.push(format!(
-                "not recorded: {reason}; the cassette {} is left as it was",
+                "not recorded: the gateway did not answer step `{}` properly; the cassette {} is left as it was",
+                step.id,
                 self.cassette_path(scenario, case).display()
             ));
             return outcome;
         }
+        let path = self.cassette_path(scenario, case);
         if let Err(error) = self.save(scenario, case, &outcome) {
-            outcome.error = Some(error.to_string());
+            outcome.problem = Some(CaseProblem::NotSaved {
+                path,
+                reason: error.to_string(),
+            });
         }
         outcome
     }
@@ -353,54 +357,23 @@ impl Session {
         recorder::cassette_for(outcome, &info, &self.replay.credentials.secret)
     }
 
-    /// Runs a case live and compares every step's answer with its cassette; the cassette is
-    /// never written here (see [`Session::save`] for `--accept`).
-    pub async fn drift(&self, scenario: &Scenario, case: &Case) -> (CaseOutcome, CaseDrift) {
-        let path = self.cassette_path(scenario, case);
-        let mut report = CaseDrift {
-            name: format!("{}::{}", scenario.stem, case.name),
-            cassette: path.clone(),
-            drifts: Vec::new(),
-            error: None,
-            bad_input: false,
-        };
-        let cassette = match Cassette::load(&path) {
-            Ok(cassette) => Some(cassette),
-            Err(CassetteError::Io { .. }) if !path.exists() => {
-                report.error = Some(format!(
-                    "no cassette at {} to compare with: {}",
-                    path.display(),
-                    record_hint(scenario, case)
-                ));
-                None
-            }
-            Err(error) => {
-                report.error = Some(error.to_string());
-                report.bad_input = true;
-                None
-            }
-        };
-        let outcome = self.live(scenario, case).await;
-        if let Some(cassette) = cassette {
-            report.drifts = drift::compare_outcome(&outcome, &cassette, &self.config.drift_ignore);
-        }
-        (outcome, report)
-    }
-
     async fn replay(&self, scenario: &Scenario, case: &Case, path: &Path) -> CaseOutcome {
         let hint = record_hint(scenario, case);
         let cassette = match Cassette::load(path) {
             Ok(cassette) => cassette,
             Err(CassetteError::Io { .. }) if !path.exists() => {
-                return CaseOutcome::failed_early(
-                    scenario,
-                    case,
-                    format!("no cassette at {}: {hint}", path.display()),
-                    false,
-                );
+                let problem = CaseProblem::NoCassette {
+                    path: path.to_owned(),
+                    hint,
+                };
+                return CaseOutcome::failed_early(scenario, case, problem);
             }
             Err(error) => {
-                return CaseOutcome::failed_early(scenario, case, error.to_string(), true);
+                let problem = CaseProblem::BadCassette {
+                    path: path.to_owned(),
+                    reason: error.to_string(),
+                };
+                return CaseOutcome::failed_early(scenario, case, problem);
             }
         };
         self.replayed_from
@@ -409,21 +382,21 @@ impl Session {
             .insert(cassette.target.clone());
         let digest = scenario_digest(scenario, case);
         if cassette.scenario_digest != digest {
-            return CaseOutcome::failed_early(
-                scenario,
-                case,
-                format!(
-                    "the cassette {} is stale: it was recorded from an older version of the scenario; {hint}",
-                    path.display()
-                ),
-                false,
-            );
+            let problem = CaseProblem::StaleCassette {
+                path: path.to_owned(),
+                hint,
+            };
+            return CaseOutcome::failed_early(scenario, case, problem);
         }
-        let too_old = self.too_old(&cassette, path);
-        if let Some(error) = &too_old
+        let too_old = self.too_old(&cassette);
+        if let Some(days) = too_old
             && self.config.fail_too_old
         {
-            return CaseOutcome::failed_early(scenario, case, error.clone(), false);
+            let problem = CaseProblem::OldCassette {
+                path: path.to_owned(),
+                days,
+            };
+            return CaseOutcome::failed_early(scenario, case, problem);
         }
         let generated = Generated::frozen(cassette.bindings.iter());
         let player = Player::new(
@@ -442,24 +415,23 @@ impl Session {
             generated,
         )
         .await;
-        outcome.warnings.extend(too_old);
+        outcome.warnings.extend(too_old.map(|days| {
+            format!(
+                "the cassette {} was recorded {days} days ago, more than cassette_max_age allows; re-record it",
+                path.display()
+            )
+        }));
         damaged_body(&mut outcome, path);
         outcome.scrub_secrets(&self.guard);
         outcome
     }
 
-    /// An error when the cassette is older than `cassette_max_age`.
-    fn too_old(&self, cassette: &Cassette, path: &Path) -> Option<String> {
+    /// The cassette's age in days, when it is older than `cassette_max_age`.
+    fn too_old(&self, cassette: &Cassette) -> Option<u64> {
         let max_age = self.config.cassette_max_age?;
         let recorded = utc::parse_timestamp(&cassette.recorded_at)?;
         let age = SystemTime::now().duration_since(recorded).ok()?;
-        (age > max_age).then(|| {
-            format!(
-                "the cassette {} was recorded {} days ago, more than cassette_max_age allows; re-record it",
-                path.display(),
-                age.as_secs() / 86_400
-            )
-        })
+        (age > max_age).then_some(age.as_secs() / 86_400)
     }
 }
 
@@ -468,7 +440,7 @@ impl Session {
 /// instead of as if the gateway had sent it.
 fn damaged_body(outcome: &mut CaseOutcome, path: &Path) {
     let Some((step, reason)) = outcome.steps.iter().find_map(|step| match &step.failure {
-        Some(super::outcome::StepFailure::NotXml(reason)) => Some((step, reason)),
+        Some(StepFailure::NotXml { reason, .. }) => Some((step, reason)),
         _ => None,
     }) else {
         return;
@@ -487,32 +459,12 @@ fn damaged_body(outcome: &mut CaseOutcome, path: &Path) {
             .nth(index)
             .map(|(number, line)| (number + 1, line.len() - line.trim_start().len() + 1))
     });
-    let at = match line {
-        Some((line, column)) => format!("{}:{line}:{column}", path.display()),
-        None => path.display().to_string(),
-    };
-    outcome.error = Some(format!(
-        "{at}: the recorded answer to step `{}` is damaged ({reason}); the gateway did not send this: restore the cassette or re-record it",
-        step.id
-    ));
-    outcome.bad_input = true;
-}
-
-/// A drift report as a case error (for `cargo test` in drift mode): `None` when nothing
-/// drifted.
-fn drift_error(report: &CaseDrift) -> Option<String> {
-    if let Some(error) = &report.error {
-        return Some(error.clone());
-    }
-    if !report.drifted() {
-        return None;
-    }
-    let lines: Vec<String> = report.drifts.iter().map(|d| format!("  {d}")).collect();
-    Some(format!(
-        "the gateway answers differently than recorded in {}:\n{}",
-        report.cassette.display(),
-        lines.join("\n")
-    ))
+    outcome.problem = Some(CaseProblem::DamagedAnswer {
+        path: path.to_owned(),
+        at: line,
+        step: step.id.clone(),
+        reason: reason.clone(),
+    });
 }
 
 /// The command that records one case.

@@ -21,7 +21,7 @@
 //!   - { value_pattern: '\b7\d{10}\b', placeholder: phone }
 //! cassette_max_age: 90d          # older cassettes are reported as stale; default: no limit
 //! cassette_too_old: warn         # warn (default: the case still runs) or fail
-//! drift_ignore: [pg_salt, pg_sig] # paths `fph drift` ignores; default: drift::VOLATILE
+//! drift_ignore: [pg_salt, pg_sig] # paths `fph drift` ignores; default: gateway::VOLATILE_FIELDS
 //! unsigned_error_codes: [9997, 9998, 100, 101] # errors that may come unsigned (the default)
 //! answer_limit: 1MiB             # larger answers fail the step; bytes, KiB or MiB (default 1MiB)
 //! ```
@@ -147,7 +147,7 @@ impl Default for HarnessConfig {
             redactions: builtin_redactions(),
             cassette_max_age: None,
             fail_too_old: false,
-            drift_ignore: crate::drift::VOLATILE.map(str::to_owned).to_vec(),
+            drift_ignore: crate::gateway::VOLATILE_FIELDS.map(str::to_owned).to_vec(),
             unsigned_error_codes: UNSIGNED_ERROR_CODES.map(str::to_owned).to_vec(),
             answer_limit: DEFAULT_ANSWER_LIMIT,
         }

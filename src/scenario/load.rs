@@ -27,8 +27,8 @@ use super::config::CONFIG_FILES;
 use super::diagnostic::{ErrorKind, ScenarioError, Span, did_you_mean};
 use super::duration::parse_duration;
 use super::model::{
-    Case, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody, Expectation,
-    Matcher, Number, Poll, Scenario, Step, Template, cassette_file_name, is_templated,
+    Capture, Case, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody,
+    Expectation, Matcher, Number, Poll, Scenario, Step, Template, cassette_file_name, is_templated,
 };
 use super::raw::{
     Entries, RawCall, RawExpectBody, RawMatcher, RawMatcherRules, RawPoll, RawScalar, RawScenario,
@@ -280,7 +280,7 @@ impl Loader<'_> {
             let step = self.step(&step.value, &scope, &mut ids)?;
             scope
                 .defined
-                .extend(step.capture.iter().map(|(var, _)| var.clone()));
+                .extend(step.capture.iter().map(|c| c.variable.clone()));
             steps.push(step);
         }
 
@@ -718,7 +718,11 @@ impl Loader<'_> {
         for (var, path) in &raw.capture.0 {
             self.check_name(var, "capture")?;
             self.check_capture(&call, path)?;
-            capture.push((var.value.clone(), path.value.clone()));
+            capture.push(Capture {
+                variable: var.value.clone(),
+                path: path.value.clone(),
+                span: self.span(path),
+            });
         }
 
         let encoding = match &raw.encoding {
@@ -1297,10 +1301,12 @@ steps:
             (init.form[1].1.span.line, init.form[1].1.span.column),
             (14, 18)
         );
-        assert_eq!(
-            init.capture,
-            [("payment_id".to_owned(), "pg_payment_id".to_owned())]
-        );
+        let capture: Vec<(&str, &str)> = init
+            .capture
+            .iter()
+            .map(|c| (c.variable.as_str(), c.path.as_str()))
+            .collect();
+        assert_eq!(capture, [("payment_id", "pg_payment_id")]);
         assert!(matches!(init.expect[1].matcher, Matcher::Matches(_)));
         assert_eq!((init.span.line, init.span.column), (10, 9));
         let status = &scenario.steps[3];

@@ -41,6 +41,6 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use load::{load_file, load_paths, load_str, scenario_files};
 pub(crate) use model::is_templated;
 pub use model::{
-    Case, Check, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody,
+    Capture, Case, Check, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody,
     Expectation, Matcher, Number, Poll, Scenario, Selection, Step, Template, cassette_file_name,
 };

@@ -92,14 +92,23 @@ pub struct Step {
     pub form: Vec<(String, Template)>,
     pub expect: Vec<Expectation>,
     pub expect_body: Option<ExpectBody>,
-    /// `(variable, field path)`: after the step, the field's text is bound to the variable
-    /// for later steps (not for this step's own form, expectations or poll condition; the
-    /// loader refuses such uses).
-    pub capture: Vec<(String, String)>,
+    /// After the step, each field's text is bound to its variable for later steps (not for
+    /// this step's own form, expectations or poll condition; the loader refuses such uses).
+    pub capture: Vec<Capture>,
     pub poll: Option<Poll>,
     /// How this step's request goes on the wire; `None`: the case's, else the target's.
     pub encoding: Option<Encoding>,
     /// Where the step's `id:` value is.
+    pub span: Span,
+}
+
+/// One `variable: field path` of `capture:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    pub variable: String,
+    /// Field path in the answer, as in `expect:`.
+    pub path: String,
+    /// Where the path is in the YAML.
     pub span: Span,
 }
 

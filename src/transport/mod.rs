@@ -42,7 +42,7 @@ pub struct Response {
 }
 
 /// Why no answer came back.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     #[error("failed to build the HTTP client: {0}")]
     Client(String),
@@ -58,6 +58,26 @@ pub enum TransportError {
     Encode { path: String, reason: String },
     #[error("failed to replay step `{step}`: {reason}")]
     Replay { step: String, reason: String },
+}
+
+impl TransportError {
+    /// Runs `scrub` over every text the error holds.
+    pub(crate) fn scrub(&mut self, scrub: &mut impl FnMut(&mut String)) {
+        match self {
+            TransportError::Client(reason) => scrub(reason),
+            TransportError::Send { path, reason }
+            | TransportError::Receive { path, reason }
+            | TransportError::Encode { path, reason } => {
+                scrub(path);
+                scrub(reason);
+            }
+            TransportError::AnswerTooLarge { path, .. } => scrub(path),
+            TransportError::Replay { step, reason } => {
+                scrub(step);
+                scrub(reason);
+            }
+        }
+    }
 }
 
 /// Sends requests and returns answers. Implementations must never retry on their own: the

@@ -223,6 +223,16 @@ fn a_failure_report_shows_the_step_the_values_and_the_answer_with_redactions() {
         out.contains("pg_currency:\n        expected: \"USD\"\n        actual:   (absent)"),
         "{out}"
     );
+    // The place in the scenario that asked for it, rustc-style.
+    assert!(
+        out.contains(concat!(
+            "        --> scenarios/expects_too_much.yaml:6:43\n",
+            "         |\n",
+            "       6 |     expect: { pg_status: ok, pg_currency: USD }\n",
+            "         |                                           ^^^ expected \"USD\", actual (absent)\n"
+        )),
+        "{out}"
+    );
     assert!(out.contains("pg_merchant_id={{merchant_id}}"), "{out}");
     assert!(out.contains("<pg_status>ok</pg_status>"), "{out}");
     assert!(
@@ -365,4 +375,67 @@ fn a_replay_in_another_encoding_fails_naming_the_encoding() {
         run.stdout
     );
     assert!(run.stdout.contains("0 passed, 5 failed"), "{}", run.stdout);
+}
+
+/// Done when (data-flow issue): a failing expectation in any shipped scenario prints its
+/// file:line:column and a caret under the value, in the human report, the JSON lines and
+/// the JUnit report.
+#[test]
+fn a_failing_expectation_in_any_shipped_scenario_points_at_its_line() {
+    let dir = Dir::with_shipped();
+    let pattern = regex::Regex::new(r"\bpg_status: (\w+)").unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir.path().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".yaml") || name == "harness.yaml" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Some(found) = pattern.captures(&text) else {
+            continue;
+        };
+        let value = found.get(1).unwrap();
+        let line = text[..value.start()].matches('\n').count() + 1;
+        let column = value.start() - text[..value.start()].rfind('\n').map_or(0, |i| i + 1) + 1;
+        std::fs::write(
+            &path,
+            format!("{}nope{}", &text[..value.start()], &text[value.end()..]),
+        )
+        .unwrap();
+        let stem = name.trim_end_matches(".yaml");
+        let filter = format!("{stem}/");
+        let human = dir.fph().args(["run", "--filter", &filter]).run();
+        assert_eq!(human.code, 1, "{name}: {}", human.stdout);
+        let at = format!("--> scenarios/{name}:{line}:{column}");
+        assert!(
+            human.stdout.contains(&at),
+            "{name}: no {at} in\n{}",
+            human.stdout
+        );
+        let caret = format!("^^^^ expected \"nope\", actual \"{}\"", value.as_str());
+        assert!(human.stdout.contains(&caret), "{name}: {}", human.stdout);
+        let json = dir
+            .fph()
+            .args(["run", "--filter", &filter, "--report", "json"])
+            .run();
+        let position = format!(
+            "\"passed\":false,\"file\":\"scenarios/{name}\",\"line\":{line},\"column\":{column}"
+        );
+        assert!(json.stdout.contains(&position), "{name}: {}", json.stdout);
+        dir.fph()
+            .args(["run", "--filter", &filter, "--junit", "junit.xml"])
+            .run();
+        let xml = dir.read("junit.xml");
+        assert!(
+            xml.contains(&format!("file=\"scenarios/{name}\" line=\"{line}\"")),
+            "{name}: {xml}"
+        );
+        std::fs::write(&path, text).unwrap();
+        checked += 1;
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} shipped scenarios expect a pg_status"
+    );
 }
