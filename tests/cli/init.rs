@@ -86,7 +86,12 @@ fn init_any_scaffolds_a_suite_that_replays_offline_and_refuses_to_overwrite() {
     let run = dir.fph().args(["run"]).run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("4 passed, 0 failed"), "{}", run.stdout);
-    assert!(run.stdout.contains("replay mode"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("replay of recordings made against emulator"),
+        "{}",
+        run.stdout
+    );
     let lint = dir.fph().args(["lint"]).run();
     assert_eq!(lint.code, 0, "{}", lint.stderr);
 
