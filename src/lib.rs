@@ -16,6 +16,8 @@
 //!   Pay gateway server for offline runs; [`gateway`] is what Freedom Pay itself is: the
 //!   `pg_sig` rule, the XML answers, the calls and the hosts.
 //! - [`text_file`] reads every file a user writes as text, refusing non-text with its place.
+//! - [`schema`] prints the JSON Schemas of the on-disk formats, generated from the loader's
+//!   own types, for editors.
 //! - [`review`] is the update workflow for expected files (`FPH_UPDATE`, `*.new` proposals,
 //!   accept and reject).
 //!
@@ -43,6 +45,7 @@ pub mod review;
 pub mod run;
 pub mod runner;
 pub mod scenario;
+pub mod schema;
 pub mod secret_guard;
 pub mod template;
 pub mod text_file;

@@ -33,12 +33,14 @@ mod bench;
 mod diff_recordings;
 mod drift;
 mod emulator;
+mod init;
 mod interrupt;
 mod lint;
 mod list;
 mod load;
 mod review;
 mod run;
+mod schema;
 mod secret;
 mod sign;
 mod verify;
@@ -79,6 +81,10 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Measure replay, live runs and the emulator on a generated suite (figures, no checks).
     Bench(bench::BenchArgs),
+    /// Scaffold a contract suite in a project: scenarios, recordings, harness.yaml, schemas.
+    Init(init::InitArgs),
+    /// Print the JSON Schema of scenarios, harness.yaml or cassettes (for editors).
+    Schema(schema::SchemaArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -95,5 +101,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Verify(args) => verify::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Init(args) => init::run(args, color),
+        Command::Schema(args) => schema::run(args),
     }
 }

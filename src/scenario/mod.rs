@@ -29,7 +29,7 @@ mod diagnostic;
 mod duration;
 mod load;
 mod model;
-mod raw;
+pub(crate) mod raw;
 
 pub use config::{
     CONFIG_FILES, Credentials, CredentialsError, DEFAULT_REPLAY_KEY, GATEWAY_PAUSE, HarnessConfig,

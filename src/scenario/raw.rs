@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde_saphyr::Spanned;
 
+use crate::schema;
+
 /// A YAML mapping read in file order, keys and values spanned. Duplicate keys never reach it:
 /// serde-saphyr refuses them with their location.
 #[derive(Debug)]
@@ -61,36 +63,66 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
 }
 
 /// A scenario file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Scenario")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawScenario {
     /// Optional: only `1` exists.
+    #[schemars(with = "Option<schema::ScenarioFormat>")]
     pub format: Option<Spanned<u32>>,
+    /// What the scenario shows, in a sentence; reports name its cases by it.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// Labels to select scenarios by (`fph run --tag`, `FPH_TAG`).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub tags: Vec<Spanned<String>>,
+    /// Variables every step may use as `{{ name }}`.
     #[serde(default)]
+    #[schemars(with = "schema::Vars")]
     pub vars: Entries<String>,
+    /// One case per row; each row binds variables, and the case is named by the values that
+    /// differ between rows.
+    #[schemars(with = "Option<Vec<schema::Vars>>")]
     pub matrix: Option<Spanned<Vec<Spanned<Entries<String>>>>>,
     /// `multipart` (default), `urlencoded`, `get`, `pg_xml`, `json`, or `{{ column }}`.
+    #[schemars(with = "Option<schema::ScenarioEncoding>")]
     pub encoding: Option<Spanned<String>>,
+    /// The calls, in order.
+    #[schemars(with = "Vec<RawStep>")]
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
 /// One call of a scenario.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Step")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawStep {
+    /// Unique in the scenario; keys the recorded interaction in a cassette.
+    #[schemars(with = "String")]
     pub id: Spanned<String>,
+    #[schemars(with = "RawCall")]
     pub call: Spanned<RawCall>,
+    /// Request fields (templates). `pg_merchant_id`, `pg_salt` and `pg_sig` are added unless
+    /// set here; init also gets `pg_payment_method: mobile_commerce`.
     #[serde(default)]
+    #[schemars(with = "schema::Form")]
     pub form: Entries<String>,
+    /// What the answer must hold: answer path (`pg_status`, `a/b/c`) to a value or matcher.
     #[serde(default)]
+    #[schemars(with = "schema::Expectations")]
     pub expect: Entries<RawMatcher>,
+    #[schemars(with = "Option<RawExpectBody>")]
     pub expect_body: Option<Spanned<RawExpectBody>>,
+    /// Variables taken from the answer for later steps: variable name to answer path.
     #[serde(default)]
+    #[schemars(with = "schema::Captures")]
     pub capture: Entries<String>,
+    /// Repeat the call until the answer matches (status only: it is the one idempotent call).
+    #[schemars(with = "Option<RawPoll>")]
     pub poll: Option<Spanned<RawPoll>>,
+    /// This step's encoding, over the scenario's and the target's.
+    #[schemars(with = "Option<schema::ScenarioEncoding>")]
     pub encoding: Option<Spanned<String>>,
 }
 
@@ -141,11 +173,16 @@ pub(crate) enum RawExpectBody {
     Detailed(RawExpectBodyDetailed),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ExpectBodyFile")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawExpectBodyDetailed {
+    /// The expected XML answer, relative to the scenario file.
+    #[schemars(with = "String")]
     pub file: Spanned<String>,
+    /// Answer paths that may differ or be absent (`pg_salt`, `pg_sig`).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub ignore: Vec<Spanned<String>>,
 }
 
@@ -175,11 +212,18 @@ impl<'de> Deserialize<'de> for RawExpectBody {
 }
 
 /// `poll: { until: { path: matcher }, attempts: N, interval: 250ms }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Poll")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPoll {
+    /// Stop polling once the answer holds these (answer path to value or matcher).
+    #[schemars(with = "schema::Expectations")]
     pub until: Spanned<Entries<RawMatcher>>,
+    /// How many calls at most.
+    #[schemars(with = "Option<u32>")]
     pub attempts: Option<Spanned<u32>>,
+    /// The pause between calls: `250ms`, `2s`, `1m`.
+    #[schemars(with = "Option<String>")]
     pub interval: Option<Spanned<String>>,
 }
 
@@ -203,14 +247,27 @@ pub(crate) enum RawScalar {
 
 /// `{ matches: … }`, `{ one_of: […] }`, `{ present: true }`, `{ absent: true }`,
 /// `{ gte: N, lte: N }`. The loader checks that exactly one kind is given.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "MatcherRules")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMatcherRules {
+    /// The value matches this regular expression (Rust `regex` syntax).
+    #[schemars(with = "Option<String>")]
     pub matches: Option<Spanned<String>>,
+    /// The value equals one of these (templates).
+    #[schemars(with = "Option<Vec<schema::Text>>")]
     pub one_of: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `true`: the element is there; `false`: it is not.
+    #[schemars(with = "Option<bool>")]
     pub present: Option<Spanned<bool>>,
+    /// `true`: the element is not there; `false`: it is.
+    #[schemars(with = "Option<bool>")]
     pub absent: Option<Spanned<bool>>,
+    /// The value is a number at least this.
+    #[schemars(with = "Option<f64>")]
     pub gte: Option<Spanned<f64>>,
+    /// The value is a number at most this.
+    #[schemars(with = "Option<f64>")]
     pub lte: Option<Spanned<f64>>,
 }
 
@@ -270,28 +327,54 @@ impl<'de> Deserialize<'de> for RawMatcher {
     }
 }
 
-/// `scenarios/harness.yaml`.
-#[derive(Debug, Deserialize)]
+/// `scenarios/harness.yaml`. Credentials never go here: they come from
+/// `FREEDOMPAY_MERCHANT_ID` and `FREEDOMPAY_SECRET_KEY`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "HarnessConfig")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawConfig {
+    #[schemars(with = "schema::ConfigFormat")]
     pub format: Spanned<u32>,
+    /// The target used without `--target`/`FPH_TARGET`: `emulator` (the default), `sandbox`,
+    /// or a name from `targets`.
+    #[schemars(with = "Option<String>")]
     pub default_target: Option<Spanned<String>>,
+    /// Targets by name: `emulator`, `sandbox` and `production` are built in and may be
+    /// adjusted; a new name needs a `url`.
     #[serde(default)]
+    #[schemars(with = "schema::Targets")]
     pub targets: Entries<RawTarget>,
+    /// Route overrides per call (resend code's route is not published).
     #[serde(default)]
+    #[schemars(with = "schema::RouteOverrides")]
     pub routes: Entries<String>,
+    /// The public, non-secret key cassettes are re-signed with (default `fph-replay-key`).
+    #[schemars(with = "Option<String>")]
     pub replay_key: Option<Spanned<String>>,
+    /// Values to hide from cassettes, diffs and reports, on top of `pg_merchant_id`.
     #[serde(default)]
+    #[schemars(with = "Vec<RawRedaction>")]
     pub redact: Vec<Spanned<RawRedaction>>,
+    /// Cassettes older than this are reported as stale (`90d`); default: no limit.
+    #[schemars(with = "Option<String>")]
     pub cassette_max_age: Option<Spanned<String>>,
+    /// What a cassette older than `cassette_max_age` does.
+    #[schemars(with = "Option<schema::TooOldAction>")]
     pub cassette_too_old: Option<Spanned<String>>,
+    /// Answer paths `fph drift` ignores (default: salts, signatures, ids and dates).
+    #[schemars(with = "Option<Vec<String>>")]
     pub drift_ignore: Option<Vec<Spanned<String>>>,
+    /// `pg_error_code`s of answers that may come without `pg_sig` (default 9997, 9998, 100, 101).
+    #[schemars(with = "Option<Vec<u32>>")]
     pub unsigned_error_codes: Option<Vec<Spanned<u32>>>,
     /// The largest answer read, e.g. `1MiB`, `512KiB`, `65536`.
+    #[schemars(with = "Option<String>")]
     pub answer_limit: Option<Spanned<String>>,
     /// Never accepted: present only to say where credentials go instead.
+    #[schemars(skip)]
     pub secret_key: Option<Spanned<IgnoredAny>>,
     /// Never accepted: present only to say where credentials go instead.
+    #[schemars(skip)]
     pub merchant_id: Option<Spanned<IgnoredAny>>,
 }
 
@@ -300,25 +383,46 @@ pub(crate) struct RawConfig {
 pub(crate) const REFUSED_CONFIG_KEYS: &[&str] = &["secret_key", "merchant_id"];
 
 /// One named target in `harness.yaml`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Target")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTarget {
+    /// Where to send requests (required for a new target), e.g. `http://127.0.0.1:8080`.
+    #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
+    /// The minimum pause between two calls (`2s`; default 1500ms on Freedom Pay hosts, 0
+    /// elsewhere).
+    #[schemars(with = "Option<String>")]
     pub pause: Option<Spanned<String>>,
+    /// What `sms_code(phone)` returns on this target (`111111` on the test server).
+    #[schemars(with = "Option<String>")]
     pub sms_code: Option<Spanned<String>>,
+    /// How requests go on the wire: what the merchant's own client sends.
+    #[schemars(with = "Option<crate::gateway::Encoding>")]
     pub encoding: Option<Spanned<String>>,
+    #[schemars(skip)]
     pub secret_key: Option<Spanned<IgnoredAny>>,
+    #[schemars(skip)]
     pub merchant_id: Option<Spanned<IgnoredAny>>,
 }
 
 /// One redaction rule: exactly one of `field`, `field_pattern`, `value_pattern`, and the
 /// placeholder name written instead.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Redaction")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRedaction {
+    /// The value of every field with this exact name.
+    #[schemars(with = "Option<String>")]
     pub field: Option<Spanned<String>>,
+    /// The value of every field whose name matches this regular expression.
+    #[schemars(with = "Option<String>")]
     pub field_pattern: Option<Spanned<String>>,
+    /// Any text matching this regular expression, wherever it appears.
+    #[schemars(with = "Option<String>")]
     pub value_pattern: Option<Spanned<String>>,
+    /// The name written instead (`{{phone}}` in a cassette).
+    #[schemars(with = "String")]
     pub placeholder: Spanned<String>,
 }
 

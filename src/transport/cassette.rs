@@ -50,9 +50,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const FORMAT: u32 = 1;
 
 /// One recorded case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cassette {
+    #[schemars(with = "crate::schema::CassetteFormat")]
     pub format: u32,
     pub scenario: String,
     pub case: String,
@@ -66,7 +67,7 @@ pub struct Cassette {
 }
 
 /// One request and its answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Interaction {
     pub step: String,
@@ -75,7 +76,7 @@ pub struct Interaction {
     pub response: RecordedResponse,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedRequest {
     pub method: String,
@@ -86,7 +87,7 @@ pub struct RecordedRequest {
     pub fields: OrderedMap,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedResponse {
     pub status: u16,
