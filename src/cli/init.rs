@@ -364,5 +364,5 @@ fn record(dir: &Path, color: ColorChoice) -> anyhow::Result<u8> {
         Style::for_stdout(color),
         false,
     )?;
-    Ok(executed.exit_code())
+    Ok(executed.summary.exit_code())
 }
