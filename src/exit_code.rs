@@ -8,6 +8,9 @@ pub const FAILED: u8 = 1;
 pub const BAD_INPUT: u8 = 2;
 /// `fph drift` found the gateway answering differently from the recordings.
 pub const DRIFT: u8 = 3;
+/// fph could not do its work for a reason that is not the user's input: a file that cannot
+/// be written, a port that cannot be bound, a runtime that cannot start.
+pub const SETUP_FAILED: u8 = 4;
 /// A bug in fph itself (a panic).
 pub const INTERNAL: u8 = 101;
 /// Interrupted by Ctrl-C or SIGTERM: 128 + SIGINT, as shells report it.

@@ -1,25 +1,28 @@
 //! freedompay-harness: contract tests and replay for the Freedom Pay Mobile balance API.
 //!
-//! The library behind the `fph` command. The data flows one way:
+//! The library behind the `fph` command. The data flows one way — scenario → runner →
+//! outcome → reporters — and each module imports only the layers below it (ARCHITECTURE.md;
+//! a test in `src/architecture.rs` enforces it):
 //!
+//! - [`gateway`] is what Freedom Pay itself is: the `pg_sig` rule, fields, XML answers, calls,
+//!   encodings and hosts. [`utc`], [`text_file`], [`exit_code`] are small shared facts.
 //! - [`scenario`] reads YAML scenarios and `harness.yaml` into a validated model (every error
 //!   points at file:line:column); [`template`] renders their `{{ … }}` values and keeps every
-//!   generated value so a replay can freeze it.
-//! - [`runner`] executes a case step by step — adds `pg_merchant_id`, `pg_salt`, `pg_sig`,
-//!   sends through a [`transport`] (live HTTP, or a cassette player), checks the answer's
-//!   signature and expectations — and returns plain data
-//!   ([`CaseOutcome`](runner::CaseOutcome)); a [`Session`](runner::Session) picks the
-//!   transport per case from the mode (replay, record, once, live, drift).
-//! - [`report`] formats outcomes (human, JSON lines, JUnit); [`check`] compares XML answers
-//!   semantically; [`drift`] classifies what a gateway answers differently.
-//! - [`harness`] turns every case into a `cargo test` trial; [`emulator`] is a real Freedom
-//!   Pay gateway server for offline runs; [`gateway`] is what Freedom Pay itself is: the
-//!   `pg_sig` rule, the XML answers, the calls and the hosts.
-//! - [`text_file`] reads every file a user writes as text, refusing non-text with its place.
-//! - [`schema`] prints the JSON Schemas of the on-disk formats, generated from the loader's
-//!   own types, for editors.
-//! - [`review`] is the update workflow for expected files (`FPH_UPDATE`, `*.new` proposals,
-//!   accept and reject).
+//!   generated value so a replay can freeze it; [`check`] compares XML answers semantically;
+//!   [`secret_guard`] finds the merchant secret in any encoding.
+//! - [`transport`] sends a signed request (live HTTP) or replays it (cassette player), and
+//!   writes cassettes; [`review`] is the update workflow for expected files; [`emulator`] is a
+//!   real Freedom Pay gateway server for offline runs.
+//! - [`runner`] executes a case step by step and returns plain data
+//!   ([`CaseOutcome`](runner::CaseOutcome), with typed failures that carry the span of the YAML
+//!   that asked); a [`Session`](runner::Session) picks the transport per case from the mode.
+//!   [`drift`] compares a live run with its recording.
+//! - [`report`] renders outcomes (human with scenario snippets, JSON lines, JUnit), drift and
+//!   review diffs; it runs nothing.
+//! - [`run`] is the layer the entry points share: drift mode, the `cargo test` trial, and the
+//!   [`RunSummary`](run::RunSummary) that decides the exit code.
+//! - [`harness`] turns every case into a `cargo test` trial; [`bench`] measures; [`schema`]
+//!   prints the JSON Schemas of the on-disk formats for editors.
 //!
 //! ```
 //! use freedompay_harness::gateway::{signature, Fields, SecretKey};
@@ -33,6 +36,8 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+#[cfg(test)]
+mod architecture;
 pub mod bench;
 pub mod check;
 pub mod drift;

@@ -24,8 +24,6 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::check::unified_diff;
-use crate::report::Style;
 use crate::transport::cassette::write_atomically;
 
 /// The environment variable that chooses the update policy when `--update` is not given.
@@ -344,9 +342,9 @@ pub fn reject(pending: &Pending) -> Result<(), ReviewError> {
     })
 }
 
-/// What accepting would change: a unified diff of `file` (empty when it does not exist yet)
-/// against `file.new`, as the texts are on disk; empty when they are equal.
-pub fn diff(pending: &Pending, style: Style) -> Result<String, ReviewError> {
+/// What accepting would change: `file` (empty when it does not exist yet) and `file.new`,
+/// as the texts are on disk, with a label for each (reporters show the diff).
+pub fn change(pending: &Pending) -> Result<Change, ReviewError> {
     let read = |path: &Path| {
         std::fs::read(path)
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
@@ -366,12 +364,22 @@ pub fn diff(pending: &Pending, style: Style) -> Result<String, ReviewError> {
     } else {
         format!("{} (does not exist yet)", pending.file.display())
     };
-    Ok(unified_diff(
-        &old,
-        &new,
-        (&old_label, &pending.new.display().to_string()),
-        style,
-    ))
+    Ok(Change {
+        old,
+        new,
+        labels: (old_label, pending.new.display().to_string()),
+    })
+}
+
+/// The two texts a pending proposal is between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The current file (empty when it does not exist yet).
+    pub old: String,
+    /// The proposal.
+    pub new: String,
+    /// How to name each side.
+    pub labels: (String, String),
 }
 
 fn remove_if_present(path: &Path) -> std::io::Result<bool> {
@@ -575,9 +583,12 @@ mod tests {
         std::fs::write(&new, "a\nc\n").unwrap();
         let pending = Pending::from_new(&new).unwrap();
         assert_eq!(pending.file, file);
-        let diff = diff(&pending, Style::PLAIN).unwrap();
-        assert!(diff.contains("\n-b\n+c\n"), "{diff}");
-        assert!(diff.starts_with(&format!("--- {}\n+++ {}\n", file.display(), new.display())));
+        let diff = change(&pending).unwrap();
+        assert_eq!((diff.old.as_str(), diff.new.as_str()), ("a\nb\n", "a\nc\n"));
+        assert_eq!(
+            diff.labels,
+            (file.display().to_string(), new.display().to_string())
+        );
         reject(&pending).unwrap();
         assert!(!new.exists());
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "a\nb\n");
@@ -590,11 +601,9 @@ mod tests {
         // A proposal for a file that does not exist yet diffs against nothing.
         let fresh = Pending::from_new(&dir.path().join("fresh.xml.new")).unwrap();
         std::fs::write(&fresh.new, "x\n").unwrap();
-        let diff = super::diff(&fresh, Style::PLAIN).unwrap();
-        assert!(
-            diff.contains("(does not exist yet)") && diff.contains("\n+x\n"),
-            "{diff}"
-        );
+        let diff = change(&fresh).unwrap();
+        assert!(diff.labels.0.ends_with("(does not exist yet)"), "{diff:?}");
+        assert_eq!((diff.old.as_str(), diff.new.as_str()), ("", "x\n"));
         assert!(reject(&fresh).is_ok() && reject(&fresh).is_err());
     }
 }

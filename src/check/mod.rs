@@ -3,10 +3,8 @@
 //! as lists; ignore rules by path; matchers inside an expected document), readable diffs, and
 //! what an expected document becomes when the answer is accepted as the new expectation.
 
-pub mod diff;
 pub mod update;
 pub mod xml_compare;
 
-pub use diff::unified_diff;
 pub use update::updated_expected;
 pub use xml_compare::{CompareOptions, Difference, DifferenceKind, compare};

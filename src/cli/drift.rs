@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use freedompay_harness::drift::CaseDrift;
 use freedompay_harness::exit_code;
 use freedompay_harness::report::{self, ColorChoice, Style};
@@ -41,10 +40,7 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
         errln!("{}", super::run::nothing_selected(&args.run.select));
         return Ok(exit_code::BAD_INPUT);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?;
+    let runtime = super::runtime()?;
     super::run::report_swept(&prepared.session);
     super::interrupt::listen(&runtime, Arc::clone(&prepared.session));
     let total = planned.len();

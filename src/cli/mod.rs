@@ -88,7 +88,77 @@ enum Command {
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
-pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+/// Why a command stopped without an exit code of its own: the user's input (exit 2), or the
+/// machine (exit 4). Decided by the error's type, not its words.
+#[derive(Debug)]
+pub enum Failure {
+    BadInput(anyhow::Error),
+    Setup(anyhow::Error),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::BadInput(_) => freedompay_harness::exit_code::BAD_INPUT,
+            Failure::Setup(_) => freedompay_harness::exit_code::SETUP_FAILED,
+        }
+    }
+
+    pub fn error(&self) -> &anyhow::Error {
+        match self {
+            Failure::BadInput(error) | Failure::Setup(error) => error,
+        }
+    }
+}
+
+/// A failure of the machine, not of the input: what could not be started, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to start {what}: {source}")]
+pub struct Setup {
+    what: &'static str,
+    #[source]
+    source: std::io::Error,
+}
+
+/// The multi-threaded runtime a run executes on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| {
+            anyhow::Error::new(Setup {
+                what: "the async runtime",
+                source,
+            })
+        })
+}
+
+impl From<anyhow::Error> for Failure {
+    /// A [`Setup`] failure, or an emulator that could not bind or start, is the machine's;
+    /// everything else — a bad target, credentials, configuration, a path that does not
+    /// exist or cannot be written — is input the user can fix.
+    fn from(error: anyhow::Error) -> Failure {
+        use freedompay_harness::emulator::EmulatorError;
+        let setup = error.chain().any(|cause| {
+            cause.is::<Setup>()
+                || matches!(
+                    cause.downcast_ref::<EmulatorError>(),
+                    Some(EmulatorError::Bind { .. } | EmulatorError::Runtime(_))
+                )
+        });
+        if setup {
+            Failure::Setup(error)
+        } else {
+            Failure::BadInput(error)
+        }
+    }
+}
+
+pub fn dispatch(cli: Cli) -> Result<u8, Failure> {
+    dispatch_command(cli).map_err(Failure::from)
+}
+
+fn dispatch_command(cli: Cli) -> anyhow::Result<u8> {
     let color = cli.color;
     match cli.command {
         Command::Run(args) => run::run(args, color),
@@ -103,5 +173,34 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Bench(args) => bench::run(args),
         Command::Init(args) => init::run(args, color),
         Command::Schema(args) => schema::run(args),
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+    use freedompay_harness::emulator::EmulatorError;
+
+    #[test]
+    fn setup_failures_are_told_from_bad_input_by_type() {
+        let io = || std::io::Error::other("boom");
+        let setup = anyhow::Error::new(Setup {
+            what: "the async runtime",
+            source: io(),
+        })
+        .context("running");
+        assert_eq!(Failure::from(setup).exit_code(), 4);
+        let bind = anyhow::Error::new(EmulatorError::Bind {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            source: io(),
+        });
+        assert_eq!(Failure::from(bind).exit_code(), 4);
+        // A path the user named that does not exist is input to fix, even as an I/O error.
+        let missing = anyhow::Error::new(io()).context("failed to read nowhere");
+        assert_eq!(Failure::from(missing).exit_code(), 2);
+        assert_eq!(
+            Failure::from(anyhow::anyhow!("unknown target")).exit_code(),
+            2
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use freedompay_harness::exit_code;
-use freedompay_harness::report::{ColorChoice, Style};
+use freedompay_harness::report::{self, ColorChoice, Style};
 use freedompay_harness::review::{self, Pending};
 
 /// Where pending files are looked for when no path is given; missing ones are skipped.
@@ -143,7 +143,7 @@ fn interactive(
             style.bold(&format!("[{}/{}]", index + 1, pending.len())),
             item.new.display()
         )?;
-        let diff = review::diff(item, style)?;
+        let diff = report::review::change(&review::change(item)?, style);
         if diff.is_empty() {
             writeln!(output, "(the same text as {})", item.file.display())?;
         } else {

@@ -208,10 +208,7 @@ pub fn execute(
             ..Executed::default()
         });
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?;
+    let runtime = super::runtime()?;
     report_swept(&prepared.session);
     super::interrupt::listen(&runtime, Arc::clone(&prepared.session));
     // The run takes the scenarios over: nothing needs them after it.

@@ -11,10 +11,10 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::check::unified_diff;
 use crate::gateway::Document;
 use crate::runner::{BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
 
+use super::diff::unified_diff;
 use super::snippet;
 use super::style::Style;
 use super::text;

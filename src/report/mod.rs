@@ -1,10 +1,12 @@
 //! Reporters: they only format [`CaseOutcome`](crate::runner::CaseOutcome)s — human text with
 //! colour, JSON lines for machines, JUnit XML for CI dashboards. Nothing here runs anything.
 
+pub mod diff;
 pub mod drift;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod review;
 pub mod snippet;
 pub mod style;
 pub mod text;

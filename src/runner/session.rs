@@ -354,7 +354,19 @@ impl Session {
             scenario_digest: scenario_digest(scenario, case),
             recorded_at: utc::timestamp(SystemTime::now()),
         };
-        recorder::cassette_for(outcome, &info, &self.replay.credentials.secret)
+        let recording = recorder::Recording {
+            scenario: &outcome.scenario,
+            case: &outcome.case,
+            exchanges: outcome
+                .steps
+                .iter()
+                .flat_map(|step| &step.attempts)
+                .filter_map(|a| Some((&a.request, a.response.as_ref()?)))
+                .collect(),
+            generated: &outcome.generated,
+            redactor: &outcome.redactor,
+        };
+        recorder::cassette_for(&recording, &info, &self.replay.credentials.secret)
     }
 
     async fn replay(&self, scenario: &Scenario, case: &Case, path: &Path) -> CaseOutcome {

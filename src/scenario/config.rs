@@ -44,11 +44,13 @@ use serde_saphyr::Spanned;
 
 use crate::gateway::target::TargetError;
 use crate::gateway::{Encoding, Operation, Routes, Target};
-use crate::transport::live::DEFAULT_ANSWER_LIMIT;
 
 use super::diagnostic::{ErrorKind, ScenarioError, did_you_mean};
 use super::load::{Loader, regex_problem};
 use super::raw::{REFUSED_CONFIG_KEYS, RawConfig, RawRedaction, RawTarget};
+
+/// The largest answer read by default (1 MiB): real answers are a few hundred bytes.
+pub const DEFAULT_ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// Error codes the real gateway answers unsigned: 9997 unknown merchant, 9998 bad signature,
 /// and their legacy Platron/PayBox forms 100 (bad signature) and 101 (wrong merchant).

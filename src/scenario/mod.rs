@@ -32,9 +32,9 @@ mod model;
 pub(crate) mod raw;
 
 pub use config::{
-    CONFIG_FILES, Credentials, CredentialsError, DEFAULT_REPLAY_KEY, GATEWAY_PAUSE, HarnessConfig,
-    MERCHANT_ID_VAR, Redaction, RedactionRule, SANDBOX_SMS_CODE, SECRET_KEY_VAR, TargetConfig,
-    UnknownTarget,
+    CONFIG_FILES, Credentials, CredentialsError, DEFAULT_ANSWER_LIMIT, DEFAULT_REPLAY_KEY,
+    GATEWAY_PAUSE, HarnessConfig, MERCHANT_ID_VAR, Redaction, RedactionRule, SANDBOX_SMS_CODE,
+    SECRET_KEY_VAR, TargetConfig, UnknownTarget,
 };
 pub use diagnostic::{ErrorKind, ScenarioError, Span};
 pub use duration::{DurationError, format_duration, parse_duration};

@@ -21,8 +21,7 @@ use crate::gateway::encoding::{self, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 
 use super::{Request, Response, Transport, TransportError};
 
-/// The largest answer read by default (1 MiB): real answers are a few hundred bytes.
-pub const DEFAULT_ANSWER_LIMIT: usize = 1024 * 1024;
+pub use crate::scenario::DEFAULT_ANSWER_LIMIT;
 
 /// Timeouts and identity for the shared client.
 #[derive(Debug, Clone)]

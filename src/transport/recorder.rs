@@ -9,11 +9,12 @@
 
 use crate::gateway::SecretKey;
 use crate::gateway::signature::{self, SIG_FIELD};
-use crate::runner::CaseOutcome;
 
 use super::cassette::{
     Cassette, FORMAT, Interaction, OrderedMap, RecordedRequest, RecordedResponse, resign_body,
 };
+use super::redact::Redactor;
+use super::{Request, Response};
 
 /// What a cassette says about where and when it was recorded.
 #[derive(Debug, Clone)]
@@ -23,21 +24,28 @@ pub struct RecordingInfo {
     pub recorded_at: String,
 }
 
-/// The cassette for a case outcome: redacted with the values the run learned (the
-/// outcome's redactor saw every request and answer), re-signed with `replay_key`.
+/// What a live run of a case gives the recorder: every exchange that got an answer, in order,
+/// the values it generated, and the redactor that saw every request and answer.
+#[derive(Debug)]
+pub struct Recording<'a> {
+    pub scenario: &'a str,
+    pub case: &'a str,
+    pub exchanges: Vec<(&'a Request, &'a Response)>,
+    pub generated: &'a [(String, String)],
+    pub redactor: &'a Redactor,
+}
+
+/// The cassette for a recording: redacted with the values the run learned, re-signed with
+/// `replay_key`.
 pub fn cassette_for(
-    outcome: &CaseOutcome,
+    recording: &Recording<'_>,
     info: &RecordingInfo,
     replay_key: &SecretKey,
 ) -> Cassette {
-    let redactor = &outcome.redactor;
+    let redactor = recording.redactor;
     let mut interactions = Vec::new();
-    for step in &outcome.steps {
-        for attempt in &step.attempts {
-            let Some(response) = &attempt.response else {
-                continue;
-            };
-            let request = &attempt.request;
+    {
+        for &(request, response) in &recording.exchanges {
             let mut redacted = redactor.redact_fields(&request.fields);
             if request.signed_by_harness {
                 let sig = signature::sign(&request.path, &redacted, replay_key);
@@ -69,13 +77,13 @@ pub fn cassette_for(
     }
     Cassette {
         format: FORMAT,
-        scenario: outcome.scenario.clone(),
-        case: outcome.case.clone(),
+        scenario: recording.scenario.to_owned(),
+        case: recording.case.to_owned(),
         recorded_at: info.recorded_at.clone(),
         target: info.target.clone(),
         harness: env!("CARGO_PKG_VERSION").into(),
         scenario_digest: info.scenario_digest.clone(),
-        bindings: OrderedMap(outcome.generated.clone()),
+        bindings: OrderedMap(recording.generated.to_vec()),
         interactions,
     }
 }

@@ -3,7 +3,7 @@
 
 use similar::TextDiff;
 
-use crate::report::Style;
+use super::style::Style;
 
 /// A unified diff with three lines of context; empty when the texts are equal.
 pub fn unified_diff(expected: &str, actual: &str, labels: (&str, &str), style: Style) -> String {
