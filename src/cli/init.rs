@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use freedompay_harness::emulator::EmulatorConfig;
 use freedompay_harness::exit_code;
 use freedompay_harness::report::{ColorChoice, Style};
 use freedompay_harness::review::{UpdatePolicy, Updates};
+use freedompay_harness::run::{Resolved, RunConfig};
+use freedompay_harness::runner::Session;
 use freedompay_harness::runner::mode::Mode;
-use freedompay_harness::runner::{Session, SessionOptions};
 use freedompay_harness::scenario::{self, HarnessConfig};
 use freedompay_harness::schema::{Format, SCHEMA_DIR};
 use freedompay_harness::transport::cassette::Cassette;
@@ -335,17 +335,15 @@ fn record(dir: &Path, color: ColorChoice) -> anyhow::Result<u8> {
         print_diagnostics(&errors, color);
         return Ok(exit_code::BAD_INPUT);
     }
-    let options = SessionOptions {
-        mode: Mode::Record,
-        target: config.resolve_target("emulator")?,
-        allow_production: false,
-        keep_failed: false,
-        recordings: dir.join("recordings"),
-        config: config.clone(),
-        credentials: None,
-        emulator: EmulatorConfig::default(),
-        updates: Updates::new(UpdatePolicy::No),
-    };
+    // Recorded with the emulator's demo merchant, whatever the environment says.
+    let mut run = RunConfig::default();
+    run.mode = Mode::Record;
+    run.target = Some("emulator".to_owned());
+    run.recordings = Some(dir.join("recordings"));
+    run.jobs = Some(4);
+    run.updates = Updates::new(UpdatePolicy::No);
+    run.credentials_from_env = false;
+    let Resolved { options, jobs } = run.resolve(&config, &scenarios_dir)?;
     let session = Session::start(options, &scenarios)?;
     let select = SelectArgs {
         paths,
@@ -355,7 +353,7 @@ fn record(dir: &Path, color: ColorChoice) -> anyhow::Result<u8> {
     let prepared = Prepared {
         session: Arc::new(session),
         loaded: Loaded { config, scenarios },
-        jobs: 4,
+        jobs,
     };
     let executed = execute(
         prepared,

@@ -6,15 +6,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use freedompay_harness::emulator::EmulatorConfig;
 use freedompay_harness::exit_code;
 use freedompay_harness::report::{self, ColorChoice, Style};
 use freedompay_harness::review::{UPDATE_ENV, UpdatePolicy, Updates};
-use freedompay_harness::run::RunSummary;
+use freedompay_harness::run::{Resolved, RunConfig, RunSummary};
 use freedompay_harness::runner::mode::Mode;
 use freedompay_harness::runner::suite::{plan, run_all};
-use freedompay_harness::runner::{CaseOutcome, Session, SessionOptions};
-use freedompay_harness::scenario::{Credentials, HarnessConfig};
+use freedompay_harness::runner::{CaseOutcome, Session};
 
 use super::load::{Loaded, SelectArgs, load};
 
@@ -88,32 +86,16 @@ pub fn prepare(
     let Some(loaded) = load(&args.select, color) else {
         return Ok(Err(exit_code::BAD_INPUT));
     };
-    let config: &HarnessConfig = &loaded.config;
-    let target_name = args
-        .target
-        .clone()
-        .unwrap_or_else(|| config.default_target.clone());
-    let target = config.resolve_target(&target_name)?;
-    let credentials = Credentials::from_env()?;
-    let recordings = args.recordings.clone().unwrap_or_else(|| {
-        let dir = args.select.config_dir();
-        dir.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("recordings"), |p| p.join("recordings"))
-    });
-    let remote = mode.may_go_live() && target.target.is_remote_gateway();
-    let jobs = args.jobs.unwrap_or(if remote { 1 } else { 8 }).max(1);
-    let options = SessionOptions {
-        mode,
-        target,
-        allow_production: args.allow_production,
-        keep_failed: args.keep_failed,
-        recordings,
-        config: loaded.config.clone(),
-        credentials,
-        emulator: EmulatorConfig::default(),
-        updates: Updates::new(args.update),
-    };
+    // The flags already carry the environment's FPH_MODE / FPH_TARGET / FPH_UPDATE (clap).
+    let mut run = RunConfig::default();
+    run.mode = mode;
+    run.target = args.target.clone();
+    run.allow_production = args.allow_production;
+    run.keep_failed = args.keep_failed;
+    run.recordings = args.recordings.clone();
+    run.jobs = args.jobs;
+    run.updates = Updates::new(args.update);
+    let Resolved { options, jobs } = run.resolve(&loaded.config, &args.select.config_dir())?;
     let session = Session::start(options, &loaded.scenarios)?;
     Ok(Ok(Prepared {
         session: Arc::new(session),

@@ -5,11 +5,13 @@
 //!
 //! It returns data; reporters (`crate::report`) render it.
 
+pub mod config;
 pub mod drift;
 mod summary;
 
 use std::sync::Arc;
 
+pub use config::{Resolved, RunConfig, RunConfigError};
 pub use drift::{DriftResult, OnDrift, drift_case};
 pub use summary::RunSummary;
 
