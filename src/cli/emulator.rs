@@ -7,12 +7,15 @@
 //! they are the emulator's own keys and sign nothing real.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use freedompay_harness::emulator::{
-    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, EmulatorError, changed_gateway,
+    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, EmulatorError, ReplayConfig,
+    changed_gateway,
 };
+use freedompay_harness::scenario::HarnessConfig;
+use freedompay_harness::transport::cassette::Cassette;
 use freedompay_harness::exit_code;
 use freedompay_harness::gateway::SecretKey;
 
@@ -45,6 +48,22 @@ pub struct EmulatorArgs {
     /// the reason of a refusal: for a bad signature, the string that should have been signed).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Serve the recorded answers of a cassette (e.g. recordings/proxy/NAME.yaml) instead of
+    /// running payments; requests match on route and fields, signatures are checked with
+    /// --merchant's secret and answers re-signed for it (docs/proxy.md).
+    #[arg(long, value_name = "CASSETTE")]
+    pub replay: Option<PathBuf>,
+    /// With --replay: a request field to leave out of matching (a value made anew on every
+    /// run); repeat for several, `prefix*` for a prefix. Adds to the default list
+    /// (pg_order_id, pg_user_ip, the callback and return URLs) unless --strict.
+    #[arg(long = "ignore-field", value_name = "FIELD", requires = "replay")]
+    pub ignore_fields: Vec<String>,
+    /// With --replay: match every field but pg_salt and pg_sig (no default ignore list).
+    #[arg(long, requires = "replay")]
+    pub strict: bool,
+    /// With --replay: where harness.yaml is (the redaction rules the cassette was written with).
+    #[arg(long, value_name = "DIR", default_value = "scenarios", requires = "replay")]
+    pub scenarios: PathBuf,
 }
 
 /// Built-in behaviour profiles.
@@ -102,6 +121,21 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, EmulatorError> {
     Ok(config)
 }
 
+/// The replay settings `--replay` asks for: the cassette, its redaction rules, what matching
+/// ignores. A cassette that cannot be read is bad input.
+fn replay_config(args: &EmulatorArgs, replay: &Path) -> anyhow::Result<ReplayConfig> {
+    let cassette = Cassette::load(replay)?;
+    let redactions = HarnessConfig::load(&args.scenarios)
+        .map_err(|e| anyhow::anyhow!("{}", e.render_plain()))?
+        .redactions;
+    let mut config = ReplayConfig::new(cassette, replay.to_owned(), redactions);
+    if args.strict {
+        config.ignore_fields.clear();
+    }
+    config.ignore_fields.extend(args.ignore_fields.iter().cloned());
+    Ok(config)
+}
+
 /// Starts the emulator, prints its address and credentials, serves until Ctrl-C.
 pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
     let config = match config(&args) {
@@ -114,11 +148,23 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
             return Err(error.into());
         }
     };
+    let mut config = config;
+    if let Some(replay) = &args.replay {
+        config.replay = Some(replay_config(&args, replay)?);
+    }
     let merchants: Vec<(String, SecretKey)> = config
         .merchants
         .iter()
         .map(|(id, key)| (id.clone(), key.clone()))
         .collect();
+    let config_replay = config.replay.as_ref().map(|r| {
+        let ignored: String = r.ignore_fields.iter().map(|f| format!(", {f}")).collect();
+        (
+            r.path.display().to_string(),
+            r.cassette.interactions.len(),
+            ignored,
+        )
+    });
     let emulator = Emulator::start(config)?;
     let base = emulator.base_url();
     let base = base.as_str().trim_end_matches('/');
@@ -132,7 +178,15 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
             outln!("merchant {id}, secret key (as configured, not shown)");
         }
     }
-    outln!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
+    match &config_replay {
+        Some((path, count, ignored)) => {
+            outln!("replaying {count} recorded calls from {path}");
+            outln!("matching on route and fields, ignoring pg_salt, pg_sig{ignored}");
+        }
+        None => {
+            outln!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)")
+        }
+    }
     if args.profile == Some(Profile::ChangedGateway) {
         outln!("profile: changed gateway (answers differ from the documented gateway on purpose)");
     }

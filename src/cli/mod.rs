@@ -38,9 +38,11 @@ mod interrupt;
 mod lint;
 mod list;
 mod load;
+mod proxy;
 mod review;
 mod run;
 mod schema;
+mod scenario;
 mod secret;
 mod sign;
 mod verify;
@@ -85,6 +87,10 @@ enum Command {
     Init(init::InitArgs),
     /// Print the JSON Schema of scenarios, harness.yaml or cassettes (for editors).
     Schema(schema::SchemaArgs),
+    /// Forward a backend's calls to a target and record them (recordings/proxy/SESSION.yaml).
+    Proxy(proxy::ProxyArgs),
+    /// Make scenarios: `fph scenario from-recording recordings/proxy/NAME.yaml`.
+    Scenario(scenario::ScenarioArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -173,6 +179,8 @@ fn dispatch_command(cli: Cli) -> anyhow::Result<u8> {
         Command::Bench(args) => bench::run(args),
         Command::Init(args) => init::run(args, color),
         Command::Schema(args) => schema::run(args),
+        Command::Proxy(args) => proxy::run(args, color),
+        Command::Scenario(args) => scenario::run(args, color),
     }
 }
 

@@ -51,7 +51,9 @@ use super::log::RequestLog;
 use super::payment::{Effect, Rules};
 use super::request::{self, DecodeError};
 use super::store::Store;
+use super::replay::{self, Replayer};
 use super::{admin, calls, pay_page};
+use crate::secret_guard::SecretGuard;
 
 /// Why the emulator could not start (or stop, or read its configuration).
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +132,8 @@ pub(crate) struct App {
     pub answer_changes: Vec<AnswerChange>,
     /// One line per gateway call, when the configuration asks for it (`fph emulator`).
     pub log: RequestLog,
+    /// Set when the emulator replays a recording instead of running payments.
+    pub replay: Option<Replayer>,
 }
 
 impl App {
@@ -247,6 +251,17 @@ impl Emulator {
             faults: Faults::default(),
             answer_changes: config.answer_changes.clone(),
             log: RequestLog::new(config.log_requests),
+            replay: config.replay.clone().map(|replay| {
+                // Log lines name fields that differ: no merchant's key may show in them (the
+                // demo key is public).
+                let secrets: Vec<(&str, &str)> = config
+                    .merchants
+                    .values()
+                    .map(|key| ("a merchant secret key", key.expose()))
+                    .filter(|(_, key)| *key != super::config::DEMO_SECRET_KEY)
+                    .collect();
+                Replayer::new(replay, SecretGuard::new(secrets))
+            }),
             callbacks: Arc::new(Callbacks::new(CallbackSettings {
                 timeout: config.callback_timeout,
                 retry_interval: config.callback_retry_interval,
@@ -549,6 +564,9 @@ async fn dispatch(
     if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
         return admin::handle(&app, request).await;
     }
+    if let Some(replayer) = &app.replay {
+        return replay::handle(&app, replayer, request).await;
+    }
     if path == calls::PAY_PAGE_PATH {
         return pay_page::handle(&app, request).await;
     }
@@ -681,7 +699,7 @@ fn unreadable(app: &App, rejection: Rejection) -> calls::Answer {
 /// header value is visible ASCII, so other bytes are percent-encoded (`%D0%9E`).
 pub(crate) const HINT_HEADER: &str = "x-emulator-hint";
 
-fn with_hint(mut response: Response, hint: Option<&str>) -> Response {
+pub(crate) fn with_hint(mut response: Response, hint: Option<&str>) -> Response {
     if let Some(hint) = hint
         && let Ok(value) = HeaderValue::from_str(&header_safe(hint))
     {
