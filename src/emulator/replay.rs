@@ -17,7 +17,9 @@
 //!
 //! Among the interactions a request matches, the first not served yet answers; once all have
 //! been, the last repeats — so identical status polls get the recorded sequence of answers
-//! (`process`, `process`, `success`), then `success` for ever.
+//! (`process`, `process`, `success`), then `success` for ever. A request matching the first
+//! recorded call after it was served starts the recording over (the next test of a suite
+//! drives the checkout again); `POST /_emulator/reset` does too.
 //!
 //! Answers are the recorded bytes with redacted values restored and, when the recording was
 //! signed, a fresh `pg_salt` and a `pg_sig` made with the caller's secret for the script the
@@ -219,6 +221,12 @@ impl Replayer {
             })
             .map(|(index, _)| index)
             .collect();
+        // The first recorded call again, once served: the client starts over (the next test
+        // of a suite), and so does the recording.
+        if matching.first() == Some(&0) && state.served[0] {
+            state.served.fill(false);
+            state.substitutions.clear();
+        }
         let Some(&chosen) = matching
             .iter()
             .find(|&&index| !state.served[index])

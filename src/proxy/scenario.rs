@@ -168,7 +168,7 @@ pub fn scenario_from_recording(
         if !form.is_empty() {
             let _ = writeln!(body, "    form:");
             for (name, template) in &form {
-                let _ = writeln!(body, "      {}: {}", quote(name), quote(template));
+                let _ = writeln!(body, "      {}: {}", key(name), quote(template));
             }
         }
         let last = step.attempts.last().expect("a step has an attempt");
@@ -306,6 +306,16 @@ fn literal(value: &str) -> String {
     } else {
         value.to_owned()
     }
+}
+
+/// A form key: plain when it is a plain name, quoted otherwise (`"a[0][b]"`).
+fn key(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain { name.to_owned() } else { quote(name) }
 }
 
 /// A YAML double-quoted scalar (JSON's escaping, which YAML reads the same).
