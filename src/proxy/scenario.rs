@@ -217,8 +217,8 @@ pub fn scenario_from_recording(
         "# Written by `fph scenario from-recording {source}`: the calls of proxy session `{}`,\n\
          # recorded against {} at {}. Run it against the recording with\n\
          #   fph emulator --replay {source} --port 8082 &\n\
-         #   fph run --mode live --target http://127.0.0.1:8082 THIS_FILE",
-        cassette.case, cassette.target, cassette.recorded_at
+         #   fph run --mode live --target http://127.0.0.1:8082 scenarios/{}.yaml",
+        cassette.case, cassette.target, cassette.recorded_at, cassette.case
     );
     let _ = writeln!(out, "name: {}", quote(&format!("Proxy session {}", cassette.case)));
     let _ = writeln!(out, "tags: [proxy]");
