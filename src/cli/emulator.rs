@@ -14,10 +14,10 @@ use freedompay_harness::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, EmulatorError, ReplayConfig,
     changed_gateway,
 };
-use freedompay_harness::scenario::HarnessConfig;
-use freedompay_harness::transport::cassette::Cassette;
 use freedompay_harness::exit_code;
 use freedompay_harness::gateway::SecretKey;
+use freedompay_harness::scenario::HarnessConfig;
+use freedompay_harness::transport::cassette::Cassette;
 
 /// The port when neither the flags nor the configuration file name one.
 const DEFAULT_PORT: u16 = 8080;
@@ -62,7 +62,12 @@ pub struct EmulatorArgs {
     #[arg(long, requires = "replay")]
     pub strict: bool,
     /// With --replay: where harness.yaml is (the redaction rules the cassette was written with).
-    #[arg(long, value_name = "DIR", default_value = "scenarios", requires = "replay")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "scenarios",
+        requires = "replay"
+    )]
     pub scenarios: PathBuf,
 }
 
@@ -132,7 +137,9 @@ fn replay_config(args: &EmulatorArgs, replay: &Path) -> anyhow::Result<ReplayCon
     if args.strict {
         config.ignore_fields.clear();
     }
-    config.ignore_fields.extend(args.ignore_fields.iter().cloned());
+    config
+        .ignore_fields
+        .extend(args.ignore_fields.iter().cloned());
     Ok(config)
 }
 

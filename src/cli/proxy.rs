@@ -94,9 +94,7 @@ pub fn run(args: ProxyArgs, color: ColorChoice) -> anyhow::Result<u8> {
         }
         (other, Some(c)) => (
             None,
-            other
-                .base_url()
-                .context("the target has no base URL")?,
+            other.base_url().context("the target has no base URL")?,
             c.merchant_id,
             c.secret_key,
         ),
@@ -105,7 +103,10 @@ pub fn run(args: ProxyArgs, color: ColorChoice) -> anyhow::Result<u8> {
         ),
     };
     let demo = secret.expose() == DEMO_SECRET_KEY;
-    let guard = SecretGuard::for_run((!demo).then_some(&secret), target.target.base_url().as_ref());
+    let guard = SecretGuard::for_run(
+        (!demo).then_some(&secret),
+        target.target.base_url().as_ref(),
+    );
 
     let recording = Recording::new(
         RecordingOptions {

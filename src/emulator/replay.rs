@@ -246,9 +246,7 @@ impl Replayer {
                 && !recorded.is_empty()
             {
                 state.substitutions.retain(|(r, _)| r != recorded);
-                state
-                    .substitutions
-                    .push((recorded.to_owned(), now.clone()));
+                state.substitutions.push((recorded.to_owned(), now.clone()));
             }
         }
         let body = self.answer_body(&state, interaction, signer);
@@ -262,7 +260,12 @@ impl Replayer {
                 .unwrap_or_default()
         );
         let response = &interaction.response;
-        Ok((response.status, response.content_type.clone(), body, outcome))
+        Ok((
+            response.status,
+            response.content_type.clone(),
+            body,
+            outcome,
+        ))
     }
 
     /// The recorded answer, restored and signed for the caller.
@@ -279,8 +282,8 @@ impl Replayer {
                 &format!(">{}<", xml_escape(now)),
             );
         }
-        let signed = Document::parse_response_str(&body)
-            .is_ok_and(|d| d.root.child(SIG_FIELD).is_some());
+        let signed =
+            Document::parse_response_str(&body).is_ok_and(|d| d.root.child(SIG_FIELD).is_some());
         if !signed {
             return body;
         }
@@ -290,12 +293,7 @@ impl Replayer {
         if let (Some(start), Some(end)) = (body.find(&open), body.find(&close))
             && start < end
         {
-            body = format!(
-                "{}{open}{}{}",
-                &body[..start],
-                fresh_salt(),
-                &body[end..]
-            );
+            body = format!("{}{open}{}{}", &body[..start], fresh_salt(), &body[end..]);
         }
         resign_body(&body, script, secret)
     }
@@ -428,7 +426,9 @@ async fn answer(
             StatusCode::OK,
             Rejection::new(
                 ErrorKind::MerchantUnknown,
-                format!("merchant not identified: no merchant `{merchant}` (replay serves the merchants given with --merchant)"),
+                format!(
+                    "merchant not identified: no merchant `{merchant}` (replay serves the merchants given with --merchant)"
+                ),
             ),
         );
     };

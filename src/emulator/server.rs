@@ -49,9 +49,9 @@ use super::errors::{ErrorCodes, ErrorKind, Rejection};
 use super::faults::{self, FaultKind, Faults, Phase};
 use super::log::RequestLog;
 use super::payment::{Effect, Rules};
+use super::replay::{self, Replayer};
 use super::request::{self, DecodeError};
 use super::store::Store;
-use super::replay::{self, Replayer};
 use super::{admin, calls, pay_page};
 use crate::secret_guard::SecretGuard;
 

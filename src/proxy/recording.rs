@@ -133,9 +133,13 @@ impl Recording {
         // not the merchant's (a deliberate bad one) is kept as sent, as record mode does.
         let script = signature::script_name(&exchange.path).to_owned();
         let signed_as = std::iter::once(script.as_str())
-            .chain(["get_status3.php", "get_status.php"].into_iter().filter(|_| {
-                call_name(&self.options.routes, &exchange.path) == Operation::Status.name()
-            }))
+            .chain(
+                ["get_status3.php", "get_status.php"]
+                    .into_iter()
+                    .filter(|_| {
+                        call_name(&self.options.routes, &exchange.path) == Operation::Status.name()
+                    }),
+            )
             .find(|s| signature::verify(s, &exchange.fields, &self.options.secret).is_valid())
             .map(str::to_owned);
         if let Some(signed_as) = &signed_as {
@@ -275,18 +279,14 @@ mod tests {
             f.push("pg_sig", sig.as_str());
             crate::gateway::xml::pretty_fields("response", &f)
         };
-        let keys: Vec<(String, u32)> = [
-            ("a", "process"),
-            ("b", "process"),
-            ("c", "success"),
-        ]
-        .iter()
-        .map(|(salt, state)| {
-            recording
-                .record(&exchange("/get_status3.php", status(salt), &answer(state)))
-                .unwrap()
-        })
-        .collect();
+        let keys: Vec<(String, u32)> = [("a", "process"), ("b", "process"), ("c", "success")]
+            .iter()
+            .map(|(salt, state)| {
+                recording
+                    .record(&exchange("/get_status3.php", status(salt), &answer(state)))
+                    .unwrap()
+            })
+            .collect();
         assert_eq!(
             keys,
             [
@@ -307,7 +307,10 @@ mod tests {
         );
 
         let text = std::fs::read_to_string(recording.path()).unwrap();
-        assert!(text.contains("pg_merchant_id: \"{{merchant_id}}\""), "{text}");
+        assert!(
+            text.contains("pg_merchant_id: \"{{merchant_id}}\""),
+            "{text}"
+        );
         assert!(!text.contains("552170"), "{text}");
         assert!(text.contains("pg_sig: \"0123\""), "{text}");
         let cassette = Cassette::parse(&text, recording.path()).unwrap();
@@ -315,8 +318,7 @@ mod tests {
         let first = &cassette.interactions[0];
         let fields = Fields::from_form_pairs(first.request.fields.iter()).unwrap();
         assert!(signature::verify("get_status3.php", &fields, &replay_key).is_valid());
-        let document =
-            crate::gateway::Document::parse_response_str(&first.response.body).unwrap();
+        let document = crate::gateway::Document::parse_response_str(&first.response.body).unwrap();
         assert!(signature::verify("get_status3.php", &document.root, &replay_key).is_valid());
         assert_eq!(recording.cassette().interactions.len(), 4);
     }
@@ -325,11 +327,16 @@ mod tests {
     fn secret_never_reaches_the_proxy_cassette() {
         let dir = tempfile::tempdir().unwrap();
         let guard = SecretGuard::new([("the merchant secret key", "merchant-secret")]);
-        let mut recording =
-            Recording::new(options(dir.path(), guard.clone()), "2026-11-23T10:00:00Z".into());
+        let mut recording = Recording::new(
+            options(dir.path(), guard.clone()),
+            "2026-11-23T10:00:00Z".into(),
+        );
         let fields = signed(
             "/mfs/pay",
-            &[("pg_merchant_id", "1"), ("pg_description", "merchant-secret")],
+            &[
+                ("pg_merchant_id", "1"),
+                ("pg_description", "merchant-secret"),
+            ],
             "s",
             "merchant-secret",
         );

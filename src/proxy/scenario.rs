@@ -152,7 +152,8 @@ pub fn scenario_from_recording(
                 .find(|(from, _, c)| *from < index && c.value == value)
             {
                 format!("{{{{ {} }}}}", capture.variable)
-            } else if name == "pg_order_id" && order_ids.iter().filter(|v| **v == value).count() == 1
+            } else if name == "pg_order_id"
+                && order_ids.iter().filter(|v| **v == value).count() == 1
             {
                 "{{ order_id() }}".to_owned()
             } else if let Some(placeholder) = placeholder_name(value) {
@@ -173,7 +174,12 @@ pub fn scenario_from_recording(
         }
         let last = step.attempts.last().expect("a step has an attempt");
         let answer = Document::parse_response_str(&last.response.body).ok();
-        let text = |name: &str| answer.as_ref().and_then(|d| d.text(name)).map(str::to_owned);
+        let text = |name: &str| {
+            answer
+                .as_ref()
+                .and_then(|d| d.text(name))
+                .map(str::to_owned)
+        };
         if step.attempts.len() > 1 {
             let (field, value) = match text("pg_payment_status") {
                 Some(state) => ("pg_payment_status", state),
@@ -220,7 +226,11 @@ pub fn scenario_from_recording(
          #   fph run --mode live --target http://127.0.0.1:8082 scenarios/{}.yaml",
         cassette.case, cassette.target, cassette.recorded_at, cassette.case
     );
-    let _ = writeln!(out, "name: {}", quote(&format!("Proxy session {}", cassette.case)));
+    let _ = writeln!(
+        out,
+        "name: {}",
+        quote(&format!("Proxy session {}", cassette.case))
+    );
     let _ = writeln!(out, "tags: [proxy]");
     if let Some(encoding) = shared_encoding
         && encoding != Encoding::default()
@@ -248,8 +258,8 @@ fn steps_of<'a>(cassette: &'a Cassette, routes: &Routes) -> Vec<Step<'a>> {
     let mut steps: Vec<Step<'a>> = Vec::new();
     let mut taken: Vec<String> = Vec::new();
     for interaction in &cassette.interactions {
-        let pollable =
-            super::recording::call_name(routes, &interaction.request.path) == Operation::Status.name();
+        let pollable = super::recording::call_name(routes, &interaction.request.path)
+            == Operation::Status.name();
         if let Some(last) = steps.last_mut()
             && interaction.attempt > 1
             && pollable

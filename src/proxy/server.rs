@@ -239,7 +239,10 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let answer = match outgoing.send().await {
         Ok(answer) => answer,
         Err(error) => {
-            let reason = proxy.guard.scrub(&crate::transport::live::error_chain(&error)).into_owned();
+            let reason = proxy
+                .guard
+                .scrub(&crate::transport::live::error_chain(&error))
+                .into_owned();
             proxy.log_line(&format!(
                 "{} {path} → not answered ({reason}); nothing recorded, and the call is not retried",
                 parts.method
@@ -256,7 +259,10 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let body = match answer.bytes().await {
         Ok(body) => body,
         Err(error) => {
-            let reason = proxy.guard.scrub(&crate::transport::live::error_chain(&error)).into_owned();
+            let reason = proxy
+                .guard
+                .scrub(&crate::transport::live::error_chain(&error))
+                .into_owned();
             proxy.log_line(&format!(
                 "{} {path} → the answer broke off ({reason}); nothing recorded",
                 parts.method
@@ -272,7 +278,16 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
 
     if !path.starts_with("/_emulator") {
         proxy
-            .record(&parts.method, &parts.uri, &parts.headers, &bytes, status, &headers, &body, elapsed)
+            .record(
+                &parts.method,
+                &parts.uri,
+                &parts.headers,
+                &bytes,
+                status,
+                &headers,
+                &body,
+                elapsed,
+            )
             .await;
     }
 
@@ -294,7 +309,10 @@ impl Proxy {
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one exchange, taken apart by the handler")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one exchange, taken apart by the handler"
+    )]
     async fn record(
         &self,
         method: &Method,
@@ -419,7 +437,10 @@ mod tests {
             encoding_of(&post, "application/x-www-form-urlencoded", b"a=1"),
             Encoding::Urlencoded
         );
-        assert_eq!(encoding_of(&post, "", b"pg_xml=%3Cr%2F%3E"), Encoding::PgXml);
+        assert_eq!(
+            encoding_of(&post, "", b"pg_xml=%3Cr%2F%3E"),
+            Encoding::PgXml
+        );
         assert_eq!(encoding_of(&post, "text/xml", b"<r/>"), Encoding::PgXml);
         assert_eq!(
             encoding_of(&post, "application/json; charset=utf-8", b"{}"),

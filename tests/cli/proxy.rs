@@ -146,18 +146,29 @@ fn a_python_backend_is_recorded_through_the_proxy_and_replayed_with_another_secr
     let calls = recorded.len();
     assert!(calls >= 4, "{recorded:?}");
     assert!(
-        out.contains(&format!("stopped: {calls} calls recorded in recordings/proxy/checkout.yaml")),
+        out.contains(&format!(
+            "stopped: {calls} calls recorded in recordings/proxy/checkout.yaml"
+        )),
         "{out}"
     );
-    assert!(log.contains("POST /mfs/pay → 200 need_approve, recorded as pay"), "{log}");
-    assert!(log.contains("GET /get_status3.php → 200 ok, recorded as status"), "{log}");
+    assert!(
+        log.contains("POST /mfs/pay → 200 need_approve, recorded as pay"),
+        "{log}"
+    );
+    assert!(
+        log.contains("GET /get_status3.php → 200 ok, recorded as status"),
+        "{log}"
+    );
 
     // The cassette: every call in arrival order, decoded, redacted, re-signed.
     let cassette = dir.read("recordings/proxy/checkout.yaml");
     for forbidden in [SECRET, "Sup3r%2FSecret%2BKey%3D42", "777001"] {
         assert!(!cassette.contains(forbidden), "{forbidden} in\n{cassette}");
     }
-    assert!(cassette.contains("pg_merchant_id: \"{{merchant_id}}\""), "{cassette}");
+    assert!(
+        cassette.contains("pg_merchant_id: \"{{merchant_id}}\""),
+        "{cassette}"
+    );
     for (step, encoding) in [
         ("init", "urlencoded"),
         ("pay", "multipart"),
@@ -169,8 +180,14 @@ fn a_python_backend_is_recorded_through_the_proxy_and_replayed_with_another_secr
             "{step} in\n{cassette}"
         );
     }
-    assert!(cassette.contains("- step: status\n  attempt: 2\n"), "{cassette}");
-    assert!(cassette.contains("pg_description: Order order-1 & co"), "{cassette}");
+    assert!(
+        cassette.contains("- step: status\n  attempt: 2\n"),
+        "{cassette}"
+    );
+    assert!(
+        cassette.contains("pg_description: Order order-1 & co"),
+        "{cassette}"
+    );
 
     // Replayed with another merchant id, secret and salts: the same answers, re-signed (the
     // client checks every pg_sig with its own key).
@@ -199,7 +216,10 @@ fn a_python_backend_is_recorded_through_the_proxy_and_replayed_with_another_secr
     // too — the log names the closest recorded call and that field.
     let (code, calls, _) = checkout(&replay.url, "552170", REPLAY_SECRET, "rpl", "order-2");
     assert_eq!(code, 3, "{calls:?}");
-    assert!(body_of(&calls[0]).contains("<pg_error_code>8050</pg_error_code>"), "{calls:?}");
+    assert!(
+        body_of(&calls[0]).contains("<pg_error_code>8050</pg_error_code>"),
+        "{calls:?}"
+    );
     assert!(!body_of(&calls[0]).contains("pg_sig"), "{calls:?}");
     let log = log_of(replay);
     assert!(
@@ -223,7 +243,10 @@ fn a_python_backend_is_recorded_through_the_proxy_and_replayed_with_another_secr
     let (code, calls, err) = checkout(&replay.url, "552170", REPLAY_SECRET, "x", "order-3");
     assert_eq!(code, 0, "{calls:?}{err}");
     let last = body_of(calls.last().unwrap());
-    assert!(last.contains("<pg_order_id>order-3</pg_order_id>"), "{last}");
+    assert!(
+        last.contains("<pg_order_id>order-3</pg_order_id>"),
+        "{last}"
+    );
 
     // A wrong signature is refused as the gateway refuses it, before any matching.
     let (code, calls, _) = checkout(&replay.url, "552170", "not-the-key", "x", "order-1");
@@ -254,7 +277,10 @@ fn the_shipped_demo_session_becomes_a_scenario_that_passes_lint_and_replays() {
     ] {
         assert!(scenario.contains(expected), "{expected} in\n{scenario}");
     }
-    assert!(!scenario.contains("pg_salt") && !scenario.contains("pg_merchant_id"), "{scenario}");
+    assert!(
+        !scenario.contains("pg_salt") && !scenario.contains("pg_merchant_id"),
+        "{scenario}"
+    );
     dir.write("scenarios/demo.yaml", &scenario);
     let lint = dir.fph().args(["lint", "scenarios/demo.yaml"]).run();
     assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
@@ -270,7 +296,14 @@ fn the_shipped_demo_session_becomes_a_scenario_that_passes_lint_and_replays() {
         dir.fph()
             .env("FREEDOMPAY_MERCHANT_ID", "9001")
             .env("FREEDOMPAY_SECRET_KEY", REPLAY_SECRET)
-            .args(["run", "--mode", mode, "--target", &replay.url, "scenarios/demo.yaml"])
+            .args([
+                "run",
+                "--mode",
+                mode,
+                "--target",
+                &replay.url,
+                "scenarios/demo.yaml",
+            ])
             .run()
     };
     let run = live("live");
@@ -279,7 +312,20 @@ fn the_shipped_demo_session_becomes_a_scenario_that_passes_lint_and_replays() {
     // Recorded from the replaying gateway, it joins the offline suite like any scenario.
     let record = live("record");
     assert_eq!(record.code, 0, "{}{}", record.stdout, record.stderr);
-    drop(replay);
+    // Another phone matches no recorded pay: the step fails, the log says which field.
+    dir.write(
+        "scenarios/demo.yaml",
+        &scenario.replace("\"77017777702\"", "\"77017777777\""),
+    );
+    let other = live("live");
+    assert_eq!(other.code, 1, "{}{}", other.stdout, other.stderr);
+    let log = log_of(replay);
+    assert!(
+        log.contains("POST /mfs/pay → error 8050 not_recorded: no recorded request matches /mfs/pay; the closest is #2 (step `pay`, POST /mfs/pay) in recordings/proxy/demo.yaml, which differs in pg_abonent_phone: recorded \"77017777702\", sent \"77017777777\""),
+        "{log}"
+    );
+    assert!(!log.contains(REPLAY_SECRET), "{log}");
+    dir.write("scenarios/demo.yaml", &scenario);
     let offline = dir.fph().args(["run", "scenarios/demo.yaml"]).run();
     assert_eq!(offline.code, 0, "{}{}", offline.stdout, offline.stderr);
     assert!(offline.stdout.contains("1 passed"), "{}", offline.stdout);
@@ -319,10 +365,20 @@ fn a_call_the_target_does_not_answer_is_sent_once_and_not_recorded() {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
-    assert!(answer.contains("fph proxy: the target did not answer"), "{answer}");
+    assert!(
+        answer.contains("fph proxy: the target did not answer"),
+        "{answer}"
+    );
     let (_, log) = proxy.interrupt();
-    assert!(log.contains("nothing recorded, and the call is not retried"), "{log}");
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "sent once");
+    assert!(
+        log.contains("nothing recorded, and the call is not retried"),
+        "{log}"
+    );
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "sent once"
+    );
     assert!(!dir.path().join("recordings/proxy/down.yaml").exists());
 }
 
@@ -331,20 +387,53 @@ fn production_missing_credentials_and_bad_session_names_are_refused_before_liste
     let dir = Dir::new();
     let run = dir
         .fph()
-        .args(["proxy", "--port", "0", "--session", "s", "--target", "https://API.freedompay.kz./"])
+        .args([
+            "proxy",
+            "--port",
+            "0",
+            "--session",
+            "s",
+            "--target",
+            "https://API.freedompay.kz./",
+        ])
         .env("FREEDOMPAY_MERCHANT_ID", "1")
         .env("FREEDOMPAY_SECRET_KEY", SECRET)
         .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("refusing to send requests to production"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("refusing to send requests to production"),
+        "{}",
+        run.stderr
+    );
     let run = dir
         .fph()
-        .args(["proxy", "--port", "0", "--session", "s", "--target", "sandbox"])
+        .args([
+            "proxy",
+            "--port",
+            "0",
+            "--session",
+            "s",
+            "--target",
+            "sandbox",
+        ])
         .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("set FREEDOMPAY_MERCHANT_ID and FREEDOMPAY_SECRET_KEY"), "{}", run.stderr);
-    let run = dir.fph().args(["proxy", "--port", "0", "--session", "../x"]).run();
+    assert!(
+        run.stderr
+            .contains("set FREEDOMPAY_MERCHANT_ID and FREEDOMPAY_SECRET_KEY"),
+        "{}",
+        run.stderr
+    );
+    let run = dir
+        .fph()
+        .args(["proxy", "--port", "0", "--session", "../x"])
+        .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("failed to use session name `../x`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("failed to use session name `../x`"),
+        "{}",
+        run.stderr
+    );
     assert!(!dir.path().join("recordings").exists());
 }
