@@ -157,7 +157,10 @@ pub fn scenario_from_recording(
             {
                 "{{ order_id() }}".to_owned()
             } else if let Some(placeholder) = placeholder_name(value) {
-                if !vars.iter().any(|(n, _)| n == placeholder) {
+                // `{{merchant_id}}` is the run's own merchant id, a built-in variable.
+                if !BUILTIN_VARIABLES.contains(&placeholder)
+                    && !vars.iter().any(|(n, _)| n == placeholder)
+                {
                     vars.push((placeholder.to_owned(), format!("redacted-{placeholder}")));
                 }
                 format!("{{{{ {placeholder} }}}}")
@@ -220,7 +223,7 @@ pub fn scenario_from_recording(
 
     let _ = writeln!(
         out,
-        "# Written by `fph scenario from-recording {source}`: the calls of proxy session `{}`,\n\
+        "# Written by `fph scenario from-recording {source}`: the calls of {},\n\
          # recorded against {} at {}. Run it against the recording with\n\
          #   fph emulator --replay {source} --port 8082 &\n\
          #   fph run --mode live --target http://127.0.0.1:8082 scenarios/{}.yaml",
@@ -250,6 +253,16 @@ pub fn scenario_from_recording(
     let _ = writeln!(out, "steps:");
     out.push_str(&body);
     Ok(out)
+}
+
+/// `proxy session checkout`, or `scenario sms_approval, case operator=KCELLKZT` for a cassette
+/// that record mode wrote.
+fn recording_name(cassette: &Cassette) -> String {
+    if cassette.scenario == super::PROXY_SCENARIO {
+        format!("proxy session {}", cassette.case)
+    } else {
+        format!("scenario {}, case {}", cassette.scenario, cassette.case)
+    }
 }
 
 /// The recorded interactions as steps: repeats of a status call stay one polling step; a
