@@ -223,17 +223,23 @@ pub fn scenario_from_recording(
 
     let _ = writeln!(
         out,
-        "# Written by `fph scenario from-recording {source}`: the calls of {},\n\
+        "# yaml-language-server: $schema=.schema/scenario.json\n\
+         # Written by `fph scenario from-recording {source}`: the calls of {},\n\
          # recorded against {} at {}. Run it against the recording with\n\
          #   fph emulator --replay {source} --port 8082 &\n\
          #   fph run --mode live --target http://127.0.0.1:8082 scenarios/{}.yaml",
-        cassette.case, cassette.target, cassette.recorded_at, cassette.case
+        recording_name(cassette),
+        cassette.target,
+        cassette.recorded_at,
+        cassette.case
     );
-    let _ = writeln!(
-        out,
-        "name: {}",
-        quote(&format!("Proxy session {}", cassette.case))
-    );
+    let name = recording_name(cassette);
+    let mut chars = name.chars();
+    let name: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    let _ = writeln!(out, "name: {}", quote(&name));
     let _ = writeln!(out, "tags: [proxy]");
     if let Some(encoding) = shared_encoding
         && encoding != Encoding::default()
