@@ -536,4 +536,158 @@ mod tests {
         assert!(!prefixed.ignored("pg_order_id"));
         assert!(prefixed.ignored("pg_sig"));
     }
+
+    use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig};
+    use crate::gateway::Fields;
+    use crate::gateway::signature::sign;
+    use crate::transport::cassette::{OrderedMap, RecordedRequest, RecordedResponse};
+
+    fn interaction(
+        step: &str,
+        attempt: u32,
+        path: &str,
+        fields: &[(&str, &str)],
+        state: &str,
+    ) -> Interaction {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<response>\n  <pg_status>ok</pg_status>\n  <pg_payment_status>{state}</pg_payment_status>\n  <pg_salt>recorded</pg_salt>\n  <pg_sig>0</pg_sig>\n</response>\n"
+        );
+        let mut pairs: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        pairs.push(("pg_merchant_id".into(), "{{merchant_id}}".into()));
+        Interaction {
+            step: step.into(),
+            attempt,
+            request: RecordedRequest {
+                method: "POST".into(),
+                encoding: crate::gateway::Encoding::Urlencoded,
+                path: path.into(),
+                fields: OrderedMap(pairs),
+            },
+            response: RecordedResponse {
+                status: 200,
+                content_type: Some(XML_CONTENT_TYPE.into()),
+                elapsed_ms: 1,
+                body,
+            },
+        }
+    }
+
+    /// Sends a signed urlencoded request; returns the answer's pg_payment_status, or its
+    /// error code.
+    async fn call(
+        client: &reqwest::Client,
+        base: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> String {
+        let mut message: Fields = fields.iter().copied().collect();
+        message.push("pg_merchant_id", DEMO_MERCHANT_ID);
+        message.push("pg_salt", fresh_salt());
+        let key = SecretKey::new(DEMO_SECRET_KEY);
+        let sig = sign(path, &message, &key);
+        message.push("pg_sig", sig.as_str());
+        let body = crate::gateway::encoding::urlencoded(&message);
+        let answer = client
+            .post(format!("{base}{}", path.trim_start_matches('/')))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let document = Document::parse_response_str(&answer).unwrap();
+        if document.root.child(SIG_FIELD).is_some() {
+            assert!(verify(path, &document.root, &key).is_valid(), "{answer}");
+            assert!(!answer.contains("<pg_salt>recorded</pg_salt>"), "{answer}");
+        }
+        document
+            .text("pg_payment_status")
+            .or(document.text("pg_error_code"))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn polls_replay_in_recorded_order_then_the_last_repeats_and_the_first_call_starts_over() {
+        let mut cassette = crate::transport::cassette::Cassette {
+            format: 1,
+            scenario: "proxy".into(),
+            case: "c".into(),
+            recorded_at: "2026-11-23T10:00:00Z".into(),
+            target: "emulator".into(),
+            harness: "0".into(),
+            scenario_digest: String::new(),
+            bindings: Default::default(),
+            interactions: Vec::new(),
+        };
+        let init = [("pg_amount", "10"), ("pg_order_id", "o-1")];
+        let status = [("pg_payment_id", "5")];
+        cassette
+            .interactions
+            .push(interaction("init", 1, "/init_payment.php", &init, "new"));
+        for (attempt, state) in [(1, "process"), (2, "process"), (3, "success")] {
+            cassette.interactions.push(interaction(
+                "status",
+                attempt,
+                "/get_status3.php",
+                &status,
+                state,
+            ));
+        }
+        let emulator = Emulator::start(EmulatorConfig {
+            replay: Some(ReplayConfig::new(
+                cassette,
+                PathBuf::from("c.yaml"),
+                crate::scenario::HarnessConfig::default().redactions,
+            )),
+            ..EmulatorConfig::default()
+        })
+        .unwrap();
+        let base = emulator.base_url().to_string();
+        let client =
+            crate::transport::live::client(&crate::transport::LiveOptions::default()).unwrap();
+        let mut seen = Vec::new();
+        for round in 0..2 {
+            // Another order id each round: ignored by default.
+            let order = format!("o-{round}");
+            seen.push(
+                call(
+                    &client,
+                    &base,
+                    "/init_payment.php",
+                    &[("pg_amount", "10"), ("pg_order_id", &order)],
+                )
+                .await,
+            );
+            for _ in 0..4 {
+                seen.push(call(&client, &base, "/get_status3.php", &status).await);
+            }
+        }
+        assert_eq!(
+            seen,
+            [
+                "new", "process", "process", "success", "success", "new", "process", "process",
+                "success", "success"
+            ]
+        );
+        assert_eq!(
+            call(
+                &client,
+                &base,
+                "/get_status3.php",
+                &[("pg_payment_id", "6")]
+            )
+            .await,
+            "8050"
+        );
+        assert_eq!(
+            call(&client, &base, "/init_payment.php", &[("pg_amount", "11")]).await,
+            "8050"
+        );
+    }
 }

@@ -437,3 +437,32 @@ fn production_missing_credentials_and_bad_session_names_are_refused_before_liste
     );
     assert!(!dir.path().join("recordings").exists());
 }
+
+#[test]
+fn a_damaged_cassette_is_bad_input_at_its_line_and_column() {
+    let dir = Dir::new();
+    dir.write(
+        "recordings/proxy/bad.yaml",
+        "format: 1\nscenario: proxy\ncase: bad\nrecorded_at: \"2026-11-23T10:00:00Z\"\ntarget: emulator\nharness: \"0.1.0\"\nscenario_digest: \"\"\ninteractions:\n- step: init\n  atempt: 1\n",
+    );
+    for args in [
+        &[
+            "emulator",
+            "--port",
+            "0",
+            "--replay",
+            "recordings/proxy/bad.yaml",
+        ][..],
+        &["scenario", "from-recording", "recordings/proxy/bad.yaml"][..],
+    ] {
+        let run = dir.fph().args(args).run();
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "failed to read cassette recordings/proxy/bad.yaml:10:3: unknown field `atempt`"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
