@@ -8,15 +8,17 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use freedompay_harness::emulator::{
-    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, EmulatorError, ReplayConfig,
-    changed_gateway,
+    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, EmulatorError, changed_gateway,
 };
 use freedompay_harness::exit_code;
 use freedompay_harness::gateway::SecretKey;
+use freedompay_harness::proxy::{Replay, ReplayConfig};
 use freedompay_harness::scenario::HarnessConfig;
+use freedompay_harness::secret_guard::SecretGuard;
 use freedompay_harness::transport::cassette::Cassette;
 
 /// The port when neither the flags nor the configuration file name one.
@@ -156,22 +158,35 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
         }
     };
     let mut config = config;
-    if let Some(replay) = &args.replay {
-        config.replay = Some(replay_config(&args, replay)?);
+    // What the banner says about a replay: the cassette, its size, what matching ignores.
+    let mut replaying = None;
+    if let Some(path) = &args.replay {
+        let replay = replay_config(&args, path)?;
+        let ignored: String = replay
+            .ignore_fields
+            .iter()
+            .map(|f| format!(", {f}"))
+            .collect();
+        replaying = Some((
+            path.display().to_string(),
+            replay.cassette.interactions.len(),
+            ignored,
+        ));
+        // A mismatch names field values: no merchant's key may show in it (the demo key is
+        // public).
+        let secrets: Vec<(&str, &str)> = config
+            .merchants
+            .values()
+            .map(|key| ("a merchant secret key", key.expose()))
+            .filter(|(_, key)| *key != DEMO_SECRET_KEY)
+            .collect();
+        config.replay = Some(Arc::new(Replay::new(replay, SecretGuard::new(secrets))));
     }
     let merchants: Vec<(String, SecretKey)> = config
         .merchants
         .iter()
         .map(|(id, key)| (id.clone(), key.clone()))
         .collect();
-    let config_replay = config.replay.as_ref().map(|r| {
-        let ignored: String = r.ignore_fields.iter().map(|f| format!(", {f}")).collect();
-        (
-            r.path.display().to_string(),
-            r.cassette.interactions.len(),
-            ignored,
-        )
-    });
     let emulator = Emulator::start(config)?;
     let base = emulator.base_url();
     let base = base.as_str().trim_end_matches('/');
@@ -185,7 +200,7 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
             outln!("merchant {id}, secret key (as configured, not shown)");
         }
     }
-    match &config_replay {
+    match &replaying {
         Some((path, count, ignored)) => {
             outln!("replaying {count} recorded calls from {path}");
             outln!("matching on route and fields, ignoring pg_salt, pg_sig{ignored}");

@@ -151,6 +151,11 @@ impl From<anyhow::Error> for Failure {
                     cause.downcast_ref::<EmulatorError>(),
                     Some(EmulatorError::Bind { .. } | EmulatorError::Runtime(_))
                 )
+                || matches!(
+                    cause.downcast_ref::<freedompay_harness::proxy::ProxyError>(),
+                    Some(freedompay_harness::proxy::ProxyError::Bind { .. })
+                        | Some(freedompay_harness::proxy::ProxyError::Start(_))
+                )
         });
         if setup {
             Failure::Setup(error)

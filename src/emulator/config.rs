@@ -97,8 +97,8 @@ pub struct EmulatorConfig {
     /// in-process emulator does not): the call, its outcome and, for a refusal, the hint.
     pub log_requests: bool,
     /// Serve a recording instead of running payments (`fph emulator --replay`, see
-    /// `replay.rs`).
-    pub replay: Option<super::replay::ReplayConfig>,
+    /// `replay.rs`): the emulator checks merchants and signatures, the source finds answers.
+    pub replay: Option<std::sync::Arc<dyn super::replay::ReplaySource>>,
 }
 
 impl Default for EmulatorConfig {

@@ -13,6 +13,9 @@
 //! # Ok::<(), freedompay_harness::emulator::EmulatorError>(())
 //! ```
 //!
+//! With a [`ReplaySource`] (`fph emulator --replay`) it answers from a recording instead, still
+//! checking merchants and signatures and signing its answers (`replay.rs`).
+//!
 //! Its conventions (test phones, codes, limits, error codes) are in `docs/emulator.md`.
 
 mod admin;
@@ -37,5 +40,5 @@ pub use changes::{AnswerChange, changed_gateway};
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
 pub use errors::{CodeSource, ErrorCodes, ErrorKind};
 pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone, operator_of, test_phone};
-pub use replay::{DEFAULT_IGNORED, FieldDifference, ReplayConfig, field_differences};
+pub use replay::{RecordedAnswer, ReplaySource};
 pub use server::{Emulator, EmulatorError, RunningEmulator};

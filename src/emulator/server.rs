@@ -49,11 +49,10 @@ use super::errors::{ErrorCodes, ErrorKind, Rejection};
 use super::faults::{self, FaultKind, Faults, Phase};
 use super::log::RequestLog;
 use super::payment::{Effect, Rules};
-use super::replay::{self, Replayer};
+use super::replay;
 use super::request::{self, DecodeError};
 use super::store::Store;
 use super::{admin, calls, pay_page};
-use crate::secret_guard::SecretGuard;
 
 /// Why the emulator could not start (or stop, or read its configuration).
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +132,7 @@ pub(crate) struct App {
     /// One line per gateway call, when the configuration asks for it (`fph emulator`).
     pub log: RequestLog,
     /// Set when the emulator replays a recording instead of running payments.
-    pub replay: Option<Replayer>,
+    pub replay: Option<Arc<dyn replay::ReplaySource>>,
 }
 
 impl App {
@@ -251,17 +250,7 @@ impl Emulator {
             faults: Faults::default(),
             answer_changes: config.answer_changes.clone(),
             log: RequestLog::new(config.log_requests),
-            replay: config.replay.clone().map(|replay| {
-                // Log lines name fields that differ: no merchant's key may show in them (the
-                // demo key is public).
-                let secrets: Vec<(&str, &str)> = config
-                    .merchants
-                    .values()
-                    .map(|key| ("a merchant secret key", key.expose()))
-                    .filter(|(_, key)| *key != super::config::DEMO_SECRET_KEY)
-                    .collect();
-                Replayer::new(replay, SecretGuard::new(secrets))
-            }),
+            replay: config.replay.clone(),
             callbacks: Arc::new(Callbacks::new(CallbackSettings {
                 timeout: config.callback_timeout,
                 retry_interval: config.callback_retry_interval,
@@ -564,8 +553,8 @@ async fn dispatch(
     if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
         return admin::handle(&app, request).await;
     }
-    if let Some(replayer) = &app.replay {
-        return replay::handle(&app, replayer, request).await;
+    if let Some(source) = &app.replay {
+        return replay::handle(&app, source.as_ref(), request).await;
     }
     if path == calls::PAY_PAGE_PATH {
         return pay_page::handle(&app, request).await;

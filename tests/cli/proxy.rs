@@ -228,7 +228,7 @@ fn a_python_backend_is_recorded_through_the_proxy_and_replayed_with_another_secr
         ),
         "{log}"
     );
-    assert!(log.contains("→ replayed #2 (pay: need_approve)"), "{log}");
+    assert!(log.contains("→ replayed #2 (pay): need_approve"), "{log}");
     assert!(!log.contains(REPLAY_SECRET), "{log}");
 
     // Told to ignore the description as well, it replays, and answers name the caller's order.
