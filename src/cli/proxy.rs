@@ -22,9 +22,10 @@ use freedompay_harness::secret_guard::SecretGuard;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProxyArgs {
     /// Where calls go: emulator (started in-process), sandbox, a name from harness.yaml, or a
-    /// URL. production is refused unless --allow-production.
-    #[arg(long, value_name = "TARGET", default_value = "emulator")]
-    target: String,
+    /// URL. production is refused unless --allow-production. [default: FPH_TARGET, else
+    /// harness.yaml's default_target, the emulator unless it says otherwise]
+    #[arg(long, value_name = "TARGET", env = "FPH_TARGET")]
+    target: Option<String>,
     /// Port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8081)]
     port: u16,
@@ -73,7 +74,7 @@ pub fn run(args: ProxyArgs, color: ColorChoice) -> anyhow::Result<u8> {
         }
     };
     let target = config
-        .resolve_target(&args.target)
+        .resolve_target(args.target.as_deref().unwrap_or(&config.default_target))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     target.target.guard(args.allow_production)?;
     let credentials = Credentials::from_env()?;
