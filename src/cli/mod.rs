@@ -93,7 +93,6 @@ enum Command {
     Scenario(scenario::ScenarioArgs),
 }
 
-/// Runs the chosen subcommand; returns the process exit code.
 /// Why a command stopped without an exit code of its own: the user's input (exit 2), or the
 /// machine (exit 4). Decided by the error's type, not its words.
 #[derive(Debug)]
@@ -165,6 +164,7 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Runs the chosen subcommand; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<u8, Failure> {
     dispatch_command(cli).map_err(Failure::from)
 }
