@@ -1,0 +1,135 @@
+//! The `emulator` phase: the emulator alone answering status requests over keep-alive
+//! connections from a deliberately thin raw-HTTP client — the ceiling for `live`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+
+use crate::emulator::{DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator};
+use crate::gateway::signature::{self, Verification};
+use crate::gateway::{Document, Encoding, SecretKey};
+
+use super::BenchError;
+use super::figures::{Figures, Phase, sustained_figures};
+use super::meter::sustain;
+use super::requests::{exchange, raw_request};
+
+/// The emulator alone: status requests per second for `duration` (after a short warm-up),
+/// over `connections` keep-alive connections, from a client that sends pre-signed raw
+/// HTTP/1.1 bytes and reads the answer by its length, so the figure is the server's.
+pub fn emulator(
+    connections: usize,
+    duration: Duration,
+    encoding: Encoding,
+) -> Result<Figures, BenchError> {
+    let started = Instant::now();
+    let running = ceiling_emulator()?;
+    let addr = running.addr();
+    // One client thread: the server gets the rest of the machine, as far as it can.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(BenchError::Runtime)?;
+    let connections = connections.max(1);
+    let (count, wall, setup) = runtime.block_on(async move {
+        let client = |e: std::io::Error| BenchError::Client(e.to_string());
+        let mut stream = TcpStream::connect(addr).await.map_err(client)?;
+        stream.set_nodelay(true).map_err(client)?;
+        let mut buf = Vec::new();
+        let init = raw_request(
+            encoding,
+            "/init_payment.php",
+            &[
+                ("pg_amount", "150.00"),
+                ("pg_description", "bench"),
+                ("pg_order_id", "bench-1"),
+                ("pg_payment_method", "mobile_commerce"),
+            ],
+            "benchsalt0",
+        );
+        let body = exchange(&mut stream, &mut buf, &init).await?;
+        let id = Document::parse(&body)
+            .ok()
+            .and_then(|d| d.text("pg_payment_id").map(str::to_owned))
+            .ok_or_else(|| BenchError::Client("init answered without a payment id".into()))?;
+        // A phone that is charged at once: the status asked about is a settled payment.
+        let pay = raw_request(
+            encoding,
+            "/mfs/pay",
+            &[("pg_payment_id", &id), ("pg_abonent_phone", "77017777701")],
+            "benchsalt1",
+        );
+        exchange(&mut stream, &mut buf, &pay).await?;
+        let statuses: Arc<Vec<Vec<u8>>> = Arc::new(
+            (0..16)
+                .map(|i| {
+                    raw_request(
+                        encoding,
+                        "/get_status3.php",
+                        &[("pg_payment_id", &id)],
+                        &format!("salt{i:04}"),
+                    )
+                })
+                .collect(),
+        );
+        // Checked once, so the loop below measures correct answers.
+        let body = exchange(&mut stream, &mut buf, &statuses[0]).await?;
+        let answer = Document::parse(&body)
+            .map_err(|e| BenchError::Client(format!("status answer: {e}")))?;
+        let valid = signature::verify(
+            "get_status3.php",
+            &answer.root,
+            &SecretKey::new(DEMO_SECRET_KEY),
+        );
+        if answer.text("pg_payment_status") != Some("success")
+            || !matches!(valid, Verification::Valid)
+        {
+            return Err(BenchError::Client(format!(
+                "unexpected status answer: {}",
+                String::from_utf8_lossy(&body)
+            )));
+        }
+        let setup = started.elapsed();
+        let measured = sustain(connections, duration, |c, meter| {
+            let statuses = Arc::clone(&statuses);
+            async move {
+                let mut stream = TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| BenchError::Client(e.to_string()))?;
+                stream
+                    .set_nodelay(true)
+                    .map_err(|e| BenchError::Client(e.to_string()))?;
+                let mut buf = Vec::with_capacity(2048);
+                let mut i = c;
+                while meter.running() {
+                    exchange(&mut stream, &mut buf, &statuses[i % statuses.len()]).await?;
+                    i += 1;
+                    meter.count();
+                }
+                Ok(())
+            }
+        });
+        let (count, wall) = measured.await?;
+        Ok::<_, BenchError>((count, wall, setup))
+    })?;
+    drop(running);
+    Ok(sustained_figures(
+        Phase::Emulator,
+        encoding,
+        connections,
+        count,
+        setup,
+        wall,
+    ))
+}
+
+/// The emulator both ceilings load: the demo merchant, seeded, the default worker threads.
+pub(super) fn ceiling_emulator() -> Result<RunningEmulator, BenchError> {
+    Emulator::start(EmulatorConfig {
+        seed: Some(1),
+        ..EmulatorConfig::default()
+    })
+    .map_err(|e| BenchError::Emulator(e.to_string()))
+}
