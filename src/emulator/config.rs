@@ -44,8 +44,9 @@ use serde::de::{self, Deserializer, Visitor};
 use crate::gateway::{Operation, Routes, SecretKey};
 
 use super::changes::{AnswerChange, RawAnswerChange};
+use super::dispatch::ADMIN_PREFIX;
 use super::errors::{ErrorCodes, RawErrorCodes};
-use super::server::{ADMIN_PREFIX, EmulatorError};
+use super::server::EmulatorError;
 
 /// The demo merchant every emulator knows unless told otherwise; the harness uses the same
 /// credentials for its built-in emulator target, so nothing needs configuring.

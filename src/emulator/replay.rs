@@ -22,9 +22,10 @@ use crate::gateway::{Document, Fields, Operation, SecretKey};
 
 use super::answer::{XML_CONTENT_TYPE, error_fields, render, xml_response};
 use super::calls::{Answer, STATUS_SCRIPTS};
+use super::dispatch::with_hint;
 use super::errors::{ErrorKind, Language, Rejection};
 use super::request::{self, DecodeError};
-use super::server::{App, with_hint};
+use super::server::App;
 
 /// A recorded answer, as the source found it (redacted values restored; signed with whatever
 /// key it was recorded with: the emulator signs it again).

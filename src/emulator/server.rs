@@ -1,5 +1,5 @@
-//! The emulator's HTTP server: starting and stopping it, and routing each request to a gateway
-//! call or the admin API.
+//! The emulator's HTTP server: starting and stopping it. What each request is routed to is in
+//! `dispatch`; the accepted connections, each with a kill switch, in `listener`.
 //!
 //! [`Emulator::start`] binds (127.0.0.1:0 by default) and serves from its own tokio runtime on
 //! its own thread, so it works the same from synchronous code (a test harness trial), from
@@ -7,9 +7,6 @@
 //! stops it at once and waits until the port is released; [`RunningEmulator::shutdown`] lets
 //! calls in flight finish first.
 //!
-//! Routes are looked up at request time from the configured [`Routes`], which is why a single
-//! fallback handler serves everything. Each connection carries a kill switch so a fault can
-//! drop it without sending a byte.
 //!
 //! Connections are served by hyper directly (not `axum::serve`) so that hyper has a timer and
 //! a header-read timeout: a client that opens a connection and sends its headers slowly, or
@@ -19,40 +16,33 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
-use axum::response::Response;
+use axum::extract::{ConnectInfo, Request};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use reqwest::Url;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_service::Service as _;
 
-use crate::gateway::signature::script_name;
-use crate::gateway::{Operation, Routes, SecretKey};
+use crate::gateway::{Routes, SecretKey};
 
-use super::answer::{unsigned_error, xml_response};
+use super::admin;
 use super::callbacks::{CallbackSettings, Callbacks};
 use super::changes::AnswerChange;
 use super::clock::Now;
 use super::config::EmulatorConfig;
-use super::errors::{ErrorCodes, ErrorKind, Rejection};
-use super::faults::{self, FaultKind, Faults, Phase};
+use super::dispatch::dispatch;
+use super::errors::ErrorCodes;
+use super::faults::Faults;
+use super::listener::EmulatorListener;
 use super::log::RequestLog;
 use super::payment::{Effect, Rules};
 use super::replay;
-use super::request::{self, DecodeError};
 use super::store::Store;
-use super::{admin, calls, pay_page};
 
 /// Why the emulator could not start (or stop, or read its configuration).
 #[derive(Debug, thiserror::Error)]
@@ -405,9 +395,7 @@ async fn serve_connections(
             stream = listener.accept() => stream,
             () = stopping(&mut stop) => break,
         };
-        let connection = Connection {
-            killed: stream.killed.clone(),
-        };
+        let connection = stream.connection();
         let router = router.clone();
         let mut stop = stop.clone();
         let open = open_rx.clone();
@@ -442,280 +430,4 @@ async fn serve_connections(
 /// Resolves once the emulator is told to stop (the watch's guard is not held past it).
 async fn stopping(stop: &mut watch::Receiver<Stop>) {
     let _ = stop.wait_for(|s| *s != Stop::Run).await;
-}
-
-/// Accepts TCP connections, each wrapped with a kill switch.
-struct EmulatorListener(TcpListener);
-
-impl EmulatorListener {
-    async fn accept(&mut self) -> KillableStream {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, _)) => {
-                    // Answers are one write each; waiting for Nagle only adds latency.
-                    let _ = stream.set_nodelay(true);
-                    return KillableStream {
-                        stream,
-                        killed: Arc::new(AtomicBool::new(false)),
-                    };
-                }
-                // Out of file descriptors and the like: wait rather than spin.
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            }
-        }
-    }
-}
-
-/// A connection whose writes fail once it is killed, so the server closes it without sending
-/// anything more: a dropped connection, as the client sees it.
-pub(crate) struct KillableStream {
-    stream: TcpStream,
-    killed: Arc<AtomicBool>,
-}
-
-impl KillableStream {
-    fn check(&self) -> io::Result<()> {
-        if self.killed.load(Ordering::Acquire) {
-            Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                "dropped by a fault",
-            ))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl AsyncRead for KillableStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for KillableStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}
-
-/// What a handler knows about its connection: the kill switch.
-#[derive(Debug, Clone)]
-pub(crate) struct Connection {
-    killed: Arc<AtomicBool>,
-}
-
-impl Connection {
-    fn kill(&self) {
-        self.killed.store(true, Ordering::Release);
-    }
-}
-
-/// The admin API's path prefix.
-pub(crate) const ADMIN_PREFIX: &str = "/_emulator";
-
-async fn dispatch(
-    State(app): State<Arc<App>>,
-    ConnectInfo(connection): ConnectInfo<Connection>,
-    request: Request,
-) -> Response {
-    let path = request.uri().path().to_owned();
-    if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
-        return admin::handle(&app, request).await;
-    }
-    if let Some(source) = &app.replay {
-        return replay::handle(&app, source.as_ref(), request).await;
-    }
-    if path == calls::PAY_PAGE_PATH {
-        return pay_page::handle(&app, request).await;
-    }
-    let Some(op) = operation_at(&app.routes, &path) else {
-        let rejection = Rejection::new(
-            ErrorKind::UnknownRoute,
-            format!("no gateway call is served at {path}"),
-        );
-        return xml_response(
-            StatusCode::NOT_FOUND,
-            unsigned_error(&rejection, &app.codes),
-        );
-    };
-    if request.method() != Method::GET && request.method() != Method::POST {
-        let rejection = Rejection::new(
-            ErrorKind::UnknownRoute,
-            format!(
-                "{} is not served at {path}: use POST or GET",
-                request.method()
-            ),
-        );
-        return xml_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            unsigned_error(&rejection, &app.codes),
-        );
-    }
-    gateway(&app, &connection, &op, &path, request).await
-}
-
-/// The legacy status route: Platron's SDK (and a docs example) call `get_status.php`; the
-/// real gateway serves it as `get_status3.php`, signed with the script name used.
-const LEGACY_STATUS_PATH: &str = "/get_status.php";
-
-/// The call served at `path`: a configured route, else the legacy status route or check_mnp.
-fn operation_at(routes: &Routes, path: &str) -> Option<Operation> {
-    routes
-        .operation_at(path)
-        .or_else(|| match path.trim_end_matches('/') {
-            LEGACY_STATUS_PATH => Some(Operation::Status),
-            calls::CHECK_MNP_PATH => Some(Operation::Other(calls::CHECK_MNP_PATH.to_owned())),
-            _ => None,
-        })
-}
-
-/// One gateway call, with any fault for its route applied around it.
-async fn gateway(
-    app: &Arc<App>,
-    connection: &Connection,
-    op: &Operation,
-    path: &str,
-    request: Request,
-) -> Response {
-    let fault = app.faults.take(op);
-    if let Some(fault) = fault {
-        if !fault.delay.is_zero() {
-            tokio::time::sleep(fault.delay).await;
-        }
-        if fault.phase == Phase::Before {
-            match fault.kind {
-                FaultKind::Http(code) => return html_error(code),
-                FaultKind::Drop => {
-                    connection.kill();
-                    return xml_response(StatusCode::OK, String::new());
-                }
-                _ => {}
-            }
-        }
-    }
-
-    let method = request.method().clone();
-    let (status, answer) = match request::decode(request, app.body_limit).await {
-        Ok(fields) => (
-            StatusCode::OK,
-            calls::answer(app, op, script_name(path), fields).await,
-        ),
-        Err(DecodeError::TooLarge { limit }) => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            unreadable(
-                app,
-                Rejection::new(
-                    ErrorKind::RequestTooLarge,
-                    format!("the request body is larger than the limit of {limit} bytes"),
-                ),
-            ),
-        ),
-        Err(DecodeError::Malformed(why)) => (
-            StatusCode::BAD_REQUEST,
-            unreadable(
-                app,
-                Rejection::new(
-                    ErrorKind::MalformedRequest,
-                    format!("failed to read the request: {why}"),
-                ),
-            ),
-        ),
-    };
-    app.log.request(&method, path, &answer);
-    let calls::Answer { body, hint, .. } = answer;
-
-    let response = match fault {
-        Some(fault) if fault.phase == Phase::After => match fault.kind {
-            FaultKind::Http(code) => return html_error(code),
-            FaultKind::Drop => {
-                connection.kill();
-                return xml_response(StatusCode::OK, String::new());
-            }
-            FaultKind::MalformedXml => xml_response(status, faults::malformed(&body)),
-            FaultKind::Truncated => xml_response(status, faults::truncated(&body)),
-            FaultKind::Latency => xml_response(status, body),
-        },
-        _ => xml_response(status, body),
-    };
-    with_hint(response, hint.as_deref())
-}
-
-/// The answer to a request that could not be read: unsigned, since its merchant is unknown.
-fn unreadable(app: &App, rejection: Rejection) -> calls::Answer {
-    calls::Answer {
-        body: unsigned_error(&rejection, &app.codes),
-        outcome: format!(
-            "error {} {}",
-            app.codes.code(rejection.kind),
-            rejection.kind.name()
-        ),
-        hint: Some(rejection.detail),
-    }
-}
-
-/// `X-Emulator-Hint`: what the emulator can tell a developer that the gateway does not. A
-/// header value is visible ASCII, so other bytes are percent-encoded (`%D0%9E`).
-pub(crate) const HINT_HEADER: &str = "x-emulator-hint";
-
-pub(crate) fn with_hint(mut response: Response, hint: Option<&str>) -> Response {
-    if let Some(hint) = hint
-        && let Ok(value) = HeaderValue::from_str(&header_safe(hint))
-    {
-        response.headers_mut().insert(HINT_HEADER, value);
-    }
-    response
-}
-
-/// `text` with every byte outside visible ASCII and space (and `%` itself) as `%XX`.
-fn header_safe(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if (b' '..=b'~').contains(&b) && b != b'%' {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn html_error(code: u16) -> Response {
-    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = xml_response(status, faults::http_error_body(code));
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("text/html"),
-    );
-    response
 }
