@@ -3,7 +3,7 @@
 //! `harness.yaml`, the configuration that lives beside them.
 //!
 //! The format (version 1) is described in `DESIGN.md` and by example in the tests of
-//! `load.rs`; `raw.rs` mirrors it key by key.
+//! `load/`; `raw.rs` mirrors it key by key.
 //!
 //! ```
 //! use std::path::Path;

@@ -1,5 +1,5 @@
 //! The validated scenario: what the runner executes. Everything here has passed the loader's
-//! checks (`load.rs`), so the runner can trust it: calls are known, step ids unique, regexes
+//! checks (`load/`), so the runner can trust it: calls are known, step ids unique, regexes
 //! compiled, templates parse and reference only defined variables, polls only on idempotent
 //! calls. Spans stay attached so a failure at run time can still point into the YAML.
 //!
