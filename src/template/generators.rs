@@ -3,6 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::gateway::signature::salt_from;
+
 /// The functions that take no argument, each a counted generator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Generator {
@@ -37,7 +39,7 @@ impl Generator {
         match self {
             Generator::OrderId => Ok(format!("fph-{}", lowercase_alphanumeric(rng, 12))),
             Generator::Uuid => Ok(uuid_v4(rng)),
-            Generator::Salt => Ok((0..16).map(|_| rng.alphanumeric()).collect()),
+            Generator::Salt => Ok(salt_from(rng)),
             Generator::Now => {
                 let seconds = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
