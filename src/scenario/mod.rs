@@ -31,6 +31,7 @@ mod load;
 mod model;
 pub(crate) mod raw;
 
+pub use crate::check::{Check, Matcher, Number};
 pub use config::{
     CONFIG_FILES, Credentials, CredentialsError, DEFAULT_ANSWER_LIMIT, DEFAULT_REPLAY_KEY,
     GATEWAY_PAUSE, HarnessConfig, MERCHANT_ID_VAR, Redaction, RedactionRule, SANDBOX_SMS_CODE,
@@ -41,6 +42,6 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use load::{load_file, load_paths, load_str, scenario_files};
 pub(crate) use model::is_templated;
 pub use model::{
-    Capture, Case, Check, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody,
-    Expectation, Matcher, Number, Poll, Scenario, Selection, Step, Template, cassette_file_name,
+    Capture, Case, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody,
+    Expectation, Poll, Scenario, Selection, Step, Template, cassette_file_name,
 };
