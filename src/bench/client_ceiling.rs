@@ -10,10 +10,9 @@ use crate::gateway::{Document, Encoding, Operation, SecretKey};
 use crate::transport::{LiveOptions, LiveTransport, Request, Transport, live};
 
 use super::BenchError;
-use super::emulator_ceiling::ceiling_emulator;
 use super::figures::{Figures, Phase, sustained_figures};
 use super::meter::sustain;
-use super::requests::demo_request;
+use super::requests::{demo_request, seeded_emulator};
 use super::suite_phases::runtime;
 
 /// The harness's HTTP client alone: the live transport (reqwest, signed `multipart/form-data`
@@ -27,7 +26,7 @@ pub fn client(
     encoding: Encoding,
 ) -> Result<Figures, BenchError> {
     let started = Instant::now();
-    let running = ceiling_emulator()?;
+    let running = seeded_emulator()?;
     let http = live::client(&LiveOptions {
         direct: true,
         ..LiveOptions::default()

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use crate::emulator::{DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator};
+use crate::emulator::DEMO_SECRET_KEY;
 use crate::gateway::signature::{self, Verification};
 use crate::gateway::{Document, Encoding, SecretKey};
 
 use super::BenchError;
 use super::figures::{Figures, Phase, sustained_figures};
 use super::meter::sustain;
-use super::requests::{exchange, raw_request};
+use super::requests::{client_runtime, exchange, raw_request, seeded_emulator};
 
 /// The emulator alone: status requests per second for `duration` (after a short warm-up),
 /// over `connections` keep-alive connections, from a client that sends pre-signed raw
@@ -24,14 +24,9 @@ pub fn emulator(
     encoding: Encoding,
 ) -> Result<Figures, BenchError> {
     let started = Instant::now();
-    let running = ceiling_emulator()?;
+    let running = seeded_emulator()?;
     let addr = running.addr();
-    // One client thread: the server gets the rest of the machine, as far as it can.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(BenchError::Runtime)?;
+    let runtime = client_runtime()?;
     let connections = connections.max(1);
     let (count, wall, setup) = runtime.block_on(async move {
         let client = |e: std::io::Error| BenchError::Client(e.to_string());
@@ -123,13 +118,4 @@ pub fn emulator(
         setup,
         wall,
     ))
-}
-
-/// The emulator both ceilings load: the demo merchant, seeded, the default worker threads.
-pub(super) fn ceiling_emulator() -> Result<RunningEmulator, BenchError> {
-    Emulator::start(EmulatorConfig {
-        seed: Some(1),
-        ..EmulatorConfig::default()
-    })
-    .map_err(|e| BenchError::Emulator(e.to_string()))
 }

@@ -11,33 +11,22 @@ use crate::transport::cassette::Cassette;
 
 use super::BenchError;
 use super::figures::{Figures, Phase, Tally};
-use super::suite::{Suite, load};
-use super::suite_phases::{runtime, session};
+use super::suite::Suite;
+use super::suite_phases::start;
 
 /// Reads and parses every cassette of the suite, `jobs` at a time on the scheduler replay
 /// uses, and nothing else: what replay would cost with a free runner.
 pub fn parse_floor(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
-    let started = Instant::now();
-    let loaded = load(suite)?;
-    let cases = loaded.planned.len();
     // A replay session does nothing but hold the configuration; `for_each_case` wants one.
-    let session = Arc::new(session(
-        suite,
-        &loaded,
-        Mode::Replay,
-        cases,
-        Encoding::Multipart,
-    )?);
-    let runtime = runtime()?;
+    let ready = start(suite, Mode::Replay, Encoding::Multipart)?;
+    let cases = ready.planned.len();
     let recordings = Arc::new(suite.recordings());
-    let scenarios = Arc::new(loaded.scenarios);
-    let setup = started.elapsed();
     let started = Instant::now();
     let mut tally = Tally::default();
-    let results = runtime.block_on(for_each_case(
-        session,
-        scenarios,
-        loaded.planned,
+    let results = ready.runtime.block_on(for_each_case(
+        ready.session,
+        ready.scenarios,
+        ready.planned,
         jobs,
         |loaded: &Result<usize, String>| match loaded {
             Ok(interactions) => tally.case(*interactions, None::<fn() -> String>),
@@ -54,5 +43,12 @@ pub fn parse_floor(suite: &Suite, jobs: usize) -> Result<Figures, BenchError> {
     ));
     let wall = started.elapsed();
     drop(results);
-    tally.figures(Phase::Parse, Encoding::Multipart, jobs, cases, setup, wall)
+    tally.figures(
+        Phase::Parse,
+        Encoding::Multipart,
+        jobs,
+        cases,
+        ready.setup,
+        wall,
+    )
 }

@@ -4,7 +4,9 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY};
+use crate::emulator::{
+    DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,
+};
 use crate::gateway::signature;
 use crate::gateway::{Encoding, Fields, Operation, SecretKey};
 use crate::transport::{Request, live};
@@ -131,4 +133,24 @@ pub(super) async fn exchange(
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// The emulator the raw-client phases and the client ceiling load: the demo merchant, seeded,
+/// the default worker threads.
+pub(super) fn seeded_emulator() -> Result<RunningEmulator, BenchError> {
+    Emulator::start(EmulatorConfig {
+        seed: Some(1),
+        ..EmulatorConfig::default()
+    })
+    .map_err(|e| BenchError::Emulator(e.to_string()))
+}
+
+/// The runtime of the raw client: one thread, so the server gets the rest of the machine, as
+/// far as it can.
+pub(super) fn client_runtime() -> Result<tokio::runtime::Runtime, BenchError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(BenchError::Runtime)
 }

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use tokio::net::TcpStream;
 
-use crate::emulator::{Emulator, EmulatorConfig};
+use crate::emulator::EmulatorConfig;
 use crate::gateway::Encoding;
 
 use super::BenchError;
 use super::figures::{Figures, Phase, peak_memory_kib};
-use super::requests::{exchange, raw_request};
+use super::requests::{client_runtime, exchange, raw_request, seeded_emulator};
 
 /// Init + pay pairs measured by `init-empty` and `init-cap`.
 pub const CAP_PAIRS: usize = 20_000;
@@ -22,21 +22,13 @@ pub const CAP_PAIRS: usize = 20_000;
 /// the cap can always evict one.
 pub fn init_pairs(phase: Phase, pairs: usize, connections: usize) -> Result<Figures, BenchError> {
     let started = Instant::now();
-    let config = EmulatorConfig {
-        seed: Some(1),
-        ..EmulatorConfig::default()
-    };
+    let running = seeded_emulator()?;
     let fill = match phase {
-        Phase::InitCap => config.max_payments,
+        Phase::InitCap => EmulatorConfig::default().max_payments,
         _ => 0,
     };
-    let running = Emulator::start(config).map_err(|e| BenchError::Emulator(e.to_string()))?;
     let addr = running.addr();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(BenchError::Runtime)?;
+    let runtime = client_runtime()?;
     let connections = connections.max(1);
     let (wall, setup) = runtime.block_on(async move {
         // Urlencoded, as this phase has always sent.

@@ -2,19 +2,51 @@
 //! emulator, `replay` from the cassettes, `live` against an in-process emulator.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::emulator::EmulatorConfig;
 use crate::gateway::Encoding;
 use crate::report::{Style, failure_details};
 use crate::review::{UpdatePolicy, Updates};
 use crate::runner::mode::Mode;
-use crate::runner::suite::run_all;
+use crate::runner::suite::{PlannedCase, run_all};
 use crate::runner::{CaseOutcome, Session, SessionOptions};
+use crate::scenario::Scenario;
 
 use super::BenchError;
 use super::figures::{Figures, Phase, Tally};
 use super::suite::{Loaded, Suite, load};
+
+/// What a timed run over the suite starts from: a session and the runtime `fph run` builds,
+/// the scenarios and the planned cases, and how long getting there took (`setup_s`).
+pub(super) struct Ready {
+    pub(super) session: Arc<Session>,
+    pub(super) runtime: tokio::runtime::Runtime,
+    pub(super) scenarios: Arc<Vec<Scenario>>,
+    pub(super) planned: Vec<PlannedCase>,
+    pub(super) setup: Duration,
+}
+
+/// Loads the suite and starts a session in `mode` over it.
+pub(super) fn start(suite: &Suite, mode: Mode, encoding: Encoding) -> Result<Ready, BenchError> {
+    let started = Instant::now();
+    let loaded = load(suite)?;
+    let session = Arc::new(session(
+        suite,
+        &loaded,
+        mode,
+        loaded.planned.len(),
+        encoding,
+    )?);
+    let runtime = runtime()?;
+    Ok(Ready {
+        session,
+        runtime,
+        scenarios: Arc::new(loaded.scenarios),
+        planned: loaded.planned,
+        setup: started.elapsed(),
+    })
+}
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, BenchError> {
     // The same runtime `fph run` builds: one worker per CPU.
@@ -24,7 +56,7 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, BenchError> {
         .map_err(BenchError::Runtime)
 }
 
-pub(super) fn session(
+fn session(
     suite: &Suite,
     loaded: &Loaded,
     mode: Mode,
@@ -68,19 +100,14 @@ fn run_suite(
     jobs: usize,
     encoding: Encoding,
 ) -> Result<Figures, BenchError> {
-    let started = Instant::now();
-    let loaded = load(suite)?;
-    let cases = loaded.planned.len();
-    let session = Arc::new(session(suite, &loaded, mode, cases, encoding)?);
-    let runtime = runtime()?;
-    let scenarios = Arc::new(loaded.scenarios);
-    let setup = started.elapsed();
+    let ready = start(suite, mode, encoding)?;
+    let cases = ready.planned.len();
     let started = Instant::now();
     let mut tally = Tally::default();
-    let kept = runtime.block_on(run_all(
-        session,
-        scenarios,
-        loaded.planned,
+    let kept = ready.runtime.block_on(run_all(
+        ready.session,
+        ready.scenarios,
+        ready.planned,
         jobs,
         |outcome: CaseOutcome| {
             let requests = outcome.steps.iter().map(|s| s.attempts.len()).sum();
@@ -90,7 +117,7 @@ fn run_suite(
     ));
     let wall = started.elapsed();
     drop(kept);
-    tally.figures(phase, encoding, jobs, cases, setup, wall)
+    tally.figures(phase, encoding, jobs, cases, ready.setup, wall)
 }
 
 /// Records every case against an in-process emulator (record mode of a normal session).
