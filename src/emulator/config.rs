@@ -43,7 +43,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::gateway::{Operation, Routes, SecretKey};
-use crate::scenario::{DurationError, parse_duration};
+use crate::utc::{DurationError, parse_duration};
 
 use super::changes::{AnswerChange, RawAnswerChange};
 use super::dispatch::ADMIN_PREFIX;

@@ -26,19 +26,18 @@
 
 mod config;
 mod diagnostic;
-mod duration;
 mod load;
 mod model;
 pub(crate) mod raw;
 
 pub use crate::check::{Check, Matcher, Number};
+pub use crate::utc::{DurationError, format_duration, parse_duration};
 pub use config::{
     CONFIG_FILES, Credentials, CredentialsError, DEFAULT_ANSWER_LIMIT, DEFAULT_REPLAY_KEY,
     GATEWAY_PAUSE, HarnessConfig, MERCHANT_ID_VAR, Redaction, RedactionRule, SANDBOX_SMS_CODE,
     SECRET_KEY_VAR, TargetConfig, UnknownTarget,
 };
 pub use diagnostic::{ErrorKind, ScenarioError, Span};
-pub use duration::{DurationError, format_duration, parse_duration};
 pub use load::{load_file, load_paths, load_str, scenario_files};
 pub(crate) use model::is_templated;
 pub use model::{

@@ -38,9 +38,9 @@ use serde_saphyr::Spanned;
 
 use crate::gateway::Encoding;
 use crate::template::BUILTIN_VARIABLES;
+use crate::utc::parse_duration;
 
 use super::diagnostic::{ErrorKind, ScenarioError, Span, did_you_mean};
-use super::duration::parse_duration;
 use super::model::{Scenario, Step};
 use super::raw::RawScenario;
 use templates::Scope;
