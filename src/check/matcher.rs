@@ -5,25 +5,27 @@
 //! `{{ number }}` a number with no bounds, `{{ regex("…") }}` matches), read by
 //! [`Matcher::in_expected_body`]. [`Matcher::check`] decides; templated values are rendered
 //! through a closure the runner supplies.
+//!
+//! The matcher is generic over the text it compares with: the scenario model uses its
+//! `Template` (text with a place in the YAML; `scenario::Matcher` names that), an expected body
+//! plain `String`s. So `check` knows nothing of scenarios.
 
 use std::fmt;
 use std::sync::Arc;
 
 use regex::Regex;
 
-use crate::scenario::Template;
-
-/// What an expected field must hold.
+/// What an expected field must hold; `T` is the text equality compares with, rendered first.
 #[derive(Debug, Clone)]
-pub enum Matcher {
+pub enum Matcher<T> {
     /// Equal to the rendered template (`pg_status: ok`, `pg_amount: "{{ amount }}"`).
-    Equals(Template),
+    Equals(T),
     /// Present and matching the regex (not templated: braces are regex syntax). Shared: the
     /// loader hands every scenario with the same pattern the same compiled regex, so a suite
     /// of many files holds one regex and one set of search caches per pattern.
     Matches(Arc<Regex>),
     /// Equal to one of the rendered templates.
-    OneOf(Vec<Template>),
+    OneOf(Vec<T>),
     Present,
     Absent,
     /// A number within the bounds (inclusive).
@@ -51,7 +53,7 @@ pub struct Check {
     pub actual: Option<String>,
 }
 
-impl Matcher {
+impl<T: AsRef<str>> Matcher<T> {
     /// Checks `actual` (the field's text, `None` when absent). Templated expectations are
     /// rendered with `render`, which the runner builds from its template renderer and the
     /// case context; its error is returned as is.
@@ -62,7 +64,7 @@ impl Matcher {
     ) -> Result<Check, E> {
         let (passed, expected) = match self {
             Matcher::Equals(template) => {
-                let expected = render(template.as_str())?;
+                let expected = render(template.as_ref())?;
                 (actual == Some(expected.as_str()), format!("{expected:?}"))
             }
             Matcher::Matches(regex) => (
@@ -72,7 +74,7 @@ impl Matcher {
             Matcher::OneOf(options) => {
                 let mut rendered = Vec::with_capacity(options.len());
                 for option in options {
-                    rendered.push(render(option.as_str())?);
+                    rendered.push(render(option.as_ref())?);
                 }
                 (
                     actual.is_some_and(|a| rendered.iter().any(|r| r == a)),
@@ -108,8 +110,8 @@ impl Matcher {
     }
 
     /// The templates this matcher renders (for compiling them ahead of time).
-    pub fn templates(&self) -> impl Iterator<Item = &Template> {
-        let list: &[Template] = match self {
+    pub fn templates(&self) -> impl Iterator<Item = &T> {
+        let list: &[T] = match self {
             Matcher::Equals(template) => std::slice::from_ref(template),
             Matcher::OneOf(options) => options,
             _ => &[],
@@ -118,14 +120,14 @@ impl Matcher {
     }
 }
 
-impl fmt::Display for Matcher {
+impl<T: AsRef<str>> fmt::Display for Matcher<T> {
     /// The matcher as it reads in YAML (unrendered): `ok`, `{ matches: ^\d+$ }`, …
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Matcher::Equals(template) => f.write_str(template.as_str()),
+            Matcher::Equals(template) => f.write_str(template.as_ref()),
             Matcher::Matches(regex) => write!(f, "{{ matches: {} }}", regex.as_str()),
             Matcher::OneOf(options) => {
-                let texts: Vec<&str> = options.iter().map(Template::as_str).collect();
+                let texts: Vec<&str> = options.iter().map(AsRef::as_ref).collect();
                 write!(f, "{{ one_of: [{}] }}", texts.join(", "))
             }
             Matcher::Present => f.write_str("{ present: true }"),
@@ -143,12 +145,12 @@ impl fmt::Display for Matcher {
     }
 }
 
-impl Matcher {
+impl Matcher<String> {
     /// The matcher an expected body's element text stands for, when it is one: `{{ any }}`,
     /// `{{ number }}` or `{{ regex("…") }}` (either quotes). Other text, and a regex that does
     /// not compile, is compared as written, so a bad pattern shows up as a difference rather
     /// than silently passing.
-    pub(crate) fn in_expected_body(text: &str) -> Option<Matcher> {
+    pub(crate) fn in_expected_body(text: &str) -> Option<Matcher<String>> {
         let inner = text.strip_prefix("{{")?.strip_suffix("}}")?.trim();
         match inner {
             "any" => Some(Matcher::Present),
@@ -197,10 +199,9 @@ pub(crate) fn is_number(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Span;
 
-    fn literal(text: &str) -> Template {
-        Template::new(text, Span::UNKNOWN)
+    fn literal(text: &str) -> String {
+        text.to_owned()
     }
 
     /// A renderer that knows one variable, enough to test the matcher logic.
@@ -211,7 +212,7 @@ mod tests {
         Ok(text.replace("{{ amount }}", "150.00"))
     }
 
-    fn check(matcher: &Matcher, actual: Option<&str>) -> Check {
+    fn check(matcher: &Matcher<String>, actual: Option<&str>) -> Check {
         matcher.check(actual, &mut render).unwrap()
     }
 
@@ -310,7 +311,7 @@ mod tests {
             Matcher::OneOf(vec![literal("ok"), literal("process")]).to_string(),
             "{ one_of: [ok, process] }"
         );
-        assert_eq!(Matcher::Absent.to_string(), "{ absent: true }");
+        assert_eq!(Matcher::<String>::Absent.to_string(), "{ absent: true }");
     }
 
     #[test]

@@ -30,7 +30,7 @@ mod load;
 mod model;
 pub(crate) mod raw;
 
-pub use crate::check::{Check, Matcher, Number};
+pub use crate::check::{Check, Number};
 pub use crate::utc::{DurationError, format_duration, parse_duration};
 pub use config::{
     CONFIG_FILES, Credentials, CredentialsError, DEFAULT_ANSWER_LIMIT, DEFAULT_REPLAY_KEY,
@@ -42,5 +42,5 @@ pub use load::{load_file, load_paths, load_str, scenario_files};
 pub(crate) use model::is_templated;
 pub use model::{
     Capture, Case, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody,
-    Expectation, Poll, Scenario, Selection, Step, Template, cassette_file_name,
+    Expectation, Matcher, Poll, Scenario, Selection, Step, Template, cassette_file_name,
 };

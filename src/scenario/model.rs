@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::check::Matcher;
 use crate::gateway::{Encoding, Operation};
 
 use super::diagnostic::{ErrorKind, ScenarioError, Span};
@@ -133,6 +132,15 @@ impl Template {
         is_templated(&self.source)
     }
 }
+
+impl AsRef<str> for Template {
+    fn as_ref(&self) -> &str {
+        &self.source
+    }
+}
+
+/// What an expected field of a scenario must hold: `check`'s matcher over templates.
+pub type Matcher = crate::check::Matcher<Template>;
 
 /// True when `text` contains `{{`, `{%` or `{#`.
 pub(crate) fn is_templated(text: &str) -> bool {

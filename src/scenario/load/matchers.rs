@@ -9,9 +9,9 @@ use serde_saphyr::Spanned;
 
 use super::templates::Scope;
 use super::{Loader, quoted_list};
-use crate::check::{Matcher, Number};
+use crate::check::Number;
 use crate::scenario::diagnostic::{ErrorKind, ScenarioError};
-use crate::scenario::model::{Expectation, Template};
+use crate::scenario::model::{Expectation, Matcher, Template};
 use crate::scenario::raw::{Entries, RawMatcher, RawMatcherRules, RawScalar};
 
 /// The compiled regex for `pattern`, shared by every scenario of the process that uses the

@@ -1,8 +1,8 @@
 //! The loader's diagnostics and models, one test per rule, on scenarios written inline.
 
 use super::*;
-use crate::check::Matcher;
 use crate::gateway::Operation;
+use crate::scenario::Matcher;
 use crate::scenario::model::{DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL};
 
 const KCELL: &str = r#"# scenarios/kcell_sms_approval.yaml
