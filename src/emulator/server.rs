@@ -44,18 +44,20 @@ use super::payment::{Effect, Rules};
 use super::replay;
 use super::store::Store;
 
-/// Why the emulator could not start (or stop, or read its configuration).
+/// Why the emulator could not start (or stop, or read its configuration). A message names
+/// what failed; the cause is the error's source, so a chain printed with `{:#}` says it
+/// once.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
-    #[error("failed to listen on {addr}: {source}")]
+    #[error("failed to listen on {addr}")]
     Bind {
         addr: SocketAddr,
         #[source]
         source: io::Error,
     },
-    #[error("failed to start the emulator's runtime: {0}")]
+    #[error("failed to start the emulator's runtime")]
     Runtime(#[source] io::Error),
-    #[error("failed to read the emulator configuration {path}: {source}")]
+    #[error("failed to read the emulator configuration {path}")]
     ReadConfig {
         path: String,
         #[source]
