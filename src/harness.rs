@@ -7,16 +7,34 @@
 //!
 //! ```no_run
 //! // tests/contract.rs
+//! use freedompay_harness::{Harness, Mode};
+//!
 //! fn main() -> std::process::ExitCode {
-//!     freedompay_harness::harness::Harness::new("scenarios").run()
+//!     Harness::builder()
+//!         .scenarios("scenarios")
+//!         .recordings("recordings")
+//!         .mode(Mode::Replay)
+//!         .run()
 //! }
 //! ```
 //!
-//! The mode comes from `FPH_MODE` (replay by default: offline, from `recordings/`), the target
-//! from `FPH_TARGET`; `FPH_TAG=a,b` keeps only scenarios with one of those tags. A case
-//! without a cassette fails with the command that records it. Each trial runs its own
-//! session, so a live trial on the emulator target starts its own emulator on port 0 — under
-//! nextest, where every test is its own process, nothing is shared.
+//! Each setting has a default, and an environment variable that overrides the default; a
+//! setting made in code wins over both:
+//!
+//! | setting | builder | environment | default |
+//! |---|---|---|---|
+//! | mode | [`mode`](HarnessBuilder::mode) | `FPH_MODE` | replay (offline, from cassettes) |
+//! | target | [`target`](HarnessBuilder::target) | `FPH_TARGET` | `default_target` of `harness.yaml` |
+//! | tags | [`tags`](HarnessBuilder::tags) | `FPH_TAG=a,b` | every scenario |
+//! | scenarios | [`scenarios`](HarnessBuilder::scenarios) | — | `scenarios` |
+//! | recordings | [`recordings`](HarnessBuilder::recordings) | — | `recordings` beside the scenarios |
+//!
+//! Tags keep only scenarios carrying one of them. A case without a cassette fails with the
+//! command that records it. Each trial runs its own session, so a live trial on the emulator
+//! target starts its own emulator on port 0 — under nextest, where every test is its own
+//! process, nothing is shared. A mode or target the build cannot serve (a live run without the
+//! `live` feature, the `emulator` target without the `emulator` feature) fails each trial with
+//! the feature to enable.
 //!
 //! libtest-mimic does not capture output, so a failing trial's message carries everything:
 //! the step, expected against actual values, the request fields and the answer.
@@ -28,10 +46,13 @@ use std::sync::{Arc, OnceLock};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::emulator::EmulatorConfig;
-use crate::review::Updates;
-use crate::runner::mode::{MODE_ENV, Mode};
+use crate::review::{ReviewError, UPDATE_ENV, Updates};
+use crate::runner::mode::{MODE_ENV, Mode, ModeError};
 use crate::runner::{Session, SessionOptions};
-use crate::scenario::{self, Credentials, HarnessConfig, Scenario, Selection};
+use crate::scenario::{
+    self, Credentials, CredentialsError, HarnessConfig, Scenario, ScenarioError, Selection,
+    TargetConfig, UnknownTarget,
+};
 
 /// Environment variable that picks the target (a name from `harness.yaml` or a URL).
 pub const TARGET_ENV: &str = "FPH_TARGET";
@@ -41,34 +62,232 @@ pub const TAG_ENV: &str = "FPH_TAG";
 /// The trial kind shown by `--list` and `--format`.
 pub const TRIAL_KIND: &str = "scenario";
 
-/// Builds trials from a scenarios directory.
+/// The settings of a scenario suite run as `cargo test` trials; made by [`Harness::builder`].
 #[derive(Debug, Clone)]
-pub struct Harness {
+#[must_use = "a builder does nothing until `build` or `run`"]
+pub struct HarnessBuilder {
     scenarios: PathBuf,
     recordings: Option<PathBuf>,
+    mode: Option<Mode>,
+    target: Option<String>,
+    tags: Option<Vec<String>>,
     emulator: EmulatorConfig,
 }
 
-impl Harness {
-    /// Scenarios under `dir` (with its `harness.yaml`); cassettes in `recordings` beside it.
-    pub fn new(dir: impl Into<PathBuf>) -> Harness {
-        Harness {
-            scenarios: dir.into(),
+impl Default for HarnessBuilder {
+    fn default() -> Self {
+        HarnessBuilder {
+            scenarios: PathBuf::from("scenarios"),
             recordings: None,
+            mode: None,
+            target: None,
+            tags: None,
             emulator: EmulatorConfig::default(),
         }
     }
+}
 
-    /// Cassettes somewhere else than `recordings/` beside the scenarios directory.
-    pub fn recordings(mut self, dir: impl Into<PathBuf>) -> Harness {
+impl HarnessBuilder {
+    /// The scenarios directory (with its `harness.yaml`); `scenarios` by default.
+    pub fn scenarios(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.scenarios = dir.into();
+        self
+    }
+
+    /// Where cassettes live; `recordings` beside the scenarios directory by default.
+    pub fn recordings(mut self, dir: impl Into<PathBuf>) -> Self {
         self.recordings = Some(dir.into());
         self
     }
 
-    /// Settings for the emulators that live trials start.
-    pub fn emulator(mut self, config: EmulatorConfig) -> Harness {
+    /// The run mode, whatever `FPH_MODE` says.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// The target (a name from `harness.yaml`, or an http(s) URL), whatever `FPH_TARGET` says.
+    pub fn target(mut self, name_or_url: impl Into<String>) -> Self {
+        self.target = Some(name_or_url.into());
+        self
+    }
+
+    /// Only scenarios carrying one of these tags, whatever `FPH_TAG` says; no tags: every
+    /// scenario.
+    pub fn tags<T: Into<String>>(mut self, tags: impl IntoIterator<Item = T>) -> Self {
+        self.tags = Some(tags.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Settings for the emulators that live trials on the `emulator` target start.
+    pub fn emulator(mut self, config: EmulatorConfig) -> Self {
         self.emulator = config;
         self
+    }
+
+    /// Settles every setting (code, then environment, then default), reads `harness.yaml` and
+    /// resolves the target. Scenario files are read by [`Harness::trials`], so that a broken
+    /// file fails its own trial.
+    pub fn build(self) -> Result<Harness, HarnessError> {
+        let config = HarnessConfig::load(&self.scenarios).map_err(HarnessError::Config)?;
+        let mode = match self.mode {
+            Some(mode) => mode,
+            None => Mode::from_env().map_err(HarnessError::Mode)?,
+        };
+        let target_name = self
+            .target
+            .or_else(|| non_empty_env(TARGET_ENV))
+            .unwrap_or_else(|| config.default_target.clone());
+        let target = config
+            .resolve_target(&target_name)
+            .map_err(HarnessError::Target)?;
+        let tags = self.tags.unwrap_or_else(|| {
+            non_empty_env(TAG_ENV)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
+        let credentials = Credentials::from_env().map_err(HarnessError::Credentials)?;
+        let updates = Updates::from_env().map_err(HarnessError::Updates)?;
+        let recordings = self
+            .recordings
+            .unwrap_or_else(|| default_recordings(&self.scenarios));
+        Ok(Harness {
+            scenarios: self.scenarios,
+            tags,
+            shared: Arc::new(Shared {
+                options: SessionOptions {
+                    mode,
+                    target,
+                    // A test run never reaches production: there is no flag to pass through
+                    // libtest.
+                    allow_production: false,
+                    keep_failed: false,
+                    recordings,
+                    config,
+                    credentials,
+                    emulator: self.emulator,
+                    updates,
+                },
+            }),
+        })
+    }
+
+    /// [`build`](Self::build), then [`Harness::run`]; a setting that cannot be used becomes
+    /// one failing trial that says why (`main` returns the exit code).
+    pub fn run(self) -> ExitCode {
+        match self.build() {
+            Ok(harness) => harness.run(),
+            Err(error) => {
+                let arguments = Arguments::from_args();
+                let trial = failing(error.setting(), error.to_string());
+                libtest_mimic::run(&arguments, vec![trial]).exit_code()
+            }
+        }
+    }
+
+    /// The trials of [`build`](Self::build), or one failing trial that says why it failed.
+    pub fn trials(self) -> Vec<Trial> {
+        match self.build() {
+            Ok(harness) => harness.trials(),
+            Err(error) => vec![failing(error.setting(), error.to_string())],
+        }
+    }
+}
+
+/// A setting a [`Harness`] cannot be built with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HarnessError {
+    /// `harness.yaml` is unreadable or invalid.
+    #[error("{}", .0.render_plain())]
+    Config(ScenarioError),
+    /// `FPH_MODE` names no mode.
+    #[error(transparent)]
+    Mode(ModeError),
+    /// The target names none of `harness.yaml`'s targets and is no URL.
+    #[error(transparent)]
+    Target(UnknownTarget),
+    /// Only one of `FREEDOMPAY_MERCHANT_ID` and `FREEDOMPAY_SECRET_KEY` is set.
+    #[error(transparent)]
+    Credentials(CredentialsError),
+    /// `FPH_UPDATE` names no policy.
+    #[error(transparent)]
+    Updates(ReviewError),
+}
+
+impl HarnessError {
+    /// What the failing trial is named after: the file or variable to fix.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            HarnessError::Config(_) => "harness.yaml",
+            HarnessError::Mode(_) => MODE_ENV,
+            HarnessError::Target(_) => TARGET_ENV,
+            HarnessError::Credentials(_) => "credentials",
+            HarnessError::Updates(_) => UPDATE_ENV,
+        }
+    }
+}
+
+/// Scenarios as `cargo test` trials, every setting settled.
+///
+/// ```no_run
+/// use freedompay_harness::{Harness, Mode};
+///
+/// let harness = Harness::builder()
+///     .mode(Mode::Replay)
+///     .target("emulator")
+///     .tags(["sms"])
+///     .recordings("recordings")
+///     .scenarios("scenarios")
+///     .build()?;
+/// assert_eq!(harness.mode(), Mode::Replay);
+/// # Ok::<(), freedompay_harness::harness::HarnessError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Harness {
+    scenarios: PathBuf,
+    tags: Vec<String>,
+    shared: Arc<Shared>,
+}
+
+impl Harness {
+    /// Every setting at its default (or its environment variable); see the module docs.
+    pub fn builder() -> HarnessBuilder {
+        HarnessBuilder::default()
+    }
+
+    /// Scenarios under `dir`, everything else from the environment or the defaults: the
+    /// builder with [`scenarios`](HarnessBuilder::scenarios) set.
+    #[expect(
+        clippy::new_ret_no_self,
+        reason = "`Harness::new(dir).run()`, the line crates wrote before the builder, keeps working"
+    )]
+    pub fn new(dir: impl Into<PathBuf>) -> HarnessBuilder {
+        Harness::builder().scenarios(dir)
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.shared.options.mode
+    }
+
+    pub fn target(&self) -> &TargetConfig {
+        &self.shared.options.target
+    }
+
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    pub fn recordings(&self) -> &Path {
+        &self.shared.options.recordings
+    }
+
+    pub fn scenarios(&self) -> &Path {
+        &self.scenarios
     }
 
     /// Parses the libtest arguments of this process, runs the trials, and returns the exit
@@ -78,17 +297,9 @@ impl Harness {
         libtest_mimic::run(&arguments, self.trials()).exit_code()
     }
 
-    /// One trial per selected case; problems that stop everything (a malformed scenario,
-    /// a bad `harness.yaml`, a bad `FPH_MODE`) become failing trials that say so.
+    /// One trial per selected case; a scenario file that does not load becomes a failing
+    /// trial that says why.
     pub fn trials(&self) -> Vec<Trial> {
-        let config = match HarnessConfig::load(&self.scenarios) {
-            Ok(config) => config,
-            Err(error) => return vec![failing("harness.yaml", error.render_plain())],
-        };
-        let mode = match Mode::from_env() {
-            Ok(mode) => mode,
-            Err(error) => return vec![failing(MODE_ENV, error.to_string())],
-        };
         let (scenarios, errors) = scenario::load_paths(std::slice::from_ref(&self.scenarios));
         let mut trials: Vec<Trial> = errors
             .iter()
@@ -96,17 +307,8 @@ impl Harness {
             .collect();
         let selection = Selection {
             filter: None,
-            tags: tags_from_env(),
+            tags: self.tags.clone(),
         };
-        let shared = Arc::new(Shared {
-            config,
-            mode,
-            recordings: self
-                .recordings
-                .clone()
-                .unwrap_or_else(|| default_recordings(&self.scenarios)),
-            emulator: self.emulator.clone(),
-        });
         for scenario in scenarios {
             let scenario = Arc::new(scenario);
             for (index, case) in scenario.cases.iter().enumerate() {
@@ -115,7 +317,7 @@ impl Harness {
                 }
                 let name = format!("{}::{}", scenario.stem, case.name);
                 let scenario = Arc::clone(&scenario);
-                let shared = Arc::clone(&shared);
+                let shared = Arc::clone(&self.shared);
                 trials.push(
                     Trial::test(name, move || shared.run_trial(&scenario, index))
                         .with_kind(TRIAL_KIND),
@@ -126,39 +328,15 @@ impl Harness {
     }
 }
 
-/// What every trial of one harness shares.
+/// What every trial of one harness shares: the options each trial's session starts from.
 #[derive(Debug)]
 struct Shared {
-    config: HarnessConfig,
-    mode: Mode,
-    recordings: PathBuf,
-    emulator: EmulatorConfig,
+    options: SessionOptions,
 }
 
 impl Shared {
     fn run_trial(&self, scenario: &Scenario, index: usize) -> Result<(), Failed> {
-        let target_name = std::env::var(TARGET_ENV)
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| self.config.default_target.clone());
-        let target = self
-            .config
-            .resolve_target(&target_name)
-            .map_err(|e| Failed::from(e.to_string()))?;
-        let credentials = Credentials::from_env().map_err(|e| Failed::from(e.to_string()))?;
-        let options = SessionOptions {
-            mode: self.mode,
-            target,
-            // A test run never reaches production: there is no flag to pass through libtest.
-            allow_production: false,
-            keep_failed: false,
-            recordings: self.recordings.clone(),
-            config: self.config.clone(),
-            credentials,
-            emulator: self.emulator.clone(),
-            updates: Updates::from_env().map_err(|e| Failed::from(e.to_string()))?,
-        };
-        let session = Session::start(options, std::slice::from_ref(scenario))
+        let session = Session::start(self.options.clone(), std::slice::from_ref(scenario))
             .map_err(|e| Failed::from(e.to_string()))?;
         let session = Arc::new(session);
         runtime()
@@ -195,14 +373,9 @@ fn file_stem(path: &Path) -> String {
     )
 }
 
-fn tags_from_env() -> Vec<String> {
-    std::env::var(TAG_ENV)
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// The variable's value, unless it is unset or blank.
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// `recordings` beside the scenarios directory.

@@ -26,6 +26,18 @@
 //! - [`harness`] turns every case into a `cargo test` trial; [`bench`] measures; [`schema`]
 //!   prints the JSON Schemas of the on-disk formats for editors.
 //!
+//! Cargo features (all on by default; a test crate that only replays takes
+//! `default-features = false` and compiles no HTTP client, TLS, server or CLI):
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `live` | live, record, once and drift runs: the HTTP client and TLS ([`transport::live`]) |
+//! | `emulator` | the gateway emulator's server ([`emulator::Emulator`]), `proxy` and `bench`; implies `live` |
+//! | `junit` | [`report::junit`], JUnit XML from outcomes |
+//! | `cli` | the `fph` binary; implies the other three |
+//!
+//! A run that needs a feature the build lacks fails when it starts, naming the feature.
+//!
 //! ```
 //! use freedompay_harness::gateway::{signature, Fields, SecretKey};
 //!
@@ -40,6 +52,7 @@
 
 #[cfg(test)]
 mod architecture;
+#[cfg(feature = "emulator")]
 pub mod bench;
 pub mod check;
 pub mod drift;
@@ -47,6 +60,7 @@ pub mod emulator;
 pub mod exit_code;
 pub mod gateway;
 pub mod harness;
+#[cfg(feature = "emulator")]
 pub mod proxy;
 pub mod report;
 pub mod review;
@@ -59,6 +73,9 @@ pub mod template;
 pub mod text_file;
 pub mod transport;
 pub mod utc;
+
+pub use harness::{Harness, HarnessBuilder};
+pub use runner::Mode;
 
 #[cfg(test)]
 mod properties;

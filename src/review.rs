@@ -34,7 +34,8 @@ pub const CI_ENV: &str = "CI";
 pub const PENDING_SUFFIX: &str = ".new";
 
 /// What to do with an expected file the answer no longer matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum UpdatePolicy {
     /// Write nothing.
     #[default]

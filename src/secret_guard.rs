@@ -115,13 +115,13 @@ impl SecretGuard {
 
     /// The guard of a run: the merchant secret in use (unless it is the emulator's public demo
     /// key, `None` here) and the password of the target's URL.
-    pub fn for_run(secret: Option<&SecretKey>, target: Option<&reqwest::Url>) -> SecretGuard {
+    pub fn for_run(secret: Option<&SecretKey>, target: Option<&url::Url>) -> SecretGuard {
         let mut secrets: Vec<(&str, String)> = Vec::new();
         if let Some(secret) = secret {
             secrets.push(("the merchant secret key", secret.expose().to_owned()));
         }
-        if let Some(password) = target.and_then(reqwest::Url::password) {
-            let user = target.map_or("", reqwest::Url::username);
+        if let Some(password) = target.and_then(url::Url::password) {
+            let user = target.map_or("", url::Url::username);
             let decode = |s: &str| percent_decode(s).unwrap_or_else(|| s.to_owned());
             secrets.push((
                 "the target URL's user and password",
@@ -501,7 +501,7 @@ mod tests {
 
     #[test]
     fn a_target_password_is_guarded_alone_and_with_its_user() {
-        let url = reqwest::Url::parse("https://merchant:pa%24%24word@gw.example/").unwrap();
+        let url = url::Url::parse("https://merchant:pa%24%24word@gw.example/").unwrap();
         let g = SecretGuard::for_run(None, Some(&url));
         let text = format!(
             "merchant:pa$$word pa$$word {} Basic {}",

@@ -46,9 +46,11 @@ use crate::gateway::{Operation, Routes, SecretKey};
 use crate::utc::{DurationError, parse_duration};
 
 use super::changes::{AnswerChange, RawAnswerChange};
-use super::dispatch::ADMIN_PREFIX;
+use super::error::EmulatorError;
 use super::errors::{ErrorCodes, RawErrorCodes};
-use super::server::EmulatorError;
+
+/// The admin API's path prefix: reserved, no gateway route may use it.
+pub(crate) const ADMIN_PREFIX: &str = "/_emulator";
 
 /// The demo merchant every emulator knows unless told otherwise; the harness uses the same
 /// credentials for its built-in emulator target, so nothing needs configuring.
@@ -101,6 +103,7 @@ pub struct EmulatorConfig {
     pub log_requests: bool,
     /// Serve a recording instead of running payments (`fph emulator --replay`, see
     /// `replay.rs`): the emulator checks merchants and signatures, the source finds answers.
+    #[cfg(feature = "emulator")]
     pub replay: Option<std::sync::Arc<dyn super::replay::ReplaySource>>,
 }
 
@@ -131,6 +134,7 @@ impl Default for EmulatorConfig {
             header_read_timeout: Duration::from_secs(10),
             answer_changes: Vec::new(),
             log_requests: false,
+            #[cfg(feature = "emulator")]
             replay: None,
         }
     }

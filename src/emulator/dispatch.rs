@@ -14,6 +14,7 @@ use crate::gateway::signature::script_name;
 use crate::gateway::{Operation, Routes};
 
 use super::answer::{unsigned_error, xml_response};
+use super::config::ADMIN_PREFIX;
 use super::errors::{ErrorKind, Rejection};
 use super::faults::{self, FaultKind, Phase};
 use super::listener::Connection;
@@ -21,9 +22,6 @@ use super::replay;
 use super::request::{self, DecodeError};
 use super::server::App;
 use super::{admin, calls, pay_page};
-
-/// The admin API's path prefix.
-pub(crate) const ADMIN_PREFIX: &str = "/_emulator";
 
 pub(super) async fn dispatch(
     State(app): State<Arc<App>>,

@@ -17,30 +17,74 @@
 //! checking merchants and signatures and signing its answers (`replay.rs`).
 //!
 //! Its conventions (test phones, codes, limits, error codes) are in `docs/emulator.md`.
+//!
+//! The server is the `emulator` cargo feature. Without it the configuration, the test phones
+//! and the error table stay (they are data), and [`Emulator::start`] fails with
+//! [`EmulatorError::Unavailable`], naming the feature to enable.
 
-mod admin;
-mod answer;
-mod callbacks;
-mod calls;
+// Data every build has. Part of each of the first three serves only the server (applying
+// changes, rejections in the caller's language, phone profiles), unused without it (but for
+// their own tests).
+#[cfg_attr(
+    not(any(feature = "emulator", test)),
+    expect(dead_code, reason = "the server's half")
+)]
 mod changes;
-mod clock;
 mod config;
-mod dispatch;
+mod error;
+#[cfg_attr(
+    not(feature = "emulator"),
+    expect(dead_code, reason = "the server's half")
+)]
 mod errors;
-mod faults;
-mod listener;
-mod log;
-mod pay_page;
-mod payment;
+#[cfg_attr(
+    not(any(feature = "emulator", test)),
+    expect(dead_code, reason = "the server's half")
+)]
 mod phones;
+
+// The server and everything only it uses: axum, hyper, the payment store, callbacks, replay.
+#[cfg(feature = "emulator")]
+mod admin;
+#[cfg(feature = "emulator")]
+mod answer;
+#[cfg(feature = "emulator")]
+mod callbacks;
+#[cfg(feature = "emulator")]
+mod calls;
+#[cfg(feature = "emulator")]
+mod clock;
+#[cfg(feature = "emulator")]
+mod dispatch;
+#[cfg(feature = "emulator")]
+mod faults;
+#[cfg(feature = "emulator")]
+mod listener;
+#[cfg(feature = "emulator")]
+mod log;
+#[cfg(feature = "emulator")]
+mod pay_page;
+#[cfg(feature = "emulator")]
+mod payment;
+#[cfg(feature = "emulator")]
 mod replay;
+#[cfg(feature = "emulator")]
 pub(crate) mod request;
+#[cfg(feature = "emulator")]
 mod server;
+#[cfg(feature = "emulator")]
 mod store;
+#[cfg(not(feature = "emulator"))]
+mod unavailable;
 
 pub use changes::{AnswerChange, changed_gateway};
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
+pub use error::EmulatorError;
 pub use errors::{CodeSource, ErrorCodes, ErrorKind};
 pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone, operator_of, test_phone};
+#[cfg(feature = "emulator")]
 pub use replay::{RecordedAnswer, ReplaySource};
-pub use server::{Emulator, EmulatorError, RunningEmulator};
+#[cfg(feature = "emulator")]
+pub use server::{Emulator, RunningEmulator};
+#[cfg(not(feature = "emulator"))]
+pub use unavailable::{Emulator, RunningEmulator};

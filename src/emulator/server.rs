@@ -14,7 +14,6 @@
 //! holding a task forever; others are served meanwhile.
 
 use std::collections::HashMap;
-use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -36,6 +35,7 @@ use super::changes::AnswerChange;
 use super::clock::Now;
 use super::config::EmulatorConfig;
 use super::dispatch::dispatch;
+use super::error::EmulatorError;
 use super::errors::ErrorCodes;
 use super::faults::Faults;
 use super::listener::EmulatorListener;
@@ -43,59 +43,6 @@ use super::log::RequestLog;
 use super::payment::{Effect, Rules};
 use super::replay;
 use super::store::Store;
-
-/// Why the emulator could not start (or stop, or read its configuration). A message names
-/// what failed; the cause is the error's source, so a chain printed with `{:#}` says it
-/// once.
-#[derive(Debug, thiserror::Error)]
-pub enum EmulatorError {
-    #[error("failed to listen on {addr}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: io::Error,
-    },
-    #[error("failed to start the emulator's runtime")]
-    Runtime(#[source] io::Error),
-    #[error("failed to read the emulator configuration {path}")]
-    ReadConfig {
-        path: String,
-        #[source]
-        source: io::Error,
-    },
-    #[error("failed to read the emulator configuration {path}: {message}")]
-    ParseConfig {
-        path: String,
-        message: String,
-        /// The YAML text, so a caller can render a diagnostic with [`EmulatorError::report`].
-        text: String,
-        #[source]
-        source: Box<serde_saphyr::Error>,
-    },
-    #[error("failed to use the emulator configuration: {0}")]
-    InvalidConfig(String),
-    #[error("failed to stop the emulator: its server thread panicked")]
-    Panicked,
-}
-
-impl EmulatorError {
-    /// A rich diagnostic (file, line, column, the offending YAML) for a configuration that
-    /// does not parse; `None` for other errors.
-    pub fn report(&self) -> Option<miette::Report> {
-        match self {
-            EmulatorError::ParseConfig {
-                path, text, source, ..
-            } => Some(serde_saphyr::miette::to_miette_report_with_options(
-                source,
-                text,
-                path,
-                // Without it the snippet is named `<input>`, not the file.
-                serde_saphyr::render_options! { source_name: Some(path.as_str()) },
-            )),
-            _ => None,
-        }
-    }
-}
 
 /// How the server thread should stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use reqwest::Url;
+use url::Url;
 
 /// The Freedom Pay test server.
 pub const SANDBOX_URL: &str = "https://test-api.freedompay.kz";

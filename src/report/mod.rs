@@ -5,6 +5,7 @@ pub mod diff;
 pub mod drift;
 pub mod human;
 pub mod json;
+#[cfg(feature = "junit")]
 pub mod junit;
 pub mod review;
 pub mod snippet;

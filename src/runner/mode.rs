@@ -13,7 +13,8 @@ use std::fmt;
 /// The environment variable that chooses the mode when `--mode` is not given.
 pub const MODE_ENV: &str = "FPH_MODE";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Mode {
     #[default]
     Replay,

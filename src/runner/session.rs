@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use md5::{Digest, Md5};
-use reqwest::Url;
+use url::Url;
 
 use crate::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, RunningEmulator,

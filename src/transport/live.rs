@@ -7,19 +7,43 @@
 //!
 //! TLS is rustls with the ring provider and the Mozilla roots from `webpki-root-certs`: no
 //! system certificate store is needed, so the same binary behaves the same on every CI image.
+//!
+//! All of that is the `live` cargo feature. Without it the types stay (a session is built the
+//! same way in every build) but [`client`] refuses with [`UNAVAILABLE`], so a live, record,
+//! once or drift run fails when it starts and says which feature to enable; replay, which
+//! answers from cassettes, never gets here.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Once};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "live")]
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, Once},
+    time::Instant,
+};
 
+#[cfg(feature = "live")]
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+#[cfg(feature = "live")]
 use reqwest::multipart::Form;
-use reqwest::{Client, Url};
+use url::Url;
 
+#[cfg(feature = "live")]
 use crate::gateway::Encoding;
+#[cfg(feature = "live")]
 use crate::gateway::encoding::{self, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 
-use super::{Request, Response, Transport, TransportError};
+use super::TransportError;
+#[cfg(feature = "live")]
+use super::{Request, Response, Transport};
+
+/// The shared HTTP client (reqwest's; a type no one can make when the `live` feature is off).
+#[cfg(feature = "live")]
+pub use reqwest::Client;
+#[cfg(not(feature = "live"))]
+pub use unavailable::Client;
+
+/// What a run that needs the network says in a build without the `live` feature.
+pub const UNAVAILABLE: &str = "this build of freedompay-harness has no live transport (live, record, once and drift runs send HTTP requests): enable its `live` feature, e.g. `freedompay-harness = { version = \"…\", features = [\"live\"] }`, or run in replay mode";
 
 pub use crate::scenario::DEFAULT_ANSWER_LIMIT;
 
@@ -54,11 +78,13 @@ pub struct LiveTransport {
     answer_limit: usize,
     /// URLs by path: a run calls the same few scripts thousands of times, and parsing a URL
     /// costs as much as signing the request.
+    #[cfg(feature = "live")]
     urls: Arc<Mutex<HashMap<String, Url>>>,
 }
 
 /// Installs ring as the process's rustls provider, once; later calls are no-ops, and an
 /// embedding application that installed its own provider first keeps it.
+#[cfg(feature = "live")]
 fn install_crypto_provider() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
@@ -80,6 +106,7 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// The shared HTTP client: rustls (ring) with the webpki roots, timeouts, keep-alive.
+#[cfg(feature = "live")]
 pub fn client(options: &LiveOptions) -> Result<Client, TransportError> {
     install_crypto_provider();
     let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
@@ -115,6 +142,7 @@ impl LiveTransport {
             client,
             base,
             answer_limit: DEFAULT_ANSWER_LIMIT,
+            #[cfg(feature = "live")]
             urls: Arc::default(),
         }
     }
@@ -134,6 +162,7 @@ impl LiveTransport {
         &self.client
     }
 
+    #[cfg(feature = "live")]
     fn url(&self, path: &str) -> Result<Url, TransportError> {
         let mut urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(url) = urls.get(path) {
@@ -144,6 +173,7 @@ impl LiveTransport {
         Ok(url)
     }
 
+    #[cfg(feature = "live")]
     fn join(&self, path: &str) -> Result<Url, TransportError> {
         let base = self.base.as_str().trim_end_matches('/');
         let joined = format!("{base}/{}", path.trim_start_matches('/'));
@@ -154,6 +184,7 @@ impl LiveTransport {
     }
 }
 
+#[cfg(feature = "live")]
 impl Transport for LiveTransport {
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let url = self.url(&request.path)?;
@@ -255,6 +286,7 @@ impl Transport for LiveTransport {
 }
 
 /// A POST of an urlencoded form body.
+#[cfg(feature = "live")]
 fn form_post(client: &Client, url: Url, body: String) -> reqwest::RequestBuilder {
     client
         .post(url)
@@ -268,6 +300,7 @@ fn form_post(client: &Client, url: Url, body: String) -> reqwest::RequestBuilder
 /// `--boundary`, `Content-Disposition: form-data; name="…"`, a blank line, the value — built
 /// in one buffer. `None` when there are no fields, or a name reqwest would percent-encode
 /// (it then writes `name*=utf-8''…`): the form itself sends those.
+#[cfg(feature = "live")]
 pub(crate) fn multipart_body<N: AsRef<str>, V: AsRef<str>>(
     pairs: &[(N, V)],
 ) -> Option<(String, Vec<u8>)> {
@@ -319,10 +352,12 @@ pub(crate) fn multipart_body<N: AsRef<str>, V: AsRef<str>>(
 }
 
 /// reqwest's boundary: four 16-digit hex numbers joined by dashes.
+#[cfg(feature = "live")]
 const BOUNDARY_LEN: usize = 4 * 16 + 3;
 
 /// `error: cause: cause`, because reqwest's top-level message alone ("error sending
 /// request") hides whether it was DNS, TLS, a refused connection or a timeout.
+#[cfg(feature = "live")]
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -337,7 +372,39 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-#[cfg(test)]
+/// The live transport of a build without the `live` feature: the same types, and a client
+/// that cannot be made, so nothing can send.
+#[cfg(not(feature = "live"))]
+mod unavailable {
+    use super::super::{Request, Response, Transport};
+    use super::{LiveOptions, LiveTransport, TransportError, UNAVAILABLE};
+
+    /// Cannot be made: [`client`] is the only way, and it refuses.
+    #[derive(Debug, Clone)]
+    pub struct Client {
+        never: Never,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Never {}
+
+    /// Refuses: this build cannot send.
+    pub fn client(_: &LiveOptions) -> Result<Client, TransportError> {
+        Err(TransportError::Client(UNAVAILABLE.to_owned()))
+    }
+
+    impl Transport for LiveTransport {
+        async fn send(&self, _: &Request) -> Result<Response, TransportError> {
+            // A transport holds a client, and there is none.
+            match self.client.never {}
+        }
+    }
+}
+
+#[cfg(not(feature = "live"))]
+pub use unavailable::client;
+
+#[cfg(all(test, feature = "live"))]
 mod tests {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
@@ -601,6 +668,7 @@ mod tests {
     /// Every encoding, signed as the runner signs, is read and accepted by the emulator: the
     /// answers are `ok`, signed, and about the payment the first call made.
     #[test]
+    #[cfg(feature = "emulator")]
     fn each_encoding_is_accepted_by_the_emulator() {
         use crate::emulator::{DEMO_SECRET_KEY, Emulator, EmulatorConfig};
         use crate::gateway::{Document, SecretKey, signature};

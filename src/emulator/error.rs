@@ -1,0 +1,66 @@
+//! Why the emulator could not start, stop, or read its configuration: one error for the
+//! whole emulator, so the configuration (built in every build) and the server (only with the
+//! `emulator` cargo feature) report alike.
+
+use std::io;
+use std::net::SocketAddr;
+
+/// Why the emulator could not start (or stop, or read its configuration). A message names
+/// what failed; the cause is the error's source, so a chain printed with `{:#}` says it
+/// once.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    #[error("failed to listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to start the emulator's runtime")]
+    Runtime(#[source] io::Error),
+    #[error("failed to read the emulator configuration {path}")]
+    ReadConfig {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to read the emulator configuration {path}: {message}")]
+    ParseConfig {
+        path: String,
+        message: String,
+        /// The YAML text, so a caller can render a diagnostic with [`EmulatorError::report`].
+        text: String,
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
+    #[error("failed to use the emulator configuration: {0}")]
+    InvalidConfig(String),
+    #[error("failed to stop the emulator: its server thread panicked")]
+    Panicked,
+    /// This build has no emulator server (the `emulator` cargo feature is off).
+    #[error(
+        "this build of freedompay-harness has no emulator: enable its `emulator` feature, e.g. `freedompay-harness = {{ version = \"…\", features = [\"emulator\"] }}`, or run in replay mode or against another target"
+    )]
+    Unavailable,
+}
+
+impl EmulatorError {
+    /// A rich diagnostic (file, line, column, the offending YAML) for a configuration that
+    /// does not parse; `None` for other errors.
+    #[cfg(feature = "emulator")]
+    pub fn report(&self) -> Option<miette::Report> {
+        match self {
+            EmulatorError::ParseConfig {
+                path, text, source, ..
+            } => Some(serde_saphyr::miette::to_miette_report_with_options(
+                source,
+                text,
+                path,
+                // Without it the snippet is named `<input>`, not the file.
+                serde_saphyr::render_options! { source_name: Some(path.as_str()) },
+            )),
+            _ => None,
+        }
+    }
+}
