@@ -129,20 +129,31 @@ impl HarnessBuilder {
     /// resolves the target. Scenario files are read by [`Harness::trials`], so that a broken
     /// file fails its own trial.
     pub fn build(self) -> Result<Harness, HarnessError> {
+        self.build_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`build`](Self::build) with `env` for the process environment.
+    fn build_with(self, env: impl Fn(&str) -> Option<String>) -> Result<Harness, HarnessError> {
+        // Unset and blank are the same: no setting.
+        let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
         let config = HarnessConfig::load(&self.scenarios).map_err(HarnessError::Config)?;
         let mode = match self.mode {
             Some(mode) => mode,
-            None => Mode::from_env().map_err(HarnessError::Mode)?,
+            None => env(MODE_ENV)
+                .map(|text| Mode::parse(&text))
+                .transpose()
+                .map_err(HarnessError::Mode)?
+                .unwrap_or_default(),
         };
         let target_name = self
             .target
-            .or_else(|| non_empty_env(TARGET_ENV))
+            .or_else(|| env(TARGET_ENV))
             .unwrap_or_else(|| config.default_target.clone());
         let target = config
             .resolve_target(&target_name)
             .map_err(HarnessError::Target)?;
         let tags = self.tags.unwrap_or_else(|| {
-            non_empty_env(TAG_ENV)
+            env(TAG_ENV)
                 .unwrap_or_default()
                 .split(',')
                 .map(str::trim)
@@ -373,15 +384,195 @@ fn file_stem(path: &Path) -> String {
     )
 }
 
-/// The variable's value, unless it is unset or blank.
-fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// `recordings` beside the scenarios directory.
 pub fn default_recordings(scenarios: &Path) -> PathBuf {
     match scenarios.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.join("recordings"),
         _ => PathBuf::from("recordings"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// A scenarios directory: `harness.yaml` with a `local` target, and two one-step
+    /// scenarios tagged `sms` and `errors`.
+    fn suite() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let scenarios = dir.path().join("scenarios");
+        std::fs::create_dir(&scenarios).unwrap();
+        std::fs::write(
+            scenarios.join("harness.yaml"),
+            "format: 1\ntargets:\n  local: { url: \"http://127.0.0.1:9/\" }\n",
+        )
+        .unwrap();
+        for (stem, tag) in [("pays", "sms"), ("refuses", "errors")] {
+            std::fs::write(
+                scenarios.join(format!("{stem}.yaml")),
+                format!(
+                    "name: {stem}\ntags: [{tag}]\nsteps:\n  - id: status\n    call: status\n    form: {{ pg_payment_id: \"1\" }}\n"
+                ),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn names(trials: &[Trial]) -> Vec<&str> {
+        let mut names: Vec<&str> = trials.iter().map(Trial::name).collect();
+        names.sort_unstable();
+        names
+    }
+
+    #[test]
+    fn defaults_apply_when_neither_code_nor_environment_says() {
+        let dir = suite();
+        let scenarios = dir.path().join("scenarios");
+        let harness = Harness::builder()
+            .scenarios(&scenarios)
+            .build_with(env(&[]))
+            .unwrap();
+        assert_eq!(harness.mode(), Mode::Replay);
+        assert_eq!(harness.target().name, "emulator");
+        assert!(harness.tags().is_empty());
+        assert_eq!(harness.recordings(), dir.path().join("recordings"));
+        assert_eq!(names(&harness.trials()), ["pays::default", "refuses::default"]);
+    }
+
+    #[test]
+    fn the_environment_overrides_the_defaults() {
+        let dir = suite();
+        let harness = Harness::new(dir.path().join("scenarios"))
+            .build_with(env(&[
+                (MODE_ENV, "record"),
+                (TARGET_ENV, "local"),
+                (TAG_ENV, " errors , ,"),
+            ]))
+            .unwrap();
+        assert_eq!(harness.mode(), Mode::Record);
+        assert_eq!(harness.target().name, "local");
+        assert_eq!(harness.tags(), ["errors"]);
+        assert_eq!(names(&harness.trials()), ["refuses::default"]);
+    }
+
+    #[test]
+    fn settings_made_in_code_win_over_the_environment() {
+        let dir = suite();
+        let harness = Harness::builder()
+            .scenarios(dir.path().join("scenarios"))
+            .recordings(dir.path().join("cassettes"))
+            .mode(Mode::Replay)
+            .target("emulator")
+            .tags(["sms"])
+            .build_with(env(&[
+                // Not even an invalid value matters once the code has decided.
+                (MODE_ENV, "sideways"),
+                (TARGET_ENV, "nowhere"),
+                (TAG_ENV, "errors"),
+            ]))
+            .unwrap();
+        assert_eq!(harness.mode(), Mode::Replay);
+        assert_eq!(harness.target().name, "emulator");
+        assert_eq!(harness.recordings(), dir.path().join("cassettes"));
+        assert_eq!(names(&harness.trials()), ["pays::default"]);
+        // An empty list in code means every scenario, whatever FPH_TAG says.
+        let all = Harness::builder()
+            .scenarios(dir.path().join("scenarios"))
+            .tags(Vec::<String>::new())
+            .build_with(env(&[(TAG_ENV, "errors")]))
+            .unwrap();
+        assert_eq!(all.trials().len(), 2);
+    }
+
+    #[test]
+    fn blank_variables_are_unset() {
+        let dir = suite();
+        let harness = Harness::new(dir.path().join("scenarios"))
+            .build_with(env(&[(MODE_ENV, "  "), (TARGET_ENV, ""), (TAG_ENV, " ")]))
+            .unwrap();
+        assert_eq!(harness.mode(), Mode::Replay);
+        assert_eq!(harness.target().name, "emulator");
+        assert_eq!(harness.trials().len(), 2);
+    }
+
+    #[test]
+    fn a_bad_setting_is_an_error_named_after_what_to_fix() {
+        let dir = suite();
+        let scenarios = dir.path().join("scenarios");
+        let error = Harness::new(&scenarios)
+            .build_with(env(&[(MODE_ENV, "sideways")]))
+            .unwrap_err();
+        assert_eq!(error.setting(), "FPH_MODE");
+        assert!(error.to_string().contains("`sideways`"), "{error}");
+        let error = Harness::new(&scenarios)
+            .target("nowhere")
+            .build_with(env(&[]))
+            .unwrap_err();
+        assert_eq!(error.setting(), "FPH_TARGET");
+        assert!(error.to_string().contains("unknown target `nowhere`"), "{error}");
+        std::fs::write(scenarios.join("harness.yaml"), "format: 1\ntragets: {}\n").unwrap();
+        let error = Harness::new(&scenarios).build_with(env(&[])).unwrap_err();
+        assert_eq!(error.setting(), "harness.yaml");
+        assert!(error.to_string().contains("harness.yaml:2:1"), "{error}");
+        assert!(error.to_string().contains("did you mean `targets`?"), "{error}");
+    }
+
+    /// The failure of the first trial of `harness`, run in this thread.
+    #[cfg(not(feature = "emulator"))]
+    fn first_failure(harness: &Harness) -> String {
+        let (scenarios, errors) = scenario::load_paths(std::slice::from_ref(&harness.scenarios));
+        assert!(errors.is_empty(), "{errors:?}");
+        let failed = harness.shared.run_trial(&scenarios[0], 0).unwrap_err();
+        failed.message().unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    #[cfg(not(feature = "emulator"))]
+    fn a_live_run_on_the_emulator_target_without_the_feature_names_it() {
+        let dir = suite();
+        let harness = Harness::new(dir.path().join("scenarios"))
+            .mode(Mode::Live)
+            .build_with(env(&[]))
+            .unwrap();
+        let message = first_failure(&harness);
+        assert!(
+            message.contains("has no emulator: enable its `emulator` feature"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    #[cfg(not(feature = "live"))]
+    fn a_live_run_without_the_feature_names_it() {
+        // Credentials come from the environment; the demo ones are the emulator's only.
+        let dir = suite();
+        for mode in [Mode::Live, Mode::Record, Mode::Once, Mode::Drift] {
+            let harness = Harness::new(dir.path().join("scenarios"))
+                .mode(mode)
+                .target("local")
+                .build_with(env(&[]))
+                .unwrap();
+            let mut options = harness.shared.options.clone();
+            options.credentials = Some(Credentials {
+                merchant_id: "1".to_owned(),
+                secret_key: crate::gateway::SecretKey::new("k"),
+            });
+            let error = Session::start(options, &[]).unwrap_err().to_string();
+            assert!(
+                error.contains("has no live transport") && error.contains("enable its `live` feature"),
+                "{mode:?}: {error}"
+            );
+        }
     }
 }

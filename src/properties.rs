@@ -9,6 +9,7 @@
 
 use proptest::prelude::*;
 
+#[cfg(feature = "emulator")]
 use crate::emulator::request::{form_decode, form_encode, plain_multipart};
 use crate::gateway::signature::{self, SecretKey, Verification};
 use crate::gateway::{Document, Fields};
@@ -131,6 +132,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg(feature = "emulator")]
     fn form_bodies_round_trip_and_any_bytes_decode_or_fail(
         pairs in proptest::collection::vec(("\\PC{0,12}", "\\PC{0,16}"), 0..8),
         junk in proptest::collection::vec(any::<u8>(), 0..256),
@@ -142,6 +144,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg(feature = "emulator")]
     fn multipart_bodies_read_back_or_are_left_to_the_general_parser(
         pairs in proptest::collection::vec(("[a-z_\\[\\]0-9]{1,12}", "\\PC{0,24}"), 1..6),
         boundary in "[a-zA-Z0-9-]{8,30}",

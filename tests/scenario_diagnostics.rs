@@ -110,7 +110,9 @@ fn each_kind_of_mistake_has_a_fixture() {
     }
 }
 
+/// miette's graphical rendering is the CLI's (`fancy`, with the `cli` feature).
 #[test]
+#[cfg(feature = "cli")]
 fn graphical_rendering_points_into_the_source() {
     for fixture in broken_fixtures() {
         let error = diagnose(&fixture);

@@ -586,7 +586,9 @@ mod tests {
         assert_eq!(error.location(), (Path::new("s.yaml"), 2, 5));
     }
 
+    /// miette's graphical rendering is the CLI's (`fancy`, with the `cli` feature).
     #[test]
+    #[cfg(feature = "cli")]
     fn graphical_rendering_shows_the_source_and_the_hint() {
         let source: Arc<str> = Arc::from("steps:\n  - exepct: {}\n");
         let offset = source.find("exepct").unwrap();
