@@ -301,6 +301,12 @@ impl Harness {
         &self.scenarios
     }
 
+    /// The options every trial's [`Session`] starts from: a session with the same settings
+    /// outside libtest is `Session::start(harness.session_options().clone(), &scenarios)`.
+    pub fn session_options(&self) -> &SessionOptions {
+        &self.shared.options
+    }
+
     /// Parses the libtest arguments of this process, runs the trials, and returns the exit
     /// code (`main` returns it).
     pub fn run(self) -> ExitCode {
@@ -447,7 +453,10 @@ mod tests {
         assert_eq!(harness.target().name, "emulator");
         assert!(harness.tags().is_empty());
         assert_eq!(harness.recordings(), dir.path().join("recordings"));
-        assert_eq!(names(&harness.trials()), ["pays::default", "refuses::default"]);
+        assert_eq!(
+            names(&harness.trials()),
+            ["pays::default", "refuses::default"]
+        );
     }
 
     #[test]
@@ -520,12 +529,18 @@ mod tests {
             .build_with(env(&[]))
             .unwrap_err();
         assert_eq!(error.setting(), "FPH_TARGET");
-        assert!(error.to_string().contains("unknown target `nowhere`"), "{error}");
+        assert!(
+            error.to_string().contains("unknown target `nowhere`"),
+            "{error}"
+        );
         std::fs::write(scenarios.join("harness.yaml"), "format: 1\ntragets: {}\n").unwrap();
         let error = Harness::new(&scenarios).build_with(env(&[])).unwrap_err();
         assert_eq!(error.setting(), "harness.yaml");
         assert!(error.to_string().contains("harness.yaml:2:1"), "{error}");
-        assert!(error.to_string().contains("did you mean `targets`?"), "{error}");
+        assert!(
+            error.to_string().contains("did you mean `targets`?"),
+            "{error}"
+        );
     }
 
     /// The failure of the first trial of `harness`, run in this thread.
@@ -570,7 +585,8 @@ mod tests {
             });
             let error = Session::start(options, &[]).unwrap_err().to_string();
             assert!(
-                error.contains("has no live transport") && error.contains("enable its `live` feature"),
+                error.contains("has no live transport")
+                    && error.contains("enable its `live` feature"),
                 "{mode:?}: {error}"
             );
         }

@@ -72,6 +72,7 @@ pub const SECRET_KEY_VAR: &str = "FREEDOMPAY_SECRET_KEY";
 
 /// The harness configuration, validated.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HarnessConfig {
     /// The file it was read from; `None` when every default applies.
     pub file: Option<PathBuf>,
@@ -99,6 +100,7 @@ pub struct HarnessConfig {
 
 /// A named place to send requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TargetConfig {
     pub name: String,
     pub target: Target,

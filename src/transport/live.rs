@@ -49,6 +49,7 @@ pub use crate::scenario::DEFAULT_ANSWER_LIMIT;
 
 /// Timeouts and identity for the shared client.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LiveOptions {
     /// Whole-request timeout: a gateway that does not answer in this time fails the step.
     pub timeout: Duration,
