@@ -21,9 +21,9 @@
 //!   review diffs; it runs nothing.
 //! - [`run`] is the layer the entry points share: drift mode, the `cargo test` trial, and the
 //!   [`RunSummary`](run::RunSummary) that decides the exit code.
-//! - [`proxy`] records any client's calls through a forwarding proxy, matches calls against
+//! - `proxy` records any client's calls through a forwarding proxy, matches calls against
 //!   such a recording for the emulator's replay, and makes scenarios of recordings.
-//! - [`harness`] turns every case into a `cargo test` trial; [`bench`] measures; [`schema`]
+//! - [`harness`] turns every case into a `cargo test` trial; `bench` measures; [`schema`]
 //!   prints the JSON Schemas of the on-disk formats for editors.
 //!
 //! Cargo features (all on by default; a test crate that only replays takes
@@ -33,7 +33,7 @@
 //! |---|---|
 //! | `live` | live, record, once and drift runs: the HTTP client and TLS ([`transport::live`]) |
 //! | `emulator` | the gateway emulator's server ([`emulator::Emulator`]), `proxy` and `bench`; implies `live` |
-//! | `junit` | [`report::junit`], JUnit XML from outcomes |
+//! | `junit` | `report::junit`, JUnit XML from outcomes |
 //! | `cli` | the `fph` binary; implies the other three |
 //!
 //! A run that needs a feature the build lacks fails when it starts, naming the feature.
