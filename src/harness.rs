@@ -53,6 +53,7 @@ use crate::scenario::{
     self, Credentials, CredentialsError, HarnessConfig, Scenario, ScenarioError, Selection,
     TargetConfig, UnknownTarget,
 };
+use crate::transport::live::error_chain;
 
 /// Environment variable that picks the target (a name from `harness.yaml` or a URL).
 pub const TARGET_ENV: &str = "FPH_TARGET";
@@ -353,8 +354,9 @@ struct Shared {
 
 impl Shared {
     fn run_trial(&self, scenario: &Scenario, index: usize) -> Result<(), Failed> {
+        // The whole chain: a session error names what failed, its source says why.
         let session = Session::start(self.options.clone(), std::slice::from_ref(scenario))
-            .map_err(|e| Failed::from(e.to_string()))?;
+            .map_err(|e| Failed::from(error_chain(&e)))?;
         let session = Arc::new(session);
         runtime()
             .block_on(crate::run::trial(
