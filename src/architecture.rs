@@ -74,6 +74,7 @@ const MODULES: &[&str] = &[
     "check",
     "drift",
     "emulator",
+    "env",
     "exit_code",
     "gateway",
     "harness",

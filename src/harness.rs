@@ -47,18 +47,16 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::emulator::EmulatorConfig;
 use crate::review::{ReviewError, UPDATE_ENV, Updates};
+use crate::run::{Resolved, RunConfig, RunConfigError};
 use crate::runner::mode::{MODE_ENV, Mode, ModeError};
 use crate::runner::{Session, SessionOptions};
 use crate::scenario::{
-    self, Credentials, CredentialsError, HarnessConfig, Scenario, ScenarioError, Selection,
-    TargetConfig, UnknownTarget,
+    self, CredentialsError, HarnessConfig, Scenario, ScenarioError, Selection, TargetConfig,
+    UnknownTarget,
 };
 use crate::transport::live::error_chain;
 
-/// Environment variable that picks the target (a name from `harness.yaml` or a URL).
-pub const TARGET_ENV: &str = "FPH_TARGET";
-/// Environment variable with comma-separated tags: only scenarios carrying one of them run.
-pub const TAG_ENV: &str = "FPH_TAG";
+pub use crate::run::config::{TAG_ENV, TARGET_ENV, default_recordings};
 
 /// The trial kind shown by `--list` and `--format`.
 pub const TRIAL_KIND: &str = "scenario";
@@ -146,13 +144,7 @@ impl HarnessBuilder {
                 .map_err(HarnessError::Mode)?
                 .unwrap_or_default(),
         };
-        let target_name = self
-            .target
-            .or_else(|| env(TARGET_ENV))
-            .unwrap_or_else(|| config.default_target.clone());
-        let target = config
-            .resolve_target(&target_name)
-            .map_err(HarnessError::Target)?;
+        let target = self.target.or_else(|| env(TARGET_ENV));
         let tags = self.tags.unwrap_or_else(|| {
             env(TAG_ENV)
                 .unwrap_or_default()
@@ -162,29 +154,25 @@ impl HarnessBuilder {
                 .map(str::to_owned)
                 .collect()
         });
-        let credentials = Credentials::from_env().map_err(HarnessError::Credentials)?;
-        let updates = Updates::from_env().map_err(HarnessError::Updates)?;
-        let recordings = self
-            .recordings
-            .unwrap_or_else(|| default_recordings(&self.scenarios));
+        // A test run never reaches production: there is no flag to pass through libtest.
+        let mut run = RunConfig::default();
+        run.mode = mode;
+        run.target = target;
+        run.recordings = self.recordings;
+        run.updates = Updates::from_env().map_err(HarnessError::Updates)?;
+        run.emulator = self.emulator;
+        let Resolved { options, .. } =
+            run.resolve(&config, &self.scenarios)
+                .map_err(|error| match error {
+                    RunConfigError::Target(e) => HarnessError::Target(e),
+                    RunConfigError::Credentials(e) => HarnessError::Credentials(e),
+                    RunConfigError::Mode(e) => HarnessError::Mode(e),
+                    RunConfigError::Updates(e) => HarnessError::Updates(e),
+                })?;
         Ok(Harness {
             scenarios: self.scenarios,
             tags,
-            shared: Arc::new(Shared {
-                options: SessionOptions {
-                    mode,
-                    target,
-                    // A test run never reaches production: there is no flag to pass through
-                    // libtest.
-                    allow_production: false,
-                    keep_failed: false,
-                    recordings,
-                    config,
-                    credentials,
-                    emulator: self.emulator,
-                    updates,
-                },
-            }),
+            shared: Arc::new(Shared { options }),
         })
     }
 
@@ -390,14 +378,6 @@ fn file_stem(path: &Path) -> String {
         || path.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
     )
-}
-
-/// `recordings` beside the scenarios directory.
-pub fn default_recordings(scenarios: &Path) -> PathBuf {
-    match scenarios.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.join("recordings"),
-        _ => PathBuf::from("recordings"),
-    }
 }
 
 #[cfg(test)]

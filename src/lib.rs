@@ -57,6 +57,7 @@ pub mod bench;
 pub mod check;
 pub mod drift;
 pub mod emulator;
+pub mod env;
 pub mod exit_code;
 pub mod gateway;
 pub mod harness;

@@ -27,9 +27,9 @@ use std::path::{Path, PathBuf};
 use crate::transport::cassette::write_atomically;
 
 /// The environment variable that chooses the update policy when `--update` is not given.
-pub const UPDATE_ENV: &str = "FPH_UPDATE";
+pub const UPDATE_ENV: &str = crate::env::UPDATE;
 /// The environment variable CI services set; when it is, nothing is written.
-pub const CI_ENV: &str = "CI";
+pub const CI_ENV: &str = crate::env::CI;
 /// What a pending file's name ends with: `init_ok.xml` → `init_ok.xml.new`.
 pub const PENDING_SUFFIX: &str = ".new";
 

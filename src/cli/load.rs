@@ -104,7 +104,7 @@ fn style_for_stderr(color: ColorChoice) -> Style {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::env::var_os(freedompay_harness::env::NO_COLOR).is_none_or(|v| v.is_empty())
                 && std::io::stderr().is_terminal()
         }
     };

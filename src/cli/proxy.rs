@@ -24,7 +24,7 @@ pub struct ProxyArgs {
     /// Where calls go: emulator (started in-process), sandbox, a name from harness.yaml, or a
     /// URL. production is refused unless --allow-production. [default: FPH_TARGET, else
     /// harness.yaml's default_target, the emulator unless it says otherwise]
-    #[arg(long, value_name = "TARGET", env = "FPH_TARGET")]
+    #[arg(long, value_name = "TARGET", env = freedompay_harness::env::TARGET)]
     target: Option<String>,
     /// Port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8081)]

@@ -32,10 +32,10 @@ pub struct RunArgs {
     pub select: SelectArgs,
     /// Where to send requests: emulator, sandbox, production, a target named in harness.yaml,
     /// or a URL [default: harness.yaml's default_target, else emulator].
-    #[arg(long, env = "FPH_TARGET", value_name = "TARGET")]
+    #[arg(long, env = freedompay_harness::env::TARGET, value_name = "TARGET")]
     pub target: Option<String>,
     /// replay (offline, from cassettes), record, once, live or drift.
-    #[arg(long, env = "FPH_MODE", value_enum, default_value_t = Mode::Replay)]
+    #[arg(long, env = freedompay_harness::env::MODE, value_enum, default_value_t = Mode::Replay)]
     pub mode: Mode,
     /// How many cases run at once [default: 8 on the emulator and in replay, 1 on Freedom Pay hosts].
     #[arg(long, short = 'j', value_name = "N")]

@@ -12,9 +12,9 @@ use crate::runner::{Mode, SessionOptions};
 use crate::scenario::{Credentials, CredentialsError, HarnessConfig, UnknownTarget};
 
 /// Environment variable that picks the target (a name from `harness.yaml` or a URL).
-pub const TARGET_ENV: &str = "FPH_TARGET";
+pub const TARGET_ENV: &str = crate::env::TARGET;
 /// Environment variable with comma-separated tags: only scenarios carrying one of them run.
-pub const TAG_ENV: &str = "FPH_TAG";
+pub const TAG_ENV: &str = crate::env::TAG;
 
 /// How a run is set up, before `harness.yaml` and the environment fill the gaps.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@
 use std::fmt;
 
 /// The environment variable that chooses the mode when `--mode` is not given.
-pub const MODE_ENV: &str = "FPH_MODE";
+pub const MODE_ENV: &str = crate::env::MODE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]

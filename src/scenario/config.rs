@@ -66,9 +66,9 @@ pub const GATEWAY_PAUSE: Duration = Duration::from_millis(1500);
 /// The SMS code of the test server's published test phones.
 pub const SANDBOX_SMS_CODE: &str = "111111";
 /// Environment variable holding the merchant id.
-pub const MERCHANT_ID_VAR: &str = "FREEDOMPAY_MERCHANT_ID";
+pub const MERCHANT_ID_VAR: &str = crate::env::MERCHANT_ID;
 /// Environment variable holding the merchant's secret key.
-pub const SECRET_KEY_VAR: &str = "FREEDOMPAY_SECRET_KEY";
+pub const SECRET_KEY_VAR: &str = crate::env::SECRET_KEY;
 
 /// The harness configuration, validated.
 #[derive(Debug, Clone)]
