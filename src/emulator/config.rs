@@ -96,6 +96,9 @@ pub struct EmulatorConfig {
     /// Print one line per gateway call to standard error (`fph emulator` does; the harness's
     /// in-process emulator does not): the call, its outcome and, for a refusal, the hint.
     pub log_requests: bool,
+    /// The token the web console (`/_emulator/ui`) asks for. Bound to a loopback address the
+    /// console is open without one; bound to any other address it is off without one.
+    pub console_token: Option<String>,
 }
 
 impl Default for EmulatorConfig {
@@ -125,6 +128,7 @@ impl Default for EmulatorConfig {
             header_read_timeout: Duration::from_secs(10),
             answer_changes: Vec::new(),
             log_requests: false,
+            console_token: None,
         }
     }
 }

@@ -22,8 +22,10 @@ mod calls;
 mod changes;
 mod clock;
 mod config;
+mod console;
 mod errors;
 mod faults;
+mod inbox;
 mod log;
 mod pay_page;
 mod payment;
@@ -34,6 +36,7 @@ mod store;
 
 pub use changes::{AnswerChange, changed_gateway};
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
+pub use console::ConsoleAccess;
 pub use errors::{CodeSource, ErrorCodes, ErrorKind};
 pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone, operator_of, test_phone};
 pub use server::{Emulator, EmulatorError, RunningEmulator};

@@ -24,12 +24,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::response::Response;
+use axum::body::Bytes;
+use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use reqwest::Url;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -38,9 +39,12 @@ use tokio::sync::watch;
 use tower_service::Service as _;
 
 use crate::gateway::signature::script_name;
-use crate::gateway::{Operation, Routes, SecretKey};
+use crate::gateway::{Fields, Operation, Routes, SecretKey};
 
 use super::answer::{unsigned_error, xml_response};
+use super::config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY};
+use super::console::{CallRecord, Changes, ConsoleAccess, Journal};
+use crate::secret_guard::SecretGuard;
 use super::callbacks::{CallbackSettings, Callbacks};
 use super::changes::AnswerChange;
 use super::clock::Now;
@@ -51,7 +55,7 @@ use super::log::RequestLog;
 use super::payment::{Effect, Rules};
 use super::request::{self, DecodeError};
 use super::store::Store;
-use super::{admin, calls, pay_page};
+use super::{admin, calls, console, pay_page};
 
 /// Why the emulator could not start (or stop, or read its configuration).
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +134,15 @@ pub(crate) struct App {
     pub answer_changes: Vec<AnswerChange>,
     /// One line per gateway call, when the configuration asks for it (`fph emulator`).
     pub log: RequestLog,
+    /// Every gateway call, for the console.
+    pub journal: Journal,
+    /// Grows whenever something the console shows may have changed.
+    pub changes: Arc<Changes>,
+    /// Who may use the console.
+    pub console: ConsoleAccess,
+    /// Replaces merchant keys (other than the demo one) and the console token in what the
+    /// console and the payer's page show.
+    pub guard: SecretGuard,
 }
 
 impl App {
@@ -169,6 +182,7 @@ impl App {
                         app.with_store(|store, now, effects| {
                             store.settle(payment_id, now, effects)
                         });
+                        app.changes.bump();
                     });
                 }
             }
@@ -232,6 +246,21 @@ impl Emulator {
             approve_delay: config.approve_delay,
             codes: config.error_codes.clone(),
         };
+        let changes = Arc::new(Changes::default());
+        let console = ConsoleAccess::for_bind(addr, config.console_token.as_deref());
+        let guard = SecretGuard::new(
+            config
+                .merchants
+                .iter()
+                .filter(|(id, key)| !(*id == DEMO_MERCHANT_ID && key.expose() == DEMO_SECRET_KEY))
+                .map(|(_, key)| ("a merchant secret key", key.expose()))
+                .chain(
+                    config
+                        .console_token
+                        .iter()
+                        .map(|t| ("the console token", t.as_str())),
+                ),
+        );
         let app = Arc::new(App {
             merchants: config.merchants.clone().into_iter().collect(),
             routes: config.routes.clone(),
@@ -247,11 +276,18 @@ impl Emulator {
             faults: Faults::default(),
             answer_changes: config.answer_changes.clone(),
             log: RequestLog::new(config.log_requests),
-            callbacks: Arc::new(Callbacks::new(CallbackSettings {
-                timeout: config.callback_timeout,
-                retry_interval: config.callback_retry_interval,
-                retries: config.callback_retries,
-            })),
+            callbacks: Arc::new(Callbacks::new(
+                CallbackSettings {
+                    timeout: config.callback_timeout,
+                    retry_interval: config.callback_retry_interval,
+                    retries: config.callback_retries,
+                },
+                changes.clone(),
+            )),
+            journal: Journal::default(),
+            changes,
+            console,
+            guard,
         });
 
         let (stop_tx, stop_rx) = watch::channel(Stop::Run);
@@ -546,6 +582,9 @@ async fn dispatch(
     request: Request,
 ) -> Response {
     let path = request.uri().path().to_owned();
+    if console::serves(&path) {
+        return console::handle(&app, request).await;
+    }
     if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
         return admin::handle(&app, request).await;
     }
@@ -601,15 +640,47 @@ async fn gateway(
     path: &str,
     request: Request,
 ) -> Response {
+    let started = Instant::now();
+    let at = SystemTime::now();
+    let method = request.method().clone();
     let fault = app.faults.take(op);
-    if let Some(fault) = fault {
+    let record = |request: Fields, http_status: StatusCode, answer: &calls::Answer, body: Bytes| {
+        app.journal.record(CallRecord {
+            seq: 0,
+            at,
+            elapsed: started.elapsed(),
+            method: method.to_string(),
+            path: path.to_owned(),
+            call: op.name().to_owned(),
+            payment_id: answer.payment_id,
+            request,
+            http_status: http_status.as_u16(),
+            answer: body,
+            outcome: answer.outcome.clone(),
+            hint: answer.hint.clone(),
+            fault: fault_name(fault.as_ref()),
+        });
+        app.changes.bump();
+    };
+    if let Some(fault) = &fault {
         if !fault.delay.is_zero() {
             tokio::time::sleep(fault.delay).await;
         }
         if fault.phase == Phase::Before {
+            let answered = |outcome: String| calls::Answer {
+                body: String::new(),
+                hint: Some("the gateway never saw this call: a fault answered it".into()),
+                outcome,
+                payment_id: None,
+            };
             match fault.kind {
-                FaultKind::Http(code) => return html_error(code),
+                FaultKind::Http(code) => {
+                    let answer = answered(format!("fault http{code}"));
+                    record(Fields::new(), http_code(code), &answer, Bytes::new());
+                    return html_error(code);
+                }
                 FaultKind::Drop => {
+                    record(Fields::new(), StatusCode::OK, &answered("fault drop".into()), Bytes::new());
                     connection.kill();
                     return xml_response(StatusCode::OK, String::new());
                 }
@@ -618,11 +689,11 @@ async fn gateway(
         }
     }
 
-    let method = request.method().clone();
-    let (status, answer) = match request::decode(request, app.body_limit).await {
+    let (status, mut answer, fields) = match request::decode(request, app.body_limit).await {
         Ok(fields) => (
             StatusCode::OK,
-            calls::answer(app, op, script_name(path), fields).await,
+            calls::answer(app, op, script_name(path), &fields).await,
+            fields,
         ),
         Err(DecodeError::TooLarge { limit }) => (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -633,6 +704,7 @@ async fn gateway(
                     format!("the request body is larger than the limit of {limit} bytes"),
                 ),
             ),
+            Fields::new(),
         ),
         Err(DecodeError::Malformed(why)) => (
             StatusCode::BAD_REQUEST,
@@ -643,25 +715,65 @@ async fn gateway(
                     format!("failed to read the request: {why}"),
                 ),
             ),
+            Fields::new(),
         ),
     };
     app.log.request(&method, path, &answer);
-    let calls::Answer { body, hint, .. } = answer;
-
-    let response = match fault {
+    // The answer's bytes go to the client and the journal without a copy.
+    let body = Bytes::from(std::mem::take(&mut answer.body));
+    let (response, sent_status, sent) = match &fault {
         Some(fault) if fault.phase == Phase::After => match fault.kind {
-            FaultKind::Http(code) => return html_error(code),
+            FaultKind::Http(code) => (html_error(code), http_code(code), Bytes::new()),
             FaultKind::Drop => {
                 connection.kill();
-                return xml_response(StatusCode::OK, String::new());
+                (
+                    xml_response(StatusCode::OK, String::new()),
+                    StatusCode::OK,
+                    Bytes::new(),
+                )
             }
-            FaultKind::MalformedXml => xml_response(status, faults::malformed(&body)),
-            FaultKind::Truncated => xml_response(status, faults::truncated(&body)),
-            FaultKind::Latency => xml_response(status, body),
+            FaultKind::MalformedXml => {
+                let spoilt = Bytes::from(faults::malformed(&String::from_utf8_lossy(&body)));
+                (xml_bytes(status, spoilt.clone()), status, spoilt)
+            }
+            FaultKind::Truncated => {
+                let spoilt = Bytes::from(faults::truncated(&String::from_utf8_lossy(&body)));
+                (xml_bytes(status, spoilt.clone()), status, spoilt)
+            }
+            FaultKind::Latency => (xml_bytes(status, body.clone()), status, body),
         },
-        _ => xml_response(status, body),
+        _ => (xml_bytes(status, body.clone()), status, body),
     };
-    with_hint(response, hint.as_deref())
+    let is_http_fault = matches!(&fault, Some(f) if f.phase == Phase::After && matches!(f.kind, FaultKind::Http(_) | FaultKind::Drop));
+    record(fields, sent_status, &answer, sent);
+    if is_http_fault {
+        return response;
+    }
+    with_hint(response, answer.hint.as_deref())
+}
+
+/// The name of a fault for the console: `http503 before`, `latency 200 ms`.
+fn fault_name(fault: Option<&faults::FaultAction>) -> Option<String> {
+    let fault = fault?;
+    let mut name = format!("{} {}", fault.kind, fault.phase.name());
+    if !fault.delay.is_zero() {
+        name.push_str(&format!(", {} ms later", fault.delay.as_millis()));
+    }
+    Some(name)
+}
+
+fn http_code(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// An XML answer from bytes already made (shared with the console's journal).
+fn xml_bytes(status: StatusCode, body: Bytes) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(super::answer::XML_CONTENT_TYPE),
+    );
+    response
 }
 
 /// The answer to a request that could not be read: unsigned, since its merchant is unknown.
@@ -674,6 +786,7 @@ fn unreadable(app: &App, rejection: Rejection) -> calls::Answer {
             rejection.kind.name()
         ),
         hint: Some(rejection.detail),
+        payment_id: None,
     }
 }
 
