@@ -372,6 +372,11 @@ impl RunningEmulator {
         self.addr
     }
 
+    /// Who may open the web console (`/_emulator/ui`).
+    pub fn console_access(&self) -> &ConsoleAccess {
+        &self.app.console
+    }
+
     /// `http://127.0.0.1:PORT/`: where to send gateway calls.
     pub fn base_url(&self) -> Url {
         self.base_url.clone()
