@@ -47,7 +47,12 @@ pub struct EmulatorArgs {
     pub quiet: bool,
     /// The token the web console (/_emulator/ui) asks for. Needed to have a console when
     /// listening beyond this machine (--host 0.0.0.0); on 127.0.0.1 it is open without one.
-    #[arg(long, value_name = "TOKEN", env = "FPH_CONSOLE_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "FPH_CONSOLE_TOKEN",
+        hide_env_values = true
+    )]
     pub console_token: Option<String>,
 }
 
@@ -139,7 +144,10 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
             outln!("merchant {id}, secret key (as configured, not shown)");
         }
     }
-    outln!("{}", emulator.console_access().describe(base, emulator.addr()));
+    outln!(
+        "{}",
+        emulator.console_access().describe(base, emulator.addr())
+    );
     outln!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
     if args.profile == Some(Profile::ChangedGateway) {
         outln!("profile: changed gateway (answers differ from the documented gateway on purpose)");

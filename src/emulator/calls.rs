@@ -50,7 +50,12 @@ fn requested_payment(request: &Fields) -> Option<u64> {
 }
 
 /// Answers one gateway call; `script` is the last segment of the request path.
-pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, request: &Fields) -> Answer {
+pub(crate) async fn answer(
+    app: &Arc<App>,
+    op: &Operation,
+    script: &str,
+    request: &Fields,
+) -> Answer {
     let fields = request;
     // The request's own pg_language wins; else a payment's, else Russian, as the gateway.
     let asked = Language::from_field(fields.get("pg_language"));

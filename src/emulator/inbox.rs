@@ -117,7 +117,11 @@ mod tests {
             .collect();
         assert_eq!(
             seen,
-            [("333", false, true), ("222", false, false), ("111", true, false)]
+            [
+                ("333", false, true),
+                ("222", false, false),
+                ("111", true, false)
+            ]
         );
     }
 

@@ -108,7 +108,9 @@ async fn step(app: &Arc<App>, customer: &str, payment: PaymentSummary, form: Fie
             return show(
                 app,
                 &payment,
-                Some(format!("Unknown step `{other}`: expected pay, approve or resend.")),
+                Some(format!(
+                    "Unknown step `{other}`: expected pay, approve or resend."
+                )),
             );
         }
     };
@@ -283,7 +285,11 @@ fn summary_html(payment: &PaymentSummary) -> String {
 fn operator_table() -> String {
     Operator::ALL
         .iter()
-        .flat_map(|op| op.prefixes().iter().map(move |p| format!("{p}:{}", op.name())))
+        .flat_map(|op| {
+            op.prefixes()
+                .iter()
+                .map(move |p| format!("{p}:{}", op.name()))
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -389,7 +395,12 @@ mod tests {
 
     #[test]
     fn phones_are_read_as_payers_type_them() {
-        for typed in ["+7 701 777 77 77", "8 (701) 777-77-77", "7017777777", "77017777777"] {
+        for typed in [
+            "+7 701 777 77 77",
+            "8 (701) 777-77-77",
+            "7017777777",
+            "77017777777",
+        ] {
             assert_eq!(normalize_phone(typed), "77017777777", "{typed}");
         }
         assert_eq!(operator_label("+7 707 123 45 67"), "Tele2");

@@ -27,9 +27,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use reqwest::Url;
@@ -42,13 +42,12 @@ use crate::gateway::signature::script_name;
 use crate::gateway::{Fields, Operation, Routes, SecretKey};
 
 use super::answer::{unsigned_error, xml_response};
-use super::config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY};
-use super::console::{CallRecord, Changes, ConsoleAccess, Journal};
-use crate::secret_guard::SecretGuard;
 use super::callbacks::{CallbackSettings, Callbacks};
 use super::changes::AnswerChange;
 use super::clock::Now;
 use super::config::EmulatorConfig;
+use super::config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY};
+use super::console::{CallRecord, Changes, ConsoleAccess, Journal};
 use super::errors::{ErrorCodes, ErrorKind, Rejection};
 use super::faults::{self, FaultKind, Faults, Phase};
 use super::log::RequestLog;
@@ -56,6 +55,7 @@ use super::payment::{Effect, Rules};
 use super::request::{self, DecodeError};
 use super::store::Store;
 use super::{admin, calls, console, pay_page};
+use crate::secret_guard::SecretGuard;
 
 /// Why the emulator could not start (or stop, or read its configuration).
 #[derive(Debug, thiserror::Error)]
@@ -671,26 +671,33 @@ async fn gateway(
         if !fault.delay.is_zero() {
             tokio::time::sleep(fault.delay).await;
         }
-        if fault.phase == Phase::Before {
-            let answered = |outcome: String| calls::Answer {
+        if fault.phase == Phase::Before
+            && let FaultKind::Http(_) | FaultKind::Drop = fault.kind
+        {
+            // The gateway never sees the call; the console still lists it with its payment,
+            // so the body is read for the journal only.
+            let fields = request::decode(request, app.body_limit)
+                .await
+                .unwrap_or_default();
+            let answer = calls::Answer {
                 body: String::new(),
                 hint: Some("the gateway never saw this call: a fault answered it".into()),
-                outcome,
-                payment_id: None,
+                outcome: format!("fault {}", fault.kind),
+                payment_id: fields
+                    .get("pg_payment_id")
+                    .and_then(|id| id.trim().parse().ok()),
             };
-            match fault.kind {
+            return match fault.kind {
                 FaultKind::Http(code) => {
-                    let answer = answered(format!("fault http{code}"));
-                    record(Fields::new(), http_code(code), &answer, Bytes::new());
-                    return html_error(code);
+                    record(fields, http_code(code), &answer, Bytes::new());
+                    html_error(code)
                 }
-                FaultKind::Drop => {
-                    record(Fields::new(), StatusCode::OK, &answered("fault drop".into()), Bytes::new());
+                _ => {
+                    record(fields, StatusCode::OK, &answer, Bytes::new());
                     connection.kill();
-                    return xml_response(StatusCode::OK, String::new());
+                    xml_response(StatusCode::OK, String::new())
                 }
-                _ => {}
-            }
+            };
         }
     }
 

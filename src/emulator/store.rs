@@ -496,12 +496,15 @@ impl Store {
             .filter(|(m, _)| payment.is_none_or(|id| m.payment_id == id))
             .take(limit)
             .map(|(m, replaced)| {
-                let awaited = self.payments.get(&m.payment_id).and_then(|p| match &p.state {
-                    State::AwaitingCode(c) if c.sent_at == m.sent_at => {
-                        Some(now.instant < p.expires_at)
-                    }
-                    _ => None,
-                });
+                let awaited = self
+                    .payments
+                    .get(&m.payment_id)
+                    .and_then(|p| match &p.state {
+                        State::AwaitingCode(c) if c.sent_at == m.sent_at => {
+                            Some(now.instant < p.expires_at)
+                        }
+                        _ => None,
+                    });
                 let fate = if m.used {
                     CodeFate::Used
                 } else if replaced {

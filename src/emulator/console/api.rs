@@ -261,9 +261,8 @@ fn payments(app: &Arc<App>, query: &Query) -> Answer {
             .get("phone")
             .map(|p| p.chars().filter(char::is_ascii_digit).collect()),
     };
-    let (page, total) = app.with_store(|store, now, effects| {
-        store.newest(before, limit, &filter, now, effects)
-    });
+    let (page, total) =
+        app.with_store(|store, now, effects| store.newest(before, limit, &filter, now, effects));
     let next = (page.len() == limit)
         .then(|| page.last().map(|p| p.id))
         .flatten();
@@ -317,9 +316,8 @@ fn sms(app: &Arc<App>, query: &Query) -> Answer {
     let phone: Option<String> = query
         .get("phone")
         .map(|p| p.chars().filter(char::is_ascii_digit).collect());
-    let messages = app.with_store(|store, _, _| {
-        store.inbox(phone.as_deref(), payment, limit, Now::current())
-    });
+    let messages =
+        app.with_store(|store, _, _| store.inbox(phone.as_deref(), payment, limit, Now::current()));
     Ok(json!({ "messages": messages.iter().map(sms_json).collect::<Vec<_>>() }))
 }
 

@@ -142,9 +142,8 @@ pub(crate) async fn handle(app: &Arc<App>, request: Request) -> Response {
             if let (Grant::Query, ConsoleAccess::Token(token)) = (&granted, &app.console) {
                 // The token moves from the address bar to a cookie the page's own requests
                 // carry; it is not readable by the page's script.
-                let cookie = format!(
-                    "{TOKEN_COOKIE}={token}; Path=/_emulator; HttpOnly; SameSite=Strict"
-                );
+                let cookie =
+                    format!("{TOKEN_COOKIE}={token}; Path=/_emulator; HttpOnly; SameSite=Strict");
                 if let Ok(value) = HeaderValue::from_str(&cookie) {
                     response.headers_mut().insert(header::SET_COOKIE, value);
                 }
@@ -206,16 +205,14 @@ fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         let hex = |b: u8| char::from(b).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }
@@ -296,7 +293,11 @@ mod tests {
 
     #[test]
     fn console_paths() {
-        for yes in ["/_emulator/ui", "/_emulator/ui/console.js", "/_emulator/api/payments"] {
+        for yes in [
+            "/_emulator/ui",
+            "/_emulator/ui/console.js",
+            "/_emulator/api/payments",
+        ] {
             assert!(serves(yes), "{yes}");
         }
         for no in ["/_emulator/uix", "/_emulator/payments", "/pay.html"] {
@@ -314,7 +315,10 @@ mod tests {
             HeaderValue::from_static("http://127.0.0.1:8080"),
         );
         assert!(same_origin(&headers));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(!same_origin(&headers));
         headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(!same_origin(&headers));
