@@ -680,7 +680,10 @@ struct ConsolePoller {
 
 impl ConsolePoller {
     fn from_env(addr: std::net::SocketAddr) -> Option<ConsolePoller> {
-        let every: u64 = std::env::var("FPH_BENCH_CONSOLE_POLL_MS").ok()?.parse().ok()?;
+        let every: u64 = std::env::var("FPH_BENCH_CONSOLE_POLL_MS")
+            .ok()?
+            .parse()
+            .ok()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
         let thread = std::thread::spawn(move || {

@@ -730,6 +730,83 @@ mod tests {
     }
 
     #[test]
+    fn the_inbox_tells_what_became_of_each_code() {
+        let mut s = store();
+        let t0 = Now::current();
+        let mut fx = vec![];
+        let fates = |s: &Store, now: Now| -> Vec<(u64, &'static str)> {
+            s.inbox(None, None, 10, now)
+                .iter()
+                .map(|m| (m.payment_id, m.fate.name()))
+                .collect()
+        };
+        let a = s.create(new_payment("a"), t0, &mut fx).unwrap();
+        let b = s.create(new_payment("b"), t0, &mut fx).unwrap();
+        s.start_pay(M, a, profile("77021234567").unwrap(), t0, &mut fx)
+            .unwrap();
+        s.start_pay(M, b, profile("77017777777").unwrap(), t0, &mut fx)
+            .unwrap();
+        assert_eq!(fates(&s, t0), [(b, "waiting"), (a, "waiting")]);
+        let t1 = t0.plus(Duration::from_secs(61));
+        assert_eq!(fates(&s, t1), [(b, "expired"), (a, "expired")]);
+        s.resend(M, a, t1, &mut fx).unwrap();
+        assert_eq!(
+            s.approve(M, b, "111111", t1, &mut fx).unwrap_err().kind,
+            ErrorKind::CodeExpired
+        );
+        assert_eq!(
+            fates(&s, t1),
+            [(a, "waiting"), (b, "expired"), (a, "replaced")]
+        );
+        let code = s.sms_code("77021234567").unwrap();
+        s.approve(M, a, &code, t1, &mut fx).unwrap();
+        assert_eq!(
+            fates(&s, t1),
+            [(a, "used"), (b, "expired"), (a, "replaced")]
+        );
+        let only_b = s.inbox(Some("7701"), None, 10, t1);
+        assert_eq!(only_b.len(), 1);
+        assert_eq!(only_b[0].code, "111111");
+        // A payment that ends without its code leaves it unused.
+        let t2 = t0.plus(Duration::from_secs(301));
+        assert_eq!(s.inbox(None, Some(b), 10, t2)[0].fate.name(), "unused");
+    }
+
+    #[test]
+    fn the_console_pages_newest_first_with_filters() {
+        let mut s = store();
+        let t0 = Now::current();
+        let mut fx = vec![];
+        let ids: Vec<u64> = (0..5)
+            .map(|i| {
+                s.create(new_payment(&format!("o{i}")), t0, &mut fx)
+                    .unwrap()
+            })
+            .collect();
+        s.start_pay(M, ids[1], profile("77017777701").unwrap(), t0, &mut fx)
+            .unwrap();
+        let all = PaymentFilter::default();
+        let (page, total) = s.newest(None, 2, &all, t0, &mut fx);
+        assert_eq!(total, 5);
+        assert_eq!(
+            page.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [ids[4], ids[3]]
+        );
+        let (page, _) = s.newest(Some(ids[3]), 10, &all, t0, &mut fx);
+        assert_eq!(
+            page.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [ids[2], ids[1], ids[0]]
+        );
+        let paid = PaymentFilter {
+            state: Some("success".into()),
+            phone: Some("7777701".into()),
+        };
+        let (page, _) = s.newest(None, 10, &paid, t0, &mut fx);
+        assert_eq!(page.iter().map(|p| p.id).collect::<Vec<_>>(), [ids[1]]);
+        assert!(page[0].changed >= page[0].created);
+    }
+
+    #[test]
     fn code_then_process_settles_after_the_delay() {
         let mut s = store();
         let now = Now::current();
