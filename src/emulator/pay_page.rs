@@ -32,7 +32,7 @@ use crate::gateway::xml::pretty_fields;
 use crate::gateway::{Fields, Operation};
 
 use super::calls::{self, PAY_PAGE_PATH};
-use super::console::{CallRecord, PAY_CSS_PATH, PAY_JS_PATH};
+use super::console::{CallName, CallRecord, PAY_CSS_PATH, PAY_JS_PATH};
 use super::errors::Rejection;
 use super::phones::{Operator, operator_of};
 use super::request::{self, DecodeError};
@@ -134,9 +134,9 @@ async fn step(app: &Arc<App>, customer: &str, payment: PaymentSummary, form: Fie
         seq: 0,
         at,
         elapsed: started.elapsed(),
-        method: "POST".into(),
+        method: Method::POST,
         path: PAY_PAGE_PATH.into(),
-        call: format!("pay_page {}", op.name()),
+        call: CallName::PayPage(op.clone()),
         payment_id: Some(payment.id),
         request: fields,
         http_status: 200,

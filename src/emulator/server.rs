@@ -47,7 +47,7 @@ use super::changes::AnswerChange;
 use super::clock::Now;
 use super::config::EmulatorConfig;
 use super::config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY};
-use super::console::{CallRecord, Changes, ConsoleAccess, Journal};
+use super::console::{CallName, CallRecord, Changes, ConsoleAccess, Journal};
 use super::errors::{ErrorCodes, ErrorKind, Rejection};
 use super::faults::{self, FaultKind, Faults, Phase};
 use super::log::RequestLog;
@@ -649,20 +649,22 @@ async fn gateway(
     let at = SystemTime::now();
     let method = request.method().clone();
     let fault = app.faults.take(op);
-    let record = |request: Fields, http_status: StatusCode, answer: &calls::Answer, body: Bytes| {
+    // What the journal keeps is moved into it, not copied: the console costs the gateway
+    // one short lock per call.
+    let record = |request: Fields, http_status: StatusCode, answer: calls::Answer, body: Bytes| {
         app.journal.record(CallRecord {
             seq: 0,
             at,
             elapsed: started.elapsed(),
-            method: method.to_string(),
+            method: method.clone(),
             path: path.to_owned(),
-            call: op.name().to_owned(),
+            call: CallName::Gateway(op.clone()),
             payment_id: answer.payment_id,
             request,
             http_status: http_status.as_u16(),
             answer: body,
-            outcome: answer.outcome.clone(),
-            hint: answer.hint.clone(),
+            outcome: answer.outcome,
+            hint: answer.hint,
             fault: fault_name(fault.as_ref()),
         });
         app.changes.bump();
@@ -689,11 +691,11 @@ async fn gateway(
             };
             return match fault.kind {
                 FaultKind::Http(code) => {
-                    record(fields, http_code(code), &answer, Bytes::new());
+                    record(fields, http_code(code), answer, Bytes::new());
                     html_error(code)
                 }
                 _ => {
-                    record(fields, StatusCode::OK, &answer, Bytes::new());
+                    record(fields, StatusCode::OK, answer, Bytes::new());
                     connection.kill();
                     xml_response(StatusCode::OK, String::new())
                 }
@@ -757,11 +759,13 @@ async fn gateway(
         _ => (xml_bytes(status, body.clone()), status, body),
     };
     let is_http_fault = matches!(&fault, Some(f) if f.phase == Phase::After && matches!(f.kind, FaultKind::Http(_) | FaultKind::Drop));
-    record(fields, sent_status, &answer, sent);
-    if is_http_fault {
-        return response;
-    }
-    with_hint(response, answer.hint.as_deref())
+    let response = if is_http_fault {
+        response
+    } else {
+        with_hint(response, answer.hint.as_deref())
+    };
+    record(fields, sent_status, answer, sent);
+    response
 }
 
 /// The name of a fault for the console: `http503 before`, `latency 200 ms`.

@@ -11,9 +11,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use axum::body::Bytes;
+use std::fmt;
 
-use crate::gateway::Fields;
+use axum::body::Bytes;
+use axum::http::Method;
+
+use crate::gateway::{Fields, Operation};
 
 /// Calls kept: enough for a developer's session; the oldest go first.
 pub(crate) const CALLS_KEPT: usize = 2000;
@@ -40,10 +43,9 @@ pub(crate) struct CallRecord {
     pub at: SystemTime,
     /// From the request's arrival to the answer (including any fault's latency).
     pub elapsed: Duration,
-    pub method: String,
+    pub method: Method,
     pub path: String,
-    /// `init`, `pay`, … or `pay_page` for the payer's page.
-    pub call: String,
+    pub call: CallName,
     pub payment_id: Option<u64>,
     pub request: Fields,
     pub http_status: u16,
@@ -54,6 +56,24 @@ pub(crate) struct CallRecord {
     pub hint: Option<String>,
     /// The fault that fired on this call, if one did.
     pub fault: Option<String>,
+}
+
+/// Which call a record is.
+#[derive(Debug, Clone)]
+pub(crate) enum CallName {
+    /// A gateway call: `init`, `pay`, …
+    Gateway(Operation),
+    /// A step of the payer's page: `pay_page pay`, `pay_page approve`, …
+    PayPage(Operation),
+}
+
+impl fmt::Display for CallName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallName::Gateway(op) => f.write_str(op.name()),
+            CallName::PayPage(op) => write!(f, "pay_page {}", op.name()),
+        }
+    }
 }
 
 /// The bounded list of calls.
@@ -67,11 +87,18 @@ impl Journal {
     /// Keeps a call (its `seq` is assigned here).
     pub fn record(&self, mut call: CallRecord) {
         call.seq = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
-        if calls.len() >= CALLS_KEPT {
-            calls.pop_front();
-        }
-        calls.push_back(call);
+        let evicted = {
+            let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+            let evicted = if calls.len() >= CALLS_KEPT {
+                calls.pop_front()
+            } else {
+                None
+            };
+            calls.push_back(call);
+            evicted
+        };
+        // Freed after the lock is released.
+        drop(evicted);
     }
 
     /// At most `limit` calls, newest first, of one payment when `payment` is given.
@@ -100,9 +127,9 @@ mod tests {
             seq: 0,
             at: SystemTime::now(),
             elapsed: Duration::ZERO,
-            method: "POST".into(),
+            method: Method::POST,
             path: "/mfs/pay".into(),
-            call: "pay".into(),
+            call: CallName::Gateway(Operation::Pay),
             payment_id,
             request: Fields::new(),
             http_status: 200,

@@ -27,7 +27,7 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-pub(crate) use journal::{CallRecord, Changes, Journal};
+pub(crate) use journal::{CallName, CallRecord, Changes, Journal};
 
 use super::server::App;
 
