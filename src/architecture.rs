@@ -61,6 +61,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "renders what it is given",
     ),
     ("run", &["harness", "bench"], "is below the entry points"),
+    (
+        "proxy",
+        &["runner", "report", "run", "drift", "harness", "bench"],
+        "records and replays exchanges; runs no scenario",
+    ),
 ];
 
 /// The module names the project has (`crate::<name>`).
@@ -72,6 +77,7 @@ const MODULES: &[&str] = &[
     "exit_code",
     "gateway",
     "harness",
+    "proxy",
     "report",
     "review",
     "run",

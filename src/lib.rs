@@ -21,6 +21,8 @@
 //!   review diffs; it runs nothing.
 //! - [`run`] is the layer the entry points share: drift mode, the `cargo test` trial, and the
 //!   [`RunSummary`](run::RunSummary) that decides the exit code.
+//! - [`proxy`] records any client's calls through a forwarding proxy, matches calls against
+//!   such a recording for the emulator's replay, and makes scenarios of recordings.
 //! - [`harness`] turns every case into a `cargo test` trial; [`bench`] measures; [`schema`]
 //!   prints the JSON Schemas of the on-disk formats for editors.
 //!
@@ -45,6 +47,7 @@ pub mod emulator;
 pub mod exit_code;
 pub mod gateway;
 pub mod harness;
+pub mod proxy;
 pub mod report;
 pub mod review;
 pub mod run;

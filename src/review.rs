@@ -146,13 +146,11 @@ impl Updates {
                 }
                 done
             }
-            Err(source) => UpdateOutcome::Failed(
-                ReviewError::Write {
-                    path: target,
-                    source,
-                }
-                .to_string(),
-            ),
+            // The report shows this one line, so the cause goes in it.
+            Err(source) => UpdateOutcome::Failed(with_causes(&ReviewError::Write {
+                path: target,
+                source,
+            })),
         }
     }
 
@@ -212,36 +210,48 @@ impl fmt::Display for UpdateOutcome {
     }
 }
 
-/// Something the review could not do.
+/// Something the review could not do. The message names what failed; the cause is the
+/// error's `source()`, printed once by whoever prints the chain (`fph` prints `error: …: cause`).
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
     #[error("failed to read the update policy `{0}`: expected new, always or no")]
     Policy(String),
-    #[error("failed to look for pending files in {}: {source}", path.display())]
+    #[error("failed to look for pending files in {}", path.display())]
     Walk {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("failed to read {}: {source}", path.display())]
+    #[error("failed to read {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("failed to write {}: {source}", path.display())]
+    #[error("failed to write {}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("failed to accept {}: {source}", path.display())]
+    #[error("failed to accept {}", path.display())]
     Accept {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("failed to remove {}: {source}", path.display())]
+    #[error("failed to remove {}", path.display())]
     Reject {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// `error` and its causes on one line, `what: why`, as `fph` prints an error.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        line.push_str(&format!(": {error}"));
+        cause = error.source();
+    }
+    line
 }
 
 /// `FILE` → `FILE.new`.

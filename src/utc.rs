@@ -2,6 +2,14 @@
 //! emulator's `pg_create_date` (`YYYY-MM-DD HH:MM:SS`), and cassette timestamps
 //! (`2026-11-23T10:00:00Z`). A few lines of Howard Hinnant's algorithms instead of a date
 //! crate: nothing here needs time zones beyond a fixed offset.
+//!
+//! Durations as people write them (`250ms`, `2s`, `1m`, `7d`) are read here too, in
+//! `duration`: the one grammar for scenarios, `harness.yaml` and the emulator's configuration,
+//! at the bottom layer so each can use it.
+
+mod duration;
+
+pub use duration::{DurationError, format_duration, parse_duration};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

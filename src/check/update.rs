@@ -21,7 +21,8 @@
 
 use crate::gateway::{Document, Element};
 
-use super::xml_compare::{CompareOptions, TextMatcher, child_names, children_named};
+use super::matcher::Matcher;
+use super::xml_compare::{CompareOptions, child_names, children_named};
 
 /// The expected document rewritten to match `actual`, keeping matchers that still hold and
 /// ignored paths as `expected` has them.
@@ -44,8 +45,8 @@ fn merge<'a>(
 ) -> Element {
     if expected.children.is_empty() && actual.children.is_empty() {
         let pattern = expected.text.trim();
-        let text = match TextMatcher::parse(pattern) {
-            Some(matcher) if matcher.matches(actual.text.trim()) => pattern.to_owned(),
+        let text = match Matcher::in_expected_body(pattern) {
+            Some(matcher) if matcher.accepts(actual.text.trim()) => pattern.to_owned(),
             _ => actual.text.clone(),
         };
         return Element {

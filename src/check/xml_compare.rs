@@ -7,13 +7,14 @@
 //!   `pg_salt`, `pg_refund_payments/*/pg_payment_date`. An ignored element may be present,
 //!   absent or different.
 //! - In the expected document an element's text may be a matcher: `{{ any }}` (present, any
-//!   value), `{{ number }}` (a decimal number), `{{ regex("^\d+$") }}`.
+//!   value), `{{ number }}` (a decimal number), `{{ regex("^\d+$") }}` — the scenario's
+//!   matchers, spelled for a body ([`Matcher::in_expected_body`]).
 
 use std::fmt;
 
-use regex::Regex;
-
 use crate::gateway::{Document, Element};
+
+use super::matcher::{Matcher, is_number};
 
 /// What differs at one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,15 +242,15 @@ fn compare_attributes(
 }
 
 fn compare_text(expected: &str, actual: &str, path: &str, out: &mut Vec<Difference>) {
-    let matches = match TextMatcher::parse(expected) {
-        Some(matcher) => matcher.matches(actual),
+    let matcher = Matcher::in_expected_body(expected);
+    let matches = match &matcher {
+        Some(matcher) => matcher.accepts(actual),
         None => expected == actual,
     };
     if matches {
         return;
     }
-    let kind = if TextMatcher::parse(expected).is_none() && is_number(expected) != is_number(actual)
-    {
+    let kind = if matcher.is_none() && is_number(expected) != is_number(actual) {
         DifferenceKind::TypeChanged
     } else {
         DifferenceKind::Changed
@@ -260,56 +261,6 @@ fn compare_text(expected: &str, actual: &str, path: &str, out: &mut Vec<Differen
         expected: Some(expected.to_owned()),
         actual: Some(actual.to_owned()),
     });
-}
-
-/// A decimal number as the gateway writes them (`150`, `150.00`, `-1.5`).
-pub fn is_number(text: &str) -> bool {
-    let text = text.strip_prefix('-').unwrap_or(text);
-    let mut parts = text.splitn(2, '.');
-    let whole = parts.next().unwrap_or("");
-    let fraction = parts.next();
-    !whole.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// A matcher written as an element's text in an expected document.
-pub(crate) enum TextMatcher {
-    Any,
-    Number,
-    Regex(Option<Regex>),
-}
-
-impl TextMatcher {
-    pub(crate) fn parse(text: &str) -> Option<TextMatcher> {
-        let inner = text.strip_prefix("{{")?.strip_suffix("}}")?.trim();
-        match inner {
-            "any" => Some(TextMatcher::Any),
-            "number" => Some(TextMatcher::Number),
-            _ => {
-                let pattern = inner.strip_prefix("regex(")?.strip_suffix(')')?.trim();
-                let pattern = pattern
-                    .strip_prefix('"')
-                    .and_then(|p| p.strip_suffix('"'))
-                    .or_else(|| {
-                        pattern
-                            .strip_prefix('\'')
-                            .and_then(|p| p.strip_suffix('\''))
-                    })?;
-                // An invalid pattern matches nothing, so the difference is reported rather
-                // than silently passing.
-                Some(TextMatcher::Regex(Regex::new(pattern).ok()))
-            }
-        }
-    }
-
-    pub(crate) fn matches(&self, actual: &str) -> bool {
-        match self {
-            TextMatcher::Any => true,
-            TextMatcher::Number => is_number(actual),
-            TextMatcher::Regex(regex) => regex.as_ref().is_some_and(|r| r.is_match(actual)),
-        }
-    }
 }
 
 /// A short form of an element for added/removed reports: its text, or `<name>…</name>`.

@@ -7,7 +7,8 @@
 //! they are the emulator's own keys and sign nothing real.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use freedompay_harness::emulator::{
@@ -15,6 +16,10 @@ use freedompay_harness::emulator::{
 };
 use freedompay_harness::exit_code;
 use freedompay_harness::gateway::SecretKey;
+use freedompay_harness::proxy::{Replay, ReplayConfig};
+use freedompay_harness::scenario::HarnessConfig;
+use freedompay_harness::secret_guard::SecretGuard;
+use freedompay_harness::transport::cassette::Cassette;
 
 /// The port when neither the flags nor the configuration file name one.
 const DEFAULT_PORT: u16 = 8080;
@@ -54,6 +59,27 @@ pub struct EmulatorArgs {
         hide_env_values = true
     )]
     pub console_token: Option<String>,
+    /// Serve the recorded answers of a cassette (e.g. recordings/proxy/NAME.yaml) instead of
+    /// running payments; requests match on route and fields, signatures are checked with
+    /// --merchant's secret and answers re-signed for it (docs/proxy.md).
+    #[arg(long, value_name = "CASSETTE")]
+    pub replay: Option<PathBuf>,
+    /// With --replay: a request field to leave out of matching (a value made anew on every
+    /// run); repeat for several, `prefix*` for a prefix. Adds to the default list
+    /// (pg_order_id, pg_user_ip, the callback and return URLs) unless --strict.
+    #[arg(long = "ignore-field", value_name = "FIELD", requires = "replay")]
+    pub ignore_fields: Vec<String>,
+    /// With --replay: match every field but pg_salt and pg_sig (no default ignore list).
+    #[arg(long, requires = "replay")]
+    pub strict: bool,
+    /// With --replay: where harness.yaml is (the redaction rules the cassette was written with).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "scenarios",
+        requires = "replay"
+    )]
+    pub scenarios: PathBuf,
 }
 
 /// Built-in behaviour profiles.
@@ -114,6 +140,23 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, EmulatorError> {
     Ok(config)
 }
 
+/// The replay settings `--replay` asks for: the cassette, its redaction rules, what matching
+/// ignores. A cassette that cannot be read is bad input.
+fn replay_config(args: &EmulatorArgs, replay: &Path) -> anyhow::Result<ReplayConfig> {
+    let cassette = Cassette::load(replay)?;
+    let redactions = HarnessConfig::load(&args.scenarios)
+        .map_err(|e| anyhow::anyhow!("{}", e.render_plain()))?
+        .redactions;
+    let mut config = ReplayConfig::new(cassette, replay.to_owned(), redactions);
+    if args.strict {
+        config.ignore_fields.clear();
+    }
+    config
+        .ignore_fields
+        .extend(args.ignore_fields.iter().cloned());
+    Ok(config)
+}
+
 /// Starts the emulator, prints its address and credentials, serves until Ctrl-C.
 pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
     let config = match config(&args) {
@@ -126,6 +169,31 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
             return Err(error.into());
         }
     };
+    let mut config = config;
+    // What the banner says about a replay: the cassette, its size, what matching ignores.
+    let mut replaying = None;
+    if let Some(path) = &args.replay {
+        let replay = replay_config(&args, path)?;
+        let ignored: String = replay
+            .ignore_fields
+            .iter()
+            .map(|f| format!(", {f}"))
+            .collect();
+        replaying = Some((
+            path.display().to_string(),
+            replay.cassette.interactions.len(),
+            ignored,
+        ));
+        // A mismatch names field values: no merchant's key may show in it (the demo key is
+        // public).
+        let secrets: Vec<(&str, &str)> = config
+            .merchants
+            .values()
+            .map(|key| ("a merchant secret key", key.expose()))
+            .filter(|(_, key)| *key != DEMO_SECRET_KEY)
+            .collect();
+        config.replay = Some(Arc::new(Replay::new(replay, SecretGuard::new(secrets))));
+    }
     let merchants: Vec<(String, SecretKey)> = config
         .merchants
         .iter()
@@ -148,7 +216,15 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
         "{}",
         emulator.console_access().describe(base, emulator.addr())
     );
-    outln!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)");
+    match &replaying {
+        Some((path, count, ignored)) => {
+            outln!("replaying {count} recorded calls from {path}");
+            outln!("matching on route and fields, ignoring pg_salt, pg_sig{ignored}");
+        }
+        None => {
+            outln!("admin API: {base}/_emulator/ (test phones and codes: docs/emulator.md)")
+        }
+    }
     if args.profile == Some(Profile::ChangedGateway) {
         outln!("profile: changed gateway (answers differ from the documented gateway on purpose)");
     }

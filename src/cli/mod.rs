@@ -38,8 +38,10 @@ mod interrupt;
 mod lint;
 mod list;
 mod load;
+mod proxy;
 mod review;
 mod run;
+mod scenario;
 mod schema;
 mod secret;
 mod sign;
@@ -85,9 +87,12 @@ enum Command {
     Init(init::InitArgs),
     /// Print the JSON Schema of scenarios, harness.yaml or cassettes (for editors).
     Schema(schema::SchemaArgs),
+    /// Forward a backend's calls to a target and record them (recordings/proxy/SESSION.yaml).
+    Proxy(proxy::ProxyArgs),
+    /// Make scenarios: `fph scenario from-recording recordings/proxy/NAME.yaml`.
+    Scenario(scenario::ScenarioArgs),
 }
 
-/// Runs the chosen subcommand; returns the process exit code.
 /// Why a command stopped without an exit code of its own: the user's input (exit 2), or the
 /// machine (exit 4). Decided by the error's type, not its words.
 #[derive(Debug)]
@@ -145,6 +150,11 @@ impl From<anyhow::Error> for Failure {
                     cause.downcast_ref::<EmulatorError>(),
                     Some(EmulatorError::Bind { .. } | EmulatorError::Runtime(_))
                 )
+                || matches!(
+                    cause.downcast_ref::<freedompay_harness::proxy::ProxyError>(),
+                    Some(freedompay_harness::proxy::ProxyError::Bind { .. })
+                        | Some(freedompay_harness::proxy::ProxyError::Start(_))
+                )
         });
         if setup {
             Failure::Setup(error)
@@ -154,6 +164,7 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Runs the chosen subcommand; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<u8, Failure> {
     dispatch_command(cli).map_err(Failure::from)
 }
@@ -173,6 +184,8 @@ fn dispatch_command(cli: Cli) -> anyhow::Result<u8> {
         Command::Bench(args) => bench::run(args),
         Command::Init(args) => init::run(args, color),
         Command::Schema(args) => schema::run(args),
+        Command::Proxy(args) => proxy::run(args, color),
+        Command::Scenario(args) => scenario::run(args, color),
     }
 }
 

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use freedompay_harness::gateway::SecretKey;
-
-pub const SECRET_ENV: &str = "FREEDOMPAY_SECRET_KEY";
+use freedompay_harness::scenario::SECRET_KEY_VAR;
 
 /// The secret from `file` when given, else from the environment.
 pub fn load(file: Option<&Path>) -> anyhow::Result<SecretKey> {
@@ -21,8 +20,8 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<SecretKey> {
         }
         return Ok(SecretKey::new(key));
     }
-    match std::env::var(SECRET_ENV) {
+    match std::env::var(SECRET_KEY_VAR) {
         Ok(key) if !key.is_empty() => Ok(SecretKey::new(key)),
-        _ => bail!("no secret key: set {SECRET_ENV} or pass --secret-file FILE"),
+        _ => bail!("no secret key: set {SECRET_KEY_VAR} or pass --secret-file FILE"),
     }
 }

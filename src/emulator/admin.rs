@@ -204,6 +204,9 @@ pub(crate) fn reset(app: &App) {
     app.store.lock().unwrap_or_else(|e| e.into_inner()).reset();
     app.faults.clear();
     app.callbacks.clear();
+    if let Some(replayer) = &app.replay {
+        replayer.reset();
+    }
     app.journal.clear();
     app.changes.bump();
 }

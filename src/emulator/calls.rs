@@ -23,7 +23,7 @@ use super::server::App;
 
 /// Script names a status request may be signed with: the documented one, and the legacy one
 /// (a docs example and Platron's SDK sign `get_status.php`, and call that route).
-const STATUS_SCRIPTS: [&str; 2] = ["get_status3.php", "get_status.php"];
+pub(crate) const STATUS_SCRIPTS: [&str; 2] = ["get_status3.php", "get_status.php"];
 
 /// Which operator serves a number: `POST /mfs/check_mnp` (seen in a production client; the
 /// docs do not publish it), script name `check_mnp`.

@@ -30,7 +30,8 @@
 //!   - { call: pay, status: { need_approve: approve_needed } }
 //! ```
 //!
-//! Durations take `ms`, `s`, `m` or `h`.
+//! Durations are written as everywhere else (`harness.yaml`, scenarios): a whole number and a
+//! unit, `ms`, `s`, `m`, `h` or `d` ([`parse_duration`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,10 +43,12 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::gateway::{Operation, Routes, SecretKey};
+use crate::utc::{DurationError, parse_duration};
 
 use super::changes::{AnswerChange, RawAnswerChange};
+use super::dispatch::ADMIN_PREFIX;
 use super::errors::{ErrorCodes, RawErrorCodes};
-use super::server::{ADMIN_PREFIX, EmulatorError};
+use super::server::EmulatorError;
 
 /// The demo merchant every emulator knows unless told otherwise; the harness uses the same
 /// credentials for its built-in emulator target, so nothing needs configuring.
@@ -99,6 +102,9 @@ pub struct EmulatorConfig {
     /// The token the web console (`/_emulator/ui`) asks for. Bound to a loopback address the
     /// console is open without one; bound to any other address it is off without one.
     pub console_token: Option<String>,
+    /// Serve a recording instead of running payments (`fph emulator --replay`, see
+    /// `replay.rs`): the emulator checks merchants and signatures, the source finds answers.
+    pub replay: Option<std::sync::Arc<dyn super::replay::ReplaySource>>,
 }
 
 impl Default for EmulatorConfig {
@@ -129,6 +135,7 @@ impl Default for EmulatorConfig {
             answer_changes: Vec::new(),
             log_requests: false,
             console_token: None,
+            replay: None,
         }
     }
 }
@@ -322,27 +329,13 @@ impl EmulatorConfig {
     }
 }
 
-/// `500ms`, `2s`, `5m`, `1h`.
+/// `500ms`, `2s`, `5m`, `1h`, `7d`: the one duration grammar, [`parse_duration`].
 #[derive(Debug, Clone, Copy)]
 struct DurationText(Duration);
 
 /// `65536`, `64KiB`, `1MiB`.
 #[derive(Debug, Clone, Copy)]
 struct ByteSize(usize);
-
-pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().ok()?;
-    Some(match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" | "min" => Duration::from_secs(n.checked_mul(60)?),
-        "h" => Duration::from_secs(n.checked_mul(3600)?),
-        _ => return None,
-    })
-}
 
 fn parse_size(text: &str) -> Option<usize> {
     let text = text.trim();
@@ -365,24 +358,21 @@ impl<'de> Deserialize<'de> for DurationText {
         impl Visitor<'_> for V {
             type Value = DurationText;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration like 500ms, 2s, 5m or 1h")
+                f.write_str("a duration like 250ms, 2s, 1m or 7d")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationText, E> {
-                parse_duration(v).map(DurationText).ok_or_else(|| {
-                    E::custom(format!(
-                        "failed to read duration `{v}`: write it like 500ms, 2s, 5m or 1h"
-                    ))
-                })
+                parse_duration(v).map(DurationText).map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<DurationText, E> {
+                if v == 0 {
+                    return Ok(DurationText(Duration::ZERO));
+                }
                 Err(E::custom(format!(
                     "failed to read duration `{v}`: add a unit, like {v}s or {v}ms"
                 )))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationText, E> {
-                Err(E::custom(format!(
-                    "failed to read duration `{v}`: write it like 500ms, 2s, 5m or 1h"
-                )))
+                Err(E::custom(DurationError(v.to_string())))
             }
         }
         deserializer.deserialize_any(V)
@@ -487,12 +477,26 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_sizes() {
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2 s"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1d"), None);
-        assert_eq!(parse_duration("s"), None);
+    fn durations_read_as_in_harness_yaml() {
+        let config = EmulatorConfig::from_yaml_str(
+            "payment_retention: 1d\ncode_lifetime: 5min\napprove_delay: 0\n",
+            "emulator.yaml",
+        )
+        .unwrap();
+        assert_eq!(config.payment_retention, Duration::from_secs(86_400));
+        assert_eq!(config.code_lifetime, Duration::from_secs(300));
+        assert_eq!(config.approve_delay, Duration::ZERO);
+        let err =
+            EmulatorConfig::from_yaml_str("code_lifetime: 2w\n", "emulator.yaml").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("failed to read duration `2w`: expected a whole number and a unit"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sizes() {
         assert_eq!(parse_size("2MiB"), Some(2 * 1024 * 1024));
         assert_eq!(parse_size("100"), Some(100));
     }

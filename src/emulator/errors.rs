@@ -166,6 +166,8 @@ error_table! {
         "the merchant's check URL answered `rejected`";
     CheckFailed / check_failed = 8041, Emulator, "Магазин не подтвердил платеж",
         "the merchant's check URL gave no valid answer (error, HTTP != 200, bad XML or signature)";
+    NotRecorded / not_recorded = 8050, Emulator, "Запрос не найден в записи",
+        "replay (`fph emulator --replay`): no recorded request matches; the log names the closest and the fields that differ; unsigned";
 }
 
 impl ErrorKind {
@@ -179,6 +181,7 @@ impl ErrorKind {
                 | ErrorKind::MalformedRequest
                 | ErrorKind::RequestTooLarge
                 | ErrorKind::UnknownRoute
+                | ErrorKind::NotRecorded
         )
     }
 

@@ -13,6 +13,9 @@
 //! # Ok::<(), freedompay_harness::emulator::EmulatorError>(())
 //! ```
 //!
+//! With a [`ReplaySource`] (`fph emulator --replay`) it answers from a recording instead, still
+//! checking merchants and signatures and signing its answers (`replay.rs`).
+//!
 //! Its conventions (test phones, codes, limits, error codes) are in `docs/emulator.md`.
 
 mod admin;
@@ -23,13 +26,16 @@ mod changes;
 mod clock;
 mod config;
 mod console;
+mod dispatch;
 mod errors;
 mod faults;
 mod inbox;
+mod listener;
 mod log;
 mod pay_page;
 mod payment;
 mod phones;
+mod replay;
 pub(crate) mod request;
 mod server;
 mod store;
@@ -39,4 +45,5 @@ pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
 pub use console::ConsoleAccess;
 pub use errors::{CodeSource, ErrorCodes, ErrorKind};
 pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone, operator_of, test_phone};
+pub use replay::{RecordedAnswer, ReplaySource};
 pub use server::{Emulator, EmulatorError, RunningEmulator};

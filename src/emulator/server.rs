@@ -1,5 +1,5 @@
-//! The emulator's HTTP server: starting and stopping it, and routing each request to a gateway
-//! call or the admin API.
+//! The emulator's HTTP server: starting and stopping it. What each request is routed to is in
+//! `dispatch`; the accepted connections, each with a kill switch, in `listener`.
 //!
 //! [`Emulator::start`] binds (127.0.0.1:0 by default) and serves from its own tokio runtime on
 //! its own thread, so it works the same from synchronous code (a test harness trial), from
@@ -7,9 +7,6 @@
 //! stops it at once and waits until the port is released; [`RunningEmulator::shutdown`] lets
 //! calls in flight finish first.
 //!
-//! Routes are looked up at request time from the configured [`Routes`], which is why a single
-//! fallback handler serves everything. Each connection carries a kill switch so a fault can
-//! drop it without sending a byte.
 //!
 //! Connections are served by hyper directly (not `axum::serve`) so that hyper has a timer and
 //! a header-read timeout: a client that opens a connection and sends its headers slowly, or
@@ -19,56 +16,50 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{ConnectInfo, Request};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use reqwest::Url;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_service::Service as _;
 
-use crate::gateway::signature::script_name;
-use crate::gateway::{Fields, Operation, Routes, SecretKey};
+use crate::gateway::{Routes, SecretKey};
+use crate::secret_guard::SecretGuard;
 
-use super::answer::{unsigned_error, xml_response};
+use super::admin;
 use super::callbacks::{CallbackSettings, Callbacks};
 use super::changes::AnswerChange;
 use super::clock::Now;
-use super::config::EmulatorConfig;
-use super::config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY};
-use super::console::{CallName, CallRecord, Changes, ConsoleAccess, Journal};
-use super::errors::{ErrorCodes, ErrorKind, Rejection};
-use super::faults::{self, FaultKind, Faults, Phase};
+use super::config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
+use super::console::{Changes, ConsoleAccess, Journal};
+use super::dispatch::dispatch;
+use super::errors::ErrorCodes;
+use super::faults::Faults;
+use super::listener::EmulatorListener;
 use super::log::RequestLog;
 use super::payment::{Effect, Rules};
-use super::request::{self, DecodeError};
+use super::replay;
 use super::store::Store;
-use super::{admin, calls, console, pay_page};
-use crate::secret_guard::SecretGuard;
 
-/// Why the emulator could not start (or stop, or read its configuration).
+/// Why the emulator could not start (or stop, or read its configuration). A message names
+/// what failed; the cause is the error's source, so a chain printed with `{:#}` says it
+/// once.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
-    #[error("failed to listen on {addr}: {source}")]
+    #[error("failed to listen on {addr}")]
     Bind {
         addr: SocketAddr,
         #[source]
         source: io::Error,
     },
-    #[error("failed to start the emulator's runtime: {0}")]
+    #[error("failed to start the emulator's runtime")]
     Runtime(#[source] io::Error),
-    #[error("failed to read the emulator configuration {path}: {source}")]
+    #[error("failed to read the emulator configuration {path}")]
     ReadConfig {
         path: String,
         #[source]
@@ -143,6 +134,8 @@ pub(crate) struct App {
     /// Replaces merchant keys (other than the demo one) and the console token in what the
     /// console and the payer's page show.
     pub guard: SecretGuard,
+    /// Set when the emulator replays a recording instead of running payments.
+    pub replay: Option<Arc<dyn replay::ReplaySource>>,
 }
 
 impl App {
@@ -276,6 +269,7 @@ impl Emulator {
             faults: Faults::default(),
             answer_changes: config.answer_changes.clone(),
             log: RequestLog::new(config.log_requests),
+            replay: config.replay.clone(),
             callbacks: Arc::new(Callbacks::new(
                 CallbackSettings {
                     timeout: config.callback_timeout,
@@ -442,9 +436,7 @@ async fn serve_connections(
             stream = listener.accept() => stream,
             () = stopping(&mut stop) => break,
         };
-        let connection = Connection {
-            killed: stream.killed.clone(),
-        };
+        let connection = stream.connection();
         let router = router.clone();
         let mut stop = stop.clone();
         let open = open_rx.clone();
@@ -479,365 +471,4 @@ async fn serve_connections(
 /// Resolves once the emulator is told to stop (the watch's guard is not held past it).
 async fn stopping(stop: &mut watch::Receiver<Stop>) {
     let _ = stop.wait_for(|s| *s != Stop::Run).await;
-}
-
-/// Accepts TCP connections, each wrapped with a kill switch.
-struct EmulatorListener(TcpListener);
-
-impl EmulatorListener {
-    async fn accept(&mut self) -> KillableStream {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, _)) => {
-                    // Answers are one write each; waiting for Nagle only adds latency.
-                    let _ = stream.set_nodelay(true);
-                    return KillableStream {
-                        stream,
-                        killed: Arc::new(AtomicBool::new(false)),
-                    };
-                }
-                // Out of file descriptors and the like: wait rather than spin.
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            }
-        }
-    }
-}
-
-/// A connection whose writes fail once it is killed, so the server closes it without sending
-/// anything more: a dropped connection, as the client sees it.
-pub(crate) struct KillableStream {
-    stream: TcpStream,
-    killed: Arc<AtomicBool>,
-}
-
-impl KillableStream {
-    fn check(&self) -> io::Result<()> {
-        if self.killed.load(Ordering::Acquire) {
-            Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                "dropped by a fault",
-            ))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl AsyncRead for KillableStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for KillableStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}
-
-/// What a handler knows about its connection: the kill switch.
-#[derive(Debug, Clone)]
-pub(crate) struct Connection {
-    killed: Arc<AtomicBool>,
-}
-
-impl Connection {
-    fn kill(&self) {
-        self.killed.store(true, Ordering::Release);
-    }
-}
-
-/// The admin API's path prefix.
-pub(crate) const ADMIN_PREFIX: &str = "/_emulator";
-
-async fn dispatch(
-    State(app): State<Arc<App>>,
-    ConnectInfo(connection): ConnectInfo<Connection>,
-    request: Request,
-) -> Response {
-    let path = request.uri().path().to_owned();
-    if console::serves(&path) {
-        return console::handle(&app, request).await;
-    }
-    if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
-        return admin::handle(&app, request).await;
-    }
-    if path == calls::PAY_PAGE_PATH {
-        return pay_page::handle(&app, request).await;
-    }
-    let Some(op) = operation_at(&app.routes, &path) else {
-        let rejection = Rejection::new(
-            ErrorKind::UnknownRoute,
-            format!("no gateway call is served at {path}"),
-        );
-        return xml_response(
-            StatusCode::NOT_FOUND,
-            unsigned_error(&rejection, &app.codes),
-        );
-    };
-    if request.method() != Method::GET && request.method() != Method::POST {
-        let rejection = Rejection::new(
-            ErrorKind::UnknownRoute,
-            format!(
-                "{} is not served at {path}: use POST or GET",
-                request.method()
-            ),
-        );
-        return xml_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            unsigned_error(&rejection, &app.codes),
-        );
-    }
-    gateway(&app, &connection, &op, &path, request).await
-}
-
-/// The legacy status route: Platron's SDK (and a docs example) call `get_status.php`; the
-/// real gateway serves it as `get_status3.php`, signed with the script name used.
-const LEGACY_STATUS_PATH: &str = "/get_status.php";
-
-/// The call served at `path`: a configured route, else the legacy status route or check_mnp.
-fn operation_at(routes: &Routes, path: &str) -> Option<Operation> {
-    routes
-        .operation_at(path)
-        .or_else(|| match path.trim_end_matches('/') {
-            LEGACY_STATUS_PATH => Some(Operation::Status),
-            calls::CHECK_MNP_PATH => Some(Operation::Other(calls::CHECK_MNP_PATH.to_owned())),
-            _ => None,
-        })
-}
-
-/// One gateway call, with any fault for its route applied around it.
-async fn gateway(
-    app: &Arc<App>,
-    connection: &Connection,
-    op: &Operation,
-    path: &str,
-    request: Request,
-) -> Response {
-    let started = Instant::now();
-    let at = SystemTime::now();
-    let method = request.method().clone();
-    let fault = app.faults.take(op);
-    // What the journal keeps is moved into it, not copied: the console costs the gateway
-    // one short lock per call.
-    let record = |request: Fields, http_status: StatusCode, answer: calls::Answer, body: Bytes| {
-        app.journal.record(CallRecord {
-            seq: 0,
-            at,
-            elapsed: started.elapsed(),
-            method: method.clone(),
-            path: path.to_owned(),
-            call: CallName::Gateway(op.clone()),
-            payment_id: answer.payment_id,
-            request,
-            http_status: http_status.as_u16(),
-            answer: body,
-            outcome: answer.outcome,
-            hint: answer.hint,
-            fault: fault_name(fault.as_ref()),
-        });
-        app.changes.bump();
-    };
-    if let Some(fault) = &fault {
-        if !fault.delay.is_zero() {
-            tokio::time::sleep(fault.delay).await;
-        }
-        if fault.phase == Phase::Before
-            && let FaultKind::Http(_) | FaultKind::Drop = fault.kind
-        {
-            // The gateway never sees the call; the console still lists it with its payment,
-            // so the body is read for the journal only.
-            let fields = request::decode(request, app.body_limit)
-                .await
-                .unwrap_or_default();
-            let answer = calls::Answer {
-                body: String::new(),
-                hint: Some("the gateway never saw this call: a fault answered it".into()),
-                outcome: format!("fault {}", fault.kind),
-                payment_id: fields
-                    .get("pg_payment_id")
-                    .and_then(|id| id.trim().parse().ok()),
-            };
-            return match fault.kind {
-                FaultKind::Http(code) => {
-                    record(fields, http_code(code), answer, Bytes::new());
-                    html_error(code)
-                }
-                _ => {
-                    record(fields, StatusCode::OK, answer, Bytes::new());
-                    connection.kill();
-                    xml_response(StatusCode::OK, String::new())
-                }
-            };
-        }
-    }
-
-    let (status, mut answer, fields) = match request::decode(request, app.body_limit).await {
-        Ok(fields) => (
-            StatusCode::OK,
-            calls::answer(app, op, script_name(path), &fields).await,
-            fields,
-        ),
-        Err(DecodeError::TooLarge { limit }) => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            unreadable(
-                app,
-                Rejection::new(
-                    ErrorKind::RequestTooLarge,
-                    format!("the request body is larger than the limit of {limit} bytes"),
-                ),
-            ),
-            Fields::new(),
-        ),
-        Err(DecodeError::Malformed(why)) => (
-            StatusCode::BAD_REQUEST,
-            unreadable(
-                app,
-                Rejection::new(
-                    ErrorKind::MalformedRequest,
-                    format!("failed to read the request: {why}"),
-                ),
-            ),
-            Fields::new(),
-        ),
-    };
-    app.log.request(&method, path, &answer);
-    // The answer's bytes go to the client and the journal without a copy.
-    let body = Bytes::from(std::mem::take(&mut answer.body));
-    let (response, sent_status, sent) = match &fault {
-        Some(fault) if fault.phase == Phase::After => match fault.kind {
-            FaultKind::Http(code) => (html_error(code), http_code(code), Bytes::new()),
-            FaultKind::Drop => {
-                connection.kill();
-                (
-                    xml_response(StatusCode::OK, String::new()),
-                    StatusCode::OK,
-                    Bytes::new(),
-                )
-            }
-            FaultKind::MalformedXml => {
-                let spoilt = Bytes::from(faults::malformed(&String::from_utf8_lossy(&body)));
-                (xml_bytes(status, spoilt.clone()), status, spoilt)
-            }
-            FaultKind::Truncated => {
-                let spoilt = Bytes::from(faults::truncated(&String::from_utf8_lossy(&body)));
-                (xml_bytes(status, spoilt.clone()), status, spoilt)
-            }
-            FaultKind::Latency => (xml_bytes(status, body.clone()), status, body),
-        },
-        _ => (xml_bytes(status, body.clone()), status, body),
-    };
-    let is_http_fault = matches!(&fault, Some(f) if f.phase == Phase::After && matches!(f.kind, FaultKind::Http(_) | FaultKind::Drop));
-    let response = if is_http_fault {
-        response
-    } else {
-        with_hint(response, answer.hint.as_deref())
-    };
-    record(fields, sent_status, answer, sent);
-    response
-}
-
-/// The name of a fault for the console: `http503 before`, `latency 200 ms`.
-fn fault_name(fault: Option<&faults::FaultAction>) -> Option<String> {
-    let fault = fault?;
-    let mut name = format!("{} {}", fault.kind, fault.phase.name());
-    if !fault.delay.is_zero() {
-        name.push_str(&format!(", {} ms later", fault.delay.as_millis()));
-    }
-    Some(name)
-}
-
-fn http_code(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// An XML answer from bytes already made (shared with the console's journal).
-fn xml_bytes(status: StatusCode, body: Bytes) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static(super::answer::XML_CONTENT_TYPE),
-    );
-    response
-}
-
-/// The answer to a request that could not be read: unsigned, since its merchant is unknown.
-fn unreadable(app: &App, rejection: Rejection) -> calls::Answer {
-    calls::Answer {
-        body: unsigned_error(&rejection, &app.codes),
-        outcome: format!(
-            "error {} {}",
-            app.codes.code(rejection.kind),
-            rejection.kind.name()
-        ),
-        hint: Some(rejection.detail),
-        payment_id: None,
-    }
-}
-
-/// `X-Emulator-Hint`: what the emulator can tell a developer that the gateway does not. A
-/// header value is visible ASCII, so other bytes are percent-encoded (`%D0%9E`).
-pub(crate) const HINT_HEADER: &str = "x-emulator-hint";
-
-fn with_hint(mut response: Response, hint: Option<&str>) -> Response {
-    if let Some(hint) = hint
-        && let Ok(value) = HeaderValue::from_str(&header_safe(hint))
-    {
-        response.headers_mut().insert(HINT_HEADER, value);
-    }
-    response
-}
-
-/// `text` with every byte outside visible ASCII and space (and `%` itself) as `%XX`.
-fn header_safe(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if (b' '..=b'~').contains(&b) && b != b'%' {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn html_error(code: u16) -> Response {
-    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = xml_response(status, faults::http_error_body(code));
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("text/html"),
-    );
-    response
 }

@@ -227,10 +227,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A fresh `pg_salt`: 16 random digits and Latin letters.
 pub fn fresh_salt() -> String {
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    (0..16)
-        .map(|_| char::from(ALPHABET[fastrand::usize(..ALPHABET.len())]))
-        .collect()
+    salt_from(&mut fastrand::Rng::new())
+}
+
+/// A `pg_salt` drawn from `rng`: the one salt generator, for callers that keep their own
+/// generator (a seeded or replayed case draws its `salt()` values from its store's).
+pub(crate) fn salt_from(rng: &mut fastrand::Rng) -> String {
+    (0..16).map(|_| rng.alphanumeric()).collect()
 }
 
 #[cfg(test)]

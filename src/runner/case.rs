@@ -354,9 +354,7 @@ fn build_request(
         let key = format!("pg_salt.{}.{attempt}", step.id);
         let salt = context
             .generated()
-            .value(&key, |rng| {
-                Ok((0..16).map(|_| rng.alphanumeric()).collect())
-            })
+            .value(&key, |rng| Ok(signature::salt_from(rng)))
             .map_err(|message| StepFailure::Template {
                 message,
                 span: step.span,

@@ -65,8 +65,8 @@ pub enum SessionError {
         "failed to start a live run against {0}: set FREEDOMPAY_MERCHANT_ID and FREEDOMPAY_SECRET_KEY (only the emulator has demo credentials)"
     )]
     NoCredentials(String),
-    #[error("failed to start the emulator: {0}")]
-    Emulator(String),
+    #[error("failed to start the emulator")]
+    Emulator(#[source] crate::emulator::EmulatorError),
     #[error(transparent)]
     Transport(#[from] crate::transport::TransportError),
 }
@@ -157,10 +157,8 @@ impl Session {
                         .merchants
                         .insert(credentials.merchant_id.clone(), credentials.secret.clone());
                     emulator.routes = config.routes.clone();
-                    let started = Arc::new(
-                        Emulator::start(emulator)
-                            .map_err(|e| SessionError::Emulator(e.to_string()))?,
-                    );
+                    let started =
+                        Arc::new(Emulator::start(emulator).map_err(SessionError::Emulator)?);
                     let base = started.base_url();
                     running = Some(started);
                     base

@@ -3,7 +3,7 @@
 //! `harness.yaml`, the configuration that lives beside them.
 //!
 //! The format (version 1) is described in `DESIGN.md` and by example in the tests of
-//! `load.rs`; `raw.rs` mirrors it key by key.
+//! `load/`; `raw.rs` mirrors it key by key.
 //!
 //! ```
 //! use std::path::Path;
@@ -26,21 +26,21 @@
 
 mod config;
 mod diagnostic;
-mod duration;
 mod load;
 mod model;
 pub(crate) mod raw;
 
+pub use crate::check::{Check, Number};
+pub use crate::utc::{DurationError, format_duration, parse_duration};
 pub use config::{
     CONFIG_FILES, Credentials, CredentialsError, DEFAULT_ANSWER_LIMIT, DEFAULT_REPLAY_KEY,
     GATEWAY_PAUSE, HarnessConfig, MERCHANT_ID_VAR, Redaction, RedactionRule, SANDBOX_SMS_CODE,
     SECRET_KEY_VAR, TargetConfig, UnknownTarget,
 };
 pub use diagnostic::{ErrorKind, ScenarioError, Span};
-pub use duration::{DurationError, format_duration, parse_duration};
 pub use load::{load_file, load_paths, load_str, scenario_files};
 pub(crate) use model::is_templated;
 pub use model::{
-    Capture, Case, Check, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody,
-    Expectation, Matcher, Number, Poll, Scenario, Selection, Step, Template, cassette_file_name,
+    Capture, Case, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody,
+    Expectation, Matcher, Poll, Scenario, Selection, Step, Template, cassette_file_name,
 };

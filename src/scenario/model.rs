@@ -1,19 +1,15 @@
 //! The validated scenario: what the runner executes. Everything here has passed the loader's
-//! checks (`load.rs`), so the runner can trust it: calls are known, step ids unique, regexes
+//! checks (`load/`), so the runner can trust it: calls are known, step ids unique, regexes
 //! compiled, templates parse and reference only defined variables, polls only on idempotent
 //! calls. Spans stay attached so a failure at run time can still point into the YAML.
 //!
 //! A scenario expands into [`Case`]s, one per matrix row (or a single `default` case), and
-//! [`Selection`] picks cases for `--filter` and `--tag`. [`Matcher::check`] decides whether a
-//! response field is what a step expects; templated expectations are rendered through a
-//! closure the runner supplies.
+//! [`Selection`] picks cases for `--filter` and `--tag`. What an expected field must hold is a
+//! [`Matcher`], the vocabulary `check` owns; the loader reads it from YAML.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-use regex::Regex;
 
 use crate::gateway::{Encoding, Operation};
 
@@ -137,6 +133,15 @@ impl Template {
     }
 }
 
+impl AsRef<str> for Template {
+    fn as_ref(&self) -> &str {
+        &self.source
+    }
+}
+
+/// What an expected field of a scenario must hold: `check`'s matcher over templates.
+pub type Matcher = crate::check::Matcher<Template>;
+
 /// True when `text` contains `{{`, `{%` or `{#`.
 pub(crate) fn is_templated(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
@@ -178,132 +183,6 @@ pub struct Poll {
 pub const DEFAULT_POLL_ATTEMPTS: u32 = 10;
 /// Default pause between poll attempts when `interval:` is left out.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
-
-/// What an expected field must hold.
-#[derive(Debug, Clone)]
-pub enum Matcher {
-    /// Equal to the rendered template (`pg_status: ok`, `pg_amount: "{{ amount }}"`).
-    Equals(Template),
-    /// Present and matching the regex (not templated: braces are regex syntax). Shared: the
-    /// loader hands every scenario with the same pattern the same compiled regex, so a suite
-    /// of many files holds one regex and one set of search caches per pattern.
-    Matches(Arc<Regex>),
-    /// Equal to one of the rendered templates.
-    OneOf(Vec<Template>),
-    Present,
-    Absent,
-    /// A number within the bounds (inclusive).
-    Range {
-        gte: Option<Number>,
-        lte: Option<Number>,
-    },
-}
-
-/// A bound of a range matcher, with its text as written (`150.00` stays `150.00` in reports).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Number {
-    pub value: f64,
-    pub text: String,
-}
-
-/// The outcome of one matcher against one field, ready for a report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub passed: bool,
-    /// What was expected, for humans: `"150.00"`, `matches ^\d+$`, `one of [ok, process]`,
-    /// `present`, `absent`, `at least 100`, `between 1 and 5`.
-    pub expected: String,
-    /// The field's text, `None` when the response does not have it.
-    pub actual: Option<String>,
-}
-
-impl Matcher {
-    /// Checks `actual` (the field's text, `None` when absent). Templated expectations are
-    /// rendered with `render`, which the runner builds from its template renderer and the
-    /// case context; its error is returned as is.
-    pub fn check<E>(
-        &self,
-        actual: Option<&str>,
-        render: &mut dyn FnMut(&str) -> Result<String, E>,
-    ) -> Result<Check, E> {
-        let (passed, expected) = match self {
-            Matcher::Equals(template) => {
-                let expected = render(template.as_str())?;
-                (actual == Some(expected.as_str()), format!("{expected:?}"))
-            }
-            Matcher::Matches(regex) => (
-                actual.is_some_and(|a| regex.is_match(a)),
-                format!("matches {}", regex.as_str()),
-            ),
-            Matcher::OneOf(options) => {
-                let mut rendered = Vec::with_capacity(options.len());
-                for option in options {
-                    rendered.push(render(option.as_str())?);
-                }
-                (
-                    actual.is_some_and(|a| rendered.iter().any(|r| r == a)),
-                    format!("one of [{}]", rendered.join(", ")),
-                )
-            }
-            Matcher::Present => (actual.is_some(), "present".to_owned()),
-            Matcher::Absent => (actual.is_none(), "absent".to_owned()),
-            Matcher::Range { gte, lte } => {
-                let number = actual.and_then(|a| a.trim().parse::<f64>().ok());
-                let passed = number.is_some_and(|n| {
-                    gte.as_ref().is_none_or(|low| n >= low.value)
-                        && lte.as_ref().is_none_or(|high| n <= high.value)
-                });
-                let expected = match (gte, lte) {
-                    (Some(low), Some(high)) => format!("between {} and {}", low.text, high.text),
-                    (Some(low), None) => format!("at least {}", low.text),
-                    (None, Some(high)) => format!("at most {}", high.text),
-                    (None, None) => "a number".to_owned(),
-                };
-                (passed, expected)
-            }
-        };
-        Ok(Check {
-            passed,
-            expected,
-            actual: actual.map(str::to_owned),
-        })
-    }
-
-    /// The templates this matcher renders (for compiling them ahead of time).
-    pub fn templates(&self) -> impl Iterator<Item = &Template> {
-        let list: &[Template] = match self {
-            Matcher::Equals(template) => std::slice::from_ref(template),
-            Matcher::OneOf(options) => options,
-            _ => &[],
-        };
-        list.iter()
-    }
-}
-
-impl fmt::Display for Matcher {
-    /// The matcher as it reads in YAML (unrendered): `ok`, `{ matches: ^\d+$ }`, …
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Matcher::Equals(template) => f.write_str(template.as_str()),
-            Matcher::Matches(regex) => write!(f, "{{ matches: {} }}", regex.as_str()),
-            Matcher::OneOf(options) => {
-                let texts: Vec<&str> = options.iter().map(Template::as_str).collect();
-                write!(f, "{{ one_of: [{}] }}", texts.join(", "))
-            }
-            Matcher::Present => f.write_str("{ present: true }"),
-            Matcher::Absent => f.write_str("{ absent: true }"),
-            Matcher::Range { gte, lte } => {
-                let bounds: Vec<String> = [("gte", gte), ("lte", lte)]
-                    .into_iter()
-                    .filter_map(|(name, bound)| {
-                        bound.as_ref().map(|b| format!("{name}: {}", b.text))
-                    })
-                    .collect();
-                write!(f, "{{ {} }}", bounds.join(", "))
-            }
-        }
-    }
-}
 
 /// Which cases to run: `--filter TEXT` and `--tag TAG` (repeatable).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -396,118 +275,6 @@ impl Step {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn literal(text: &str) -> Template {
-        Template::new(text, Span::UNKNOWN)
-    }
-
-    /// A renderer that knows one variable, enough to test the matcher logic.
-    fn render(text: &str) -> Result<String, String> {
-        if text.contains("{{ missing }}") {
-            return Err("`missing` is not defined".into());
-        }
-        Ok(text.replace("{{ amount }}", "150.00"))
-    }
-
-    fn check(matcher: &Matcher, actual: Option<&str>) -> Check {
-        matcher.check(actual, &mut render).unwrap()
-    }
-
-    #[test]
-    fn equals_compares_the_rendered_text() {
-        let matcher = Matcher::Equals(literal("{{ amount }}"));
-        let pass = check(&matcher, Some("150.00"));
-        assert!(pass.passed);
-        assert_eq!(pass.expected, "\"150.00\"");
-        let fail = check(&matcher, Some("150"));
-        assert!(!fail.passed);
-        assert_eq!(fail.actual.as_deref(), Some("150"));
-        assert!(!check(&matcher, None).passed);
-    }
-
-    #[test]
-    fn render_errors_are_passed_through() {
-        let matcher = Matcher::Equals(literal("{{ missing }}"));
-        assert_eq!(
-            matcher.check(Some("x"), &mut render),
-            Err("`missing` is not defined".to_owned())
-        );
-    }
-
-    #[test]
-    fn matches_needs_a_present_matching_field() {
-        let matcher = Matcher::Matches(Arc::new(Regex::new(r"^\d+$").unwrap()));
-        assert!(check(&matcher, Some("12345")).passed);
-        assert!(!check(&matcher, Some("12a")).passed);
-        assert!(!check(&matcher, None).passed);
-        assert_eq!(check(&matcher, None).expected, r"matches ^\d+$");
-    }
-
-    #[test]
-    fn one_of_renders_every_option() {
-        let matcher = Matcher::OneOf(vec![
-            literal("ok"),
-            literal("process"),
-            literal("{{ amount }}"),
-        ]);
-        assert!(check(&matcher, Some("process")).passed);
-        assert!(check(&matcher, Some("150.00")).passed);
-        let fail = check(&matcher, Some("error"));
-        assert!(!fail.passed);
-        assert_eq!(fail.expected, "one of [ok, process, 150.00]");
-    }
-
-    #[test]
-    fn present_and_absent() {
-        assert!(check(&Matcher::Present, Some("")).passed);
-        assert!(!check(&Matcher::Present, None).passed);
-        assert!(check(&Matcher::Absent, None).passed);
-        let fail = check(&Matcher::Absent, Some("7"));
-        assert!(!fail.passed);
-        assert_eq!(fail.expected, "absent");
-        assert_eq!(fail.actual.as_deref(), Some("7"));
-    }
-
-    #[test]
-    fn ranges_compare_numbers_inclusively() {
-        let number = |text: &str| Number {
-            value: text.parse().unwrap(),
-            text: text.to_owned(),
-        };
-        let both = Matcher::Range {
-            gte: Some(number("100")),
-            lte: Some(number("150.00")),
-        };
-        assert!(check(&both, Some("100")).passed);
-        assert!(check(&both, Some("150.00")).passed);
-        assert!(check(&both, Some(" 120.5 ")).passed);
-        assert!(!check(&both, Some("150.01")).passed);
-        assert!(!check(&both, Some("abc")).passed);
-        assert!(!check(&both, None).passed);
-        assert_eq!(check(&both, None).expected, "between 100 and 150.00");
-        let low = Matcher::Range {
-            gte: Some(number("1")),
-            lte: None,
-        };
-        assert!(check(&low, Some("1e3")).passed);
-        assert_eq!(check(&low, None).expected, "at least 1");
-        let high = Matcher::Range {
-            gte: None,
-            lte: Some(number("5")),
-        };
-        assert!(check(&high, Some("-3")).passed);
-        assert_eq!(check(&high, None).expected, "at most 5");
-    }
-
-    #[test]
-    fn matchers_display_as_written() {
-        assert_eq!(Matcher::Equals(literal("ok")).to_string(), "ok");
-        assert_eq!(
-            Matcher::OneOf(vec![literal("ok"), literal("process")]).to_string(),
-            "{ one_of: [ok, process] }"
-        );
-        assert_eq!(Matcher::Absent.to_string(), "{ absent: true }");
-    }
 
     fn scenario(tags: &[&str], cases: &[&str]) -> Scenario {
         Scenario {

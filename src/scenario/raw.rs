@@ -5,7 +5,7 @@
 //!
 //! The two values that take more than one shape (a matcher: a scalar or a map; a call: a name
 //! or `{ path: … }`) have hand-written visitors, so a wrong shape says what was expected. The
-//! validated model is built from these types by `load.rs` and `config.rs`.
+//! validated model is built from these types by `load/` and `config.rs`.
 
 use std::fmt;
 use std::marker::PhantomData;

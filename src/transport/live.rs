@@ -323,7 +323,7 @@ const BOUNDARY_LEN: usize = 4 * 16 + 3;
 
 /// `error: cause: cause`, because reqwest's top-level message alone ("error sending
 /// request") hides whether it was DNS, TLS, a refused connection or a timeout.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -100,7 +100,8 @@ fn diff_recordings_classifies_each_kind_of_change() {
         );
         assert!(run.stdout.contains(expected), "{expected}: {}", run.stdout);
         assert!(
-            run.stdout.contains("1 of 22 cases drifted"),
+            // The 22 cases of the shipped scenarios and the proxy's demo session.
+            run.stdout.contains("1 of 23 cases drifted"),
             "{}",
             run.stdout
         );
@@ -115,7 +116,11 @@ fn diff_recordings_of_identical_sets_is_clean_and_json_is_available() {
         .args(["diff-recordings", "recordings", "after", "--report", "json"])
         .run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert_eq!(run.stdout.lines().count(), 22);
+    assert_eq!(
+        run.stdout.lines().count(),
+        23,
+        "22 cases and the proxy demo session"
+    );
     assert!(
         run.stdout.lines().all(|l| l.contains("\"drifted\":false")),
         "{}",
@@ -171,8 +176,11 @@ fn drift_against_a_changed_gateway_classifies_and_accept_rewrites_only_what_drif
         accepted.stdout
     );
     for ((path, old), (_, new)) in before.iter().zip(dir.files("recordings")) {
+        // A proxy session's cassette (recordings/proxy/) belongs to no scenario: drift
+        // leaves it alone.
         let unchanged = same
             .iter()
+            .chain(&["proxy"])
             .any(|s| path.to_string_lossy().contains(&format!("/{s}/")));
         assert_eq!(
             unchanged,

@@ -6,6 +6,7 @@ mod cassettes;
 mod drift;
 mod emulator;
 mod init;
+mod proxy;
 mod review;
 mod run;
 mod safety;

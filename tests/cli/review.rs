@@ -261,6 +261,13 @@ fn list_takes_paths_and_non_interactive_review_only_lists() {
         "{}",
         missing.stderr
     );
+    // The cause is said once (it used to be repeated after itself).
+    assert_eq!(
+        missing.stderr.matches("(os error").count(),
+        1,
+        "{}",
+        missing.stderr
+    );
 
     let usage = dir
         .fph()

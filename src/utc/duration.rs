@@ -1,6 +1,7 @@
-//! Durations as people write them in scenarios and `harness.yaml`: a whole number and a unit,
-//! `250ms`, `2s`, `1m`, `1h`, `7d` (and a bare `0`). Used by `poll.interval`, the pause
-//! between calls of a target and the maximum age of cassettes.
+//! Durations as people write them in scenarios, `harness.yaml` and the emulator's
+//! configuration: a whole number and a unit, `250ms`, `2s`, `1m` (or `1min`), `1h`, `7d` (and a
+//! bare `0`). The one grammar for every duration a user writes: `poll.interval`, the pause
+//! between calls of a target, the maximum age of cassettes, the emulator's timings.
 
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let millis_per_unit: u64 = match unit.trim_start() {
         "ms" => 1,
         "s" => 1_000,
-        "m" => 60_000,
+        "m" | "min" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
         "" if number == 0 => 0,
@@ -63,6 +64,7 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("5min"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));

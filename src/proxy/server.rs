@@ -1,0 +1,450 @@
+//! The recording proxy's HTTP server: every request is forwarded to the target as it came
+//! (method, path, query, body bytes, the headers that describe the body) and the target's
+//! answer returned unchanged (status, headers, body bytes); then the exchange is recorded.
+//!
+//! Forwarding goes through the harness's own HTTP client ([`crate::transport::live::client`]),
+//! which never retries and never follows a redirect: a money-moving call reaches the target at
+//! most once, whatever happens, and a failure is the caller's to see (HTTP 502, nothing
+//! recorded). The emulator's admin API (`/_emulator/…`) is forwarded but not recorded: it is
+//! no gateway call.
+//!
+//! Like the emulator, it serves from its own runtime thread, so it runs the same from the CLI
+//! and from a test; dropping the [`RunningProxy`] stops it.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use reqwest::Url;
+use tokio::sync::oneshot;
+
+use crate::emulator::request;
+use crate::gateway::Encoding;
+use crate::secret_guard::SecretGuard;
+use crate::transport::LiveOptions;
+
+use super::recording::{Exchange, Recording};
+
+/// How the proxy is set up.
+#[derive(Debug)]
+pub struct ProxyOptions {
+    pub bind: SocketAddr,
+    /// Where requests go: the target's base URL (a path prefix is kept).
+    pub target: Url,
+    /// The session being recorded.
+    pub recording: Recording,
+    /// Largest request body forwarded.
+    pub body_limit: usize,
+    /// One line per exchange on standard error.
+    pub log: bool,
+    /// Scrubs log lines.
+    pub guard: SecretGuard,
+}
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("failed to listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to start the proxy: {0}")]
+    Start(String),
+}
+
+struct Proxy {
+    target: Url,
+    client: reqwest::Client,
+    recording: Mutex<Recording>,
+    body_limit: usize,
+    log: bool,
+    guard: SecretGuard,
+}
+
+/// A started proxy; dropping it stops the server.
+#[derive(Debug)]
+pub struct RunningProxy {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunningProxy {
+    /// Binds and starts serving on a background thread.
+    pub fn start(options: ProxyOptions) -> Result<RunningProxy, ProxyError> {
+        let listener =
+            std::net::TcpListener::bind(options.bind).map_err(|source| ProxyError::Bind {
+                addr: options.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ProxyError::Bind {
+            addr: options.bind,
+            source,
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| ProxyError::Bind { addr, source })?;
+        let client = crate::transport::live::client(&LiveOptions {
+            direct: crate::transport::live::is_loopback(&options.target),
+            ..LiveOptions::default()
+        })
+        .map_err(|e| ProxyError::Start(e.to_string()))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fph-proxy")
+            .enable_all()
+            .build()
+            .map_err(|e| ProxyError::Start(e.to_string()))?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)
+                .map_err(|source| ProxyError::Bind { addr, source })?
+        };
+        let proxy = Arc::new(Proxy {
+            target: options.target,
+            client,
+            recording: Mutex::new(options.recording),
+            body_limit: options.body_limit,
+            log: options.log,
+            guard: options.guard,
+        });
+        let router = Router::new().fallback(forward).with_state(proxy);
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("fph-proxy-main".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let _ = axum::serve(listener, router)
+                        .with_graceful_shutdown(async move {
+                            let _ = stop_rx.await;
+                        })
+                        .await;
+                });
+                runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            })
+            .map_err(|e| ProxyError::Start(e.to_string()))?;
+        Ok(RunningProxy {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL to give the merchant's backend.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets exchanges in flight finish and be recorded, then returns.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+/// Request headers not passed on: the connection's own (hop-by-hop), the host (the target's
+/// is set), the length (recomputed) and `accept-encoding` (a compressed answer could not be
+/// recorded; the caller gets the same bytes either way).
+fn forwarded_request_header(name: &HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "host"
+            | "content-length"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "accept-encoding"
+    )
+}
+
+/// Answer headers not passed back: hop-by-hop ones, and the length (set for the body sent).
+fn returned_response_header(name: &HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "content-length"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let bytes = match axum::body::to_bytes(body, proxy.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            proxy.log_line(&format!(
+                "{} {path} → not forwarded: the body is larger than {} bytes or could not be read",
+                parts.method, proxy.body_limit
+            ));
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "fph proxy: the request body is too large or could not be read\n",
+            )
+                .into_response();
+        }
+    };
+    let mut url = proxy.target.clone();
+    let base_path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("{base_path}/{}", path.trim_start_matches('/')));
+    url.set_query(parts.uri.query());
+
+    let mut outgoing = proxy
+        .client
+        .request(parts.method.clone(), url)
+        .body(bytes.clone());
+    for (name, value) in &parts.headers {
+        if forwarded_request_header(name) {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let started = Instant::now();
+    // Sent once: the client never retries (see `transport::live::client`).
+    let answer = match outgoing.send().await {
+        Ok(answer) => answer,
+        Err(error) => {
+            let reason = proxy
+                .guard
+                .scrub(&crate::transport::live::error_chain(&error))
+                .into_owned();
+            proxy.log_line(&format!(
+                "{} {path} → not answered ({reason}); nothing recorded, and the call is not retried",
+                parts.method
+            ));
+            return (
+                StatusCode::BAD_GATEWAY,
+                format!("fph proxy: the target did not answer: {reason}\n"),
+            )
+                .into_response();
+        }
+    };
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    let body = match answer.bytes().await {
+        Ok(body) => body,
+        Err(error) => {
+            let reason = proxy
+                .guard
+                .scrub(&crate::transport::live::error_chain(&error))
+                .into_owned();
+            proxy.log_line(&format!(
+                "{} {path} → the answer broke off ({reason}); nothing recorded",
+                parts.method
+            ));
+            return (
+                StatusCode::BAD_GATEWAY,
+                format!("fph proxy: the target's answer broke off: {reason}\n"),
+            )
+                .into_response();
+        }
+    };
+    let elapsed = started.elapsed();
+
+    if !path.starts_with("/_emulator") {
+        proxy
+            .record(
+                &parts.method,
+                &parts.uri,
+                &parts.headers,
+                &bytes,
+                status,
+                &headers,
+                &body,
+                elapsed,
+            )
+            .await;
+    }
+
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    for (name, value) in &headers {
+        if returned_response_header(name) {
+            response.headers_mut().append(name, value.clone());
+        }
+    }
+    response
+}
+
+impl Proxy {
+    fn log_line(&self, line: &str) {
+        if self.log {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "{}", self.guard.scrub(line));
+        }
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one exchange, taken apart by the handler"
+    )]
+    async fn record(
+        &self,
+        method: &Method,
+        uri: &axum::http::Uri,
+        request_headers: &HeaderMap,
+        request_body: &Bytes,
+        status: StatusCode,
+        answer_headers: &HeaderMap,
+        answer_body: &Bytes,
+        elapsed: std::time::Duration,
+    ) {
+        let path = uri.path();
+        let content_type = request_headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut rebuilt = Request::builder().method(method.clone()).uri(uri.clone());
+        if !content_type.is_empty() {
+            rebuilt = rebuilt.header(header::CONTENT_TYPE, content_type);
+        }
+        let decoded = match rebuilt.body(Body::from(request_body.clone())) {
+            Ok(rebuilt) => request::decode(rebuilt, usize::MAX).await,
+            Err(e) => Err(request::DecodeError::Malformed(e.to_string())),
+        };
+        let fields = match decoded {
+            Ok(fields) => fields,
+            Err(error) => {
+                let why = match error {
+                    request::DecodeError::Malformed(why) => why,
+                    request::DecodeError::TooLarge { .. } => "too large".into(),
+                };
+                self.log_line(&format!(
+                    "{method} {path} → {} (forwarded; not recorded: its fields cannot be read: {why})",
+                    status.as_u16()
+                ));
+                return;
+            }
+        };
+        let exchange = Exchange {
+            path: path.to_owned(),
+            encoding: encoding_of(method, content_type, request_body),
+            fields,
+            status: status.as_u16(),
+            content_type: answer_headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            body: String::from_utf8_lossy(answer_body).into_owned(),
+            elapsed,
+        };
+        let pg_status = crate::gateway::Document::parse_response(answer_body)
+            .ok()
+            .and_then(|d| d.text("pg_status").map(str::to_owned))
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
+        let result = self
+            .recording
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(&exchange);
+        match result {
+            Ok((step, attempt)) => self.log_line(&format!(
+                "{method} {path} → {}{pg_status}, recorded as {step}{}",
+                status.as_u16(),
+                if attempt > 1 {
+                    format!(" (attempt {attempt})")
+                } else {
+                    String::new()
+                }
+            )),
+            Err(error) => self.log_line(&format!(
+                "{method} {path} → {}{pg_status} (forwarded; not recorded: {error})",
+                status.as_u16()
+            )),
+        }
+    }
+}
+
+/// The encoding a request came in, as a cassette names it.
+fn encoding_of(method: &Method, content_type: &str, body: &[u8]) -> Encoding {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if *method == Method::GET {
+        return Encoding::Get;
+    }
+    if media == "multipart/form-data" {
+        return Encoding::Multipart;
+    }
+    if media.ends_with("/xml") {
+        return Encoding::PgXml;
+    }
+    if media == "application/json" || media.ends_with("+json") {
+        return Encoding::Json;
+    }
+    let pg_xml = request::form_decode(body)
+        .map(|pairs| pairs.iter().any(|(k, _)| k == "pg_xml"))
+        .unwrap_or(false);
+    if pg_xml {
+        Encoding::PgXml
+    } else {
+        Encoding::Urlencoded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_told_from_method_content_type_and_body() {
+        let post = Method::POST;
+        assert_eq!(encoding_of(&Method::GET, "", b""), Encoding::Get);
+        assert_eq!(
+            encoding_of(&post, "multipart/form-data; boundary=x", b"--x"),
+            Encoding::Multipart
+        );
+        assert_eq!(
+            encoding_of(&post, "application/x-www-form-urlencoded", b"a=1"),
+            Encoding::Urlencoded
+        );
+        assert_eq!(
+            encoding_of(&post, "", b"pg_xml=%3Cr%2F%3E"),
+            Encoding::PgXml
+        );
+        assert_eq!(encoding_of(&post, "text/xml", b"<r/>"), Encoding::PgXml);
+        assert_eq!(
+            encoding_of(&post, "application/json; charset=utf-8", b"{}"),
+            Encoding::Json
+        );
+    }
+}

@@ -1,0 +1,308 @@
+//! One step of a scenario: its id, its call (a named Freedom Pay call or a script path), its
+//! form, `poll`, `capture` (only fields the call returns) and `expect_body` file.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_saphyr::Spanned;
+
+use crate::gateway::{Fields, Operation};
+
+use super::Loader;
+use super::templates::Scope;
+use crate::scenario::diagnostic::{ErrorKind, ScenarioError, Span, did_you_mean};
+use crate::scenario::model::{
+    Capture, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody, Poll, Step,
+};
+use crate::scenario::raw::{RawCall, RawExpectBody, RawPoll, RawStep};
+
+/// Fields every answer may carry, whatever the call: the status, the signature, and the
+/// error fields of a failed call.
+const ALWAYS_RETURNED: [&str; 5] = [
+    "pg_status",
+    "pg_salt",
+    "pg_sig",
+    "pg_error_code",
+    "pg_error_description",
+];
+
+impl Loader<'_> {
+    pub(super) fn step(
+        &self,
+        raw: &RawStep,
+        scope: &Scope,
+        ids: &mut HashMap<String, Span>,
+    ) -> Result<Step, ScenarioError> {
+        let id_span = self.span(&raw.id);
+        let id = raw.id.value.clone();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(self
+                .error(ErrorKind::InvalidValue, format!("`{id}` cannot be a step id"), id_span)
+                .with_label("not a step id")
+                .with_help("step ids key recorded interactions: use letters, digits, `_` and `-`, e.g. `init`, `pay-2`"));
+        }
+        if let Some(first) = ids.get(&id) {
+            return Err(self
+                .error(ErrorKind::DuplicateStepId, format!("duplicate step id `{id}`"), id_span)
+                .with_label("used again here")
+                .with_secondary(*first, "first used here")
+                .with_help(format!(
+                    "step ids key the recorded interactions and must be unique; rename this one, e.g. `{id}-2`"
+                )));
+        }
+        ids.insert(id.clone(), id_span);
+
+        let call = self.call(&raw.call)?;
+
+        let mut form = Vec::with_capacity(raw.form.0.len());
+        let mut form_shape = Fields::new();
+        for (name, value) in &raw.form.0 {
+            if let Err(error) = form_shape.insert_form_key(&name.value, "") {
+                return Err(self
+                    .error(ErrorKind::InvalidValue, error.to_string(), self.span(name))
+                    .with_label("this form key")
+                    .with_help("nested fields are written `name[key][key]`, e.g. `pg_receipt_positions[0][count]`"));
+            }
+            form.push((name.value.clone(), self.template(value, scope)?));
+        }
+
+        let poll = match &raw.poll {
+            Some(poll) => Some(self.poll(poll, &raw.call, &call, scope)?),
+            None => None,
+        };
+
+        let expect = self.expectations(&raw.expect, scope)?;
+
+        let expect_body = match &raw.expect_body {
+            Some(body) => Some(self.expect_body(body)?),
+            None => None,
+        };
+
+        let mut capture = Vec::with_capacity(raw.capture.0.len());
+        for (var, path) in &raw.capture.0 {
+            self.check_name(var, "capture")?;
+            self.check_capture(&call, path)?;
+            capture.push(Capture {
+                variable: var.value.clone(),
+                path: path.value.clone(),
+                span: self.span(path),
+            });
+        }
+
+        let encoding = match &raw.encoding {
+            Some(encoding) => Some(self.encoding(encoding, &encoding.value)?),
+            None => None,
+        };
+
+        Ok(Step {
+            id,
+            call,
+            form,
+            expect,
+            expect_body,
+            capture,
+            poll,
+            encoding,
+            span: id_span,
+        })
+    }
+
+    fn call(&self, raw: &Spanned<RawCall>) -> Result<Operation, ScenarioError> {
+        match &raw.value {
+            RawCall::Name(name) => Operation::from_name(name).ok_or_else(|| {
+                let names: Vec<&str> = Operation::NAMED.iter().map(Operation::name).collect();
+                let hint = match did_you_mean(name, names.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`? "),
+                    None => String::new(),
+                };
+                self.error(
+                    ErrorKind::UnknownCall,
+                    format!("unknown call `{name}`"),
+                    self.span(raw),
+                )
+                .with_label("not a Freedom Pay call")
+                .with_help(format!(
+                    "{hint}calls are {}, or `{{ path: /script.php }}` for any other script",
+                    names.join(", ")
+                ))
+            }),
+            RawCall::Path(path) => {
+                let text = path.value.trim();
+                if !text.starts_with('/') || text.len() < 2 || text.contains(char::is_whitespace) {
+                    return Err(self
+                        .error(
+                            ErrorKind::InvalidValue,
+                            format!("`{}` is not a script path", path.value),
+                            self.span(path),
+                        )
+                        .with_label("expected a path")
+                        .with_help("write the path on the gateway host, starting with `/`, e.g. `/revoke.php`"));
+                }
+                Ok(Operation::Other(text.to_owned()))
+            }
+        }
+    }
+
+    fn poll(
+        &self,
+        raw: &Spanned<RawPoll>,
+        raw_call: &Spanned<RawCall>,
+        call: &Operation,
+        scope: &Scope,
+    ) -> Result<Poll, ScenarioError> {
+        if !call.is_idempotent() {
+            return Err(self
+                .error(
+                    ErrorKind::PollNotIdempotent,
+                    format!("`poll` is not allowed on `{call}`"),
+                    self.span(raw),
+                )
+                .with_label("this would repeat the call")
+                .with_secondary(self.span(raw_call), "a call that is not idempotent")
+                .with_help(format!(
+                    "only idempotent calls (status) may be polled: repeating `{call}` could charge the payer twice; poll with a separate `status` step"
+                )));
+        }
+        let attempts = match &raw.value.attempts {
+            Some(attempts) if attempts.value == 0 => {
+                return Err(self
+                    .error(
+                        ErrorKind::InvalidValue,
+                        "`attempts` must be at least 1",
+                        self.span(attempts),
+                    )
+                    .with_help("the first call counts as an attempt"));
+            }
+            Some(attempts) => attempts.value,
+            None => DEFAULT_POLL_ATTEMPTS,
+        };
+        let interval = match &raw.value.interval {
+            Some(interval) => self.duration(interval)?,
+            None => DEFAULT_POLL_INTERVAL,
+        };
+        if raw.value.until.value.0.is_empty() {
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    "`poll.until` is empty",
+                    self.span(&raw.value.until),
+                )
+                .with_help(
+                    "say what ends the polling, e.g. `until: { pg_payment_status: success }`",
+                ));
+        }
+        Ok(Poll {
+            until: self.expectations(&raw.value.until.value, scope)?,
+            attempts,
+            interval,
+            span: self.span(raw),
+        })
+    }
+
+    fn expect_body(&self, raw: &Spanned<RawExpectBody>) -> Result<ExpectBody, ScenarioError> {
+        let (file, file_span, ignore) = match &raw.value {
+            RawExpectBody::File(file) => (file.as_str(), self.span(raw), Vec::new()),
+            RawExpectBody::Detailed(detailed) => (
+                detailed.file.value.as_str(),
+                self.span(&detailed.file),
+                detailed
+                    .ignore
+                    .iter()
+                    .map(|path| path.value.clone())
+                    .collect(),
+            ),
+        };
+        let dir = self.file.parent().unwrap_or(Path::new(""));
+        // The project is the directory holding the scenarios directory: an expected body
+        // elsewhere (`/etc/passwd`, `../../x`) would be read — and with FPH_UPDATE written.
+        // Depth below the project: 1 is the scenario file's directory.
+        let mut depth = 1i64;
+        let inside = Path::new(file)
+            .components()
+            .all(|component| match component {
+                std::path::Component::Normal(_) => {
+                    depth += 1;
+                    true
+                }
+                std::path::Component::CurDir => true,
+                std::path::Component::ParentDir => {
+                    depth -= 1;
+                    depth >= 0
+                }
+                // An absolute path or a drive prefix.
+                _ => false,
+            });
+        if !inside {
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("expected body `{file}` lies outside the project"),
+                    file_span,
+                )
+                .with_label("not below the scenarios directory's parent")
+                .with_help(
+                    "write a path relative to the scenario file, e.g. `bodies/init_ok.xml`",
+                ));
+        }
+        let resolved = dir.join(file);
+        if !resolved.is_file() {
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("expected body `{file}` does not exist"),
+                    file_span,
+                )
+                .with_label(format!("looked for {}", resolved.display()))
+                .with_help("the path is relative to the scenario file's directory"));
+        }
+        let well_formed = crate::text_file::read(&resolved)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                crate::gateway::Document::parse(text.as_bytes())
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(problem) = well_formed {
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("expected body `{file}` is not well-formed XML: {problem}"),
+                    file_span,
+                )
+                .with_label(format!("read {}", resolved.display()))
+                .with_help("an expected body is a gateway answer, `<response>…</response>`; `{{ any }}` may stand for a value"));
+        }
+        Ok(ExpectBody {
+            file: resolved,
+            ignore,
+            span: file_span,
+        })
+    }
+
+    fn check_capture(&self, call: &Operation, path: &Spanned<String>) -> Result<(), ScenarioError> {
+        let Some(fields) = call.response_fields() else {
+            // Nothing is known about other scripts' answers.
+            return Ok(());
+        };
+        let returned: Vec<&str> = ALWAYS_RETURNED.iter().chain(fields).copied().collect();
+        if returned.contains(&path.value.as_str()) {
+            return Ok(());
+        }
+        let help = match did_you_mean(&path.value, returned.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("`{call}` returns {}", returned.join(", ")),
+        };
+        Err(self
+            .error(
+                ErrorKind::ImpossibleCapture,
+                format!("`{call}` never returns `{}`", path.value),
+                self.span(path),
+            )
+            .with_label("nothing to capture")
+            .with_help(help))
+    }
+}
