@@ -2,6 +2,7 @@
 //! connections from a deliberately thin raw-HTTP client — the ceiling for `live`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
@@ -26,6 +27,8 @@ pub fn emulator(
     let started = Instant::now();
     let running = seeded_emulator()?;
     let addr = running.addr();
+    // With FPH_BENCH_CONSOLE_POLL_MS, an open console polls the emulator meanwhile.
+    let _console = ConsolePoller::from_env(addr);
     let runtime = client_runtime()?;
     let connections = connections.max(1);
     let (count, wall, setup) = runtime.block_on(async move {
@@ -118,4 +121,57 @@ pub fn emulator(
         setup,
         wall,
     ))
+}
+
+/// What an open console tab asks the emulator, every `FPH_BENCH_CONSOLE_POLL_MS` during the
+/// `emulator` phase: the change counter and, since it moves under load, the first page of
+/// payments and the latest calls (the page polls once a second: 1000 is a tab, 100 ten).
+/// Stops when dropped. How the console's cost on the gateway is measured (README).
+struct ConsolePoller {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ConsolePoller {
+    fn from_env(addr: std::net::SocketAddr) -> Option<ConsolePoller> {
+        let every: u64 = std::env::var("FPH_BENCH_CONSOLE_POLL_MS")
+            .ok()?
+            .parse()
+            .ok()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            while !stopping.load(Ordering::Relaxed) {
+                for path in [
+                    "/_emulator/api/version",
+                    "/_emulator/api/payments?limit=25",
+                    "/_emulator/api/calls?limit=200",
+                ] {
+                    if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+                        let request = format!(
+                            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                        );
+                        let mut answer = Vec::new();
+                        let _ = stream.write_all(request.as_bytes());
+                        let _ = stream.read_to_end(&mut answer);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(every));
+            }
+        });
+        Some(ConsolePoller {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for ConsolePoller {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

@@ -50,6 +50,15 @@ pub struct EmulatorArgs {
     /// the reason of a refusal: for a bad signature, the string that should have been signed).
     #[arg(long, short)]
     pub quiet: bool,
+    /// The token the web console (/_emulator/ui) asks for. Needed to have a console when
+    /// listening beyond this machine (--host 0.0.0.0); on 127.0.0.1 it is open without one.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "FPH_CONSOLE_TOKEN",
+        hide_env_values = true
+    )]
+    pub console_token: Option<String>,
     /// Serve the recorded answers of a cassette (e.g. recordings/proxy/NAME.yaml) instead of
     /// running payments; requests match on route and fields, signatures are checked with
     /// --merchant's secret and answers re-signed for it (docs/proxy.md).
@@ -125,6 +134,9 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, EmulatorError> {
         config.answer_changes.extend(changed_gateway());
     }
     config.log_requests = !args.quiet;
+    if args.console_token.is_some() {
+        config.console_token = args.console_token.clone();
+    }
     Ok(config)
 }
 
@@ -200,6 +212,10 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
             outln!("merchant {id}, secret key (as configured, not shown)");
         }
     }
+    outln!(
+        "{}",
+        emulator.console_access().describe(base, emulator.addr())
+    );
     match &replaying {
         Some((path, count, ignored)) => {
             outln!("replaying {count} recorded calls from {path}");

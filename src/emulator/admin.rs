@@ -179,12 +179,17 @@ pub(crate) async fn handle(app: &Arc<App>, request: Request) -> Response {
                 }
             };
             match parse_rule(&params) {
-                Ok(rule) => xml(fault_element(&app.faults.add(rule))),
+                Ok(rule) => {
+                    let added = app.faults.add(rule);
+                    app.changes.bump();
+                    xml(fault_element(&added))
+                }
                 Err(why) => text_response(StatusCode::BAD_REQUEST, why),
             }
         }
         (Method::DELETE, ["faults"]) | (Method::POST, ["faults", "clear"]) => {
             app.faults.clear();
+            app.changes.bump();
             text_response(StatusCode::OK, "cleared".into())
         }
         _ => text_response(
@@ -202,6 +207,8 @@ pub(crate) fn reset(app: &App) {
     if let Some(replayer) = &app.replay {
         replayer.reset();
     }
+    app.journal.clear();
+    app.changes.bump();
 }
 
 fn xml(root: Element) -> Response {

@@ -15,7 +15,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
 
@@ -23,6 +23,7 @@ use crate::gateway::signature::{SIG_FIELD, script_name, sign, verify};
 use crate::gateway::xml::{Document, body_head, pretty_fields};
 use crate::gateway::{Fields, SecretKey};
 
+use super::console::Changes;
 use super::request::form_encode;
 
 /// How many attempts `/_emulator/callbacks` remembers.
@@ -52,6 +53,14 @@ pub(crate) enum CallbackMethod {
 }
 
 impl CallbackMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            CallbackMethod::Get => "GET",
+            CallbackMethod::Post => "POST",
+            CallbackMethod::Xml => "XML",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<CallbackMethod> {
         match text.to_ascii_uppercase().as_str() {
             "GET" => Some(CallbackMethod::Get),
@@ -102,6 +111,28 @@ pub(crate) struct CallbackAttempt {
     pub reply_status: Option<String>,
     /// Why the attempt counts as unanswered, when it does.
     pub failure: Option<String>,
+    /// When it was sent, and how long the merchant took.
+    pub at: SystemTime,
+    pub elapsed: Duration,
+    /// `GET`, `POST` or `XML` (`pg_request_method`).
+    pub method: &'static str,
+    /// The signed fields sent.
+    pub sent: Fields,
+    /// The merchant's HTTP status and the start of its body, when it answered at all.
+    pub http_status: Option<u16>,
+    pub reply_body: Option<String>,
+    /// The merchant's `pg_description`, when it answered.
+    pub reply_description: Option<String>,
+}
+
+/// The most of a merchant's reply body an attempt keeps.
+const REPLY_KEPT: usize = 4096;
+
+/// What came back from one attempt.
+struct Exchange {
+    reply: Reply,
+    http_status: Option<u16>,
+    body: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,14 +147,17 @@ pub(crate) struct CallbackSettings {
 #[derive(Debug)]
 pub(crate) struct Callbacks {
     settings: CallbackSettings,
+    /// Bumped on every attempt, for the console.
+    changes: Arc<Changes>,
     client: OnceLock<Result<reqwest::Client, String>>,
     log: Mutex<VecDeque<CallbackAttempt>>,
 }
 
 impl Callbacks {
-    pub fn new(settings: CallbackSettings) -> Self {
+    pub fn new(settings: CallbackSettings, changes: Arc<Changes>) -> Self {
         Self {
             settings,
+            changes,
             client: OnceLock::new(),
             log: Mutex::new(VecDeque::new()),
         }
@@ -170,13 +204,28 @@ impl Callbacks {
     }
 
     async fn attempt(&self, job: &CallbackJob, fields: &Fields, attempt: u32) -> Reply {
-        let reply = match self.client() {
+        let at = SystemTime::now();
+        let started = Instant::now();
+        let exchange = match self.client() {
             Ok(client) => send(client, job, fields).await,
-            Err(why) => Reply::Unanswered(why),
+            Err(why) => Exchange {
+                reply: Reply::Unanswered(why),
+                http_status: None,
+                body: None,
+            },
         };
-        let (reply_status, failure) = match &reply {
-            Reply::Answered { status, .. } => (Some(status.clone()), None),
-            Reply::Unanswered(why) => (None, Some(why.clone())),
+        let elapsed = started.elapsed();
+        let Exchange {
+            reply,
+            http_status,
+            body,
+        } = exchange;
+        let (reply_status, failure, reply_description) = match &reply {
+            Reply::Answered {
+                status,
+                description,
+            } => (Some(status.clone()), None, Some(description.clone())),
+            Reply::Unanswered(why) => (None, Some(why.clone()), None),
         };
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() >= LOG_LIMIT {
@@ -189,7 +238,16 @@ impl Callbacks {
             attempt,
             reply_status,
             failure,
+            at,
+            elapsed,
+            method: job.method.name(),
+            sent: fields.clone(),
+            http_status,
+            reply_body: body,
+            reply_description,
         });
+        drop(log);
+        self.changes.bump();
         reply
     }
 
@@ -224,13 +282,18 @@ fn signed(job: &CallbackJob) -> Fields {
     fields
 }
 
-async fn send(client: &reqwest::Client, job: &CallbackJob, fields: &Fields) -> Reply {
+async fn send(client: &reqwest::Client, job: &CallbackJob, fields: &Fields) -> Exchange {
+    let unanswered = |why: String| Exchange {
+        reply: Reply::Unanswered(why),
+        http_status: None,
+        body: None,
+    };
     let pairs = fields.to_form_pairs();
     let request = match job.method {
         CallbackMethod::Get => {
             let mut url = match Url::parse(&job.url) {
                 Ok(url) => url,
-                Err(e) => return Reply::Unanswered(format!("failed to read the URL: {e}")),
+                Err(e) => return unanswered(format!("failed to read the URL: {e}")),
             };
             url.query_pairs_mut()
                 .extend_pairs(pairs.iter().map(|(k, v)| (k, v)));
@@ -252,35 +315,45 @@ async fn send(client: &reqwest::Client, job: &CallbackJob, fields: &Fields) -> R
     };
     let response = match request.send().await {
         Ok(r) => r,
-        Err(e) => return Reply::Unanswered(format!("failed to reach the merchant: {e}")),
+        Err(e) => return unanswered(format!("failed to reach the merchant: {e}")),
     };
     let status = response.status();
     let body = match response.bytes().await {
         Ok(b) => b,
-        Err(e) => return Reply::Unanswered(format!("failed to read the merchant's answer: {e}")),
+        Err(e) => return unanswered(format!("failed to read the merchant's answer: {e}")),
+    };
+    let http_status = Some(status.as_u16());
+    let kept = &body[..body.len().min(REPLY_KEPT)];
+    let answered = |reply: Reply| Exchange {
+        reply,
+        http_status,
+        body: Some(String::from_utf8_lossy(kept).into_owned()),
     };
     if status != reqwest::StatusCode::OK {
-        return Reply::Unanswered(format!("the merchant answered HTTP {}", status.as_u16()));
+        return answered(Reply::Unanswered(format!(
+            "the merchant answered HTTP {}",
+            status.as_u16()
+        )));
     }
     let document = match Document::parse_response(&body) {
         Ok(d) => d,
-        Err(e) => return Reply::Unanswered(e.to_string()),
+        Err(e) => return answered(Reply::Unanswered(e.to_string())),
     };
     let verification = verify(script_name(&job.url), &document.root, &job.secret);
     if !verification.is_valid() {
-        return Reply::Unanswered(format!(
+        return answered(Reply::Unanswered(format!(
             "the merchant's answer is not signed for `{}` with the merchant's key: {}",
             script_name(&job.url),
             body_head(&body)
-        ));
+        )));
     }
-    Reply::Answered {
+    answered(Reply::Answered {
         status: document.text("pg_status").unwrap_or_default().to_owned(),
         description: document
             .text("pg_description")
             .unwrap_or_default()
             .to_owned(),
-    }
+    })
 }
 
 /// A client with its own rustls configuration (ring, webpki roots), so the library never

@@ -40,10 +40,23 @@ pub(crate) struct Answer {
     pub hint: Option<String>,
     /// One line for the request log: `ok`, `need_approve`, `error 11002 wrong_code`, …
     pub outcome: String,
+    /// The payment the call was about, when it names one (or init created one).
+    pub payment_id: Option<u64>,
+}
+
+/// The `pg_payment_id` a request names, when it is a number.
+fn requested_payment(request: &Fields) -> Option<u64> {
+    request.get("pg_payment_id")?.trim().parse().ok()
 }
 
 /// Answers one gateway call; `script` is the last segment of the request path.
-pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields: Fields) -> Answer {
+pub(crate) async fn answer(
+    app: &Arc<App>,
+    op: &Operation,
+    script: &str,
+    request: &Fields,
+) -> Answer {
+    let fields = request;
     // The request's own pg_language wins; else a payment's, else Russian, as the gateway.
     let asked = Language::from_field(fields.get("pg_language"));
     // An unsigned refusal: the merchant is not authenticated.
@@ -53,6 +66,7 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
             body: render(error_fields(&rejection, &app.codes, language), None),
             hint: Some(rejection.detail.clone()),
             outcome: outcome_of(&rejection, app),
+            payment_id: rejection.payment_id.or_else(|| requested_payment(request)),
         }
     };
 
@@ -67,13 +81,13 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
     };
 
     let mut signed_as = script.to_owned();
-    let verification = verify(script, &fields, secret);
+    let verification = verify(script, fields, secret);
     if !verification.is_valid() {
         let alternative = (*op == Operation::Status)
             .then(|| {
                 STATUS_SCRIPTS
                     .into_iter()
-                    .find(|s| *s != script && verify(s, &fields, secret).is_valid())
+                    .find(|s| *s != script && verify(s, fields, secret).is_valid())
             })
             .flatten();
         match alternative {
@@ -89,7 +103,7 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
                 if !matches!(verification, Verification::Missing) {
                     answer.hint = Some(format!(
                         "pg_sig does not match the request; the signed string should be `{}`",
-                        explain(script, &fields)
+                        explain(script, fields)
                     ));
                 }
                 return answer;
@@ -102,12 +116,12 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
         secret,
     };
     let result = match op {
-        Operation::Init => init(app, &merchant, &fields),
-        Operation::Pay => pay(app, &merchant, &fields).await,
-        Operation::Approve => approve(app, &merchant, &fields),
-        Operation::ResendCode => resend(app, &merchant, &fields),
-        Operation::Status => status(app, &merchant, &fields),
-        Operation::Other(path) if path == CHECK_MNP_PATH => check_mnp(&fields),
+        Operation::Init => init(app, &merchant, fields),
+        Operation::Pay => pay(app, &merchant, fields).await,
+        Operation::Approve => approve(app, &merchant, fields),
+        Operation::ResendCode => resend(app, &merchant, fields),
+        Operation::Status => status(app, &merchant, fields),
+        Operation::Other(path) if path == CHECK_MNP_PATH => check_mnp(fields),
         // The server only routes the named calls (and check_mnp) here.
         Operation::Other(path) => Err(Rejection::new(
             ErrorKind::UnknownRoute,
@@ -130,11 +144,36 @@ pub(crate) async fn answer(app: &Arc<App>, op: &Operation, script: &str, fields:
             )
         }
     };
+    let payment_id = fields
+        .get("pg_payment_id")
+        .and_then(|id| id.parse().ok())
+        .or_else(|| requested_payment(request));
     changes::apply_all(&app.answer_changes, op, &mut fields);
     Answer {
         body: render(fields, Some(signer)),
         hint,
         outcome,
+        payment_id,
+    }
+}
+
+/// A call the payer's page makes on the payer's behalf — pay, approve or resend code — for
+/// the payment the page belongs to: the gateway's own page is not signed by the merchant, so
+/// it goes straight to the call's rules, the same rules a signed call meets.
+pub(crate) async fn from_payer_page(
+    app: &Arc<App>,
+    op: &Operation,
+    merchant: &str,
+    fields: &Fields,
+) -> Result<Fields, Rejection> {
+    match op {
+        Operation::Pay => pay(app, merchant, fields).await,
+        Operation::Approve => approve(app, merchant, fields),
+        Operation::ResendCode => resend(app, merchant, fields),
+        other => Err(Rejection::new(
+            ErrorKind::UnknownRoute,
+            format!("the payer's page does not make {}", other.name()),
+        )),
     }
 }
 
@@ -267,6 +306,9 @@ fn init(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejec
     };
     let check_url = url("pg_check_url")?;
     let result_url = url("pg_result_url")?;
+    // Kept for the payer's page, which sends the browser back to them.
+    let success_url = url("pg_success_url")?;
+    let failure_url = url("pg_failure_url")?;
     let language = Language::from_field(fields.get("pg_language")).unwrap_or_default();
     let params = ["pg_param1", "pg_param2", "pg_param3"]
         .into_iter()
@@ -295,6 +337,8 @@ fn init(app: &Arc<App>, merchant: &str, fields: &Fields) -> Result<Fields, Rejec
         user_contact_email: fields.get("pg_user_contact_email").unwrap_or("").to_owned(),
         check_url,
         result_url,
+        success_url,
+        failure_url,
         request_method,
         params,
     };

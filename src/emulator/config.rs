@@ -101,6 +101,9 @@ pub struct EmulatorConfig {
     /// Print one line per gateway call to standard error (`fph emulator` does; the harness's
     /// in-process emulator does not): the call, its outcome and, for a refusal, the hint.
     pub log_requests: bool,
+    /// The token the web console (`/_emulator/ui`) asks for. Bound to a loopback address the
+    /// console is open without one; bound to any other address it is off without one.
+    pub console_token: Option<String>,
     /// Serve a recording instead of running payments (`fph emulator --replay`, see
     /// `replay.rs`): the emulator checks merchants and signatures, the source finds answers.
     #[cfg(feature = "emulator")]
@@ -134,6 +137,7 @@ impl Default for EmulatorConfig {
             header_read_timeout: Duration::from_secs(10),
             answer_changes: Vec::new(),
             log_requests: false,
+            console_token: None,
             #[cfg(feature = "emulator")]
             replay: None,
         }

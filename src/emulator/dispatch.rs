@@ -6,22 +6,26 @@
 
 use std::sync::Arc;
 
+use std::time::{Instant, SystemTime};
+
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::gateway::signature::script_name;
-use crate::gateway::{Operation, Routes};
+use crate::gateway::{Fields, Operation, Routes};
 
 use super::answer::{unsigned_error, xml_response};
 use super::config::ADMIN_PREFIX;
+use super::console::{CallName, CallRecord};
 use super::errors::{ErrorKind, Rejection};
 use super::faults::{self, FaultKind, Phase};
 use super::listener::Connection;
 use super::replay;
 use super::request::{self, DecodeError};
 use super::server::App;
-use super::{admin, calls, pay_page};
+use super::{admin, calls, console, pay_page};
 
 pub(super) async fn dispatch(
     State(app): State<Arc<App>>,
@@ -29,6 +33,9 @@ pub(super) async fn dispatch(
     request: Request,
 ) -> Response {
     let path = request.uri().path().to_owned();
+    if console::serves(&path) {
+        return console::handle(&app, request).await;
+    }
     if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
         return admin::handle(&app, request).await;
     }
@@ -87,28 +94,69 @@ async fn gateway(
     path: &str,
     request: Request,
 ) -> Response {
+    let started = Instant::now();
+    let at = SystemTime::now();
+    let method = request.method().clone();
     let fault = app.faults.take(op);
-    if let Some(fault) = fault {
+    // What the journal keeps is moved into it, not copied: the console costs the gateway
+    // one short lock per call.
+    let record = |request: Fields, http_status: StatusCode, answer: calls::Answer, body: Bytes| {
+        app.journal.record(CallRecord {
+            seq: 0,
+            at,
+            elapsed: started.elapsed(),
+            method: method.clone(),
+            path: path.to_owned(),
+            call: CallName::Gateway(op.clone()),
+            payment_id: answer.payment_id,
+            request,
+            http_status: http_status.as_u16(),
+            answer: body,
+            outcome: answer.outcome,
+            hint: answer.hint,
+            fault: fault_name(fault.as_ref()),
+        });
+        app.changes.bump();
+    };
+    if let Some(fault) = &fault {
         if !fault.delay.is_zero() {
             tokio::time::sleep(fault.delay).await;
         }
-        if fault.phase == Phase::Before {
-            match fault.kind {
-                FaultKind::Http(code) => return html_error(code),
-                FaultKind::Drop => {
-                    connection.kill();
-                    return xml_response(StatusCode::OK, String::new());
+        if fault.phase == Phase::Before
+            && let FaultKind::Http(_) | FaultKind::Drop = fault.kind
+        {
+            // The gateway never sees the call; the console still lists it with its payment,
+            // so the body is read for the journal only.
+            let fields = request::decode(request, app.body_limit)
+                .await
+                .unwrap_or_default();
+            let answer = calls::Answer {
+                body: String::new(),
+                hint: Some("the gateway never saw this call: a fault answered it".into()),
+                outcome: format!("fault {}", fault.kind),
+                payment_id: fields
+                    .get("pg_payment_id")
+                    .and_then(|id| id.trim().parse().ok()),
+            };
+            return match fault.kind {
+                FaultKind::Http(code) => {
+                    record(fields, http_code(code), answer, Bytes::new());
+                    html_error(code)
                 }
-                _ => {}
-            }
+                _ => {
+                    record(fields, StatusCode::OK, answer, Bytes::new());
+                    connection.kill();
+                    xml_response(StatusCode::OK, String::new())
+                }
+            };
         }
     }
 
-    let method = request.method().clone();
-    let (status, answer) = match request::decode(request, app.body_limit).await {
+    let (status, mut answer, fields) = match request::decode(request, app.body_limit).await {
         Ok(fields) => (
             StatusCode::OK,
-            calls::answer(app, op, script_name(path), fields).await,
+            calls::answer(app, op, script_name(path), &fields).await,
+            fields,
         ),
         Err(DecodeError::TooLarge { limit }) => (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -119,6 +167,7 @@ async fn gateway(
                     format!("the request body is larger than the limit of {limit} bytes"),
                 ),
             ),
+            Fields::new(),
         ),
         Err(DecodeError::Malformed(why)) => (
             StatusCode::BAD_REQUEST,
@@ -129,25 +178,67 @@ async fn gateway(
                     format!("failed to read the request: {why}"),
                 ),
             ),
+            Fields::new(),
         ),
     };
     app.log.request(&method, path, &answer);
-    let calls::Answer { body, hint, .. } = answer;
-
-    let response = match fault {
+    // The answer's bytes go to the client and the journal without a copy.
+    let body = Bytes::from(std::mem::take(&mut answer.body));
+    let (response, sent_status, sent) = match &fault {
         Some(fault) if fault.phase == Phase::After => match fault.kind {
-            FaultKind::Http(code) => return html_error(code),
+            FaultKind::Http(code) => (html_error(code), http_code(code), Bytes::new()),
             FaultKind::Drop => {
                 connection.kill();
-                return xml_response(StatusCode::OK, String::new());
+                (
+                    xml_response(StatusCode::OK, String::new()),
+                    StatusCode::OK,
+                    Bytes::new(),
+                )
             }
-            FaultKind::MalformedXml => xml_response(status, faults::malformed(&body)),
-            FaultKind::Truncated => xml_response(status, faults::truncated(&body)),
-            FaultKind::Latency => xml_response(status, body),
+            FaultKind::MalformedXml => {
+                let spoilt = Bytes::from(faults::malformed(&String::from_utf8_lossy(&body)));
+                (xml_bytes(status, spoilt.clone()), status, spoilt)
+            }
+            FaultKind::Truncated => {
+                let spoilt = Bytes::from(faults::truncated(&String::from_utf8_lossy(&body)));
+                (xml_bytes(status, spoilt.clone()), status, spoilt)
+            }
+            FaultKind::Latency => (xml_bytes(status, body.clone()), status, body),
         },
-        _ => xml_response(status, body),
+        _ => (xml_bytes(status, body.clone()), status, body),
     };
-    with_hint(response, hint.as_deref())
+    let is_http_fault = matches!(&fault, Some(f) if f.phase == Phase::After && matches!(f.kind, FaultKind::Http(_) | FaultKind::Drop));
+    let response = if is_http_fault {
+        response
+    } else {
+        with_hint(response, answer.hint.as_deref())
+    };
+    record(fields, sent_status, answer, sent);
+    response
+}
+
+/// The name of a fault for the console: `http503 before`, `latency 200 ms`.
+fn fault_name(fault: Option<&faults::FaultAction>) -> Option<String> {
+    let fault = fault?;
+    let mut name = format!("{} {}", fault.kind, fault.phase.name());
+    if !fault.delay.is_zero() {
+        name.push_str(&format!(", {} ms later", fault.delay.as_millis()));
+    }
+    Some(name)
+}
+
+fn http_code(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// An XML answer from bytes already made (shared with the console's journal).
+fn xml_bytes(status: StatusCode, body: Bytes) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(super::answer::XML_CONTENT_TYPE),
+    );
+    response
 }
 
 /// The answer to a request that could not be read: unsigned, since its merchant is unknown.
@@ -160,6 +251,7 @@ fn unreadable(app: &App, rejection: Rejection) -> calls::Answer {
             rejection.kind.name()
         ),
         hint: Some(rejection.detail),
+        payment_id: None,
     }
 }
 

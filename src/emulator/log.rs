@@ -49,6 +49,7 @@ mod tests {
             body: String::new(),
             hint: Some("the signed string should be `pay;1;***`".into()),
             outcome: "error 9998 bad_signature".into(),
+            payment_id: None,
         };
         assert_eq!(
             line(&Method::POST, "/mfs/pay", &answer),

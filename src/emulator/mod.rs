@@ -55,9 +55,13 @@ mod calls;
 #[cfg(feature = "emulator")]
 mod clock;
 #[cfg(feature = "emulator")]
+mod console;
+#[cfg(feature = "emulator")]
 mod dispatch;
 #[cfg(feature = "emulator")]
 mod faults;
+#[cfg(feature = "emulator")]
+mod inbox;
 #[cfg(feature = "emulator")]
 mod listener;
 #[cfg(feature = "emulator")]
@@ -79,6 +83,8 @@ mod unavailable;
 
 pub use changes::{AnswerChange, changed_gateway};
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
+#[cfg(feature = "emulator")]
+pub use console::ConsoleAccess;
 pub use error::EmulatorError;
 pub use errors::{CodeSource, ErrorCodes, ErrorKind};
 pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone, operator_of, test_phone};

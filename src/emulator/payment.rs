@@ -73,6 +73,9 @@ pub(crate) struct NewPayment {
     pub user_contact_email: String,
     pub check_url: Option<String>,
     pub result_url: Option<String>,
+    /// Where the payer's page sends the browser back after a success or a failure.
+    pub success_url: Option<String>,
+    pub failure_url: Option<String>,
     pub request_method: CallbackMethod,
     /// `pg_param1..3` as given, echoed in callbacks.
     pub params: Vec<(String, String)>,
@@ -145,6 +148,8 @@ pub(crate) struct Payment {
     pub phone: Option<PhoneProfile>,
     pub state: State,
     pub finished: Option<SystemTime>,
+    /// When the state last moved (or a new SMS code went out), for the console.
+    pub changed: SystemTime,
 }
 
 impl Payment {
@@ -157,6 +162,7 @@ impl Payment {
             phone: None,
             state: State::New,
             finished: None,
+            changed: now.wall,
         }
     }
 
@@ -261,6 +267,7 @@ impl Payment {
         self.data.method = Some(MOBILE_COMMERCE.to_owned());
         if let Some(job) = self.check_job() {
             self.state = State::Checking;
+            self.changed = now.wall;
             return Ok(PayStart::Check(job));
         }
         self.charge(now, rules, rng, effects).map(PayStart::Charged)
@@ -321,6 +328,7 @@ impl Payment {
             }
             Behaviour::SmsCode | Behaviour::CodeThenProcess => {
                 let code = new_code(&phone, rng);
+                self.changed = now.wall;
                 self.state = State::AwaitingCode(CodeState {
                     code: code.clone(),
                     sent_at: now.instant,
@@ -405,6 +413,7 @@ impl Payment {
         if then_process {
             let settles_at = now.instant + rules.approve_delay;
             self.state = State::Processing { settles_at };
+            self.changed = now.wall;
             effects.push(Effect::SettleAt {
                 payment_id: id,
                 at: settles_at,
@@ -460,6 +469,7 @@ impl Payment {
         awaiting.sent_at = now.instant;
         awaiting.attempts_left = rules.code_attempts;
         awaiting.resends += 1;
+        self.changed = now.wall;
         Ok(code)
     }
 
@@ -471,6 +481,7 @@ impl Payment {
     fn succeed(&mut self, now: Now, effects: &mut Vec<Effect>) {
         self.state = State::Success;
         self.finished = Some(now.wall);
+        self.changed = now.wall;
         if let Some(job) = self.result_job() {
             effects.push(Effect::Callback(job));
         }
@@ -491,6 +502,7 @@ impl Payment {
             description: description.clone(),
         };
         self.finished = Some(now.wall);
+        self.changed = now.wall;
         if let Some(job) = self.result_job() {
             effects.push(Effect::Callback(job));
         }

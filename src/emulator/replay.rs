@@ -88,6 +88,7 @@ async fn answer(
                 rejection.kind.name()
             ),
             hint: Some(rejection.detail),
+            payment_id: None,
         };
         (status, None, answer)
     };
@@ -173,6 +174,7 @@ async fn answer(
                     body,
                     hint: None,
                     outcome: format!("replayed {}{state}", recorded.label),
+                    payment_id: None,
                 },
             )
         }

@@ -28,12 +28,14 @@ use tokio::sync::watch;
 use tower_service::Service as _;
 
 use crate::gateway::{Routes, SecretKey};
+use crate::secret_guard::SecretGuard;
 
 use super::admin;
 use super::callbacks::{CallbackSettings, Callbacks};
 use super::changes::AnswerChange;
 use super::clock::Now;
-use super::config::EmulatorConfig;
+use super::config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
+use super::console::{Changes, ConsoleAccess, Journal};
 use super::dispatch::dispatch;
 use super::error::EmulatorError;
 use super::errors::ErrorCodes;
@@ -70,6 +72,15 @@ pub(crate) struct App {
     pub answer_changes: Vec<AnswerChange>,
     /// One line per gateway call, when the configuration asks for it (`fph emulator`).
     pub log: RequestLog,
+    /// Every gateway call, for the console.
+    pub journal: Journal,
+    /// Grows whenever something the console shows may have changed.
+    pub changes: Arc<Changes>,
+    /// Who may use the console.
+    pub console: ConsoleAccess,
+    /// Replaces merchant keys (other than the demo one) and the console token in what the
+    /// console and the payer's page show.
+    pub guard: SecretGuard,
     /// Set when the emulator replays a recording instead of running payments.
     pub replay: Option<Arc<dyn replay::ReplaySource>>,
 }
@@ -111,6 +122,7 @@ impl App {
                         app.with_store(|store, now, effects| {
                             store.settle(payment_id, now, effects)
                         });
+                        app.changes.bump();
                     });
                 }
             }
@@ -174,6 +186,21 @@ impl Emulator {
             approve_delay: config.approve_delay,
             codes: config.error_codes.clone(),
         };
+        let changes = Arc::new(Changes::default());
+        let console = ConsoleAccess::for_bind(addr, config.console_token.as_deref());
+        let guard = SecretGuard::new(
+            config
+                .merchants
+                .iter()
+                .filter(|(id, key)| !(*id == DEMO_MERCHANT_ID && key.expose() == DEMO_SECRET_KEY))
+                .map(|(_, key)| ("a merchant secret key", key.expose()))
+                .chain(
+                    config
+                        .console_token
+                        .iter()
+                        .map(|t| ("the console token", t.as_str())),
+                ),
+        );
         let app = Arc::new(App {
             merchants: config.merchants.clone().into_iter().collect(),
             routes: config.routes.clone(),
@@ -190,11 +217,18 @@ impl Emulator {
             answer_changes: config.answer_changes.clone(),
             log: RequestLog::new(config.log_requests),
             replay: config.replay.clone(),
-            callbacks: Arc::new(Callbacks::new(CallbackSettings {
-                timeout: config.callback_timeout,
-                retry_interval: config.callback_retry_interval,
-                retries: config.callback_retries,
-            })),
+            callbacks: Arc::new(Callbacks::new(
+                CallbackSettings {
+                    timeout: config.callback_timeout,
+                    retry_interval: config.callback_retry_interval,
+                    retries: config.callback_retries,
+                },
+                changes.clone(),
+            )),
+            journal: Journal::default(),
+            changes,
+            console,
+            guard,
         });
 
         let (stop_tx, stop_rx) = watch::channel(Stop::Run);
@@ -277,6 +311,11 @@ impl RunningEmulator {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Who may open the web console (`/_emulator/ui`).
+    pub fn console_access(&self) -> &ConsoleAccess {
+        &self.app.console
     }
 
     /// `http://127.0.0.1:PORT/`: where to send gateway calls.

@@ -17,13 +17,14 @@
 //! (or its lifetime) makes it final.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::gateway::Fields;
 
 use super::callbacks::CheckVerdict;
 use super::clock::Now;
 use super::errors::{ErrorKind, Rejection};
+use super::inbox::{CodeFate, Inbox, SmsMessage};
 use super::payment::{Approved, Charged, Effect, NewPayment, PayStart, Payment, Rules, State};
 use super::phones::PhoneProfile;
 
@@ -45,6 +46,14 @@ pub(crate) struct PaymentSummary {
     pub operator: Option<&'static str>,
     /// Init's `pg_description`, for the payer's page.
     pub description: String,
+    pub created: SystemTime,
+    /// When the state last moved.
+    pub changed: SystemTime,
+    /// Init's `pg_success_url` and `pg_failure_url`, for the payer's page.
+    pub success_url: Option<String>,
+    pub failure_url: Option<String>,
+    /// The `customer` of the payment's `pg_redirect_url`.
+    pub customer: String,
     pub status: Fields,
 }
 
@@ -60,6 +69,8 @@ pub(crate) struct Store {
     /// (merchant, order id) → the latest payment with that order id.
     orders: HashMap<(String, String), u64>,
     sms: HashMap<String, SentCode>,
+    /// Every code sent, for the console's SMS inbox.
+    inbox: Inbox,
     rng: fastrand::Rng,
     seed: Option<u64>,
     next_id: u64,
@@ -77,6 +88,7 @@ impl Store {
             finished: BTreeSet::new(),
             orders: HashMap::new(),
             sms: HashMap::new(),
+            inbox: Inbox::default(),
             rng: fastrand::Rng::new(),
             seed,
             next_id: 0,
@@ -96,6 +108,7 @@ impl Store {
         self.finished.clear();
         self.orders.clear();
         self.sms.clear();
+        self.inbox.clear();
         self.rng = match self.seed {
             Some(seed) => fastrand::Rng::with_seed(seed),
             None => fastrand::Rng::new(),
@@ -201,7 +214,15 @@ impl Store {
         }
     }
 
-    fn record_code(&mut self, phone: &str, code: &str, now: Now) {
+    fn record_code(&mut self, payment_id: u64, phone: &str, code: &str, now: Now) {
+        self.inbox.push(SmsMessage {
+            phone: phone.to_owned(),
+            code: code.to_owned(),
+            payment_id,
+            sent: now.wall,
+            sent_at: now.instant,
+            used: false,
+        });
         if self.sms.len() >= self.max_payments && !self.sms.contains_key(phone) {
             // Keep the newer half: a bound, not an exact LRU, is what matters here.
             let mut times: Vec<Instant> = self.sms.values().map(|s| s.at).collect();
@@ -247,7 +268,7 @@ impl Store {
             let p = lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?;
             let start = p.start_pay(phone, now, &s.rules, &mut s.rng, effects)?;
             if let PayStart::Charged(Charged::NeedApprove { code }) = &start {
-                s.record_code(&phone_number, code, now);
+                s.record_code(id, &phone_number, code, now);
             }
             Ok(start)
         })
@@ -267,7 +288,7 @@ impl Store {
             let phone = p.user_phone().to_owned();
             let charged = p.finish_check(verdict, now, &s.rules, &mut s.rng, effects)?;
             if let Charged::NeedApprove { code } = &charged {
-                s.record_code(&phone, code, now);
+                s.record_code(id, &phone, code, now);
             }
             Ok(charged)
         })
@@ -282,8 +303,10 @@ impl Store {
         effects: &mut Vec<Effect>,
     ) -> Result<Approved, Rejection> {
         self.touch(id, |s| {
-            lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?
-                .approve(code, now, &s.rules, effects)
+            let approved = lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?
+                .approve(code, now, &s.rules, effects)?;
+            s.inbox.mark_used(id);
+            Ok(approved)
         })
     }
 
@@ -298,7 +321,7 @@ impl Store {
             let p = lookup(&mut s.payments, &s.rules, merchant, id, now, effects)?;
             let phone = p.user_phone().to_owned();
             let code = p.resend(now, &s.rules, &mut s.rng)?;
-            s.record_code(&phone, &code, now);
+            s.record_code(id, &phone, &code, now);
             Ok(())
         })
     }
@@ -397,6 +420,116 @@ impl Store {
     }
 }
 
+/// Which payments the console lists: a state (`emulator_state` names) and part of a phone.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PaymentFilter {
+    pub state: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl PaymentFilter {
+    fn admits(&self, p: &Payment) -> bool {
+        self.state.as_deref().is_none_or(|s| p.state_name() == s)
+            && self
+                .phone
+                .as_deref()
+                .is_none_or(|digits| p.user_phone().contains(digits))
+    }
+}
+
+/// One SMS of the console's inbox, and what became of its code.
+#[derive(Debug, Clone)]
+pub(crate) struct SmsView {
+    pub phone: String,
+    pub code: String,
+    pub payment_id: u64,
+    pub sent: SystemTime,
+    pub fate: CodeFate,
+}
+
+impl Store {
+    /// The console's page of payments: newest first, ids below `before`, those the filter
+    /// admits; and how many payments are held. Without a filter this reads `limit` payments;
+    /// with one it reads until the page is full, which a person's filter can afford.
+    pub fn newest(
+        &mut self,
+        before: Option<u64>,
+        limit: usize,
+        filter: &PaymentFilter,
+        now: Now,
+        effects: &mut Vec<Effect>,
+    ) -> (Vec<PaymentSummary>, usize) {
+        let end = before.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        let rules = &self.rules;
+        let mut page = Vec::with_capacity(limit.min(64));
+        for (_, p) in self
+            .payments
+            .range_mut((std::ops::Bound::Unbounded, end))
+            .rev()
+        {
+            if page.len() == limit {
+                break;
+            }
+            p.refresh(now, rules, effects);
+            if filter.admits(p) {
+                page.push(summary(p));
+            }
+        }
+        for id in page.iter().map(|p| p.id).collect::<Vec<_>>() {
+            self.note(id);
+        }
+        (page, self.payments.len())
+    }
+
+    /// The SMS inbox, newest first: of one phone and/or one payment when asked.
+    pub fn inbox(
+        &self,
+        phone: Option<&str>,
+        payment: Option<u64>,
+        limit: usize,
+        now: Now,
+    ) -> Vec<SmsView> {
+        self.inbox
+            .newest()
+            .into_iter()
+            .filter(|(m, _)| phone.is_none_or(|p| m.phone.contains(p)))
+            .filter(|(m, _)| payment.is_none_or(|id| m.payment_id == id))
+            .take(limit)
+            .map(|(m, replaced)| {
+                let awaited = self
+                    .payments
+                    .get(&m.payment_id)
+                    .and_then(|p| match &p.state {
+                        State::AwaitingCode(c) if c.sent_at == m.sent_at => {
+                            Some(now.instant < p.expires_at)
+                        }
+                        _ => None,
+                    });
+                let fate = if m.used {
+                    CodeFate::Used
+                } else if replaced {
+                    CodeFate::Replaced
+                } else if awaited == Some(true) {
+                    if now.instant.duration_since(m.sent_at) >= self.rules.code_lifetime {
+                        CodeFate::Expired
+                    } else {
+                        CodeFate::Waiting
+                    }
+                } else {
+                    CodeFate::Unused
+                };
+                SmsView {
+                    phone: m.phone.clone(),
+                    code: m.code.clone(),
+                    payment_id: m.payment_id,
+                    sent: m.sent,
+                    fate,
+                }
+            })
+            .collect()
+    }
+}
+
 /// This merchant's payment, brought up to date with the clock. A free function, so callers can
 /// borrow the store's other fields (the generator) at the same time.
 fn lookup<'a>(
@@ -424,7 +557,7 @@ fn lookup<'a>(
 
 fn summary(p: &Payment) -> PaymentSummary {
     let (attempts_left, resends) = match &p.state {
-        super::payment::State::AwaitingCode(c) => (Some(c.attempts_left), Some(c.resends)),
+        State::AwaitingCode(c) => (Some(c.attempts_left), Some(c.resends)),
         _ => (None, None),
     };
     PaymentSummary {
@@ -435,6 +568,11 @@ fn summary(p: &Payment) -> PaymentSummary {
         resends,
         operator: p.phone.as_ref().map(|ph| ph.operator.code()),
         description: p.data.description.clone(),
+        created: p.created,
+        changed: p.changed,
+        success_url: p.data.success_url.clone(),
+        failure_url: p.data.failure_url.clone(),
+        customer: p.data.customer.clone(),
         status: p.status_fields(),
     }
 }
@@ -481,6 +619,8 @@ mod tests {
             user_contact_email: String::new(),
             check_url: None,
             result_url: Some("http://127.0.0.1:1/result".into()),
+            success_url: None,
+            failure_url: None,
             request_method: CallbackMethod::Post,
             params: vec![],
         }
@@ -587,6 +727,83 @@ mod tests {
             );
         }
         assert_eq!(s.approve(M, id, &third, t3, &mut fx), Ok(Approved::Ok));
+    }
+
+    #[test]
+    fn the_inbox_tells_what_became_of_each_code() {
+        let mut s = store();
+        let t0 = Now::current();
+        let mut fx = vec![];
+        let fates = |s: &Store, now: Now| -> Vec<(u64, &'static str)> {
+            s.inbox(None, None, 10, now)
+                .iter()
+                .map(|m| (m.payment_id, m.fate.name()))
+                .collect()
+        };
+        let a = s.create(new_payment("a"), t0, &mut fx).unwrap();
+        let b = s.create(new_payment("b"), t0, &mut fx).unwrap();
+        s.start_pay(M, a, profile("77021234567").unwrap(), t0, &mut fx)
+            .unwrap();
+        s.start_pay(M, b, profile("77017777777").unwrap(), t0, &mut fx)
+            .unwrap();
+        assert_eq!(fates(&s, t0), [(b, "waiting"), (a, "waiting")]);
+        let t1 = t0.plus(Duration::from_secs(61));
+        assert_eq!(fates(&s, t1), [(b, "expired"), (a, "expired")]);
+        s.resend(M, a, t1, &mut fx).unwrap();
+        assert_eq!(
+            s.approve(M, b, "111111", t1, &mut fx).unwrap_err().kind,
+            ErrorKind::CodeExpired
+        );
+        assert_eq!(
+            fates(&s, t1),
+            [(a, "waiting"), (b, "expired"), (a, "replaced")]
+        );
+        let code = s.sms_code("77021234567").unwrap();
+        s.approve(M, a, &code, t1, &mut fx).unwrap();
+        assert_eq!(
+            fates(&s, t1),
+            [(a, "used"), (b, "expired"), (a, "replaced")]
+        );
+        let only_b = s.inbox(Some("7701"), None, 10, t1);
+        assert_eq!(only_b.len(), 1);
+        assert_eq!(only_b[0].code, "111111");
+        // A payment that ends without its code leaves it unused.
+        let t2 = t0.plus(Duration::from_secs(301));
+        assert_eq!(s.inbox(None, Some(b), 10, t2)[0].fate.name(), "unused");
+    }
+
+    #[test]
+    fn the_console_pages_newest_first_with_filters() {
+        let mut s = store();
+        let t0 = Now::current();
+        let mut fx = vec![];
+        let ids: Vec<u64> = (0..5)
+            .map(|i| {
+                s.create(new_payment(&format!("o{i}")), t0, &mut fx)
+                    .unwrap()
+            })
+            .collect();
+        s.start_pay(M, ids[1], profile("77017777701").unwrap(), t0, &mut fx)
+            .unwrap();
+        let all = PaymentFilter::default();
+        let (page, total) = s.newest(None, 2, &all, t0, &mut fx);
+        assert_eq!(total, 5);
+        assert_eq!(
+            page.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [ids[4], ids[3]]
+        );
+        let (page, _) = s.newest(Some(ids[3]), 10, &all, t0, &mut fx);
+        assert_eq!(
+            page.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [ids[2], ids[1], ids[0]]
+        );
+        let paid = PaymentFilter {
+            state: Some("success".into()),
+            phone: Some("7777701".into()),
+        };
+        let (page, _) = s.newest(None, 10, &paid, t0, &mut fx);
+        assert_eq!(page.iter().map(|p| p.id).collect::<Vec<_>>(), [ids[1]]);
+        assert!(page[0].changed >= page[0].created);
     }
 
     #[test]
