@@ -155,12 +155,14 @@ impl HarnessBuilder {
                 .collect()
         });
         // A test run never reaches production: there is no flag to pass through libtest.
-        let mut run = RunConfig::default();
-        run.mode = mode;
-        run.target = target;
-        run.recordings = self.recordings;
-        run.updates = Updates::from_env().map_err(HarnessError::Updates)?;
-        run.emulator = self.emulator;
+        let run = RunConfig {
+            mode,
+            target,
+            recordings: self.recordings,
+            updates: Updates::from_env().map_err(HarnessError::Updates)?,
+            emulator: self.emulator,
+            ..RunConfig::default()
+        };
         let Resolved { options, .. } =
             run.resolve(&config, &self.scenarios)
                 .map_err(|error| match error {
