@@ -44,6 +44,24 @@ pub(crate) struct Answer {
     pub payment_id: Option<u64>,
 }
 
+impl Answer {
+    /// An unsigned refusal in `language`, for a merchant the emulator has not authenticated
+    /// (or a request it could not read): no salt, no signature, the detail as the hint.
+    pub(crate) fn unsigned(
+        rejection: Rejection,
+        app: &App,
+        language: Language,
+        payment_id: Option<u64>,
+    ) -> Answer {
+        Answer {
+            body: render(error_fields(&rejection, &app.codes, language), None),
+            outcome: outcome_of(&rejection, app),
+            hint: Some(rejection.detail),
+            payment_id,
+        }
+    }
+}
+
 /// The `pg_payment_id` a request names, when it is a number.
 fn requested_payment(request: &Fields) -> Option<u64> {
     request.get("pg_payment_id")?.trim().parse().ok()
@@ -62,12 +80,8 @@ pub(crate) async fn answer(
     // An unsigned refusal: the merchant is not authenticated.
     let refuse = |rejection: Rejection| {
         let language = asked.or(rejection.language).unwrap_or_default();
-        Answer {
-            body: render(error_fields(&rejection, &app.codes, language), None),
-            hint: Some(rejection.detail.clone()),
-            outcome: outcome_of(&rejection, app),
-            payment_id: rejection.payment_id.or_else(|| requested_payment(request)),
-        }
+        let payment_id = rejection.payment_id.or_else(|| requested_payment(request));
+        Answer::unsigned(rejection, app, language, payment_id)
     };
 
     let merchant = fields.get("pg_merchant_id").unwrap_or("").trim().to_owned();

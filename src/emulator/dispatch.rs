@@ -243,16 +243,7 @@ fn xml_bytes(status: StatusCode, body: Bytes) -> Response {
 
 /// The answer to a request that could not be read: unsigned, since its merchant is unknown.
 fn unreadable(app: &App, rejection: Rejection) -> calls::Answer {
-    calls::Answer {
-        body: unsigned_error(&rejection, &app.codes),
-        outcome: format!(
-            "error {} {}",
-            app.codes.code(rejection.kind),
-            rejection.kind.name()
-        ),
-        hint: Some(rejection.detail),
-        payment_id: None,
-    }
+    calls::Answer::unsigned(rejection, app, Default::default(), None)
 }
 
 /// `X-Emulator-Hint`: what the emulator can tell a developer that the gateway does not. A

@@ -20,7 +20,7 @@ use axum::response::Response;
 use crate::gateway::signature::{SIG_FIELD, explain, fresh_salt, script_name, sign, verify};
 use crate::gateway::{Document, Fields, Operation, SecretKey};
 
-use super::answer::{XML_CONTENT_TYPE, error_fields, render, xml_response};
+use super::answer::{XML_CONTENT_TYPE, xml_response};
 use super::calls::{Answer, STATUS_SCRIPTS};
 use super::dispatch::with_hint;
 use super::errors::{ErrorKind, Language, Rejection};
@@ -77,19 +77,7 @@ async fn answer(
     request: Request,
 ) -> (StatusCode, Option<String>, Answer) {
     let refuse = |status: StatusCode, rejection: Rejection| {
-        let answer = Answer {
-            body: render(
-                error_fields(&rejection, &app.codes, Language::default()),
-                None,
-            ),
-            outcome: format!(
-                "error {} {}",
-                app.codes.code(rejection.kind),
-                rejection.kind.name()
-            ),
-            hint: Some(rejection.detail),
-            payment_id: None,
-        };
+        let answer = Answer::unsigned(rejection, app, Language::default(), None);
         (status, None, answer)
     };
     if method != Method::GET && method != Method::POST {

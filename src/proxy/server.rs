@@ -235,23 +235,32 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         }
     }
     let started = Instant::now();
+    // A 502 for the caller and a log line, secret-safe; nothing is recorded.
+    let failed = |error: &reqwest::Error, logged: &str, after: &str, told: &str| {
+        let reason = proxy
+            .guard
+            .scrub(&crate::transport::live::error_chain(error))
+            .into_owned();
+        proxy.log_line(&format!(
+            "{} {path} → {logged} ({reason}); {after}",
+            parts.method
+        ));
+        (
+            StatusCode::BAD_GATEWAY,
+            format!("fph proxy: the target {told}: {reason}\n"),
+        )
+            .into_response()
+    };
     // Sent once: the client never retries (see `transport::live::client`).
     let answer = match outgoing.send().await {
         Ok(answer) => answer,
         Err(error) => {
-            let reason = proxy
-                .guard
-                .scrub(&crate::transport::live::error_chain(&error))
-                .into_owned();
-            proxy.log_line(&format!(
-                "{} {path} → not answered ({reason}); nothing recorded, and the call is not retried",
-                parts.method
-            ));
-            return (
-                StatusCode::BAD_GATEWAY,
-                format!("fph proxy: the target did not answer: {reason}\n"),
-            )
-                .into_response();
+            return failed(
+                &error,
+                "not answered",
+                "nothing recorded, and the call is not retried",
+                "did not answer",
+            );
         }
     };
     let status = answer.status();
@@ -259,19 +268,12 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let body = match answer.bytes().await {
         Ok(body) => body,
         Err(error) => {
-            let reason = proxy
-                .guard
-                .scrub(&crate::transport::live::error_chain(&error))
-                .into_owned();
-            proxy.log_line(&format!(
-                "{} {path} → the answer broke off ({reason}); nothing recorded",
-                parts.method
-            ));
-            return (
-                StatusCode::BAD_GATEWAY,
-                format!("fph proxy: the target's answer broke off: {reason}\n"),
-            )
-                .into_response();
+            return failed(
+                &error,
+                "the answer broke off",
+                "nothing recorded",
+                "'s answer broke off",
+            );
         }
     };
     let elapsed = started.elapsed();
