@@ -10,7 +10,9 @@
 use proptest::prelude::*;
 
 #[cfg(feature = "emulator")]
-use crate::emulator::request::{form_decode, form_encode, plain_multipart};
+use crate::emulator::request::{form_decode, plain_multipart};
+#[cfg(feature = "emulator")]
+use crate::gateway::encoding::form_encode;
 use crate::gateway::signature::{self, SecretKey, Verification};
 use crate::gateway::{Document, Fields};
 

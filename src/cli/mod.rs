@@ -30,6 +30,7 @@ macro_rules! errln {
 }
 
 mod bench;
+mod callback;
 mod diff_recordings;
 mod drift;
 mod emulator;
@@ -91,6 +92,8 @@ enum Command {
     Proxy(proxy::ProxyArgs),
     /// Make scenarios: `fph scenario from-recording recordings/proxy/NAME.yaml`.
     Scenario(scenario::ScenarioArgs),
+    /// Drive a merchant's callback handler: `fph callback send result --to URL`.
+    Callback(callback::CallbackArgs),
 }
 
 /// Why a command stopped without an exit code of its own: the user's input (exit 2), or the
@@ -186,6 +189,7 @@ fn dispatch_command(cli: Cli) -> anyhow::Result<u8> {
         Command::Schema(args) => schema::run(args),
         Command::Proxy(args) => proxy::run(args, color),
         Command::Scenario(args) => scenario::run(args, color),
+        Command::Callback(args) => callback::run(args),
     }
 }
 

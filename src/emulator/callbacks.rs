@@ -19,57 +19,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
 
-use crate::gateway::signature::{SIG_FIELD, script_name, sign, verify};
-use crate::gateway::xml::{Document, body_head, pretty_fields};
+use crate::gateway::callback::{Answer, MerchantReply, check_reply, read_reply};
+use crate::gateway::encoding::form_encode;
+use crate::gateway::signature::{SIG_FIELD, script_name, sign};
+use crate::gateway::xml::pretty_fields;
 use crate::gateway::{Fields, SecretKey};
 
 use super::console::Changes;
-use super::request::form_encode;
 
 /// How many attempts `/_emulator/callbacks` remembers.
 const LOG_LIMIT: usize = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CallbackKind {
-    Check,
-    Result,
-}
-
-impl CallbackKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            CallbackKind::Check => "check",
-            CallbackKind::Result => "result",
-        }
-    }
-}
-
-/// `pg_request_method`: how callbacks are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CallbackMethod {
-    Get,
-    Post,
-    Xml,
-}
-
-impl CallbackMethod {
-    pub fn name(self) -> &'static str {
-        match self {
-            CallbackMethod::Get => "GET",
-            CallbackMethod::Post => "POST",
-            CallbackMethod::Xml => "XML",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<CallbackMethod> {
-        match text.to_ascii_uppercase().as_str() {
-            "GET" => Some(CallbackMethod::Get),
-            "POST" => Some(CallbackMethod::Post),
-            "XML" => Some(CallbackMethod::Xml),
-            _ => None,
-        }
-    }
-}
+pub(crate) use crate::gateway::callback::{CallbackKind, CallbackMethod};
 
 /// One callback to make: unsigned fields, signed when sent.
 #[derive(Debug, Clone)]
@@ -123,17 +84,13 @@ pub(crate) struct CallbackAttempt {
     pub reply_body: Option<String>,
     /// The merchant's `pg_description`, when it answered.
     pub reply_description: Option<String>,
+    /// The contract rules the merchant's reply broke (empty: kept them all); `None` when
+    /// no reply came.
+    pub contract: Option<Vec<String>>,
 }
 
 /// The most of a merchant's reply body an attempt keeps.
 const REPLY_KEPT: usize = 4096;
-
-/// What came back from one attempt.
-struct Exchange {
-    reply: Reply,
-    http_status: Option<u16>,
-    body: Option<String>,
-}
 
 #[derive(Debug, Clone)]
 pub(crate) struct CallbackSettings {
@@ -207,19 +164,29 @@ impl Callbacks {
         let at = SystemTime::now();
         let started = Instant::now();
         let exchange = match self.client() {
-            Ok(client) => send(client, job, fields).await,
-            Err(why) => Exchange {
-                reply: Reply::Unanswered(why),
-                http_status: None,
-                body: None,
-            },
+            Ok(client) => post(client, &job.url, job.method, fields).await,
+            Err(why) => Err(why),
         };
         let elapsed = started.elapsed();
-        let Exchange {
-            reply,
-            http_status,
-            body,
-        } = exchange;
+        let (reply, http_status, body, contract) = match exchange {
+            Ok(raw) => {
+                // The same rules `fph callback send` applies, so the log says whether the
+                // merchant's handler keeps the contract, not only what it answered.
+                let broken = check_reply(job.kind, &job.url, fields, &raw, None, &job.secret)
+                    .into_iter()
+                    .filter(|check| check.failed())
+                    .map(|check| check.to_string())
+                    .collect();
+                let kept = &raw.body[..raw.body.len().min(REPLY_KEPT)];
+                (
+                    answer(&job.url, &raw, &job.secret),
+                    Some(raw.http_status),
+                    Some(String::from_utf8_lossy(kept).into_owned()),
+                    Some(broken),
+                )
+            }
+            Err(why) => (Reply::Unanswered(why), None, None, None),
+        };
         let (reply_status, failure, reply_description) = match &reply {
             Reply::Answered {
                 status,
@@ -245,6 +212,7 @@ impl Callbacks {
             http_status,
             reply_body: body,
             reply_description,
+            contract,
         });
         drop(log);
         self.changes.bump();
@@ -282,77 +250,72 @@ fn signed(job: &CallbackJob) -> Fields {
     fields
 }
 
-async fn send(client: &reqwest::Client, job: &CallbackJob, fields: &Fields) -> Exchange {
-    let unanswered = |why: String| Exchange {
-        reply: Reply::Unanswered(why),
-        http_status: None,
-        body: None,
-    };
+/// The reply as the gateway acts on it.
+fn answer(url: &str, reply: &MerchantReply, secret: &SecretKey) -> Reply {
+    match read_reply(script_name(url), reply, secret) {
+        Ok(Answer {
+            status,
+            description,
+        }) => Reply::Answered {
+            status,
+            description,
+        },
+        Err(why) => Reply::Unanswered(why),
+    }
+}
+
+/// Sends one callback (fields already signed) to `url` and returns the merchant's raw reply,
+/// for `fph callback send`: `timeout` bounds the whole exchange.
+pub async fn send_callback(
+    url: &str,
+    method: CallbackMethod,
+    fields: &Fields,
+    timeout: Duration,
+) -> Result<MerchantReply, String> {
+    let client = build_client(timeout)?;
+    post(&client, url, method, fields).await
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    method: CallbackMethod,
+    fields: &Fields,
+) -> Result<MerchantReply, String> {
     let pairs = fields.to_form_pairs();
-    let request = match job.method {
+    let request = match method {
         CallbackMethod::Get => {
-            let mut url = match Url::parse(&job.url) {
-                Ok(url) => url,
-                Err(e) => return unanswered(format!("failed to read the URL: {e}")),
-            };
+            let mut url = Url::parse(url).map_err(|e| format!("failed to read the URL: {e}"))?;
             url.query_pairs_mut()
                 .extend_pairs(pairs.iter().map(|(k, v)| (k, v)));
             client.get(url)
         }
         CallbackMethod::Post => client
-            .post(&job.url)
+            .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form_encode(
                 pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             )),
         CallbackMethod::Xml => client
-            .post(&job.url)
+            .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form_encode([(
                 "pg_xml",
                 pretty_fields("request", fields).as_str(),
             )])),
     };
-    let response = match request.send().await {
-        Ok(r) => r,
-        Err(e) => return unanswered(format!("failed to reach the merchant: {e}")),
-    };
-    let status = response.status();
-    let body = match response.bytes().await {
-        Ok(b) => b,
-        Err(e) => return unanswered(format!("failed to read the merchant's answer: {e}")),
-    };
-    let http_status = Some(status.as_u16());
-    let kept = &body[..body.len().min(REPLY_KEPT)];
-    let answered = |reply: Reply| Exchange {
-        reply,
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("failed to reach the merchant: {e}"))?;
+    let http_status = response.status().as_u16();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("failed to read the merchant's answer: {e}"))?;
+    Ok(MerchantReply {
         http_status,
-        body: Some(String::from_utf8_lossy(kept).into_owned()),
-    };
-    if status != reqwest::StatusCode::OK {
-        return answered(Reply::Unanswered(format!(
-            "the merchant answered HTTP {}",
-            status.as_u16()
-        )));
-    }
-    let document = match Document::parse_response(&body) {
-        Ok(d) => d,
-        Err(e) => return answered(Reply::Unanswered(e.to_string())),
-    };
-    let verification = verify(script_name(&job.url), &document.root, &job.secret);
-    if !verification.is_valid() {
-        return answered(Reply::Unanswered(format!(
-            "the merchant's answer is not signed for `{}` with the merchant's key: {}",
-            script_name(&job.url),
-            body_head(&body)
-        )));
-    }
-    answered(Reply::Answered {
-        status: document.text("pg_status").unwrap_or_default().to_owned(),
-        description: document
-            .text("pg_description")
-            .unwrap_or_default()
-            .to_owned(),
+        body: body.to_vec(),
     })
 }
 

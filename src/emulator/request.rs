@@ -403,11 +403,10 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
     out
 }
 
-pub(crate) use crate::gateway::encoding::form_encode;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::encoding::form_encode;
 
     fn pairs(input: &str) -> Vec<(String, String)> {
         form_decode(input.as_bytes()).unwrap()

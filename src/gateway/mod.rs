@@ -2,6 +2,7 @@
 //! the field model of a message, the `pg_sig` rule, the XML answer model, the operations
 //! and their routes, the hosts a run may talk to, and the wire encodings of a request.
 
+pub mod callback;
 pub mod encoding;
 pub mod fields;
 pub mod operation;

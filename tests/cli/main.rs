@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod bench;
+mod callback;
 mod cassettes;
 mod drift;
 mod emulator;

@@ -1,0 +1,217 @@
+//! `fph callback send`: a merchant handler that keeps the callback contract passes; for every
+//! rule, a handler that breaks exactly that rule, and a run that sees exactly that rule fail.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use freedompay_harness::gateway::{Fields, SecretKey, signature};
+
+use super::support::{Dir, Run};
+
+const SECRET: &str = "merchant-s3cret";
+
+/// How the merchant's handler misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Handler {
+    Keeps,
+    Http500,
+    NotXml,
+    UnknownStatus,
+    NoSalt,
+    WrongSig,
+    ChangesItsMind,
+    RejectsAlways,
+}
+
+/// Starts the handler on 127.0.0.1:0; returns its result URL (script name `result`).
+fn merchant(handler: Handler) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let calls = Arc::new(AtomicU32::new(0));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let call = calls.fetch_add(1, Ordering::Relaxed);
+            let _ = reply(stream, handler, call);
+        }
+    });
+    format!("http://{addr}/merchant/result")
+}
+
+fn reply(stream: std::net::TcpStream, handler: Handler, call: u32) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let status = match handler {
+        Handler::UnknownStatus => "accepted",
+        Handler::ChangesItsMind if call % 2 == 1 => "error",
+        Handler::RejectsAlways => "rejected",
+        _ => "ok",
+    };
+    let mut fields = Fields::new();
+    fields.push("pg_status", status);
+    fields.push("pg_description", "seen");
+    if handler != Handler::NoSalt {
+        fields.push("pg_salt", "salt42");
+    }
+    let key = SecretKey::new(if handler == Handler::WrongSig {
+        "another key"
+    } else {
+        SECRET
+    });
+    let sig = signature::sign("result", &fields, &key);
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><response>");
+    for (name, value) in fields.to_form_pairs() {
+        xml.push_str(&format!("<{name}>{value}</{name}>"));
+    }
+    xml.push_str(&format!("<pg_sig>{sig}</pg_sig></response>"));
+    let (code, text) = match handler {
+        Handler::Http500 => ("500 Internal Server Error", xml),
+        Handler::NotXml => ("200 OK", "OK".to_owned()),
+        _ => ("200 OK", xml),
+    };
+    let mut stream = stream;
+    write!(
+        stream,
+        "HTTP/1.1 {code}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+        text.len()
+    )
+}
+
+fn send(handler: Handler, extra: &[&str]) -> Run {
+    let url = merchant(handler);
+    Dir::new()
+        .fph()
+        .env("FREEDOMPAY_SECRET_KEY", SECRET)
+        .args(["callback", "send", "result", "--to", &url])
+        .args(extra)
+        .run()
+}
+
+/// The rules a run printed as failed.
+fn failed(run: &Run) -> Vec<String> {
+    run.stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("FAIL  "))
+        .map(|l| l.split(':').next().unwrap_or(l).to_owned())
+        .collect()
+}
+
+fn assert_only_broken(handler: Handler, extra: &[&str], rule: &str) {
+    let run = send(handler, extra);
+    assert_eq!(run.code, 1, "{handler:?}: {}{}", run.stdout, run.stderr);
+    assert_eq!(
+        failed(&run),
+        vec![rule.to_owned()],
+        "{handler:?}: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_handler_that_keeps_the_contract_passes_every_rule() {
+    for method in ["POST", "GET", "XML"] {
+        let run = send(Handler::Keeps, &["--method", method]);
+        assert_eq!(run.code, 0, "{method}: {}{}", run.stdout, run.stderr);
+        assert_eq!(run.stdout.matches("pass  ").count(), 7, "{}", run.stdout);
+    }
+}
+
+#[test]
+fn http_500_breaks_only_the_http_rule() {
+    assert_only_broken(Handler::Http500, &[], "answers HTTP 200");
+}
+
+#[test]
+fn a_plain_text_reply_breaks_the_xml_rule_and_the_rest_is_not_judged() {
+    let run = send(Handler::NotXml, &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(failed(&run), vec!["answers an XML <response>".to_owned()]);
+    assert!(
+        run.stdout.contains("\"OK\""),
+        "first bytes quoted: {}",
+        run.stdout
+    );
+    assert_eq!(run.stdout.matches("skip  ").count(), 5, "{}", run.stdout);
+}
+
+#[test]
+fn an_unknown_status_breaks_only_the_status_rule() {
+    assert_only_broken(
+        Handler::UnknownStatus,
+        &[],
+        "pg_status is ok, rejected or error",
+    );
+}
+
+#[test]
+fn a_reply_without_salt_breaks_only_the_salt_rule() {
+    assert_only_broken(Handler::NoSalt, &[], "pg_salt is present");
+}
+
+#[test]
+fn a_reply_signed_with_another_key_breaks_only_the_signature_rule() {
+    assert_only_broken(
+        Handler::WrongSig,
+        &[],
+        "pg_sig is valid for the URL's script name",
+    );
+}
+
+#[test]
+fn a_different_answer_to_the_same_callback_breaks_only_idempotency() {
+    assert_only_broken(
+        Handler::ChangesItsMind,
+        &[],
+        "the same callback sent again gets the same answer",
+    );
+}
+
+#[test]
+fn rejecting_a_result_is_allowed_only_with_pg_can_reject() {
+    assert_only_broken(
+        Handler::RejectsAlways,
+        &[],
+        "rejects a result callback only when pg_can_reject=1",
+    );
+    let run = send(Handler::RejectsAlways, &["--field", "pg_can_reject=1"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+#[test]
+fn a_handler_that_is_not_there_fails_naming_the_url() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/result", listener.local_addr().unwrap());
+    drop(listener);
+    let run = Dir::new()
+        .fph()
+        .env("FREEDOMPAY_SECRET_KEY", SECRET)
+        .args(["callback", "send", "result", "--to", &url])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains(&url), "{}", run.stdout);
+}
+
+#[test]
+fn bad_arguments_are_bad_input() {
+    let run = Dir::new()
+        .fph()
+        .env("FREEDOMPAY_SECRET_KEY", SECRET)
+        .args(["callback", "send", "result", "--to", "http://127.0.0.1:1/"])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("script name"), "{}", run.stderr);
+}
