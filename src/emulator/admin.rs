@@ -152,6 +152,14 @@ pub(crate) async fn handle(app: &Arc<App>, request: Request) -> Response {
                 f.push("attempt", a.attempt.to_string());
                 f.push("reply_status", a.reply_status.unwrap_or_default());
                 f.push("failure", a.failure.unwrap_or_default());
+                f.push(
+                    "contract",
+                    match a.contract {
+                        None => String::new(),
+                        Some(broken) if broken.is_empty() => "kept".into(),
+                        Some(broken) => broken.join("; "),
+                    },
+                );
                 root.children.push(Element::from_fields("callback", &f));
             }
             xml(root)

@@ -40,6 +40,8 @@ async fn result_callbacks_are_signed_and_sent_in_every_method() {
     loop {
         let (_, log) = gw.admin_get("/_emulator/callbacks").await;
         if log.matches("<reply_status>ok</reply_status>").count() == 3 {
+            // The same contract `fph callback send` checks: this merchant keeps it.
+            assert_eq!(log.matches("<contract>kept</contract>").count(), 3, "{log}");
             break;
         }
         assert!(Instant::now() < deadline, "{log}");
@@ -85,7 +87,18 @@ async fn unanswered_result_callbacks_are_retried_with_the_same_message() {
     assert_eq!(seen[0].1, seen[2].1, "retries repeat the message");
     tokio::time::sleep(Duration::from_millis(50)).await;
     let (_, log) = gw.admin_get("/_emulator/callbacks").await;
-    assert_eq!(log.matches("HTTP 500").count(), 2, "{log}");
+    assert_eq!(
+        log.matches("<failure>the merchant answered HTTP 500")
+            .count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("<contract>FAIL  answers HTTP 200: HTTP 500")
+            .count(),
+        2,
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -102,6 +115,13 @@ async fn badly_signed_replies_count_as_unanswered_until_retries_run_out() {
     merchant.wait_for(3).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(merchant.seen().len(), 3, "one attempt and two retries");
+    let (_, log) = gw.admin_get("/_emulator/callbacks").await;
+    assert_eq!(
+        log.matches("<contract>FAIL  pg_sig is valid for the URL's script name")
+            .count(),
+        3,
+        "{log}"
+    );
 }
 
 #[tokio::test]
