@@ -5,6 +5,7 @@
 pub mod case;
 pub mod mode;
 pub mod outcome;
+pub mod receiver;
 pub mod session;
 pub mod sms;
 pub mod suite;

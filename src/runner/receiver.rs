@@ -1,0 +1,470 @@
+//! The callback receiver: a real HTTP server on 127.0.0.1:0, started once per run, that plays
+//! the merchant's check and result URLs for scenarios.
+//!
+//! Each case gets its own URLs (`{base}/{case}/result`, `{base}/{case}/check`); the last path
+//! segment is the script name both sides sign with. A callback that arrives is held, its HTTP
+//! request open, until a step waits for it ([`Receiver::wait`]): the step sees its fields only
+//! once their `pg_sig` has been checked with the merchant's key, then decides the reply
+//! ([`Pending::answer`]) — a signed `<response>` or a bare HTTP status to test retries.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{Notify, oneshot};
+
+use crate::gateway::callback::CallbackKind;
+use crate::gateway::signature::{SIG_FIELD, Verification, fresh_salt, script_name, sign, verify};
+use crate::gateway::xml::{Document, body_head};
+use crate::gateway::{Fields, SecretKey};
+
+/// The largest callback body read (a real one is well under 4 KiB).
+const BODY_LIMIT: usize = 1 << 20;
+/// How long a callback's HTTP request is held open for a step to answer it: after that the
+/// receiver answers 500 itself, as an unanswered merchant would.
+const HOLD: Duration = Duration::from_secs(60);
+
+/// How the scenario answers a callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplySpec {
+    /// A `<response>` with this `pg_status` (`ok`, `rejected`, `error`) and description,
+    /// salted and signed for the URL's script name.
+    Signed { status: String, description: String },
+    /// A bare HTTP status with no body (`500` makes the gateway retry).
+    Http(u16),
+}
+
+/// What came in, before anything of it is trusted.
+#[derive(Debug)]
+enum Arrival {
+    Fields(Fields),
+    /// The body could not be read as a callback: why, and its first bytes.
+    Malformed(String),
+}
+
+struct Held {
+    arrival: Arrival,
+    reply: oneshot::Sender<Response>,
+}
+
+#[derive(Default)]
+struct Inbox {
+    /// Callbacks not yet waited for, by URL path.
+    held: Mutex<HashMap<String, VecDeque<Held>>>,
+    arrived: Notify,
+}
+
+/// The running receiver; stops when dropped.
+pub struct Receiver {
+    base_url: String,
+    inbox: Arc<Inbox>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// Why a wait ended without a callback to trust.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WaitError {
+    #[error("no callback came to {url} within {timeout:?}")]
+    Timeout { url: String, timeout: Duration },
+    #[error("the callback to {url} could not be read: {why}")]
+    Malformed { url: String, why: String },
+    #[error("the callback to {url} is not signed for `{script}` with the merchant's key: {why}")]
+    BadSignature {
+        url: String,
+        script: String,
+        why: String,
+    },
+}
+
+/// A callback whose signature was checked, waiting for its reply.
+#[derive(Debug)]
+pub struct Pending {
+    pub fields: Fields,
+    url: String,
+    reply: oneshot::Sender<Response>,
+}
+
+impl Receiver {
+    /// Starts the receiver on 127.0.0.1:0 on the current tokio runtime. `public_base` is the
+    /// address the gateway is told instead (`--callback-base-url`, for a remote target that
+    /// reaches the receiver through a forwarder).
+    pub async fn start(public_base: Option<&str>) -> std::io::Result<Receiver> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let addr = listener.local_addr()?;
+        let inbox = Arc::new(Inbox::default());
+        let router = Router::new()
+            .fallback(receive)
+            .with_state(Arc::clone(&inbox));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let base_url = match public_base {
+            Some(base) => base.trim_end_matches('/').to_owned(),
+            None => format!("http://{addr}"),
+        };
+        Ok(Receiver {
+            base_url,
+            inbox,
+            server,
+        })
+    }
+
+    /// The URL a case gives the gateway for one kind of callback (`callback_url("result")`).
+    pub fn url(&self, case: &str, kind: CallbackKind) -> String {
+        format!("{}{}", self.base_url, path(case, kind))
+    }
+
+    /// Waits for the next callback to a case's URL; returns it only once its signature has
+    /// been checked. A callback that fails is answered HTTP 400 and fails the wait.
+    pub async fn wait(
+        &self,
+        case: &str,
+        kind: CallbackKind,
+        secret: &SecretKey,
+        timeout: Duration,
+    ) -> Result<Pending, WaitError> {
+        let key = path(case, kind);
+        let url = self.url(case, kind);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let held = loop {
+            let notified = self.inbox.arrived.notified();
+            if let Some(held) = self.take(&key) {
+                break held;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Err(WaitError::Timeout { url, timeout });
+            }
+        };
+        let fields = match held.arrival {
+            Arrival::Fields(fields) => fields,
+            Arrival::Malformed(why) => {
+                let _ = held.reply.send(StatusCode::BAD_REQUEST.into_response());
+                return Err(WaitError::Malformed { url, why });
+            }
+        };
+        let script = kind.name();
+        let why = match verify(script, &fields, secret) {
+            Verification::Valid => None,
+            Verification::Missing => Some("it has no pg_sig".to_owned()),
+            Verification::Mismatch { actual, .. } => Some(format!("pg_sig `{actual}` is wrong")),
+        };
+        if let Some(why) = why {
+            let _ = held.reply.send(StatusCode::BAD_REQUEST.into_response());
+            return Err(WaitError::BadSignature {
+                url,
+                script: script.to_owned(),
+                why,
+            });
+        }
+        Ok(Pending {
+            fields,
+            url,
+            reply: held.reply,
+        })
+    }
+
+    fn take(&self, key: &str) -> Option<Held> {
+        let mut held = self.inbox.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.get_mut(key).and_then(VecDeque::pop_front)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Pending {
+    /// Answers the callback as the scenario says; returns the body sent (for the record).
+    pub fn answer(self, reply: &ReplySpec, secret: &SecretKey) -> String {
+        let (response, body) = match reply {
+            ReplySpec::Http(code) => {
+                let status =
+                    StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status.into_response(), String::new())
+            }
+            ReplySpec::Signed {
+                status,
+                description,
+            } => {
+                let mut fields = Fields::new();
+                fields.push("pg_status", status.as_str());
+                if !description.is_empty() {
+                    fields.push("pg_description", description.as_str());
+                }
+                fields.push("pg_salt", fresh_salt());
+                let sig = sign(script_name(&self.url), &fields, secret);
+                fields.push(SIG_FIELD, sig.as_str());
+                let body = Document::response(&fields).pretty();
+                (
+                    (
+                        StatusCode::OK,
+                        [("content-type", "application/xml; charset=utf-8")],
+                        body.clone(),
+                    )
+                        .into_response(),
+                    body,
+                )
+            }
+        };
+        let _ = self.reply.send(response);
+        body
+    }
+}
+
+fn path(case: &str, kind: CallbackKind) -> String {
+    format!("/{case}/{}", kind.name())
+}
+
+async fn receive(State(inbox): State<Arc<Inbox>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let key = parts.uri.path().to_owned();
+    let arrival = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Err(_) => Arrival::Malformed(format!("the body is larger than {BODY_LIMIT} bytes")),
+        Ok(bytes) => {
+            let form: &[u8] = if parts.method == axum::http::Method::GET {
+                parts.uri.query().unwrap_or("").as_bytes()
+            } else {
+                &bytes
+            };
+            read_fields(form, &bytes)
+        }
+    };
+    let (tx, rx) = oneshot::channel();
+    inbox
+        .held
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_default()
+        .push_back(Held { arrival, reply: tx });
+    inbox.arrived.notify_waiters();
+    match tokio::time::timeout(HOLD, rx).await {
+        Ok(Ok(response)) => response,
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The callback's fields: a form (or query), or one `pg_xml` field holding a `<request>`.
+fn read_fields(form: &[u8], body: &[u8]) -> Arrival {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(form)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if pairs.is_empty() || pairs.iter().any(|(k, _)| k.is_empty()) {
+        return Arrival::Malformed(format!("no form fields: {}", body_head(body)));
+    }
+    if let [(name, xml)] = pairs.as_slice()
+        && name == "pg_xml"
+    {
+        return match Document::parse_str(xml) {
+            Ok(document) => Arrival::Fields(document.root.to_fields()),
+            Err(e) => Arrival::Malformed(format!("pg_xml is not XML: {e}")),
+        };
+    }
+    match Fields::from_form_pairs(pairs) {
+        Ok(fields) => Arrival::Fields(fields),
+        Err(e) => Arrival::Malformed(format!("{e}: {}", body_head(body))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::callback::{CallbackMethod, MerchantReply, read_reply};
+
+    fn key() -> SecretKey {
+        SecretKey::new("receiver-key")
+    }
+
+    fn signed(script: &str, secret: &SecretKey) -> Fields {
+        let mut f = Fields::new();
+        f.push("pg_payment_id", "42");
+        f.push("pg_result", "1");
+        f.push("pg_salt", "s");
+        let sig = sign(script, &f, secret);
+        f.push(SIG_FIELD, sig.as_str());
+        f
+    }
+
+    /// A raw form POST (no TLS client needed), for bodies no callback sender would make.
+    async fn post(url: String, body: &'static str) -> MerchantReply {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_at(rest.find('/').unwrap());
+        let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let text = String::from_utf8_lossy(&answer);
+        MerchantReply {
+            http_status: text[9..12].parse().unwrap(),
+            body: text.split_once("\r\n\r\n").unwrap().1.as_bytes().to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_signed_callback_is_received_in_every_method_and_answered_signed() {
+        let receiver = Receiver::start(None).await.unwrap();
+        for method in [
+            CallbackMethod::Post,
+            CallbackMethod::Get,
+            CallbackMethod::Xml,
+        ] {
+            let url = receiver.url("case-1", CallbackKind::Result);
+            let fields = signed("result", &key());
+            let sent = tokio::spawn({
+                let url = url.clone();
+                async move {
+                    crate::emulator::send_callback(&url, method, &fields, Duration::from_secs(5))
+                        .await
+                }
+            });
+            let pending = receiver
+                .wait(
+                    "case-1",
+                    CallbackKind::Result,
+                    &key(),
+                    Duration::from_secs(5),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                pending.fields.get("pg_payment_id"),
+                Some("42"),
+                "{method:?}"
+            );
+            pending.answer(
+                &ReplySpec::Signed {
+                    status: "ok".into(),
+                    description: "thanks".into(),
+                },
+                &key(),
+            );
+            let reply = sent.await.unwrap().unwrap();
+            let answer = read_reply("result", &reply, &key()).unwrap();
+            assert_eq!(answer.status, "ok");
+            assert_eq!(answer.description, "thanks");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_callback_signed_with_another_key_is_refused_before_its_fields_are_seen() {
+        let receiver = Receiver::start(None).await.unwrap();
+        let url = receiver.url("c", CallbackKind::Check);
+        let fields = signed("check", &SecretKey::new("not the merchant's"));
+        let sent = tokio::spawn(async move {
+            crate::emulator::send_callback(
+                &url,
+                CallbackMethod::Post,
+                &fields,
+                Duration::from_secs(5),
+            )
+            .await
+        });
+        let error = receiver
+            .wait("c", CallbackKind::Check, &key(), Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, WaitError::BadSignature { script, .. } if script == "check"),
+            "{error}"
+        );
+        assert_eq!(sent.await.unwrap().unwrap().http_status, 400);
+    }
+
+    #[tokio::test]
+    async fn a_callback_that_never_comes_fails_after_the_timeout_naming_the_url() {
+        let receiver = Receiver::start(None).await.unwrap();
+        let error = receiver
+            .wait(
+                "late",
+                CallbackKind::Result,
+                &key(),
+                Duration::from_millis(50),
+            )
+            .await
+            .unwrap_err();
+        let url = receiver.url("late", CallbackKind::Result);
+        assert!(error.to_string().contains(&url), "{error}");
+        assert!(matches!(error, WaitError::Timeout { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_callback_is_reported_with_its_first_bytes() {
+        let receiver = Receiver::start(None).await.unwrap();
+        let sent = tokio::spawn(post(
+            receiver.url("m", CallbackKind::Result),
+            "pg_xml=<request><pg_sig>",
+        ));
+        let error = receiver
+            .wait("m", CallbackKind::Result, &key(), Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, WaitError::Malformed { .. }), "{error}");
+        assert!(error.to_string().contains("<request><pg_sig>"), "{error}");
+        assert_eq!(sent.await.unwrap().http_status, 400);
+    }
+
+    #[tokio::test]
+    async fn an_http_status_reply_is_sent_bare_and_each_case_has_its_own_url() {
+        let receiver = Receiver::start(Some("https://tunnel.example/cb/"))
+            .await
+            .unwrap();
+        assert_eq!(
+            receiver.url("c7", CallbackKind::Check),
+            "https://tunnel.example/cb/c7/check"
+        );
+        let local = Receiver::start(None).await.unwrap();
+        let sent = tokio::spawn(post(local.url("a", CallbackKind::Result), "pg_x=1"));
+        assert!(
+            local
+                .wait(
+                    "b",
+                    CallbackKind::Result,
+                    &key(),
+                    Duration::from_millis(100)
+                )
+                .await
+                .is_err(),
+            "another case's URL"
+        );
+        let error = local
+            .wait("a", CallbackKind::Result, &key(), Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, WaitError::BadSignature { .. }),
+            "unsigned: {error}"
+        );
+        assert_eq!(sent.await.unwrap().http_status, 400);
+        let fields = signed("result", &key());
+        let url = local.url("a", CallbackKind::Result);
+        let sent = tokio::spawn(async move {
+            crate::emulator::send_callback(
+                &url,
+                CallbackMethod::Post,
+                &fields,
+                Duration::from_secs(5),
+            )
+            .await
+        });
+        local
+            .wait("a", CallbackKind::Result, &key(), Duration::from_secs(5))
+            .await
+            .unwrap()
+            .answer(&ReplySpec::Http(500), &key());
+        let reply = sent.await.unwrap().unwrap();
+        assert_eq!(reply.http_status, 500);
+        assert!(reply.body.is_empty());
+    }
+}
