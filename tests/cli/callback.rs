@@ -215,3 +215,46 @@ fn bad_arguments_are_bad_input() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("script name"), "{}", run.stderr);
 }
+
+/// The callback fph sends is signed as the gateway signs (checked by the harness's own
+/// receiver, which releases nothing before the signature holds), in every method.
+#[test]
+fn the_callback_sent_is_signed_for_the_url_in_every_method() {
+    use freedompay_harness::gateway::callback::CallbackKind;
+    use freedompay_harness::runner::receiver::{Receiver, ReplySpec};
+    use std::time::Duration;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let key = SecretKey::new(SECRET);
+    let receiver = runtime.block_on(Receiver::start(None)).unwrap();
+    for method in ["POST", "GET", "XML"] {
+        let case = format!("cli-{method}");
+        let url = receiver.url(&case, CallbackKind::Check);
+        let fph = std::thread::spawn(move || {
+            Dir::new()
+                .fph()
+                .env("FREEDOMPAY_SECRET_KEY", SECRET)
+                .args([
+                    "callback", "send", "check", "--to", &url, "--method", method,
+                ])
+                .args(["--payment-id", "777", "--field", "pg_param1=p1"])
+                .run()
+        });
+        for _ in 0..2 {
+            let pending = runtime
+                .block_on(receiver.wait(&case, CallbackKind::Check, &key, Duration::from_secs(10)))
+                .unwrap_or_else(|e| panic!("{method}: {e}"));
+            assert_eq!(pending.fields.get("pg_payment_id"), Some("777"));
+            assert_eq!(pending.fields.get("pg_param1"), Some("p1"));
+            pending.answer(
+                &ReplySpec::Signed {
+                    status: "ok".into(),
+                    description: String::new(),
+                },
+                &key,
+            );
+        }
+        let run = fph.join().unwrap();
+        assert_eq!(run.code, 0, "{method}: {}{}", run.stdout, run.stderr);
+    }
+}
