@@ -5,7 +5,8 @@
 //! a test in `src/architecture.rs` enforces it):
 //!
 //! - [`gateway`] is what Freedom Pay itself is: the `pg_sig` rule, fields, XML answers, calls,
-//!   encodings, hosts, and the callbacks to the merchant with their reply contract. [`utc`], [`text_file`], [`exit_code`] are small shared facts.
+//!   encodings, hosts, and the callbacks to the merchant with their reply contract.
+//!   [`utc`], [`text_file`], [`exit_code`] are small shared facts.
 //! - [`scenario`] reads YAML scenarios and `harness.yaml` into a validated model (every error
 //!   points at file:line:column); [`template`] renders their `{{ … }}` values and keeps every
 //!   generated value so a replay can freeze it; [`check`] compares XML answers semantically;
