@@ -22,6 +22,10 @@ pub(super) const GENERATED_VAR: &str = "__fph_generated";
 pub(super) const SMS_CODE_VAR: &str = "__fph_sms_code";
 pub(super) const SMS_ERROR_VAR: &str = "__fph_sms_error";
 
+/// The context variable holding the case's own address at the run's callback receiver
+/// (`http://127.0.0.1:PORT/CASE`), which `callback_url(kind)` extends. Hidden like the rest.
+pub(super) const CALLBACK_BASE_VAR: &str = "__fph_callback_base";
+
 /// The variables of one case, and its generated values.
 ///
 /// Cloning shares the [`Generated`] store (both clones count and record into it).
@@ -82,6 +86,11 @@ impl Context {
                 values.insert(SMS_ERROR_VAR.to_owned(), why);
             }
         }
+    }
+
+    /// Where this case's callbacks go: `callback_url("result")` is `{base}/result`.
+    pub fn set_callback_base(&mut self, base: impl Into<String>) {
+        Arc::make_mut(&mut self.values).insert(CALLBACK_BASE_VAR.to_owned(), base.into());
     }
 
     /// The answer of `sms_code(phone)` in this case so far.

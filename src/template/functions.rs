@@ -1,13 +1,15 @@
 //! The harness's template functions as minijinja sees them (`order_id()`, `random_digits(n)`,
-//! `env("NAME")`, `sms_code(phone)`, …): each draws from, or records into, the case's
-//! [`Generated`] store, and `env` never reads the secret key.
+//! `env("NAME")`, `sms_code(phone)`, `callback_url(kind)`, …): each draws from, or records
+//! into, the case's [`Generated`] store, and `env` never reads the secret key.
 
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 
 use crate::scenario::SECRET_KEY_VAR;
 
-use super::context::{GENERATED_VAR, GeneratedHandle, SMS_CODE_VAR, SMS_ERROR_VAR};
+use super::context::{
+    CALLBACK_BASE_VAR, GENERATED_VAR, GeneratedHandle, SMS_CODE_VAR, SMS_ERROR_VAR,
+};
 use super::generated::{Generated, lock};
 use super::generators::Generator;
 
@@ -63,6 +65,31 @@ pub(super) fn register(env: &mut Environment<'_>) {
             )
         })
     });
+    env.add_function("callback_url", |state: &State, kind: String| {
+        let base = state.lookup(CALLBACK_BASE_VAR);
+        // Recorded like a generated value, so a replay sends the URL the recording sent.
+        with_store(state, |store| {
+            store.value(&format!("callback_url.{kind}"), |_| {
+                callback_url(base.as_ref().and_then(Value::as_str), &kind)
+            })
+        })
+    });
+}
+
+/// `callback_url(kind)`: the case's URL at the run's callback receiver for `result` or
+/// `check`; its last segment is the script name the callback is signed with.
+pub(super) fn callback_url(base: Option<&str>, kind: &str) -> Result<String, String> {
+    if !matches!(kind, "result" | "check") {
+        return Err(format!(
+            "callback_url(\"{kind}\"): the callbacks are \"result\" (pg_result_url) and \"check\" (pg_check_url)"
+        ));
+    }
+    match base {
+        Some(base) => Ok(format!("{base}/{kind}")),
+        None => Err(format!(
+            "callback_url(\"{kind}\"): this run has no callback receiver"
+        )),
+    }
 }
 
 /// Adds functions with the real ones' signatures that do nothing, for checking calls.
@@ -73,6 +100,7 @@ pub(super) fn register_stubs(env: &mut Environment<'_>) {
     env.add_function("random_digits", |_: i64| String::new());
     env.add_function("env", |_: String| String::new());
     env.add_function("sms_code", |_: String| String::new());
+    env.add_function("callback_url", |_: String| String::new());
 }
 
 /// Runs `f` on the store of the case being rendered.

@@ -59,7 +59,7 @@ pub use generated::Generated;
 pub use renderer::Renderer;
 
 /// The functions templates may call.
-pub const FUNCTIONS: [&str; 7] = [
+pub const FUNCTIONS: [&str; 8] = [
     "order_id",
     "uuid",
     "salt",
@@ -67,6 +67,7 @@ pub const FUNCTIONS: [&str; 7] = [
     "random_digits",
     "env",
     "sms_code",
+    "callback_url",
 ];
 
 /// Variables every case defines: the merchant id in use, the target's name, the case name

@@ -402,3 +402,61 @@ fn case_context_has_builtins_and_bindings() {
         "kcell/operator=KCELLKZT 552170@emulator KCELLKZT"
     );
 }
+
+#[test]
+fn callback_url_gives_the_case_its_own_urls_and_is_recorded() {
+    let renderer = Renderer::new();
+    let mut ctx = context(&[]);
+    ctx.set_callback_base("http://127.0.0.1:4000/c1");
+    assert_eq!(
+        renderer
+            .render("{{ callback_url(\"result\") }}", &ctx)
+            .unwrap(),
+        "http://127.0.0.1:4000/c1/result"
+    );
+    assert_eq!(
+        renderer
+            .render("{{ callback_url('check') }}", &ctx)
+            .unwrap(),
+        "http://127.0.0.1:4000/c1/check"
+    );
+    // Frozen like generated values, so a replay sends the URL the recording sent.
+    assert!(
+        ctx.generated()
+            .values()
+            .iter()
+            .any(|(k, v)| k == "callback_url.result" && v == "http://127.0.0.1:4000/c1/result")
+    );
+}
+
+#[test]
+fn callback_url_refuses_unknown_kinds_and_runs_without_a_receiver() {
+    let renderer = Renderer::new();
+    let mut ctx = context(&[]);
+    let error = renderer
+        .render("{{ callback_url(\"result\") }}", &ctx)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("no callback receiver"), "{error}");
+    ctx.set_callback_base("http://h/c");
+    let error = renderer
+        .render("{{ callback_url(\"refund\") }}", &ctx)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("\"result\""), "{error}");
+}
+
+#[test]
+fn callback_url_on_replay_is_the_recorded_url() {
+    let renderer = Renderer::new();
+    let ctx = Context::new(Generated::frozen([(
+        "callback_url.result",
+        "http://127.0.0.1:4000/c1/result",
+    )]));
+    assert_eq!(
+        renderer
+            .render("{{ callback_url(\"result\") }}", &ctx)
+            .unwrap(),
+        "http://127.0.0.1:4000/c1/result"
+    );
+}

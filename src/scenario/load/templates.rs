@@ -155,7 +155,7 @@ impl Loader<'_> {
                 )
                 .with_label("this call")
                 .with_help(format!(
-                    "the functions are {}; `sms_code(phone)`, `random_digits(n)` and `env(\"NAME\")` take one argument; minijinja's filters are listed at https://docs.rs/minijinja/latest/minijinja/filters/",
+                    "the functions are {}; `sms_code(phone)`, `random_digits(n)`, `env(\"NAME\")` and `callback_url(\"result\"|\"check\")` take one argument; minijinja's filters are listed at https://docs.rs/minijinja/latest/minijinja/filters/",
                     FUNCTIONS.map(|f| format!("{f}()")).join(", ")
                 )));
         }
