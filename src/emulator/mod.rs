@@ -81,6 +81,7 @@ mod store;
 #[cfg(not(feature = "emulator"))]
 mod unavailable;
 
+#[cfg(feature = "emulator")]
 pub use callbacks::send_callback;
 pub use changes::{AnswerChange, changed_gateway};
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};

@@ -5,6 +5,8 @@
 pub mod case;
 pub mod mode;
 pub mod outcome;
+// A server (axum), like the emulator: built with the `emulator` feature.
+#[cfg(feature = "emulator")]
 pub mod receiver;
 pub mod session;
 pub mod sms;
