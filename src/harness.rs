@@ -314,8 +314,8 @@ impl Harness {
             .map(|e| failing(&format!("{}::load", file_stem(e.file())), e.render_plain()))
             .collect();
         let selection = Selection {
-            filter: None,
             tags: self.tags.clone(),
+            ..Selection::default()
         };
         for scenario in scenarios {
             let scenario = Arc::new(scenario);

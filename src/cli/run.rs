@@ -52,6 +52,9 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub report: ReportFormat,
+    /// Start no case after the first one that fails; the rest are reported as not run.
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Also write a JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -118,8 +121,13 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
         Err(code) => return Ok(code),
     };
     let style = Style::for_stdout(color);
-    let keep_outcomes = args.junit.is_some();
-    let executed = execute(prepared, &args.select, args.report, style, keep_outcomes)?;
+    let reporting = Reporting {
+        format: args.report,
+        style,
+        keep_outcomes: args.junit.is_some(),
+        fail_fast: args.fail_fast,
+    };
+    let executed = execute(prepared, &args.select, reporting)?;
     if let Some(path) = &args.junit {
         let xml = report::junit::report(&executed.outcomes).map_err(anyhow::Error::msg)?;
         std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
@@ -146,11 +154,14 @@ fn check_writable(path: &std::path::Path) -> anyhow::Result<()> {
 pub fn nothing_selected(select: &SelectArgs) -> String {
     let selection = select.selection();
     let mut asked = Vec::new();
-    if let Some(filter) = &selection.filter {
+    for filter in &selection.filters {
         asked.push(format!("--filter {filter:?}"));
     }
     for tag in &selection.tags {
         asked.push(format!("--tag {tag}"));
+    }
+    for tag in &selection.exclude_tags {
+        asked.push(format!("--exclude-tag {tag}"));
     }
     if asked.is_empty() {
         "error: no scenario case found; `fph lint` checks the scenario paths".to_owned()
@@ -171,15 +182,42 @@ pub struct Executed {
     pub outcomes: Vec<CaseOutcome>,
 }
 
+/// How [`execute`] reports a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Reporting {
+    pub format: ReportFormat,
+    pub style: Style,
+    /// Keep every outcome (for a report written at the end, like JUnit).
+    pub keep_outcomes: bool,
+    /// Start no case after the first failure.
+    pub fail_fast: bool,
+}
+
+impl Reporting {
+    /// The human report on standard output, nothing kept, every case run.
+    pub fn human(style: Style) -> Reporting {
+        Reporting {
+            format: ReportFormat::Human,
+            style,
+            keep_outcomes: false,
+            fail_fast: false,
+        }
+    }
+}
+
 /// Runs the selected cases, printing each as it ends and a summary; keeps the outcomes only
-/// when `keep_outcomes`.
+/// when `keep_outcomes`. Cases a `--fail-fast` stop left out are reported as not run.
 pub fn execute(
     prepared: Prepared,
     select: &SelectArgs,
-    format: ReportFormat,
-    style: Style,
-    keep_outcomes: bool,
+    reporting: Reporting,
 ) -> anyhow::Result<Executed> {
+    let Reporting {
+        format,
+        style,
+        keep_outcomes,
+        fail_fast,
+    } = reporting;
     let planned = plan(&prepared.loaded.scenarios, &select.selection());
     if planned.is_empty() {
         // Like nextest, not like `cargo test`: a mistyped filter must not pass CI by
@@ -193,9 +231,18 @@ pub fn execute(
     let runtime = super::runtime()?;
     report_swept(&prepared.session);
     super::interrupt::listen(&runtime, Arc::clone(&prepared.session));
+    let total = planned.len();
+    // Names only: what a `--fail-fast` stop left out is named after the run.
+    let planned_names: Vec<String> = planned
+        .iter()
+        .map(|p| {
+            let scenario = &prepared.loaded.scenarios[p.scenario];
+            format!("{}::{}", scenario.stem, scenario.cases[p.case].name)
+        })
+        .collect();
+    let mut reported = std::collections::HashSet::new();
     // The run takes the scenarios over: nothing needs them after it.
     let scenarios = Arc::new(prepared.loaded.scenarios);
-    let total = planned.len();
     let started = Instant::now();
     let mut executed = Executed::default();
     let kept = runtime.block_on(run_all(
@@ -203,7 +250,11 @@ pub fn execute(
         scenarios,
         planned,
         prepared.jobs,
+        fail_fast,
         |outcome| {
+            if fail_fast {
+                reported.insert(outcome.full_name());
+            }
             match format {
                 ReportFormat::Human => out!("{}", report::human::case_report(&outcome, style)),
                 ReportFormat::Json => outln!("{}", report::json::case_line(&outcome)),
@@ -214,6 +265,15 @@ pub fn execute(
     ));
     executed.outcomes = kept.into_iter().flatten().collect();
     let summary = &mut executed.summary;
+    if prepared.session.interrupt().is_halted() {
+        for name in planned_names.iter().filter(|n| !reported.contains(*n)) {
+            match format {
+                ReportFormat::Human => outln!("{}", report::human::not_run_line(name, style)),
+                ReportFormat::Json => outln!("{}", report::json::not_run_line(name)),
+            }
+            summary.not_run += 1;
+        }
+    }
     summary.interrupted = prepared.session.interrupt().is_raised();
     if summary.interrupted {
         errln!("{}", interrupted_summary(summary.total(), total));
@@ -232,8 +292,12 @@ pub fn execute(
             },
             mode => format!("{mode} mode, target {}", session.target().name),
         };
+        let not_run = match summary.not_run {
+            0 => String::new(),
+            n => format!(", {}", style.yellow(&format!("{n} not run (--fail-fast)"))),
+        };
         outln!(
-            "\n{} ({against})",
+            "\n{}{not_run} ({against})",
             report::summary_counts(summary.passed, summary.failed, started.elapsed(), style),
         );
         let pending = summary.pending_updates;

@@ -70,6 +70,15 @@ pub fn case_line(outcome: &CaseOutcome, style: Style) -> String {
     )
 }
 
+/// `SKIP scenario::case (not run)`: a case a `--fail-fast` stop did not start.
+pub fn not_run_line(full_name: &str, style: Style) -> String {
+    format!(
+        "{} {full_name} {}",
+        style.yellow("SKIP"),
+        style.dim("(not run: --fail-fast stopped after a failure)")
+    )
+}
+
 /// The case line followed, for a failure, by the indented details.
 pub fn case_report(outcome: &CaseOutcome, style: Style) -> String {
     let mut out = case_line(outcome, style);

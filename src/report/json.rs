@@ -65,6 +65,17 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
     out
 }
 
+/// The line for a case a `--fail-fast` stop did not start.
+pub fn not_run_line(full_name: &str) -> String {
+    let (scenario, case) = full_name.split_once("::").unwrap_or((full_name, ""));
+    format!(
+        "{{\"type\":\"case\",\"name\":{},\"scenario\":{},\"case\":{},\"status\":\"not_run\",\"passed\":false,\"steps\":[]}}",
+        quote(full_name),
+        quote(scenario),
+        quote(case)
+    )
+}
+
 /// `,"file":…,"line":…,"column":…` for a known place in the scenario.
 fn position(out: &mut String, outcome: &CaseOutcome, span: Span) {
     if span.is_known() {

@@ -17,6 +17,8 @@ pub struct RunSummary {
     pub pending_updates: usize,
     /// Stopped by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// Selected cases `--fail-fast` did not start after a failure.
+    pub not_run: usize,
 }
 
 impl RunSummary {
