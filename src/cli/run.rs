@@ -282,6 +282,25 @@ pub fn execute(
     if let Some(warning) = prepared.session.guard().warning() {
         errln!("warning: {warning}");
     }
+    if format == ReportFormat::Json {
+        let session = &prepared.session;
+        let counts = report::json::Counts {
+            passed: summary.passed,
+            failed: summary.failed - summary.errored,
+            errored: summary.errored,
+            not_run: summary.not_run,
+            interrupted: summary.interrupted,
+            elapsed: started.elapsed(),
+        };
+        outln!(
+            "{}",
+            report::json::summary_line(
+                &counts,
+                &session.mode().to_string(),
+                &session.target().name
+            )
+        );
+    }
     if format == ReportFormat::Human {
         let session = &prepared.session;
         // A replay contacts no target: it names the ones its recordings were made against.

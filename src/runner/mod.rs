@@ -12,8 +12,8 @@ pub mod suite;
 pub use case::{CaseSettings, Credentials, run_case};
 pub use mode::Mode;
 pub use outcome::{
-    Attempt, BodyMismatch, CaseOutcome, CaseProblem, CheckResult, ScenarioSource, SignatureProblem,
-    StepFailure, StepOutcome,
+    Attempt, BodyMismatch, CaseOutcome, CaseProblem, CaseStatus, CheckResult, ScenarioSource,
+    SignatureProblem, StepFailure, StepOutcome,
 };
 pub use session::{Session, SessionError, SessionOptions};
 pub use sms::SmsCodes;

@@ -7,6 +7,7 @@ mod drift;
 mod emulator;
 mod init;
 mod proxy;
+mod reports;
 mod review;
 mod run;
 mod safety;

@@ -65,7 +65,9 @@ fn json_report_is_one_object_per_case() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let line = run.stdout.lines().next().unwrap();
     assert!(
-        line.starts_with("{\"type\":\"case\",\"name\":\"code_then_process::default\""),
+        line.starts_with(
+            "{\"type\":\"case\",\"version\":1,\"name\":\"code_then_process::default\""
+        ),
         "{line}"
     );
     assert!(line.contains("\"passed\":true"), "{line}");

@@ -1,0 +1,134 @@
+//! The machine reports (JSON lines, JUnit) of a run with passing, failing and erroring
+//! cases, parsed back.
+
+use crate::support::Dir;
+
+/// Three scenarios against the built-in emulator (live mode): one passes, one fails (a value
+/// and the expected body differ), one errors (its answer is not signed).
+pub fn mixed_suite() -> Dir {
+    let dir = Dir::new();
+    let init = "  - id: init\n    call: init\n    form: { pg_amount: \"5\", pg_description: \"<b>&amp; x</b>\" }\n";
+    dir.write(
+        "scenarios/passes.yaml",
+        &format!("name: Passes\nsteps:\n{init}    expect: {{ pg_status: ok }}\n"),
+    );
+    dir.write(
+        "scenarios/fails.yaml",
+        &format!(
+            "name: Fails\nsteps:\n{init}    expect: {{ pg_status: nope }}\n    expect_body:\n      file: bodies/init.xml\n      ignore: [pg_salt, pg_sig, pg_payment_id, pg_redirect_url]\n"
+        ),
+    );
+    dir.write(
+        "scenarios/bodies/init.xml",
+        "<response><pg_status>ok</pg_status><pg_payment_id>0</pg_payment_id><pg_redirect_url>x</pg_redirect_url><pg_redirect_url_type>other kind</pg_redirect_url_type><pg_salt>x</pg_salt><pg_sig>x</pg_sig></response>\n",
+    );
+    // An unknown merchant gets an unsigned answer, which only the listed codes may be.
+    dir.write(
+        "scenarios/harness.yaml",
+        "format: 1\nunsigned_error_codes: [9998]\n",
+    );
+    dir.write(
+        "scenarios/errors.yaml",
+        "name: Errors\nsteps:\n  - id: init\n    call: init\n    form: { pg_merchant_id: \"1\", pg_amount: \"5\", pg_description: x }\n",
+    );
+    dir
+}
+
+#[test]
+fn json_lines_follow_the_documented_schema_version_one() {
+    let dir = mixed_suite();
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "--report", "json", "-j", "1"])
+        .run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 4, "three cases and a summary: {}", run.stdout);
+    assert!(lines.iter().all(|l| l["version"] == 1), "{}", run.stdout);
+    let case = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {}", run.stdout))
+    };
+    assert_eq!(case("passes::default")["status"], "passed");
+    let failed = case("fails::default");
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["scenario_file"], "scenarios/fails.yaml");
+    assert_eq!(failed["file"], "scenarios/fails.yaml");
+    // The first failure the human report points at: the expected body that differs.
+    assert_eq!(failed["line"], 8, "{failed}");
+    assert_eq!(failed["steps"][0]["checks"][0]["expected"], "\"nope\"");
+    assert_eq!(failed["steps"][0]["checks"][0]["line"], 6);
+    let errored = case("errors::default");
+    assert_eq!(errored["status"], "errored");
+    assert!(
+        errored["steps"][0]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("no pg_sig"),
+        "{errored}"
+    );
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(
+        (&summary["passed"], &summary["failed"], &summary["errored"]),
+        (&1.into(), &1.into(), &1.into()),
+        "{summary}"
+    );
+    assert_eq!(summary["mode"], "live");
+    assert_eq!(summary["target"], "emulator");
+}
+
+#[test]
+fn junit_is_well_formed_xml_with_failures_and_errors() {
+    use quick_xml::events::Event;
+    let dir = mixed_suite();
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "--junit", "junit.xml"])
+        .run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let xml = dir.read("junit.xml");
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut errors) = (Vec::new(), 0, 0);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) => break,
+            Ok(Event::Start(e) | Event::Empty(e)) => match e.name().as_ref() {
+                "testcase" => {
+                    let attr = |key: &str| {
+                        e.try_get_attribute(key).unwrap().map(|a| {
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .unwrap()
+                                .into_owned()
+                        })
+                    };
+                    cases.push((attr("name"), attr("file"), attr("line")));
+                }
+                "failure" => failures += 1,
+                "error" => errors += 1,
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(error) => panic!(
+                "not well-formed at {}: {error}\n{xml}",
+                reader.error_position()
+            ),
+        }
+    }
+    assert_eq!(cases.len(), 3, "{xml}");
+    assert_eq!((failures, errors), (1, 1), "{xml}");
+    assert!(
+        cases.contains(&(
+            Some("default".into()),
+            Some("scenarios/fails.yaml".into()),
+            Some("8".into())
+        )),
+        "{cases:?}"
+    );
+}
