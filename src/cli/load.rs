@@ -103,7 +103,7 @@ pub fn print_diagnostics(errors: &[ScenarioError], color: ColorChoice) {
     );
 }
 
-fn style_for_stderr(color: ColorChoice) -> Style {
+pub fn style_for_stderr(color: ColorChoice) -> Style {
     use std::io::IsTerminal;
     let enabled = match color {
         ColorChoice::Always => true,

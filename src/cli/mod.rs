@@ -46,6 +46,7 @@ mod schema;
 mod secret;
 mod sign;
 mod verify;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use freedompay_harness::report::ColorChoice;

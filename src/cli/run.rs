@@ -12,9 +12,10 @@ use freedompay_harness::review::{UPDATE_ENV, UpdatePolicy, Updates};
 use freedompay_harness::run::{Resolved, RunConfig, RunSummary};
 use freedompay_harness::runner::mode::Mode;
 use freedompay_harness::runner::suite::{plan, run_all};
-use freedompay_harness::runner::{CaseOutcome, Session};
+use freedompay_harness::runner::{CaseOutcome, Observer, Session};
 
 use super::load::{Loaded, SelectArgs, load};
+use super::watch::Watch;
 
 /// How cases are reported on standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -52,6 +53,13 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub report: ReportFormat,
+    /// Print each request and answer as it happens, on standard error (redacted values and
+    /// the secret masked).
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Print only failures and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Start no case after the first one that fails; the rest are reported as not run.
     #[arg(long)]
     pub fail_fast: bool,
@@ -126,6 +134,9 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
         style,
         keep_outcomes: args.junit.is_some(),
         fail_fast: args.fail_fast,
+        verbose: args.verbose,
+        quiet: args.quiet,
+        stderr_style: super::load::style_for_stderr(color),
     };
     let executed = execute(prepared, &args.select, reporting)?;
     if let Some(path) = &args.junit {
@@ -191,6 +202,12 @@ pub struct Reporting {
     pub keep_outcomes: bool,
     /// Start no case after the first failure.
     pub fail_fast: bool,
+    /// Print each request and answer on standard error.
+    pub verbose: bool,
+    /// Leave out the lines of cases that passed.
+    pub quiet: bool,
+    /// Colours on standard error (the progress bar, `--verbose`).
+    pub stderr_style: Style,
 }
 
 impl Reporting {
@@ -201,6 +218,9 @@ impl Reporting {
             style,
             keep_outcomes: false,
             fail_fast: false,
+            verbose: false,
+            quiet: false,
+            stderr_style: Style::PLAIN,
         }
     }
 }
@@ -217,6 +237,9 @@ pub fn execute(
         style,
         keep_outcomes,
         fail_fast,
+        verbose,
+        quiet,
+        stderr_style,
     } = reporting;
     let planned = plan(&prepared.loaded.scenarios, &select.selection());
     if planned.is_empty() {
@@ -241,6 +264,12 @@ pub fn execute(
         })
         .collect();
     let mut reported = std::collections::HashSet::new();
+    let watch = Arc::new(Watch::new(total, verbose, stderr_style));
+    if watch.is_active() {
+        prepared
+            .session
+            .observe(Arc::clone(&watch) as Arc<dyn Observer>);
+    }
     // The run takes the scenarios over: nothing needs them after it.
     let scenarios = Arc::new(prepared.loaded.scenarios);
     let started = Instant::now();
@@ -255,14 +284,17 @@ pub fn execute(
             if fail_fast {
                 reported.insert(outcome.full_name());
             }
-            match format {
+            watch.case_done(outcome.passed());
+            watch.suspend(|| match format {
+                ReportFormat::Human if quiet && outcome.passed() => {}
                 ReportFormat::Human => out!("{}", report::human::case_report(&outcome, style)),
                 ReportFormat::Json => outln!("{}", report::json::case_line(&outcome)),
-            }
+            });
             executed.summary.add(&outcome);
             keep_outcomes.then_some(outcome)
         },
     ));
+    watch.finish();
     executed.outcomes = kept.into_iter().flatten().collect();
     let summary = &mut executed.summary;
     if prepared.session.interrupt().is_halted() {

@@ -4,6 +4,7 @@
 
 pub mod case;
 pub mod mode;
+pub mod observe;
 pub mod outcome;
 pub mod session;
 pub mod sms;
@@ -11,6 +12,7 @@ pub mod suite;
 
 pub use case::{CaseSettings, Credentials, run_case};
 pub use mode::Mode;
+pub use observe::Observer;
 pub use outcome::{
     Attempt, BodyMismatch, CaseOutcome, CaseProblem, CaseStatus, CheckResult, ScenarioSource,
     SignatureProblem, StepFailure, StepOutcome,

@@ -132,3 +132,77 @@ fn junit_is_well_formed_xml_with_failures_and_errors() {
         "{cases:?}"
     );
 }
+
+#[test]
+fn verbose_prints_each_request_and_answer_masked() {
+    let dir = mixed_suite();
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "--verbose", "--filter", "passes"])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let err = &run.stderr;
+    assert!(
+        err.contains("→ passes::default init (init /init_payment.php, attempt 1)"),
+        "{err}"
+    );
+    assert!(err.contains("pg_merchant_id={{merchant_id}}"), "{err}");
+    assert!(err.contains("← passes::default init: HTTP 200 in"), "{err}");
+    assert!(err.contains("<pg_status>ok</pg_status>"), "{err}");
+    assert!(
+        !err.contains("552170"),
+        "the merchant id is redacted: {err}"
+    );
+    assert!(
+        !run.stdout.contains("→"),
+        "the report stays on stdout alone"
+    );
+}
+
+#[test]
+fn quiet_prints_only_failures_and_the_summary() {
+    let dir = mixed_suite();
+    let run = dir.fph().args(["run", "--mode", "live", "--quiet"]).run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("PASS"), "{}", run.stdout);
+    assert!(run.stdout.contains("FAIL fails::default"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("FAIL errors::default"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("1 passed, 2 failed"), "{}", run.stdout);
+}
+
+/// The bar needs a terminal: `script` gives the run one.
+#[test]
+fn the_progress_bar_shows_on_a_terminal_and_hides_under_ci() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to give fph a terminal");
+        return;
+    }
+    let dir = mixed_suite();
+    let on_terminal = |ci: Option<&str>| {
+        let command = format!("{} run --mode live -j 1", env!("CARGO_BIN_EXE_fph"));
+        let mut script = std::process::Command::new("script");
+        script
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("CI");
+        if let Some(ci) = ci {
+            script.env("CI", ci);
+        }
+        String::from_utf8_lossy(&script.output().unwrap().stdout).into_owned()
+    };
+    let shown = on_terminal(None);
+    assert!(shown.contains("/3 cases, "), "{shown}");
+    assert!(shown.contains("1 passed, 2 failed"), "{shown}");
+    let ci = on_terminal(Some("true"));
+    assert!(!ci.contains("cases, "), "{ci}");
+    assert!(ci.contains("1 passed, 2 failed"), "{ci}");
+}
