@@ -27,6 +27,27 @@ pub enum ReportFormat {
     Json,
 }
 
+/// One `--report`: the format on standard output, or a report written to a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportChoice {
+    Stdout(ReportFormat),
+    /// `html=DIR`: `DIR/index.html`.
+    Html(PathBuf),
+}
+
+/// Parses `human`, `json` or `html=DIR`.
+fn parse_report(text: &str) -> Result<ReportChoice, String> {
+    match text.split_once('=') {
+        Some(("html", "")) => Err("html=DIR needs a directory, e.g. html=target/fph-report".into()),
+        Some(("html", dir)) => Ok(ReportChoice::Html(PathBuf::from(dir))),
+        None if text.eq_ignore_ascii_case("human") => Ok(ReportChoice::Stdout(ReportFormat::Human)),
+        None if text.eq_ignore_ascii_case("json") => Ok(ReportChoice::Stdout(ReportFormat::Json)),
+        _ => Err(format!(
+            "`{text}` is not a report: use human, json (on standard output) or html=DIR"
+        )),
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     #[command(flatten)]
@@ -50,9 +71,10 @@ pub struct RunArgs {
     /// Where cassettes live [default: `recordings` beside the scenarios directory].
     #[arg(long, value_name = "DIR")]
     pub recordings: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
-    pub report: ReportFormat,
+    /// human or json on standard output [default: human]; html=DIR also writes
+    /// DIR/index.html (repeatable: `--report json --report html=out`).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_report)]
+    pub report: Vec<ReportChoice>,
     /// Print each request and answer as it happens, on standard error (redacted values and
     /// the secret masked).
     #[arg(long, short = 'v', conflicts_with = "quiet")]
@@ -78,6 +100,31 @@ pub struct RunArgs {
         value_name = "POLICY"
     )]
     pub update: UpdatePolicy,
+}
+
+impl RunArgs {
+    /// The format on standard output: the last `human` or `json`, else human.
+    pub fn stdout_format(&self) -> ReportFormat {
+        self.report
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                ReportChoice::Stdout(format) => Some(*format),
+                ReportChoice::Html(_) => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// The directories asked for with `html=DIR`.
+    pub fn html_dirs(&self) -> Vec<&std::path::Path> {
+        self.report
+            .iter()
+            .filter_map(|r| match r {
+                ReportChoice::Html(dir) => Some(dir.as_path()),
+                ReportChoice::Stdout(_) => None,
+            })
+            .collect()
+    }
 }
 
 /// A loaded, started run, ready to execute.
@@ -124,15 +171,23 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
     if let Some(path) = &args.junit {
         check_writable(path)?;
     }
+    for dir in args.html_dirs() {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "failed to create the HTML report directory {}",
+                dir.display()
+            )
+        })?;
+    }
     let prepared = match prepare(&args, args.mode, color)? {
         Ok(prepared) => prepared,
         Err(code) => return Ok(code),
     };
     let style = Style::for_stdout(color);
     let reporting = Reporting {
-        format: args.report,
+        format: args.stdout_format(),
         style,
-        keep_outcomes: args.junit.is_some(),
+        keep_outcomes: args.junit.is_some() || !args.html_dirs().is_empty(),
         fail_fast: args.fail_fast,
         verbose: args.verbose,
         quiet: args.quiet,
@@ -142,6 +197,13 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
     if let Some(path) = &args.junit {
         let xml = report::junit::report(&executed.outcomes).map_err(anyhow::Error::msg)?;
         std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
+    }
+    for dir in args.html_dirs() {
+        let html = report::html::report(&executed.outcomes, &executed.run_info);
+        let path = dir.join("index.html");
+        std::fs::write(&path, html)
+            .with_context(|| format!("failed to write {}", path.display()))?;
+        errln!("HTML report: {}", path.display());
     }
     Ok(executed.summary.exit_code())
 }
@@ -191,6 +253,8 @@ pub struct Executed {
     /// Every outcome in plan order, when asked for (a JUnit report); empty otherwise, so a
     /// large suite does not hold every request and answer until the end.
     pub outcomes: Vec<CaseOutcome>,
+    /// The run as a whole, for reports written at the end.
+    pub run_info: report::html::RunInfo,
 }
 
 /// How [`execute`] reports a run.
@@ -296,9 +360,23 @@ pub fn execute(
     ));
     watch.finish();
     executed.outcomes = kept.into_iter().flatten().collect();
+    let session = &prepared.session;
+    executed.run_info = report::html::RunInfo {
+        mode: session.mode().to_string(),
+        target: match session.mode() {
+            Mode::Replay => format!(
+                "recordings made against {}",
+                session.replayed_from().join(", ")
+            ),
+            _ => session.target().name.clone(),
+        },
+        elapsed: started.elapsed(),
+        not_run: Vec::new(),
+    };
     let summary = &mut executed.summary;
     if prepared.session.interrupt().is_halted() {
         for name in planned_names.iter().filter(|n| !reported.contains(*n)) {
+            executed.run_info.not_run.push(name.clone());
             match format {
                 ReportFormat::Human => outln!("{}", report::human::not_run_line(name, style)),
                 ReportFormat::Json => outln!("{}", report::json::not_run_line(name)),

@@ -206,3 +206,143 @@ fn the_progress_bar_shows_on_a_terminal_and_hides_under_ci() {
     assert!(!ci.contains("cases, "), "{ci}");
     assert!(ci.contains("1 passed, 2 failed"), "{ci}");
 }
+
+/// A secret in a form field: the guard must keep it out of every report.
+const SECRET: &str = "Tq8vR2xLm9Kp4Zs7";
+
+/// The mixed suite run live with credentials from the environment, a secret in a form field,
+/// and an HTML report in `report/`.
+fn html_run() -> (Dir, crate::support::Run) {
+    let dir = mixed_suite();
+    dir.write(
+        "scenarios/fails.yaml",
+        &format!(
+            "name: Fails\nsteps:\n  - id: init\n    call: init\n    form: {{ pg_amount: \"5\", pg_description: \"<script>alert(1)</script> {SECRET}\" }}\n    expect: {{ pg_status: nope }}\n    expect_body:\n      file: bodies/init.xml\n      ignore: [pg_salt, pg_sig, pg_payment_id, pg_redirect_url]\n"
+        ),
+    );
+    let run = dir
+        .fph()
+        .env("FREEDOMPAY_MERCHANT_ID", "777001")
+        .env("FREEDOMPAY_SECRET_KEY", SECRET)
+        .args(["run", "--mode", "live", "--report", "html=report", "-q"])
+        .run();
+    (dir, run)
+}
+
+#[test]
+fn the_html_report_is_self_contained_escaped_and_masked() {
+    let (dir, run) = html_run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("HTML report: report/index.html"),
+        "{}",
+        run.stderr
+    );
+    let html = dir.read("report/index.html");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("1 passed</span>"), "{html}");
+    assert!(html.contains("1 failed</span>"), "{html}");
+    assert!(html.contains("1 errored</span>"), "{html}");
+    assert!(html.contains("live mode, target emulator"), "{html}");
+    assert!(
+        html.contains("data-status=\"failed\" data-name=\"fails::default\""),
+        "{html}"
+    );
+    assert!(html.contains("scenarios/fails.yaml:6:26"), "{html}");
+    assert!(
+        html.contains("<span class=\"del\">-  &lt;pg_redirect_url_type&gt;other kind"),
+        "{html}"
+    );
+    // What came from the scenario and the gateway is text, never markup.
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains(SECRET), "the secret leaked: {html}");
+    assert!(
+        !html.contains("777001"),
+        "the merchant id is masked: {html}"
+    );
+    // Nothing fetched: no external URL in any src or href.
+    assert!(!html.contains("src=\"http"), "{html}");
+    assert!(!html.contains("href=\"http"), "{html}");
+}
+
+/// Chromium at /usr/bin/chromium or on PATH, if any.
+fn chromium() -> Option<std::path::PathBuf> {
+    let fixed = std::path::PathBuf::from("/usr/bin/chromium");
+    if fixed.exists() {
+        return Some(fixed);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("chromium"))
+            .find(|path| path.exists())
+    })
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "skipped: no Chromium at /usr/bin/chromium or on PATH (apt-get install -y chromium)"
+        );
+        return;
+    };
+    let (dir, run) = html_run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let page = format!("file://{}", dir.path().join("report/index.html").display());
+    let headless = |extra: &[&str]| {
+        let output = std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+            ])
+            .args(extra)
+            .arg(&page)
+            .env("HOME", dir.path())
+            .output()
+            .expect("run chromium");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let dom = headless(&["--dump-dom"]);
+    assert!(dom.contains("data-ready=\"yes\""), "the script ran: {dom}");
+    assert!(
+        dom.contains(
+            "<tr class=\"case failed\" data-status=\"failed\" data-name=\"fails::default\">"
+        ),
+        "the failing case is marked: {dom}"
+    );
+    assert!(dom.contains("<details class=\"step\" open=\"\">"), "{dom}");
+    assert!(
+        dom.contains("<span class=\"del\">-  &lt;pg_redirect_url_type&gt;other kind"),
+        "its diff: {dom}"
+    );
+    assert!(
+        dom.contains("scenarios/fails.yaml:6:26"),
+        "its scenario line: {dom}"
+    );
+    assert!(!dom.contains(SECRET), "no secret: {dom}");
+    assert!(!dom.contains("<script>alert"), "{dom}");
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fph-html-report.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=1280,2000",
+    ]);
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+        "no screenshot at {}",
+        shot.display()
+    );
+    eprintln!("screenshot of the HTML report: {}", shot.display());
+}
