@@ -346,3 +346,21 @@ fn the_html_report_renders_in_headless_chromium() {
     );
     eprintln!("screenshot of the HTML report: {}", shot.display());
 }
+
+#[test]
+fn the_human_report_shows_each_case_and_points_into_the_scenario() {
+    let dir = mixed_suite();
+    let run = dir.fph().args(["run", "--mode", "live", "-j", "1"]).run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let out = &run.stdout;
+    assert!(out.contains("PASS passes::default"), "{out}");
+    assert!(out.contains("FAIL fails::default"), "{out}");
+    assert!(out.contains("--> scenarios/fails.yaml:8:13"), "{out}");
+    assert!(
+        out.contains("-  <pg_redirect_url_type>other kind</pg_redirect_url_type>"),
+        "{out}"
+    );
+    assert!(out.contains("FAIL errors::default"), "{out}");
+    assert!(out.contains("the answer has no pg_sig"), "{out}");
+    assert!(out.contains("1 passed, 2 failed, 3 total"), "{out}");
+}
