@@ -364,3 +364,20 @@ fn the_human_report_shows_each_case_and_points_into_the_scenario() {
     assert!(out.contains("the answer has no pg_sig"), "{out}");
     assert!(out.contains("1 passed, 2 failed, 3 total"), "{out}");
 }
+
+#[test]
+fn completions_cover_the_commands_and_their_flags() {
+    let dir = Dir::new();
+    let bash = dir.fph().args(["completions", "bash"]).run();
+    assert_eq!(bash.code, 0, "{}", bash.stderr);
+    for word in ["--fail-fast", "--exclude-tag", "--verbose", "list", "drift"] {
+        assert!(
+            bash.stdout.contains(word),
+            "no {word} in the bash completions"
+        );
+    }
+    let zsh = dir.fph().args(["completions", "zsh"]).run();
+    assert!(zsh.stdout.starts_with("#compdef fph"), "{}", zsh.stdout);
+    let bad = dir.fph().args(["completions", "tcsh"]).run();
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
