@@ -33,7 +33,7 @@ impl Watch {
         use std::io::IsTerminal;
         let wanted = progress_wanted(
             std::io::stderr().is_terminal(),
-            std::env::var_os("CI").as_deref(),
+            std::env::var_os(freedompay_harness::env::CI).as_deref(),
         );
         let bar = wanted.then(|| {
             let bar =
