@@ -8,6 +8,8 @@ pub const MODE: &str = "FPH_MODE";
 pub const TARGET: &str = "FPH_TARGET";
 /// Comma-separated tags: only scenarios carrying one of them run (`cargo test`).
 pub const TAG: &str = "FPH_TAG";
+/// `html=DIR`: a `cargo test` run of the harness also writes `DIR/index.html`.
+pub const REPORT: &str = "FPH_REPORT";
 /// What to do with expected bodies an answer no longer matches: no, new, always.
 pub const UPDATE: &str = "FPH_UPDATE";
 /// The merchant id for live runs; never read from a file.

@@ -49,7 +49,7 @@ use crate::emulator::EmulatorConfig;
 use crate::review::{ReviewError, UPDATE_ENV, Updates};
 use crate::run::{Resolved, RunConfig, RunConfigError};
 use crate::runner::mode::{MODE_ENV, Mode, ModeError};
-use crate::runner::{Session, SessionOptions};
+use crate::runner::{CaseOutcome, Session, SessionOptions};
 use crate::scenario::{
     self, CredentialsError, HarnessConfig, Scenario, ScenarioError, Selection, TargetConfig,
     UnknownTarget,
@@ -57,6 +57,9 @@ use crate::scenario::{
 use crate::transport::live::error_chain;
 
 pub use crate::run::config::{TAG_ENV, TARGET_ENV, default_recordings};
+/// Asks for an HTML report of the trials: `html=DIR` writes `DIR/index.html` once they have
+/// run (as `fph run --report html=DIR` does).
+pub const REPORT_ENV: &str = crate::env::REPORT;
 
 /// The trial kind shown by `--list` and `--format`.
 pub const TRIAL_KIND: &str = "scenario";
@@ -154,6 +157,13 @@ impl HarnessBuilder {
                 .map(str::to_owned)
                 .collect()
         });
+        let html_report = match env(REPORT_ENV) {
+            None => None,
+            Some(value) => match value.trim().split_once('=') {
+                Some(("html", dir)) if !dir.is_empty() => Some(PathBuf::from(dir)),
+                _ => return Err(HarnessError::Report(value)),
+            },
+        };
         // A test run never reaches production: there is no flag to pass through libtest.
         let run = RunConfig {
             mode,
@@ -174,7 +184,11 @@ impl HarnessBuilder {
         Ok(Harness {
             scenarios: self.scenarios,
             tags,
-            shared: Arc::new(Shared { options }),
+            shared: Arc::new(Shared {
+                options,
+                html_report,
+                outcomes: std::sync::Mutex::default(),
+            }),
         })
     }
 
@@ -219,6 +233,9 @@ pub enum HarnessError {
     /// `FPH_UPDATE` names no policy.
     #[error(transparent)]
     Updates(ReviewError),
+    /// `FPH_REPORT` is not `html=DIR`.
+    #[error("{REPORT_ENV}={0:?} is not a report: use html=DIR (writes DIR/index.html)")]
+    Report(String),
 }
 
 impl HarnessError {
@@ -230,6 +247,7 @@ impl HarnessError {
             HarnessError::Target(_) => TARGET_ENV,
             HarnessError::Credentials(_) => "credentials",
             HarnessError::Updates(_) => UPDATE_ENV,
+            HarnessError::Report(_) => REPORT_ENV,
         }
     }
 }
@@ -300,9 +318,56 @@ impl Harness {
 
     /// Parses the libtest arguments of this process, runs the trials, and returns the exit
     /// code (`main` returns it).
+    ///
+    /// With `FPH_REPORT=html=DIR`, the outcomes of the trials that ran are written to
+    /// `DIR/index.html` afterwards (a failure to write it fails the run).
+    // The library prints nothing, except here: this is a test binary's `main`, where
+    // libtest-mimic prints the results, and where else could the report's path go.
+    #[allow(clippy::print_stderr)]
     pub fn run(self) -> ExitCode {
         let arguments = Arguments::from_args();
-        libtest_mimic::run(&arguments, self.trials()).exit_code()
+        let started = std::time::Instant::now();
+        let conclusion = libtest_mimic::run(&arguments, self.trials());
+        if let Some(dir) = &self.shared.html_report {
+            match self.write_html_report(dir, started.elapsed()) {
+                Ok(path) => eprintln!("HTML report: {}", path.display()),
+                Err(error) => {
+                    eprintln!(
+                        "error: failed to write the HTML report in {}: {error}",
+                        dir.display()
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        conclusion.exit_code()
+    }
+
+    /// Writes `dir/index.html` from the outcomes kept so far; returns its path.
+    fn write_html_report(
+        &self,
+        dir: &Path,
+        elapsed: std::time::Duration,
+    ) -> std::io::Result<PathBuf> {
+        let mut outcomes = std::mem::take(
+            &mut *self
+                .shared
+                .outcomes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        // Trials finish in any order; the report lists them by name.
+        outcomes.sort_by_key(CaseOutcome::full_name);
+        let info = crate::report::html::RunInfo {
+            mode: self.mode().to_string(),
+            target: self.target().name.clone(),
+            elapsed,
+            not_run: Vec::new(),
+        };
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("index.html");
+        std::fs::write(&path, crate::report::html::report(&outcomes, &info))?;
+        Ok(path)
     }
 
     /// One trial per selected case; a scenario file that does not load becomes a failing
@@ -314,8 +379,8 @@ impl Harness {
             .map(|e| failing(&format!("{}::load", file_stem(e.file())), e.render_plain()))
             .collect();
         let selection = Selection {
-            filter: None,
             tags: self.tags.clone(),
+            ..Selection::default()
         };
         for scenario in scenarios {
             let scenario = Arc::new(scenario);
@@ -340,6 +405,10 @@ impl Harness {
 #[derive(Debug)]
 struct Shared {
     options: SessionOptions,
+    /// `FPH_REPORT=html=DIR`: where the HTML report goes.
+    html_report: Option<PathBuf>,
+    /// The outcomes of the trials that ran, kept for the HTML report (only when asked for).
+    outcomes: std::sync::Mutex<Vec<CaseOutcome>>,
 }
 
 impl Shared {
@@ -348,12 +417,18 @@ impl Shared {
         let session = Session::start(self.options.clone(), std::slice::from_ref(scenario))
             .map_err(|e| Failed::from(error_chain(&e)))?;
         let session = Arc::new(session);
+        let case = &scenario.cases[index];
+        if self.html_report.is_some() && session.mode() != Mode::Drift {
+            let outcome = runtime().block_on(session.run(scenario, case));
+            let verdict = crate::run::verdict(&outcome);
+            self.outcomes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(outcome);
+            return verdict.map_err(Failed::from);
+        }
         runtime()
-            .block_on(crate::run::trial(
-                &session,
-                scenario,
-                &scenario.cases[index],
-            ))
+            .block_on(crate::run::trial(&session, scenario, case))
             .map_err(Failed::from)
     }
 }
@@ -525,6 +600,33 @@ mod tests {
             error.to_string().contains("did you mean `targets`?"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn fph_report_writes_the_trials_that_ran_as_an_html_report() {
+        let dir = suite();
+        let scenarios = dir.path().join("scenarios");
+        let error = Harness::new(&scenarios)
+            .build_with(env(&[(REPORT_ENV, "pdf")]))
+            .unwrap_err();
+        assert_eq!(error.setting(), "FPH_REPORT");
+        let out = dir.path().join("report");
+        let harness = Harness::new(&scenarios)
+            .build_with(env(&[(REPORT_ENV, &format!("html={}", out.display()))]))
+            .unwrap();
+        let (loaded, _) = scenario::load_paths(std::slice::from_ref(&harness.scenarios));
+        for scenario in &loaded {
+            // Replay without recordings: every case errors, with the command that records it.
+            assert!(harness.shared.run_trial(scenario, 0).is_err());
+        }
+        let path = harness
+            .write_html_report(&out, std::time::Duration::from_millis(5))
+            .unwrap();
+        let html = std::fs::read_to_string(path).unwrap();
+        assert!(html.contains("0 passed</span>"), "{html}");
+        assert!(html.contains("2 errored</span>"), "{html}");
+        assert!(html.contains("data-name=\"pays::default\""), "{html}");
+        assert!(html.contains("data-name=\"refuses::default\""), "{html}");
     }
 
     /// The failure of the first trial of `harness`, run in this thread.

@@ -146,8 +146,9 @@ fn the_example_scenarios_load() {
     let kcell = &scenarios[0];
     assert_eq!(kcell.cases.len(), 2);
     let selection = Selection {
-        filter: Some("ACTIVKZT".into()),
+        filters: vec!["ACTIVKZT".into()],
         tags: vec!["approve".into()],
+        ..Selection::default()
     };
     let selected: Vec<String> = kcell
         .cases_matching(&selection)

@@ -109,6 +109,7 @@ fn run_suite(
         ready.scenarios,
         ready.planned,
         jobs,
+        false,
         |outcome: CaseOutcome| {
             let requests = outcome.steps.iter().map(|s| s.attempts.len()).sum();
             let failure = (!outcome.passed()).then_some(|| failure_details(&outcome, Style::PLAIN));

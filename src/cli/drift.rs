@@ -30,6 +30,9 @@ impl DriftArgs {
 }
 
 pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
+    if !args.run.html_dirs().is_empty() {
+        anyhow::bail!("--report html=DIR is for `fph run`; `fph drift` reports as human or json");
+    }
     let prepared = match prepare(&args.run, Mode::Drift, color)? {
         Ok(prepared) => prepared,
         Err(code) => return Ok(code),
@@ -44,7 +47,7 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
     super::run::report_swept(&prepared.session);
     super::interrupt::listen(&runtime, Arc::clone(&prepared.session));
     let total = planned.len();
-    let format = args.run.report;
+    let format = args.run.stdout_format();
     // Without --accept, FPH_UPDATE=new (or --update new) proposes the drifted cassettes as
     // `*.yaml.new` for `fph review`, as expected bodies are.
     let updates = Updates::new(args.run.update);

@@ -27,7 +27,7 @@ use freedompay_harness::transport::cassette::Cassette;
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use super::load::{Loaded, SelectArgs, print_diagnostics};
-use super::run::{Prepared, ReportFormat, execute};
+use super::run::{Prepared, Reporting, execute};
 
 /// This crate's package name: the dev-dependency a Rust project gets.
 const PACKAGE: &str = env!("CARGO_PKG_NAME");
@@ -347,8 +347,9 @@ fn record(dir: &Path, color: ColorChoice) -> anyhow::Result<u8> {
     let session = Session::start(options, &scenarios)?;
     let select = SelectArgs {
         paths,
-        filter: None,
+        filters: Vec::new(),
         tags: Vec::new(),
+        exclude_tags: Vec::new(),
     };
     let prepared = Prepared {
         session: Arc::new(session),
@@ -358,9 +359,7 @@ fn record(dir: &Path, color: ColorChoice) -> anyhow::Result<u8> {
     let executed = execute(
         prepared,
         &select,
-        ReportFormat::Human,
-        Style::for_stdout(color),
-        false,
+        Reporting::human(Style::for_stdout(color)),
     )?;
     Ok(executed.summary.exit_code())
 }

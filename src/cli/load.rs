@@ -13,19 +13,24 @@ pub struct SelectArgs {
     /// Scenario files or directories.
     #[arg(value_name = "PATHS", default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
-    /// Only cases whose `scenario/case` id or scenario name contains this text.
-    #[arg(long, value_name = "TEXT")]
-    pub filter: Option<String>,
+    /// Only cases whose `scenario/case` id or scenario name contains this text (repeat for
+    /// several: any of them).
+    #[arg(long = "filter", value_name = "TEXT")]
+    pub filters: Vec<String>,
     /// Only scenarios with this tag (repeat for several: any of them).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// Leave out scenarios with this tag (repeatable; wins over --tag and --filter).
+    #[arg(long = "exclude-tag", value_name = "TAG")]
+    pub exclude_tags: Vec<String>,
 }
 
 impl SelectArgs {
     pub fn selection(&self) -> Selection {
         Selection {
-            filter: self.filter.clone(),
+            filters: self.filters.clone(),
             tags: self.tags.clone(),
+            exclude_tags: self.exclude_tags.clone(),
         }
     }
 
@@ -98,7 +103,7 @@ pub fn print_diagnostics(errors: &[ScenarioError], color: ColorChoice) {
     );
 }
 
-fn style_for_stderr(color: ColorChoice) -> Style {
+pub fn style_for_stderr(color: ColorChoice) -> Style {
     use std::io::IsTerminal;
     let enabled = match color {
         ColorChoice::Always => true,

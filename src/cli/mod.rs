@@ -47,6 +47,7 @@ mod schema;
 mod secret;
 mod sign;
 mod verify;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use freedompay_harness::report::ColorChoice;
@@ -72,6 +73,12 @@ enum Command {
     DiffRecordings(diff_recordings::DiffRecordingsArgs),
     /// List the cases the scenarios expand into.
     List(list::ListArgs),
+    /// Print shell completions: `fph completions bash > /etc/bash_completion.d/fph`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Check harness.yaml and the scenarios without running anything.
     Lint(lint::LintArgs),
     /// Accept or reject the pending .new files that `fph run --update new` wrote.
@@ -177,6 +184,13 @@ fn dispatch_command(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Run(args) => run::run(args, color),
         Command::List(args) => list::run(args, color),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "fph", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
+            Ok(freedompay_harness::exit_code::SUCCESS)
+        }
         Command::Drift(args) => drift::run(args, color),
         Command::DiffRecordings(args) => diff_recordings::run(args, color),
         Command::Lint(args) => lint::run(args, color),

@@ -12,9 +12,10 @@ use freedompay_harness::review::{UPDATE_ENV, UpdatePolicy, Updates};
 use freedompay_harness::run::{Resolved, RunConfig, RunSummary};
 use freedompay_harness::runner::mode::Mode;
 use freedompay_harness::runner::suite::{plan, run_all};
-use freedompay_harness::runner::{CaseOutcome, Session};
+use freedompay_harness::runner::{CaseOutcome, Observer, Session};
 
 use super::load::{Loaded, SelectArgs, load};
+use super::watch::Watch;
 
 /// How cases are reported on standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -24,6 +25,27 @@ pub enum ReportFormat {
     Human,
     /// One JSON object per case per line.
     Json,
+}
+
+/// One `--report`: the format on standard output, or a report written to a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportChoice {
+    Stdout(ReportFormat),
+    /// `html=DIR`: `DIR/index.html`.
+    Html(PathBuf),
+}
+
+/// Parses `human`, `json` or `html=DIR`.
+fn parse_report(text: &str) -> Result<ReportChoice, String> {
+    match text.split_once('=') {
+        Some(("html", "")) => Err("html=DIR needs a directory, e.g. html=target/fph-report".into()),
+        Some(("html", dir)) => Ok(ReportChoice::Html(PathBuf::from(dir))),
+        None if text.eq_ignore_ascii_case("human") => Ok(ReportChoice::Stdout(ReportFormat::Human)),
+        None if text.eq_ignore_ascii_case("json") => Ok(ReportChoice::Stdout(ReportFormat::Json)),
+        _ => Err(format!(
+            "`{text}` is not a report: use human, json (on standard output) or html=DIR"
+        )),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,9 +71,20 @@ pub struct RunArgs {
     /// Where cassettes live [default: `recordings` beside the scenarios directory].
     #[arg(long, value_name = "DIR")]
     pub recordings: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
-    pub report: ReportFormat,
+    /// human or json on standard output [default: human]; html=DIR also writes
+    /// DIR/index.html (repeatable: `--report json --report html=out`).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_report)]
+    pub report: Vec<ReportChoice>,
+    /// Print each request and answer as it happens, on standard error (redacted values and
+    /// the secret masked).
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Print only failures and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Start no case after the first one that fails; the rest are reported as not run.
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Also write a JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -67,6 +100,31 @@ pub struct RunArgs {
         value_name = "POLICY"
     )]
     pub update: UpdatePolicy,
+}
+
+impl RunArgs {
+    /// The format on standard output: the last `human` or `json`, else human.
+    pub fn stdout_format(&self) -> ReportFormat {
+        self.report
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                ReportChoice::Stdout(format) => Some(*format),
+                ReportChoice::Html(_) => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// The directories asked for with `html=DIR`.
+    pub fn html_dirs(&self) -> Vec<&std::path::Path> {
+        self.report
+            .iter()
+            .filter_map(|r| match r {
+                ReportChoice::Html(dir) => Some(dir.as_path()),
+                ReportChoice::Stdout(_) => None,
+            })
+            .collect()
+    }
 }
 
 /// A loaded, started run, ready to execute.
@@ -113,16 +171,39 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
     if let Some(path) = &args.junit {
         check_writable(path)?;
     }
+    for dir in args.html_dirs() {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "failed to create the HTML report directory {}",
+                dir.display()
+            )
+        })?;
+    }
     let prepared = match prepare(&args, args.mode, color)? {
         Ok(prepared) => prepared,
         Err(code) => return Ok(code),
     };
     let style = Style::for_stdout(color);
-    let keep_outcomes = args.junit.is_some();
-    let executed = execute(prepared, &args.select, args.report, style, keep_outcomes)?;
+    let reporting = Reporting {
+        format: args.stdout_format(),
+        style,
+        keep_outcomes: args.junit.is_some() || !args.html_dirs().is_empty(),
+        fail_fast: args.fail_fast,
+        verbose: args.verbose,
+        quiet: args.quiet,
+        stderr_style: super::load::style_for_stderr(color),
+    };
+    let executed = execute(prepared, &args.select, reporting)?;
     if let Some(path) = &args.junit {
         let xml = report::junit::report(&executed.outcomes).map_err(anyhow::Error::msg)?;
         std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
+    }
+    for dir in args.html_dirs() {
+        let html = report::html::report(&executed.outcomes, &executed.run_info);
+        let path = dir.join("index.html");
+        std::fs::write(&path, html)
+            .with_context(|| format!("failed to write {}", path.display()))?;
+        errln!("HTML report: {}", path.display());
     }
     Ok(executed.summary.exit_code())
 }
@@ -146,11 +227,14 @@ fn check_writable(path: &std::path::Path) -> anyhow::Result<()> {
 pub fn nothing_selected(select: &SelectArgs) -> String {
     let selection = select.selection();
     let mut asked = Vec::new();
-    if let Some(filter) = &selection.filter {
+    for filter in &selection.filters {
         asked.push(format!("--filter {filter:?}"));
     }
     for tag in &selection.tags {
         asked.push(format!("--tag {tag}"));
+    }
+    for tag in &selection.exclude_tags {
+        asked.push(format!("--exclude-tag {tag}"));
     }
     if asked.is_empty() {
         "error: no scenario case found; `fph lint` checks the scenario paths".to_owned()
@@ -169,17 +253,58 @@ pub struct Executed {
     /// Every outcome in plan order, when asked for (a JUnit report); empty otherwise, so a
     /// large suite does not hold every request and answer until the end.
     pub outcomes: Vec<CaseOutcome>,
+    /// The run as a whole, for reports written at the end.
+    pub run_info: report::html::RunInfo,
+}
+
+/// How [`execute`] reports a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Reporting {
+    pub format: ReportFormat,
+    pub style: Style,
+    /// Keep every outcome (for a report written at the end, like JUnit).
+    pub keep_outcomes: bool,
+    /// Start no case after the first failure.
+    pub fail_fast: bool,
+    /// Print each request and answer on standard error.
+    pub verbose: bool,
+    /// Leave out the lines of cases that passed.
+    pub quiet: bool,
+    /// Colours on standard error (the progress bar, `--verbose`).
+    pub stderr_style: Style,
+}
+
+impl Reporting {
+    /// The human report on standard output, nothing kept, every case run.
+    pub fn human(style: Style) -> Reporting {
+        Reporting {
+            format: ReportFormat::Human,
+            style,
+            keep_outcomes: false,
+            fail_fast: false,
+            verbose: false,
+            quiet: false,
+            stderr_style: Style::PLAIN,
+        }
+    }
 }
 
 /// Runs the selected cases, printing each as it ends and a summary; keeps the outcomes only
-/// when `keep_outcomes`.
+/// when `keep_outcomes`. Cases a `--fail-fast` stop left out are reported as not run.
 pub fn execute(
     prepared: Prepared,
     select: &SelectArgs,
-    format: ReportFormat,
-    style: Style,
-    keep_outcomes: bool,
+    reporting: Reporting,
 ) -> anyhow::Result<Executed> {
+    let Reporting {
+        format,
+        style,
+        keep_outcomes,
+        fail_fast,
+        verbose,
+        quiet,
+        stderr_style,
+    } = reporting;
     let planned = plan(&prepared.loaded.scenarios, &select.selection());
     if planned.is_empty() {
         // Like nextest, not like `cargo test`: a mistyped filter must not pass CI by
@@ -193,9 +318,24 @@ pub fn execute(
     let runtime = super::runtime()?;
     report_swept(&prepared.session);
     super::interrupt::listen(&runtime, Arc::clone(&prepared.session));
+    let total = planned.len();
+    // Names only: what a `--fail-fast` stop left out is named after the run.
+    let planned_names: Vec<String> = planned
+        .iter()
+        .map(|p| {
+            let scenario = &prepared.loaded.scenarios[p.scenario];
+            format!("{}::{}", scenario.stem, scenario.cases[p.case].name)
+        })
+        .collect();
+    let mut reported = std::collections::HashSet::new();
+    let watch = Arc::new(Watch::new(total, verbose, stderr_style));
+    if watch.is_active() {
+        prepared
+            .session
+            .observe(Arc::clone(&watch) as Arc<dyn Observer>);
+    }
     // The run takes the scenarios over: nothing needs them after it.
     let scenarios = Arc::new(prepared.loaded.scenarios);
-    let total = planned.len();
     let started = Instant::now();
     let mut executed = Executed::default();
     let kept = runtime.block_on(run_all(
@@ -203,17 +343,47 @@ pub fn execute(
         scenarios,
         planned,
         prepared.jobs,
+        fail_fast,
         |outcome| {
-            match format {
+            if fail_fast {
+                reported.insert(outcome.full_name());
+            }
+            watch.case_done(outcome.passed());
+            watch.suspend(|| match format {
+                ReportFormat::Human if quiet && outcome.passed() => {}
                 ReportFormat::Human => out!("{}", report::human::case_report(&outcome, style)),
                 ReportFormat::Json => outln!("{}", report::json::case_line(&outcome)),
-            }
+            });
             executed.summary.add(&outcome);
             keep_outcomes.then_some(outcome)
         },
     ));
+    watch.finish();
     executed.outcomes = kept.into_iter().flatten().collect();
+    let session = &prepared.session;
+    executed.run_info = report::html::RunInfo {
+        mode: session.mode().to_string(),
+        target: match session.mode() {
+            Mode::Replay => format!(
+                "recordings made against {}",
+                session.replayed_from().join(", ")
+            ),
+            _ => session.target().name.clone(),
+        },
+        elapsed: started.elapsed(),
+        not_run: Vec::new(),
+    };
     let summary = &mut executed.summary;
+    if prepared.session.interrupt().is_halted() {
+        for name in planned_names.iter().filter(|n| !reported.contains(*n)) {
+            executed.run_info.not_run.push(name.clone());
+            match format {
+                ReportFormat::Human => outln!("{}", report::human::not_run_line(name, style)),
+                ReportFormat::Json => outln!("{}", report::json::not_run_line(name)),
+            }
+            summary.not_run += 1;
+        }
+    }
     summary.interrupted = prepared.session.interrupt().is_raised();
     if summary.interrupted {
         errln!("{}", interrupted_summary(summary.total(), total));
@@ -221,6 +391,25 @@ pub fn execute(
     // Once per run, on standard error, whatever the report format (each case says it too).
     if let Some(warning) = prepared.session.guard().warning() {
         errln!("warning: {warning}");
+    }
+    if format == ReportFormat::Json {
+        let session = &prepared.session;
+        let counts = report::json::Counts {
+            passed: summary.passed,
+            failed: summary.failed - summary.errored,
+            errored: summary.errored,
+            not_run: summary.not_run,
+            interrupted: summary.interrupted,
+            elapsed: started.elapsed(),
+        };
+        outln!(
+            "{}",
+            report::json::summary_line(
+                &counts,
+                &session.mode().to_string(),
+                &session.target().name
+            )
+        );
     }
     if format == ReportFormat::Human {
         let session = &prepared.session;
@@ -232,8 +421,12 @@ pub fn execute(
             },
             mode => format!("{mode} mode, target {}", session.target().name),
         };
+        let not_run = match summary.not_run {
+            0 => String::new(),
+            n => format!(", {}", style.yellow(&format!("{n} not run (--fail-fast)"))),
+        };
         outln!(
-            "\n{} ({against})",
+            "\n{}{not_run} ({against})",
             report::summary_counts(summary.passed, summary.failed, started.elapsed(), style),
         );
         let pending = summary.pending_updates;

@@ -70,6 +70,67 @@ pub fn case_line(outcome: &CaseOutcome, style: Style) -> String {
     )
 }
 
+/// `--verbose`: a request as it goes out — `→ case step (call /path, attempt N)` and its
+/// fields (already masked by the runner's observer).
+pub fn sent_request(case: &str, request: &crate::transport::Request, style: Style) -> String {
+    let mut out = format!(
+        "{} {case} {} ({} {}, attempt {})\n",
+        style.dim("→"),
+        request.step,
+        request.operation.name(),
+        request.path,
+        request.attempt
+    );
+    for (name, value) in request.fields.to_form_pairs() {
+        let _ = writeln!(out, "    {name}={}", terminal_safe(&value));
+    }
+    out
+}
+
+/// `--verbose`: the answer to a request — `← case step: HTTP 200 in 3 ms` and its body (cut
+/// like the report's), or why none came.
+pub fn received_answer(
+    case: &str,
+    request: &crate::transport::Request,
+    answer: Result<&crate::transport::Response, &crate::transport::TransportError>,
+    style: Style,
+) -> String {
+    match answer {
+        Ok(response) => {
+            let (body, left_out) = truncated(&response.body, SHOWN_BODY_LIMIT);
+            let mut out = format!(
+                "{} {case} {}: HTTP {} in {}\n",
+                style.dim("←"),
+                request.step,
+                response.status,
+                millis(response.elapsed)
+            );
+            for line in terminal_safe(body).lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+            if left_out > 0 {
+                let _ = writeln!(out, "    … {left_out} more bytes");
+            }
+            out
+        }
+        Err(error) => format!(
+            "{} {case} {}: {}\n",
+            style.red("←"),
+            request.step,
+            terminal_safe(&error.to_string())
+        ),
+    }
+}
+
+/// `SKIP scenario::case (not run)`: a case a `--fail-fast` stop did not start.
+pub fn not_run_line(full_name: &str, style: Style) -> String {
+    format!(
+        "{} {full_name} {}",
+        style.yellow("SKIP"),
+        style.dim("(not run: --fail-fast stopped after a failure)")
+    )
+}
+
 /// The case line followed, for a failure, by the indented details.
 pub fn case_report(outcome: &CaseOutcome, style: Style) -> String {
     let mut out = case_line(outcome, style);

@@ -1,5 +1,7 @@
-//! JSON lines: one object per case, for machines (`--report json`). Written by hand: the
-//! shape is small and fixed, and it keeps serde_json out of the build.
+//! JSON lines: one object per case, then one summary, for machines (`--report json`). The
+//! schema is `docs/report-json.md`; every line carries `"version":` [`SCHEMA_VERSION`], so
+//! any line read alone (`head -1`, a stream cut by Ctrl-C) says what it is. Written by hand:
+//! the shape is small and fixed.
 
 use std::fmt::Write as _;
 
@@ -8,13 +10,27 @@ use crate::scenario::Span;
 
 use super::text;
 
+/// The version of the line format (`docs/report-json.md`): raised when a field changes
+/// meaning or goes away; new fields may appear without a new version.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// One line of JSON for a case.
 pub fn case_line(outcome: &CaseOutcome) -> String {
-    let mut out = String::from("{\"type\":\"case\"");
+    let mut out = format!("{{\"type\":\"case\",\"version\":{SCHEMA_VERSION}");
     let _ = write!(out, ",\"name\":{}", quote(&outcome.full_name()));
     let _ = write!(out, ",\"scenario\":{}", quote(&outcome.scenario));
     let _ = write!(out, ",\"case\":{}", quote(&outcome.case));
+    let _ = write!(out, ",\"status\":\"{}\"", outcome.status().name());
     let _ = write!(out, ",\"passed\":{}", outcome.passed());
+    let _ = write!(
+        out,
+        ",\"scenario_file\":{}",
+        quote(&outcome.source.file.display().to_string())
+    );
+    if let Some(span) = outcome.failure_span() {
+        // Where the case failed, as the human report's first `-->` points.
+        position(&mut out, outcome, span);
+    }
     let _ = write!(out, ",\"elapsed_ms\":{}", outcome.elapsed.as_millis());
     if let Some(problem) = &outcome.problem {
         let _ = write!(out, ",\"error\":{}", quote(&text::case_problem(problem)));
@@ -63,6 +79,43 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
     }
     out.push_str("]}");
     out
+}
+
+/// The line for a case a `--fail-fast` stop did not start.
+pub fn not_run_line(full_name: &str) -> String {
+    let (scenario, case) = full_name.split_once("::").unwrap_or((full_name, ""));
+    format!(
+        "{{\"type\":\"case\",\"version\":{SCHEMA_VERSION},\"name\":{},\"scenario\":{},\"case\":{},\"status\":\"not_run\",\"passed\":false,\"steps\":[]}}",
+        quote(full_name),
+        quote(scenario),
+        quote(case)
+    )
+}
+
+/// What a run counted, for the last line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub errored: usize,
+    pub not_run: usize,
+    pub interrupted: bool,
+    pub elapsed: std::time::Duration,
+}
+
+/// The last line of a run: `{"type":"summary",…}`.
+pub fn summary_line(counts: &Counts, mode: &str, target: &str) -> String {
+    format!(
+        "{{\"type\":\"summary\",\"version\":{SCHEMA_VERSION},\"mode\":{},\"target\":{},\"passed\":{},\"failed\":{},\"errored\":{},\"not_run\":{},\"interrupted\":{},\"elapsed_ms\":{}}}",
+        quote(mode),
+        quote(target),
+        counts.passed,
+        counts.failed,
+        counts.errored,
+        counts.not_run,
+        counts.interrupted,
+        counts.elapsed.as_millis()
+    )
 }
 
 /// `,"file":…,"line":…,"column":…` for a known place in the scenario.

@@ -4,7 +4,7 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::runner::CaseOutcome;
+use crate::runner::{CaseOutcome, CaseStatus};
 
 use super::human::failure_details;
 use super::style::Style;
@@ -17,7 +17,13 @@ pub fn report(outcomes: &[CaseOutcome]) -> Result<String, String> {
         let status = if outcome.passed() {
             TestCaseStatus::success()
         } else {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            // An errored case (no verdict: no proper answer, nothing to compare) is a JUnit
+            // error, as a test that panicked is; a wrong answer is a failure.
+            let kind = match outcome.status() {
+                CaseStatus::Errored => NonSuccessKind::Error,
+                _ => NonSuccessKind::Failure,
+            };
+            let mut status = TestCaseStatus::non_success(kind);
             let message = match outcome.failed_step() {
                 Some(step) => format!("step `{}` failed", step.id),
                 None => outcome

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod drift;
+pub mod html;
 pub mod human;
 pub mod json;
 #[cfg(feature = "junit")]

@@ -22,7 +22,7 @@ use crate::scenario::{Case, Scenario};
 /// everything needed to fix it (libtest-mimic captures nothing else). In drift mode, a case
 /// fails when the gateway answers differently than recorded.
 pub async fn trial(session: &Arc<Session>, scenario: &Scenario, case: &Case) -> Result<(), String> {
-    use crate::report::{Style, drift::trial_message, failure_details};
+    use crate::report::drift::trial_message;
     if session.mode() == Mode::Drift {
         let on_drift = OnDrift::Propose(crate::review::Updates::default());
         let result = drift_case(session, scenario, case, on_drift).await;
@@ -32,10 +32,16 @@ pub async fn trial(session: &Arc<Session>, scenario: &Scenario, case: &Case) -> 
             Err(trial_message(&result.report))
         };
     }
-    let outcome = session.run(scenario, case).await;
+    verdict(&session.run(scenario, case).await)
+}
+
+/// A case's outcome as a trial's verdict: `Ok` when it passed, else everything needed to fix
+/// it.
+pub fn verdict(outcome: &crate::runner::CaseOutcome) -> Result<(), String> {
+    use crate::report::{Style, failure_details};
     if outcome.passed() {
         Ok(())
     } else {
-        Err(failure_details(&outcome, Style::PLAIN))
+        Err(failure_details(outcome, Style::PLAIN))
     }
 }

@@ -3,20 +3,25 @@
 
 use crate::exit_code;
 use crate::review::UpdateOutcome;
-use crate::runner::{CaseOutcome, StepFailure};
+use crate::runner::{CaseOutcome, CaseStatus, StepFailure};
 
 /// What a run leaves once every case has been reported.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RunSummary {
     pub passed: usize,
+    /// Every case that did not pass, errored ones included (the exit code counts them alike).
     pub failed: usize,
+    /// Of the failed cases, those with no verdict (see `CaseOutcome::status`).
+    pub errored: usize,
     /// A case failed on bad input (a cassette that cannot be read), or nothing was selected.
     pub bad_input: bool,
     /// Expected bodies written as `.new` files for `fph review`.
     pub pending_updates: usize,
     /// Stopped by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// Selected cases `--fail-fast` did not start after a failure.
+    pub not_run: usize,
 }
 
 impl RunSummary {
@@ -34,6 +39,9 @@ impl RunSummary {
             self.passed += 1;
         } else {
             self.failed += 1;
+        }
+        if outcome.status() == CaseStatus::Errored {
+            self.errored += 1;
         }
         self.bad_input |= outcome.is_bad_input();
         self.pending_updates += pending_updates(outcome);

@@ -4,6 +4,7 @@
 
 pub mod case;
 pub mod mode;
+pub mod observe;
 pub mod outcome;
 // A server (axum), like the emulator: built with the `emulator` feature.
 #[cfg(feature = "emulator")]
@@ -14,9 +15,10 @@ pub mod suite;
 
 pub use case::{CaseSettings, Credentials, run_case};
 pub use mode::Mode;
+pub use observe::Observer;
 pub use outcome::{
-    Attempt, BodyMismatch, CaseOutcome, CaseProblem, CheckResult, ScenarioSource, SignatureProblem,
-    StepFailure, StepOutcome,
+    Attempt, BodyMismatch, CaseOutcome, CaseProblem, CaseStatus, CheckResult, ScenarioSource,
+    SignatureProblem, StepFailure, StepOutcome,
 };
 pub use session::{Session, SessionError, SessionOptions};
 pub use sms::SmsCodes;

@@ -88,6 +88,27 @@ impl CaseOutcome {
         self.problem.is_none() && self.steps.iter().all(StepOutcome::passed)
     }
 
+    /// Passed, failed (the gateway answered, and not as expected) or errored (no verdict:
+    /// the case could not be run, a request could not be built, no proper answer came).
+    pub fn status(&self) -> CaseStatus {
+        if self.passed() {
+            return CaseStatus::Passed;
+        }
+        let errored = self.problem.is_some()
+            || self.improper_answer().is_some()
+            || self.steps.iter().any(|s| {
+                matches!(
+                    s.failure,
+                    Some(StepFailure::Template { .. } | StepFailure::BodyUnreadable { .. })
+                )
+            });
+        if errored {
+            CaseStatus::Errored
+        } else {
+            CaseStatus::Failed
+        }
+    }
+
     /// The first failing step, if any.
     pub fn failed_step(&self) -> Option<&StepOutcome> {
         self.steps.iter().find(|s| !s.passed())
@@ -236,6 +257,25 @@ pub struct CheckResult {
     pub passed: bool,
     /// Where the expected value is in the scenario (`expect:` or `poll.until:`).
     pub span: Span,
+}
+
+/// How a case ended, as reports count it (see [`CaseOutcome::status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseStatus {
+    Passed,
+    Failed,
+    Errored,
+}
+
+impl CaseStatus {
+    /// `passed`, `failed`, `errored`: the word reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaseStatus::Passed => "passed",
+            CaseStatus::Failed => "failed",
+            CaseStatus::Errored => "errored",
+        }
+    }
 }
 
 /// A scenario file and its text, shared by every outcome of its cases.

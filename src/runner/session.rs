@@ -32,6 +32,7 @@ use crate::utc;
 
 use super::case::{CaseSettings, Credentials, run_case};
 use super::mode::Mode;
+use super::observe::{Observed, Observer};
 use super::outcome::{CaseOutcome, CaseProblem, StepFailure};
 use super::sms::SmsCodes;
 use super::suite::Interrupt;
@@ -93,6 +94,8 @@ pub struct Session {
     /// The targets the replayed cassettes were recorded against: what a replay's summary
     /// names (it contacts no target itself).
     replayed_from: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Hears each case and request as it happens (a progress bar, `--verbose`); set once.
+    observer: std::sync::OnceLock<Arc<dyn Observer>>,
 }
 
 impl Session {
@@ -228,6 +231,7 @@ impl Session {
             interrupt: Interrupt::default(),
             swept,
             replayed_from: Default::default(),
+            observer: std::sync::OnceLock::new(),
         })
     }
 
@@ -280,6 +284,54 @@ impl Session {
         Cassette::path_for(&self.recordings, &scenario.stem, &case.name)
     }
 
+    /// Lets `observer` hear every case and request from now on; `false` when one was set
+    /// already (it stays).
+    pub fn observe(&self, observer: Arc<dyn Observer>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    /// Runs `case` over `transport`, through the observer when there is one.
+    async fn run_over<T: crate::transport::Transport>(
+        &self,
+        scenario: &Scenario,
+        case: &Case,
+        settings: &CaseSettings,
+        transport: &T,
+        generated: Generated,
+    ) -> CaseOutcome {
+        match self.observer.get() {
+            None => {
+                run_case(
+                    scenario,
+                    case,
+                    settings,
+                    &self.renderer,
+                    transport,
+                    generated,
+                )
+                .await
+            }
+            Some(observer) => {
+                let observed = Observed::new(
+                    transport,
+                    Arc::clone(observer),
+                    format!("{}::{}", scenario.stem, case.name),
+                    &self.guard,
+                    settings.redactions.clone(),
+                );
+                run_case(
+                    scenario,
+                    case,
+                    settings,
+                    &self.renderer,
+                    &observed,
+                    generated,
+                )
+                .await
+            }
+        }
+    }
+
     /// Runs one case as the mode says.
     pub async fn run(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let path = self.cassette_path(scenario, case);
@@ -296,15 +348,9 @@ impl Session {
     /// Runs a case against the live target (nothing is read or written).
     pub async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let (transport, settings) = self.live.as_ref().expect("a live session has a transport");
-        let mut outcome = run_case(
-            scenario,
-            case,
-            settings,
-            &self.renderer,
-            transport,
-            Generated::fresh(),
-        )
-        .await;
+        let mut outcome = self
+            .run_over(scenario, case, settings, transport, Generated::fresh())
+            .await;
         outcome.scrub_secrets(&self.guard);
         outcome
     }
@@ -416,15 +462,9 @@ impl Session {
             self.config.redactions.clone(),
             hint,
         );
-        let mut outcome = run_case(
-            scenario,
-            case,
-            &self.replay,
-            &self.renderer,
-            &player,
-            generated,
-        )
-        .await;
+        let mut outcome = self
+            .run_over(scenario, case, &self.replay, &player, generated)
+            .await;
         outcome.warnings.extend(too_old.map(|days| {
             format!(
                 "the cassette {} was recorded {days} days ago, more than cassette_max_age allows; re-record it",

@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -24,15 +25,20 @@ const COLLECT_INTERVAL: Duration = Duration::from_millis(1);
 
 /// How far a run has been asked to stop: 0 not at all, 1 start no more cases, 2 cancel the
 /// cases in flight too. Shared by the session and whoever listens for signals.
+///
+/// `--fail-fast` uses the first stage without the signal: [`Interrupt::halt`] starts no more
+/// cases, but the run is not "interrupted" (it ends with the failure's exit code).
 #[derive(Debug)]
 pub struct Interrupt {
     level: tokio::sync::watch::Sender<u8>,
+    halted: AtomicBool,
 }
 
 impl Default for Interrupt {
     fn default() -> Self {
         Interrupt {
             level: tokio::sync::watch::Sender::new(0),
+            halted: AtomicBool::new(false),
         }
     }
 }
@@ -51,6 +57,21 @@ impl Interrupt {
     /// True once asked to stop: no new case starts.
     pub fn is_raised(&self) -> bool {
         *self.level.borrow() > 0
+    }
+
+    /// Starts no more cases, without counting as an interruption (`--fail-fast`).
+    pub fn halt(&self) {
+        self.halted.store(true, Ordering::SeqCst);
+    }
+
+    /// True once [`Interrupt::halt`] was called.
+    pub fn is_halted(&self) -> bool {
+        self.halted.load(Ordering::SeqCst)
+    }
+
+    /// True when no new case may start: interrupted or halted.
+    fn starts_no_more(&self) -> bool {
+        self.is_raised() || self.is_halted()
     }
 
     /// Resolves when the cases in flight are to be cancelled.
@@ -90,15 +111,24 @@ pub fn plan(scenarios: &[Scenario], selection: &Selection) -> Vec<PlannedCase> {
 /// case ends and returns what to keep of it — the outcome itself when a report needs it
 /// later, a summary otherwise, so a large suite does not hold every request and answer;
 /// what was kept comes back in plan order.
+///
+/// With `fail_fast`, the first case that fails halts the session's [`Interrupt`]: no case
+/// starts after it (those in flight finish). The case halts it itself, before its result
+/// travels to `on_done`, so with one job at a time not a single case more starts.
 pub async fn run_all<K>(
     session: Arc<Session>,
     scenarios: Arc<Vec<Scenario>>,
     planned: Vec<PlannedCase>,
     jobs: usize,
+    fail_fast: bool,
     on_done: impl FnMut(CaseOutcome) -> K,
 ) -> Vec<K> {
-    let run = |session: Arc<Session>, scenario: Arc<Scenario>, case: usize| async move {
-        session.run(&scenario, &scenario.cases[case]).await
+    let run = move |session: Arc<Session>, scenario: Arc<Scenario>, case: usize| async move {
+        let outcome = session.run(&scenario, &scenario.cases[case]).await;
+        if fail_fast && !outcome.passed() {
+            session.interrupt().halt();
+        }
+        outcome
     };
     for_each_case_keeping(session, scenarios, planned, jobs, on_done, run).await
 }
@@ -219,7 +249,7 @@ async fn drive<T, F, Fut>(
                 return;
             }
         }
-        if interrupt.is_raised() {
+        if interrupt.starts_no_more() {
             break;
         }
         let job = work(
@@ -238,7 +268,7 @@ async fn drive<T, F, Fut>(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     use crate::emulator::EmulatorConfig;
     use crate::review::{UpdatePolicy, Updates};

@@ -184,15 +184,17 @@ pub const DEFAULT_POLL_ATTEMPTS: u32 = 10;
 /// Default pause between poll attempts when `interval:` is left out.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Which cases to run: `--filter TEXT` and `--tag TAG` (repeatable).
+/// Which cases to run: `--filter TEXT`, `--tag TAG` and `--exclude-tag TAG` (each repeatable).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
-    /// A case is kept when its id (`stem/case`) or its scenario's name contains this text,
-    /// as `cargo test NAME` filters by substring.
-    pub filter: Option<String>,
+    /// A case is kept when its id (`stem/case`) or its scenario's name contains one of these
+    /// texts, as `cargo test NAME` filters by substring. Empty: no filter.
+    pub filters: Vec<String>,
     /// A case is kept when its scenario carries at least one of these tags (like several
     /// `cargo test` filters, several tags widen the selection). Empty: no tag condition.
     pub tags: Vec<String>,
+    /// A case is dropped when its scenario carries any of these tags, whatever else matches.
+    pub exclude_tags: Vec<String>,
 }
 
 impl Selection {
@@ -205,10 +207,16 @@ impl Selection {
     pub fn matches(&self, scenario: &Scenario, case: &Case) -> bool {
         let tagged =
             self.tags.is_empty() || self.tags.iter().any(|tag| scenario.tags.contains(tag));
-        let filtered = self.filter.as_deref().is_none_or(|text| {
-            scenario.case_id(case).contains(text) || scenario.name.contains(text)
-        });
-        tagged && filtered
+        let excluded = self
+            .exclude_tags
+            .iter()
+            .any(|tag| scenario.tags.contains(tag));
+        let filtered = self.filters.is_empty()
+            || self.filters.iter().any(|text| {
+                scenario.case_id(case).contains(text.as_str())
+                    || scenario.name.contains(text.as_str())
+            });
+        tagged && filtered && !excluded
     }
 }
 
@@ -310,30 +318,50 @@ mod tests {
         };
         assert_eq!(names(&Selection::all()).len(), 2);
         let by_case = Selection {
-            filter: Some("ACTIV".into()),
+            filters: vec!["ACTIV".into()],
             tags: vec![],
+            ..Selection::default()
         };
         assert_eq!(names(&by_case), ["operator=ACTIVKZT"]);
         let by_stem = Selection {
-            filter: Some("kcell_sms".into()),
+            filters: vec!["kcell_sms".into()],
             tags: vec![],
+            ..Selection::default()
         };
         assert_eq!(names(&by_stem).len(), 2);
         let by_name = Selection {
-            filter: Some("SMS code".into()),
+            filters: vec!["SMS code".into()],
             tags: vec![],
+            ..Selection::default()
         };
         assert_eq!(names(&by_name).len(), 2);
         let other_tag = Selection {
-            filter: None,
             tags: vec!["refund".into()],
+            ..Selection::default()
         };
         assert!(names(&other_tag).is_empty());
         let any_tag = Selection {
-            filter: Some("KCELL".into()),
+            filters: vec!["KCELL".into()],
             tags: vec!["refund".into(), "approve".into()],
+            ..Selection::default()
         };
         assert_eq!(names(&any_tag), ["operator=KCELLKZT"]);
+        let either_filter = Selection {
+            filters: vec!["ACTIV".into(), "nothing-like-it".into(), "KCELL".into()],
+            ..Selection::default()
+        };
+        assert_eq!(names(&either_filter).len(), 2, "a case matches any filter");
+        let excluded = Selection {
+            filters: vec!["ACTIV".into()],
+            exclude_tags: vec!["approve".into()],
+            ..Selection::default()
+        };
+        assert!(names(&excluded).is_empty(), "an excluded tag wins");
+        let other_excluded = Selection {
+            exclude_tags: vec!["refund".into()],
+            ..Selection::default()
+        };
+        assert_eq!(names(&other_excluded).len(), 2);
         assert_eq!(
             s.case_id(&s.cases[0]),
             "kcell_sms_approval/operator=KCELLKZT"

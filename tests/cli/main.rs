@@ -8,6 +8,7 @@ mod drift;
 mod emulator;
 mod init;
 mod proxy;
+mod reports;
 mod review;
 mod run;
 mod safety;

@@ -65,7 +65,9 @@ fn json_report_is_one_object_per_case() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let line = run.stdout.lines().next().unwrap();
     assert!(
-        line.starts_with("{\"type\":\"case\",\"name\":\"code_then_process::default\""),
+        line.starts_with(
+            "{\"type\":\"case\",\"version\":1,\"name\":\"code_then_process::default\""
+        ),
         "{line}"
     );
     assert!(line.contains("\"passed\":true"), "{line}");
@@ -438,4 +440,104 @@ fn a_failing_expectation_in_any_shipped_scenario_points_at_its_line() {
         checked >= 10,
         "only {checked} shipped scenarios expect a pg_status"
     );
+}
+
+#[test]
+fn several_filters_widen_and_excluded_tags_narrow_the_selection() {
+    let dir = Dir::with_shipped();
+    let list = |args: &[&str]| {
+        let run = dir.fph().args(["list"]).args(args.iter().copied()).run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let both = list(&[
+        "--filter",
+        "resend_code",
+        "--filter",
+        "sms_approval/operator=KCELL",
+    ]);
+    assert_eq!(both.lines().count(), 2, "{both}");
+    let errors = list(&["--tag", "errors"]).lines().count();
+    let errors_but_pay = list(&["--tag", "errors", "--exclude-tag", "pay"]);
+    assert!(errors_but_pay.lines().count() < errors, "{errors_but_pay}");
+    assert!(errors_but_pay.contains("errors]"), "{errors_but_pay}");
+    assert!(!errors_but_pay.contains("[pay"), "{errors_but_pay}");
+    let run = dir
+        .fph()
+        .args(["run", "--tag", "resend", "--exclude-tag", "resend"])
+        .run();
+    assert_eq!(run.code, 2, "nothing selected is bad input");
+    assert!(
+        run.stderr.contains("--exclude-tag resend"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn list_as_json_names_each_case_its_file_and_tags() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args(["list", "--format", "json", "--tag", "resend"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(line["id"], "resend_code::default");
+    assert_eq!(line["case"], "default");
+    assert_eq!(line["file"], "scenarios/resend_code.yaml");
+    assert_eq!(line["tags"], serde_json::json!(["resend"]));
+}
+
+#[test]
+fn fail_fast_stops_after_the_first_failure_and_reports_the_rest_as_not_run() {
+    let dir = Dir::with_shipped();
+    // Sorted first, so with one job it fails before any other case starts.
+    dir.write(
+        "scenarios/aaa_fails.yaml",
+        "name: Fails\nsteps:\n  - id: init\n    call: init\n    form: { pg_amount: \"5\", pg_description: x }\n    expect: { pg_status: nope }\n",
+    );
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "--fail-fast", "-j", "1"])
+        .run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("FAIL aaa_fails::default"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("PASS "),
+        "nothing ran after it: {}",
+        run.stdout
+    );
+    assert_eq!(run.stdout.matches("SKIP ").count(), 22, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("0 passed, 1 failed, 1 total") && run.stdout.contains("22 not run"),
+        "{}",
+        run.stdout
+    );
+    let json = dir
+        .fph()
+        .args([
+            "run",
+            "--mode",
+            "live",
+            "--fail-fast",
+            "-j",
+            "1",
+            "--report",
+            "json",
+        ])
+        .run();
+    let not_run = json
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"status\":\"not_run\""))
+        .count();
+    assert_eq!(not_run, 22, "{}", json.stdout);
+    // Without --fail-fast every case runs.
+    let all = dir.fph().args(["run", "--mode", "live", "-j", "1"]).run();
+    assert!(all.stdout.contains("22 passed, 1 failed"), "{}", all.stdout);
 }
