@@ -665,7 +665,7 @@ mod tests {
                 .build_with(env(&[]))
                 .unwrap();
             let mut options = harness.shared.options.clone();
-            options.credentials = Some(Credentials {
+            options.credentials = Some(crate::scenario::Credentials {
                 merchant_id: "1".to_owned(),
                 secret_key: crate::gateway::SecretKey::new("k"),
             });
