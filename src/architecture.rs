@@ -78,6 +78,7 @@ const MODULES: &[&str] = &[
     "exit_code",
     "gateway",
     "harness",
+    "html",
     "proxy",
     "report",
     "review",

@@ -62,6 +62,7 @@ pub mod env;
 pub mod exit_code;
 pub mod gateway;
 pub mod harness;
+pub mod html;
 #[cfg(feature = "emulator")]
 pub mod proxy;
 pub mod report;

@@ -17,6 +17,7 @@
 //! URL's last path segment as the script name and the merchant's key. Nothing else is sent:
 //! which other fields the real gateway adds is not known.
 
+pub(crate) use crate::html::escape;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -363,22 +364,6 @@ fn html(status: StatusCode, body: String) -> Response {
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// Text for HTML: the five characters that mean markup, as entities.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! passes the case's redactor first, as in the human report (the secret guard already
 //! scrubbed the outcomes).
 
+pub use crate::html::escape;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -30,22 +31,6 @@ pub struct RunInfo {
     pub elapsed: Duration,
     /// Cases a `--fail-fast` stop did not start (`scenario::case`).
     pub not_run: Vec<String>,
-}
-
-/// `text` safe inside HTML text and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const CSS: &str = r#"
@@ -309,7 +294,7 @@ fn step_details(
             out.push_str("<p class=\"failure\">no answer</p>\n");
             continue;
         };
-        let (head, left_out) = cut(&response.body, SHOWN_BODY_LIMIT);
+        let (head, left_out) = super::human::truncated(&response.body, SHOWN_BODY_LIMIT);
         let body = match Document::parse(head.as_bytes()) {
             Ok(document) if left_out == 0 => document.pretty(),
             _ => head.to_owned(),
@@ -328,18 +313,6 @@ fn step_details(
         );
     }
     out.push_str("</details>\n");
-}
-
-/// The first `limit` bytes of `text`, cut at a character boundary, and how many were left.
-fn cut(text: &str, limit: usize) -> (&str, usize) {
-    if text.len() <= limit {
-        return (text, 0);
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    (&text[..end], text.len() - end)
 }
 
 #[cfg(test)]

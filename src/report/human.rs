@@ -45,7 +45,7 @@ pub fn terminal_safe(text: &str) -> String {
 }
 
 /// The first `limit` bytes of `text` (cut at a character boundary) and how many were left out.
-fn truncated(text: &str, limit: usize) -> (&str, usize) {
+pub(crate) fn truncated(text: &str, limit: usize) -> (&str, usize) {
     if text.len() <= limit {
         return (text, 0);
     }
