@@ -1,6 +1,7 @@
 //! The phases that run the suite through a normal [`Session`]: `record` against an in-process
 //! emulator, `replay` from the cassettes, `live` against an in-process emulator.
 
+use crate::run::{Resolved, RunConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use crate::report::{Style, failure_details};
 use crate::review::{UpdatePolicy, Updates};
 use crate::runner::mode::Mode;
 use crate::runner::suite::{PlannedCase, run_all};
-use crate::runner::{CaseOutcome, Session, SessionOptions};
+use crate::runner::{CaseOutcome, Session};
 use crate::scenario::Scenario;
 
 use super::BenchError;
@@ -63,32 +64,28 @@ fn session(
     cases: usize,
     encoding: Encoding,
 ) -> Result<Session, BenchError> {
-    let mut target = loaded
-        .config
-        .resolve_target("emulator")
-        .map_err(|e| BenchError::Load {
-            path: suite.scenarios(),
-            reason: e.to_string(),
-        })?;
-    target.encoding = encoding;
-    let options = SessionOptions {
+    // The emulator's demo merchant, whatever the environment says: figures must not depend
+    // on who runs them. A benchmark never writes expected bodies.
+    let run = RunConfig {
         mode,
-        target,
-        allow_production: false,
-        keep_failed: false,
-        recordings: suite.recordings(),
-        config: loaded.config.clone(),
-        // The emulator's demo merchant, whatever the environment says: figures must not
-        // depend on who runs them.
-        credentials: None,
+        target: Some("emulator".to_owned()),
+        recordings: Some(suite.recordings()),
+        updates: Updates::new(UpdatePolicy::No),
+        credentials_from_env: false,
         emulator: EmulatorConfig {
             // Every case makes a payment; none may be evicted while its case still runs.
             max_payments: (cases + 1000).max(EmulatorConfig::default().max_payments),
             ..EmulatorConfig::default()
         },
-        // A benchmark never writes expected bodies.
-        updates: Updates::new(UpdatePolicy::No),
+        ..RunConfig::default()
     };
+    let Resolved { mut options, .. } =
+        run.resolve(&loaded.config, &suite.scenarios())
+            .map_err(|e| BenchError::Load {
+                path: suite.scenarios(),
+                reason: e.to_string(),
+            })?;
+    options.target.encoding = encoding;
     Ok(Session::start(options, &loaded.scenarios)?)
 }
 
