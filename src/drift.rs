@@ -27,9 +27,6 @@ use crate::check::{CompareOptions, DifferenceKind, compare};
 use crate::gateway::Document;
 use crate::transport::cassette::{Cassette, Interaction};
 
-/// Paths ignored unless the configuration says otherwise: values that differ on every run.
-pub const VOLATILE: [&str; 8] = crate::gateway::VOLATILE_FIELDS;
-
 /// How an answer drifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DriftKind {
@@ -405,7 +402,10 @@ mod tests {
     use super::*;
 
     fn ignore() -> Vec<String> {
-        VOLATILE.iter().map(|s| s.to_string()).collect()
+        crate::gateway::VOLATILE_FIELDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     fn kinds(recorded: &str, live: &str) -> Vec<(DriftKind, String)> {

@@ -113,10 +113,11 @@ fn live_run(outcome: &CaseOutcome) -> LiveRun {
         .iter()
         .map(|step| {
             let answer = match (&step.failure, step.last_response()) {
-                (Some(failure), _) if failure.is_improper_answer() => {
-                    Err(text::step_failure(failure))
-                }
-                (Some(failure @ crate::runner::StepFailure::Template { .. }), _) => {
+                // No answer worth comparing: the gateway's fault, or a request never built.
+                (Some(failure), _)
+                    if failure.is_improper_answer()
+                        || matches!(failure, crate::runner::StepFailure::Template { .. }) =>
+                {
                     Err(text::step_failure(failure))
                 }
                 (_, Some(response)) => Ok(outcome.redactor.redact_body(&response.body)),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::Dir;
+use crate::support::{Dir, base64};
 
 const CASSETTE: &str = "recordings/wrong_code/default.yaml";
 
@@ -161,26 +161,6 @@ fn a_changed_scenario_makes_its_cassette_stale() {
         "{}",
         run.stdout
     );
-}
-
-/// base64 without a crate: enough for the secret scan.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -9,32 +9,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use freedompay_harness::gateway::{Document, SecretKey, signature};
 
-use super::support::{Dir, Run};
+use super::support::{Dir, Run, base64};
 
 /// Every character class that an encoder treats differently: `/+=` (base64 and URL), `&<>"`
 /// (XML), a space (`+` in forms) and a non-ASCII letter.
 const SECRET: &str = "Top/Secret+Key=42 &<\"é\">";
 const USER: &str = "merchant";
 const PASSWORD: &str = "hunter2-Pa55";
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 fn url_encoded(text: &str) -> String {
     text.bytes()
