@@ -24,7 +24,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::check::{CompareOptions, DifferenceKind, compare};
-use crate::gateway::Document;
+use crate::gateway::{Document, Fields};
+use crate::transport::Direction;
 use crate::transport::cassette::{Cassette, Interaction};
 
 /// How an answer drifted.
@@ -156,13 +157,31 @@ pub fn compare_live(live: &LiveRun, cassette: &Cassette, ignore: &[String]) -> V
         };
         drifts.extend(compare_bodies(
             &step_id,
-            &recorded.response.body,
+            &gateway_said(recorded),
             live_body,
             ignore,
             &generated,
         ));
     }
     drifts
+}
+
+/// What the gateway said in an interaction: its answer to a call, or — for a callback it
+/// sent — the callback's fields, as a `<response>` of them ([`callback_body`]). The reply to a
+/// callback is the scenario's, not the gateway's: drift never compares it.
+fn gateway_said(interaction: &Interaction) -> std::borrow::Cow<'_, str> {
+    match interaction.direction {
+        Direction::Outgoing => std::borrow::Cow::Borrowed(&interaction.response.body),
+        Direction::Incoming => match Fields::from_form_pairs(interaction.request.fields.iter()) {
+            Ok(fields) => std::borrow::Cow::Owned(callback_body(&fields)),
+            Err(_) => std::borrow::Cow::Borrowed(""),
+        },
+    }
+}
+
+/// A callback's fields as drift compares them: one XML document, like an answer.
+pub fn callback_body(fields: &Fields) -> String {
+    Document::response(fields).pretty()
 }
 
 /// Compares two cassettes of the same case (`fph diff-recordings`).
@@ -181,8 +200,8 @@ pub fn compare_cassettes(old: &Cassette, new: &Cassette, ignore: &[String]) -> V
                     .collect();
                 drifts.extend(compare_bodies(
                     &step_id,
-                    &recorded.response.body,
-                    &now.response.body,
+                    &gateway_said(recorded),
+                    &gateway_said(now),
                     ignore,
                     &generated,
                 ));

@@ -451,6 +451,38 @@ impl JsonSchema for ScenarioEncoding {
     }
 }
 
+/// A step's `wait:`: which callback.
+pub(crate) struct WaitFor;
+
+impl JsonSchema for WaitFor {
+    fn schema_name() -> Cow<'static, str> {
+        "WaitFor".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "enum": ["result_callback", "check_callback"],
+            "description": "result_callback: the notification sent to pg_result_url once the payment is final; check_callback: the question sent to pg_check_url before the phone is charged.",
+        })
+    }
+}
+
+/// `reply.pg_status` of a wait step.
+pub(crate) struct ReplyStatus;
+
+impl JsonSchema for ReplyStatus {
+    fn schema_name() -> Cow<'static, str> {
+        "ReplyStatus".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "enum": ["ok", "rejected", "error"],
+            "description": "ok: received (result) or go ahead (check); rejected: refuse the payment; error: the merchant failed.",
+        })
+    }
+}
+
 /// `cassette_too_old:` in `harness.yaml`.
 pub(crate) struct TooOldAction;
 

@@ -24,6 +24,7 @@ pub(super) fn demo_request(operation: Operation, pairs: &[(&str, &str)], salt: &
         path,
         encoding: Encoding::Multipart,
         signed_by_harness: true,
+        direction: crate::transport::Direction::Outgoing,
     }
 }
 

@@ -169,6 +169,7 @@ impl Recording {
         self.cassette.interactions.push(Interaction {
             step: step.clone(),
             attempt,
+            direction: Default::default(),
             request: RecordedRequest {
                 method: exchange.encoding.method().into(),
                 encoding: exchange.encoding,

@@ -386,6 +386,7 @@ mod tests {
         Interaction {
             step: step.into(),
             attempt,
+            direction: Default::default(),
             request: RecordedRequest {
                 method: "POST".into(),
                 encoding: crate::gateway::Encoding::Urlencoded,

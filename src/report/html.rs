@@ -201,7 +201,7 @@ fn step_details(
         "<details class=\"step\"{}><summary>step <b>{}</b> ({}, {} attempt{}, {}) {}</summary>",
         if passed { "" } else { " open" },
         escape(&step.id),
-        escape(step.call.name()),
+        escape(step.action.name()),
         step.attempts.len(),
         if step.attempts.len() == 1 { "" } else { "s" },
         millis(step.elapsed),

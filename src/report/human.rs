@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::gateway::Document;
 use crate::runner::{BodyMismatch, CaseOutcome, CheckResult, StepFailure, StepOutcome};
+use crate::transport::Direction;
 
 use super::diff::unified_diff;
 use super::snippet;
@@ -164,17 +165,17 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
     let Some(step) = outcome.failed_step() else {
         return out;
     };
-    let path = step
-        .attempts
-        .last()
-        .map(|a| a.request.path.as_str())
-        .unwrap_or("");
+    // `(pay /mfs/pay, attempt 1)`; a wait names no path of the gateway's.
+    let path = match (&step.action, step.attempts.last()) {
+        (crate::scenario::Action::Call(_), Some(attempt)) => format!(" {}", attempt.request.path),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "{} `{}` ({} {path}, attempt {})",
+        "{} `{}` ({}{path}, attempt {})",
         style.bold("step"),
         step.id,
-        step.call,
+        step.action,
         step.attempts.len().max(1)
     );
     let point = |out: &mut String, span, label: &str| {
@@ -267,7 +268,12 @@ fn write_exchange(
     let Some(attempt) = step.attempts.last() else {
         return;
     };
-    let _ = writeln!(out, "  {}", style.bold("request fields:"));
+    // A callback came in and the scenario answered it: the same two halves, other names.
+    let (request, answer) = match attempt.request.direction {
+        Direction::Outgoing => ("request fields:", "answer"),
+        Direction::Incoming => ("callback fields:", "reply"),
+    };
+    let _ = writeln!(out, "  {}", style.bold(request));
     for (name, value) in attempt.request.fields.to_form_pairs() {
         let _ = writeln!(out, "    {name}={}", mask(&value));
     }
@@ -277,7 +283,7 @@ fn write_exchange(
     let _ = writeln!(
         out,
         "  {} (HTTP {}, {}):",
-        style.bold("answer"),
+        style.bold(answer),
         response.status,
         millis(response.elapsed)
     );
@@ -354,6 +360,7 @@ mod tests {
             fields,
             encoding: Encoding::Multipart,
             signed_by_harness: true,
+            direction: crate::transport::Direction::Outgoing,
         };
         let response = Response {
             status: 200,
@@ -367,7 +374,7 @@ mod tests {
             case: "default".into(),
             steps: vec![StepOutcome {
                 id: "status".into(),
-                call: Operation::Status,
+                action: crate::scenario::Action::Call(Operation::Status),
                 span: Span::UNKNOWN,
                 attempts: vec![Attempt {
                     request,

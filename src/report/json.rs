@@ -48,7 +48,7 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
             out,
             "{{\"id\":{},\"call\":{},\"passed\":{},\"attempts\":{},\"elapsed_ms\":{}",
             quote(&step.id),
-            quote(step.call.name()),
+            quote(step.action.name()),
             step.passed(),
             step.attempts.len(),
             step.elapsed.as_millis()

@@ -3,12 +3,19 @@
 //! failure the same way because they all ask here.
 
 use crate::runner::{BodyMismatch, CaseProblem, SignatureProblem, StepFailure};
+use crate::transport::TransportError;
 
 /// One sentence (several lines only for an answer's signed string) saying why a step failed.
 /// A body mismatch is only its headline here: [`super::human::body_mismatch`] shows the diff.
 pub fn step_failure(failure: &StepFailure) -> String {
     match failure {
         StepFailure::Template { message, .. } => format!("failed to build the request: {message}"),
+        StepFailure::Transport(
+            error @ (TransportError::CallbackTimeout { .. }
+            | TransportError::CallbackMalformed { .. }
+            | TransportError::CallbackSignature { .. }
+            | TransportError::NoReceiver { .. }),
+        ) => format!("no callback: {error}"),
         StepFailure::Transport(error) => format!("no answer: {error}"),
         StepFailure::HttpStatus(status) => format!("the gateway answered HTTP {status}"),
         StepFailure::NotXml { reason, .. } => format!("the answer is not XML: {reason}"),

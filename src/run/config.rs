@@ -41,6 +41,9 @@ pub struct RunConfig {
     pub credentials_from_env: bool,
     /// Settings for an in-process emulator.
     pub emulator: EmulatorConfig,
+    /// The public address that forwards to the run's callback receiver (a remote target
+    /// cannot reach 127.0.0.1); `None`: the receiver's own address.
+    pub callback_base_url: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -55,6 +58,7 @@ impl Default for RunConfig {
             updates: Updates::default(),
             credentials_from_env: true,
             emulator: EmulatorConfig::default(),
+            callback_base_url: None,
         }
     }
 }
@@ -80,7 +84,8 @@ pub enum RunConfigError {
 }
 
 impl RunConfig {
-    /// The settings the environment gives: `FPH_MODE`, `FPH_TARGET`, `FPH_UPDATE` (with `CI`).
+    /// The settings the environment gives: `FPH_MODE`, `FPH_TARGET`, `FPH_UPDATE` (with `CI`),
+    /// `FPH_CALLBACK_BASE_URL`.
     pub fn from_env() -> Result<RunConfig, RunConfigError> {
         Ok(RunConfig {
             mode: Mode::from_env()?,
@@ -88,6 +93,9 @@ impl RunConfig {
                 .ok()
                 .filter(|t| !t.trim().is_empty()),
             updates: Updates::from_env()?,
+            callback_base_url: std::env::var(crate::env::CALLBACK_BASE_URL)
+                .ok()
+                .filter(|u| !u.trim().is_empty()),
             ..RunConfig::default()
         })
     }
@@ -124,6 +132,7 @@ impl RunConfig {
             credentials,
             emulator: self.emulator.clone(),
             updates: self.updates,
+            callback_base_url: self.callback_base_url.clone(),
         };
         Ok(Resolved { options, jobs })
     }

@@ -120,6 +120,17 @@ fn live_run(outcome: &CaseOutcome) -> LiveRun {
                 {
                     Err(text::step_failure(failure))
                 }
+                // A callback: what the gateway said is its fields, not the scenario's reply.
+                (_, Some(_))
+                    if step.attempts.last().is_some_and(|a| {
+                        a.request.direction == crate::transport::Direction::Incoming
+                    }) =>
+                {
+                    let fields = &step.attempts[step.attempts.len() - 1].request.fields;
+                    Ok(drift::callback_body(
+                        &outcome.redactor.redact_fields(fields),
+                    ))
+                }
                 (_, Some(response)) => Ok(outcome.redactor.redact_body(&response.body)),
                 (_, None) => Err("no answer".to_owned()),
             };

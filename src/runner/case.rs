@@ -2,6 +2,12 @@
 //! send, check the answer's signature and expectations, capture values for later steps, and
 //! poll when the step says so. A failing step ends the case (later steps depend on it).
 //!
+//! A `wait` step receives a callback the gateway sends to the case's URL. It listens from
+//! when the call before it goes out, alongside that call: the gateway asks the check URL
+//! while `pay` is waiting for its answer, so listening only after `pay` returned would be too
+//! late. The reply is sent as the callback arrives; its fields are checked and captured in
+//! step order once the call is done.
+//!
 //! Money-moving calls are sent exactly once, whatever happens: a timeout on `pay` may still
 //! have charged the phone, so the runner reports it and stops instead of trying again. Only
 //! idempotent calls (status) are repeated, and only by `poll` (the loader refuses `poll`
@@ -14,11 +20,14 @@ use crate::check::{CompareOptions, Difference, compare, updated_expected};
 use crate::gateway::signature::{self, SIG_FIELD, Verification};
 use crate::gateway::{Document, Encoding, Fields, Operation, Routes, SecretKey};
 use crate::review::Updates;
-use crate::scenario::{Case, ExpectBody, Expectation, Redaction, Scenario, Step};
+use crate::scenario::{
+    Action, Case, ExpectBody, Expectation, Redaction, ReplyTemplate, Scenario, Step, Wait,
+    cassette_file_name,
+};
 use crate::secret_guard::SecretGuard;
 use crate::template::{Context, Generated, Renderer};
 use crate::transport::redact::Redactor;
-use crate::transport::{Request, Transport};
+use crate::transport::{CallbackWait, Reply, Request, Response, Transport, TransportError};
 
 use super::outcome::{
     Attempt, BodyMismatch, CaseOutcome, CaseProblem, CheckResult, SignatureProblem, StepFailure,
@@ -64,6 +73,9 @@ pub struct CaseSettings {
     /// Where `sms_code(phone)` gets codes on a live run; `None` on replay (the recorded
     /// codes are used).
     pub sms_codes: Option<SmsCodes>,
+    /// The run's callback receiver as the gateway reaches it (`callback_url()` is below it);
+    /// `None` on replay (the recorded URLs are used) or when no scenario needs one.
+    pub callback_base: Option<String>,
 }
 
 /// What a case carries from step to step.
@@ -104,15 +116,94 @@ pub async fn run_case<T: Transport>(
         redactor: Redactor::new(settings.redactions.clone()),
         payment: None,
     };
-    for step in &scenario.steps {
-        let encoding = step.encoding.or(case.encoding).unwrap_or(settings.encoding);
-        let outcome = run_step(
-            scenario, step, encoding, settings, renderer, transport, &mut state,
-        )
-        .await;
+    let receiver_path = format!("{}/{}", scenario.stem, cassette_file_name(&case.name));
+    if let Some(base) = &settings.callback_base {
+        state
+            .context
+            .set_callback_base(format!("{base}/{receiver_path}"));
+    }
+    let mut index = 0;
+    while index < scenario.steps.len() {
+        let step = &scenario.steps[index];
+        // The waits right after this step listen while it runs.
+        let waits: Vec<&Step> = scenario.steps[index + 1..]
+            .iter()
+            .take_while(|s| matches!(s.action, Action::Wait(_)))
+            .collect();
+        let (outcome, received) = match &step.action {
+            Action::Call(_) => {
+                let encoding = step.encoding.or(case.encoding).unwrap_or(settings.encoding);
+                let callbacks = match callback_waits(
+                    &waits,
+                    &receiver_path,
+                    settings,
+                    renderer,
+                    &state.context,
+                ) {
+                    Ok(callbacks) => callbacks,
+                    Err((at, failure)) => {
+                        steps.push(StepOutcome {
+                            failure: Some(failure),
+                            ..StepOutcome::new(waits[at])
+                        });
+                        break;
+                    }
+                };
+                let call = run_step(
+                    scenario, step, encoding, settings, renderer, transport, &mut state,
+                );
+                let receiving = receive_all(transport, &callbacks);
+                tokio::pin!(call, receiving);
+                // A call that fails ends the case: stop listening for what it would cause.
+                let (outcome, received) = tokio::select! {
+                    outcome = &mut call => {
+                        let received = if outcome.passed() { receiving.await } else { Vec::new() };
+                        (outcome, received)
+                    }
+                    received = &mut receiving => (call.await, received),
+                };
+                (outcome, received)
+            }
+            // A wait first in the scenario, or after a failed render: it listens on its own.
+            Action::Wait(_) => {
+                let callbacks = match callback_waits(
+                    &[step],
+                    &receiver_path,
+                    settings,
+                    renderer,
+                    &state.context,
+                ) {
+                    Ok(callbacks) => callbacks,
+                    Err((_, failure)) => {
+                        steps.push(StepOutcome {
+                            failure: Some(failure),
+                            ..StepOutcome::new(step)
+                        });
+                        break;
+                    }
+                };
+                let mut received = receive_all(transport, &callbacks).await;
+                let outcome = finish_wait(step, received.remove(0), renderer, &mut state);
+                (outcome, Vec::new())
+            }
+        };
         let passed = outcome.passed();
         steps.push(outcome);
+        index += 1;
         if !passed {
+            break;
+        }
+        let mut all_passed = true;
+        for (wait, received) in waits.iter().zip(received) {
+            let outcome = finish_wait(wait, received, renderer, &mut state);
+            all_passed = outcome.passed();
+            steps.push(outcome);
+            index += 1;
+            if !all_passed {
+                break;
+            }
+        }
+        if !all_passed {
             break;
         }
     }
@@ -149,17 +240,11 @@ async fn run_step<T: Transport>(
     state: &mut CaseState,
 ) -> StepOutcome {
     let started = Instant::now();
-    let mut outcome = StepOutcome {
-        id: step.id.clone(),
-        call: step.call.clone(),
-        span: step.span,
-        attempts: Vec::new(),
-        checks: Vec::new(),
-        captures: Vec::new(),
-        failure: None,
-        elapsed: Duration::ZERO,
+    let mut outcome = StepOutcome::new(step);
+    let Action::Call(operation) = &step.action else {
+        return outcome;
     };
-    let poll = step.poll.as_ref().filter(|_| step.call.is_idempotent());
+    let poll = step.poll.as_ref().filter(|_| operation.is_idempotent());
     let attempts = poll.map_or(1, |p| p.attempts.max(1));
     let mut document = None;
     // The lookup is I/O, done here so that rendering does none; a replay uses the recorded
@@ -177,14 +262,21 @@ async fn run_step<T: Transport>(
             tokio::time::sleep(settings.pause).await;
         }
         state.calls += 1;
-        let request =
-            match build_request(step, attempt, encoding, settings, renderer, &state.context) {
-                Ok(request) => request,
-                Err(failure) => {
-                    outcome.failure = Some(failure);
-                    break;
-                }
-            };
+        let request = match build_request(
+            step,
+            operation,
+            attempt,
+            encoding,
+            settings,
+            renderer,
+            &state.context,
+        ) {
+            Ok(request) => request,
+            Err(failure) => {
+                outcome.failure = Some(failure);
+                break;
+            }
+        };
         let sent = transport.send(&request).await;
         state.redactor.learn(&request.fields.form_pairs());
         let response = match sent {
@@ -264,6 +356,124 @@ async fn run_step<T: Transport>(
     outcome
 }
 
+/// The callbacks `waits` listen for, their replies rendered now (before the call they
+/// follow is sent); on a reply that does not render, its index and the failure.
+fn callback_waits(
+    waits: &[&Step],
+    receiver_path: &str,
+    settings: &CaseSettings,
+    renderer: &Renderer,
+    context: &Context,
+) -> Result<Vec<CallbackWait>, (usize, StepFailure)> {
+    let mut callbacks = Vec::with_capacity(waits.len());
+    for (at, step) in waits.iter().enumerate() {
+        let Action::Wait(Wait {
+            kind,
+            timeout,
+            reply,
+        }) = &step.action
+        else {
+            continue;
+        };
+        let failed = |message: String, span| (at, StepFailure::Template { message, span });
+        let reply = match reply {
+            ReplyTemplate::Http(code) => Reply::Http(*code),
+            ReplyTemplate::Signed {
+                status,
+                description,
+                sig,
+            } => {
+                let description = match description {
+                    Some(template) => renderer
+                        .render(template.as_str(), context)
+                        .map_err(|e| failed(e.to_string(), template.span))?,
+                    None => String::new(),
+                };
+                // Kept with the generated values, so a replay makes the recorded reply.
+                let salt = context
+                    .generated()
+                    .value(&format!("pg_salt.{}.reply", step.id), |rng| {
+                        Ok(signature::salt_from(rng))
+                    })
+                    .map_err(|message| failed(message, step.span))?;
+                Reply::Signed {
+                    status: status.clone(),
+                    description,
+                    salt,
+                    sig: sig.clone(),
+                }
+            }
+        };
+        let path = format!("{receiver_path}/{}", kind.name());
+        callbacks.push(CallbackWait {
+            step: step.id.clone(),
+            attempt: 1,
+            kind: *kind,
+            url: match &settings.callback_base {
+                Some(base) => format!("{base}/{path}"),
+                None => format!("/{path}"),
+            },
+            case: receiver_path.to_owned(),
+            timeout: *timeout,
+            reply,
+        });
+    }
+    Ok(callbacks)
+}
+
+/// Receives the callbacks in order; stops at the first that fails.
+async fn receive_all<T: Transport>(
+    transport: &T,
+    callbacks: &[CallbackWait],
+) -> Vec<Result<(Request, Response), TransportError>> {
+    let mut received = Vec::with_capacity(callbacks.len());
+    for callback in callbacks {
+        let result = transport.receive(callback).await;
+        let failed = result.is_err();
+        received.push(result);
+        if failed {
+            break;
+        }
+    }
+    received
+}
+
+/// A wait step's outcome: the callback received and the reply sent, then its fields checked
+/// and captured like an answer's.
+fn finish_wait(
+    step: &Step,
+    received: Result<(Request, Response), TransportError>,
+    renderer: &Renderer,
+    state: &mut CaseState,
+) -> StepOutcome {
+    let mut outcome = StepOutcome::new(step);
+    let (callback, reply) = match received {
+        Ok(received) => received,
+        Err(error) => {
+            outcome.failure = Some(StepFailure::Transport(error));
+            return outcome;
+        }
+    };
+    outcome.elapsed = reply.elapsed;
+    state.redactor.learn(&callback.fields.form_pairs());
+    let fields = Document::response(&callback.fields);
+    outcome.attempts.push(Attempt {
+        request: callback,
+        response: Some(reply),
+    });
+    match checks(&step.expect, &fields, renderer, &state.context) {
+        Ok(results) => outcome.checks.extend(results),
+        Err(failure) => {
+            outcome.failure = Some(failure);
+            return outcome;
+        }
+    }
+    if outcome.passed() {
+        capture(step, &fields, state, &mut outcome);
+    }
+    outcome
+}
+
 /// Expectations, the whole-body comparison and captures, on the step's final answer.
 fn finish_step(
     scenario: &Scenario,
@@ -297,6 +507,11 @@ fn finish_step(
     if !outcome.passed() {
         return;
     }
+    capture(step, answer, state, outcome);
+}
+
+/// Binds the step's captures from an answer (or a callback's fields) for later steps.
+fn capture(step: &Step, answer: &Document, state: &mut CaseState, outcome: &mut StepOutcome) {
     for capture in &step.capture {
         let (variable, path) = (&capture.variable, &capture.path);
         match answer.text(path) {
@@ -319,6 +534,7 @@ fn finish_step(
 /// The signed request for one attempt of a step.
 fn build_request(
     step: &Step,
+    operation: &Operation,
     attempt: u32,
     encoding: Encoding,
     settings: &CaseSettings,
@@ -341,7 +557,7 @@ fn build_request(
     if !fields.contains("pg_merchant_id") {
         fields.set("pg_merchant_id", settings.credentials.merchant_id.as_str());
     }
-    if step.call == Operation::Init {
+    if *operation == Operation::Init {
         if !fields.contains("pg_payment_method") {
             fields.set("pg_payment_method", "mobile_commerce");
         }
@@ -361,7 +577,7 @@ fn build_request(
             })?;
         fields.set("pg_salt", salt);
     }
-    let path = settings.routes.path(&step.call).to_owned();
+    let path = settings.routes.path(operation).to_owned();
     let signed_by_harness = !fields.contains(SIG_FIELD);
     if signed_by_harness {
         let sig = signature::sign(&path, &fields, &settings.credentials.secret);
@@ -370,11 +586,12 @@ fn build_request(
     Ok(Request {
         step: step.id.clone(),
         attempt,
-        operation: step.call.clone(),
+        operation: operation.clone(),
         path,
         fields,
         encoding,
         signed_by_harness,
+        direction: crate::transport::Direction::Outgoing,
     })
 }
 

@@ -6,9 +6,6 @@ pub mod case;
 pub mod mode;
 pub mod observe;
 pub mod outcome;
-// A server (axum), like the emulator: built with the `emulator` feature.
-#[cfg(feature = "emulator")]
-pub mod receiver;
 pub mod session;
 pub mod sms;
 pub mod suite;

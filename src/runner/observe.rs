@@ -101,4 +101,18 @@ impl<T: Transport> Transport for Observed<'_, T> {
         }
         answer
     }
+
+    async fn receive(
+        &self,
+        wait: &crate::transport::CallbackWait,
+    ) -> Result<(Request, Response), TransportError> {
+        let received = self.inner.receive(wait).await;
+        if let Ok((callback, reply)) = &received {
+            let shown = self.masked_request(callback);
+            self.observer.request(&self.case, &shown);
+            let masked = self.masked_response(reply);
+            self.observer.answer(&self.case, &shown, Ok(&masked));
+        }
+        received
+    }
 }

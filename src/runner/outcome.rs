@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::check::Difference;
-use crate::gateway::{Fields, Operation};
+use crate::gateway::Fields;
 use crate::review::UpdateOutcome;
-use crate::scenario::{Case, Scenario, Span};
+use crate::scenario::{Action, Case, Scenario, Span};
 use crate::secret_guard::SecretGuard;
 use crate::transport::redact::Redactor;
 use crate::transport::{Request, Response, TransportError};
@@ -214,7 +214,8 @@ impl CaseOutcome {
 #[non_exhaustive]
 pub struct StepOutcome {
     pub id: String,
-    pub call: Operation,
+    /// The call the step sent, or the callback it waited for.
+    pub action: Action,
     /// Where the step's `id:` is in the scenario.
     pub span: Span,
     pub attempts: Vec<Attempt>,
@@ -227,6 +228,20 @@ pub struct StepOutcome {
 }
 
 impl StepOutcome {
+    /// A step that has not run yet: no attempts, no checks, no failure.
+    pub(crate) fn new(step: &crate::scenario::Step) -> StepOutcome {
+        StepOutcome {
+            id: step.id.clone(),
+            action: step.action.clone(),
+            span: step.span,
+            attempts: Vec::new(),
+            checks: Vec::new(),
+            captures: Vec::new(),
+            failure: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.failure.is_none() && self.checks.iter().all(|c| c.passed)
     }

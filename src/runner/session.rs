@@ -55,6 +55,9 @@ pub struct SessionOptions {
     /// What to do with expected bodies the answers no longer match (`FPH_UPDATE`, guarded
     /// by `CI`).
     pub updates: Updates,
+    /// The public address that forwards to the run's callback receiver
+    /// (`--callback-base-url`), for a remote gateway that cannot reach 127.0.0.1.
+    pub callback_base_url: Option<String>,
 }
 
 /// A session that cannot start.
@@ -70,6 +73,8 @@ pub enum SessionError {
     Emulator(#[source] crate::emulator::EmulatorError),
     #[error(transparent)]
     Transport(#[from] crate::transport::TransportError),
+    #[error("failed to start the callback receiver")]
+    Receiver(#[source] std::io::Error),
 }
 
 /// A started session; share it between cases (`&Session` or `Arc<Session>`).
@@ -112,6 +117,7 @@ impl Session {
             credentials,
             mut emulator,
             updates,
+            callback_base_url,
         } = options;
         let replay_merchant = credentials
             .as_ref()
@@ -138,6 +144,7 @@ impl Session {
             guard: guard.clone(),
             encoding: target.encoding,
             sms_codes: None,
+            callback_base: None,
         };
         let mut running = None;
         let live = if mode.may_go_live() {
@@ -185,6 +192,26 @@ impl Session {
                     base: base.clone(),
                 },
             };
+            // One receiver for the run's callbacks, when a scenario waits for one or gives
+            // the gateway a callback URL.
+            // Without the `emulator` feature there is no server to run: a wait step then
+            // fails naming the feature.
+            #[cfg(feature = "emulator")]
+            let receiver = match scenarios.iter().any(needs_receiver) {
+                true => Some(
+                    crate::transport::receiver::Receiver::start(callback_base_url.as_deref())
+                        .map(Arc::new)
+                        .map_err(SessionError::Receiver)?,
+                ),
+                false => None,
+            };
+            #[cfg(feature = "emulator")]
+            let callback_base = receiver.as_ref().map(|r| r.base_url().to_owned());
+            #[cfg(not(feature = "emulator"))]
+            let callback_base: Option<String> = {
+                let _ = callback_base_url;
+                None
+            };
             let settings = CaseSettings {
                 target_name: target.name.clone(),
                 test_target: target.target.is_test(),
@@ -198,8 +225,16 @@ impl Session {
                 guard: guard.clone(),
                 encoding: target.encoding,
                 sms_codes: Some(sms_codes),
+                callback_base,
             };
             let transport = LiveTransport::new(base, client).with_answer_limit(config.answer_limit);
+            #[cfg(feature = "emulator")]
+            let transport = match receiver {
+                Some(receiver) => {
+                    transport.with_receiver(receiver, settings.credentials.secret.clone())
+                }
+                None => transport,
+            };
             Some((transport, settings))
         } else {
             None
@@ -485,6 +520,17 @@ impl Session {
     }
 }
 
+/// True when a scenario waits for a callback or hands the gateway a callback URL.
+#[cfg(feature = "emulator")]
+fn needs_receiver(scenario: &Scenario) -> bool {
+    scenario.steps.iter().any(|step| {
+        matches!(step.action, crate::scenario::Action::Wait(_))
+            || step
+                .templates()
+                .any(|template| template.as_str().contains("callback_url"))
+    })
+}
+
 /// On replay an answer that is not XML came from the cassette, not from a gateway (nothing
 /// improper is ever recorded): the case fails as bad input naming the cassette's line,
 /// instead of as if the gateway had sent it.
@@ -541,7 +587,23 @@ pub fn scenario_digest(scenario: &Scenario, case: &Case) -> String {
     }
     for step in &scenario.steps {
         feed(&step.id);
-        feed(step.call.name());
+        feed(step.action.name());
+        // What a wait answers is part of what is recorded (the reply), so it is fed too;
+        // calls feed exactly what they always did, so older cassettes stay fresh.
+        if let crate::scenario::Action::Wait(wait) = &step.action {
+            match &wait.reply {
+                crate::scenario::ReplyTemplate::Signed {
+                    status,
+                    description,
+                    sig,
+                } => {
+                    feed(status);
+                    feed(description.as_ref().map_or("", |d| d.as_str()));
+                    feed(sig.as_deref().unwrap_or(""));
+                }
+                crate::scenario::ReplyTemplate::Http(code) => feed(&code.to_string()),
+            }
+        }
         for (name, template) in &step.form {
             feed(name);
             feed(template.as_str());

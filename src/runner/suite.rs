@@ -299,6 +299,7 @@ mod tests {
             credentials: None,
             emulator: EmulatorConfig::default(),
             updates: Updates::new(UpdatePolicy::No),
+            callback_base_url: None,
         };
         let session = Arc::new(Session::start(options, &scenarios).unwrap());
         (dir, session, scenarios)

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::gateway::callback::CallbackKind;
 use crate::gateway::{Encoding, Operation};
 
 use super::diagnostic::{ErrorKind, ScenarioError, Span};
@@ -82,8 +83,9 @@ pub fn cassette_file_name(case: &str) -> String {
 pub struct Step {
     /// Unique within the scenario; keys the cassette interaction.
     pub id: String,
-    pub call: Operation,
-    /// Form fields in file order, as templates. Names may be nested form keys
+    /// A call to the gateway, or a wait for its callback.
+    pub action: Action,
+    /// Form fields in file order, as templates (empty for a wait). Names may be nested form keys
     /// (`pg_receipt_positions[0][count]`); `gateway::Fields::insert_form_key` reads them.
     pub form: Vec<(String, Template)>,
     pub expect: Vec<Expectation>,
@@ -96,6 +98,78 @@ pub struct Step {
     pub encoding: Option<Encoding>,
     /// Where the step's `id:` value is.
     pub span: Span,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `call: NAME`: send a signed call to the gateway and check its answer.
+    Call(Operation),
+    /// `wait: result_callback`: wait for the gateway's callback to the case's URL, check its
+    /// fields, and reply as the step says.
+    Wait(Wait),
+}
+
+impl Action {
+    /// The name in reports: the call's (`init`), or the wait's (`result_callback`).
+    pub fn name(&self) -> &str {
+        match self {
+            Action::Call(operation) => operation.name(),
+            Action::Wait(wait) => wait_name(wait.kind),
+        }
+    }
+
+    /// The call this step sends, if it sends one.
+    pub fn call(&self) -> Option<&Operation> {
+        match self {
+            Action::Call(operation) => Some(operation),
+            Action::Wait(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Call(operation) => write!(f, "{operation}"),
+            Action::Wait(wait) => write!(f, "wait {}", wait_name(wait.kind)),
+        }
+    }
+}
+
+/// `result_callback` or `check_callback`: what `wait:` names.
+pub fn wait_name(kind: CallbackKind) -> &'static str {
+    match kind {
+        CallbackKind::Result => "result_callback",
+        CallbackKind::Check => "check_callback",
+    }
+}
+
+/// `wait:` — a callback to the case's own URL (`callback_url(kind)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    pub kind: CallbackKind,
+    /// How long to wait for it (default [`DEFAULT_WAIT_TIMEOUT`]).
+    pub timeout: Duration,
+    pub reply: ReplyTemplate,
+}
+
+/// How long a `wait` step waits when `timeout:` is left out.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `reply:` of a wait step: what the merchant answers the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyTemplate {
+    /// A signed `<response>`: `pg_status` (`ok`, `rejected`, `error`) and a description.
+    Signed {
+        status: String,
+        description: Option<Template>,
+        /// `pg_sig:` set by the scenario (a wrong one, to test the gateway's distrust);
+        /// `None`: signed right.
+        sig: Option<String>,
+    },
+    /// `http_status: 500`: a bare HTTP status (the gateway retries a result callback).
+    Http(u16),
 }
 
 /// One `variable: field path` of `capture:`.
@@ -268,15 +342,27 @@ impl Scenario {
 }
 
 impl Step {
-    /// Every template of the step: form values, then expectations, then the poll condition.
+    /// Every template of the step: form values, then expectations, then the poll condition,
+    /// then a wait's reply description.
     pub fn templates(&self) -> impl Iterator<Item = &Template> {
         let form = self.form.iter().map(|(_, template)| template);
+        let reply = match &self.action {
+            Action::Wait(Wait {
+                reply:
+                    ReplyTemplate::Signed {
+                        description: Some(description),
+                        ..
+                    },
+                ..
+            }) => Some(description),
+            _ => None,
+        };
         let expect = self.expect.iter().flat_map(|e| e.matcher.templates());
         let until = self
             .poll
             .iter()
             .flat_map(|poll| poll.until.iter().flat_map(|e| e.matcher.templates()));
-        form.chain(expect).chain(until)
+        form.chain(expect).chain(until).chain(reply)
     }
 }
 

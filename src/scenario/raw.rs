@@ -96,13 +96,27 @@ pub(crate) struct RawScenario {
 /// One call of a scenario.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[schemars(rename = "Step")]
+#[schemars(extend("oneOf" = [{ "required": ["call"] }, { "required": ["wait"] }]))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawStep {
     /// Unique in the scenario; keys the recorded interaction in a cassette.
     #[schemars(with = "String")]
     pub id: Spanned<String>,
-    #[schemars(with = "RawCall")]
-    pub call: Spanned<RawCall>,
+    /// The call to send: `init`, `pay`, `approve`, `resend_code`, `status`, or
+    /// `{ path: /script.php }`. A step has `call` or `wait`.
+    #[schemars(with = "Option<RawCall>")]
+    pub call: Option<Spanned<RawCall>>,
+    /// Wait for the gateway's callback to the case's URL (`callback_url("result")` or
+    /// `callback_url("check")` given to init), check its fields with `expect` and `capture`,
+    /// and answer it with `reply`. It listens from when the call before it is sent.
+    #[schemars(with = "Option<schema::WaitFor>")]
+    pub wait: Option<Spanned<String>>,
+    /// How a `wait` step answers the callback (default `{ pg_status: ok }`).
+    #[schemars(with = "Option<RawReply>")]
+    pub reply: Option<Spanned<RawReply>>,
+    /// How long a `wait` step waits (`10s`, the default; `500ms`, `1m`).
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
     /// Request fields (templates). `pg_merchant_id`, `pg_salt` and `pg_sig` are added unless
     /// set here; init also gets `pg_payment_method: mobile_commerce`.
     #[serde(default)]
@@ -124,6 +138,26 @@ pub(crate) struct RawStep {
     /// This step's encoding, over the scenario's and the target's.
     #[schemars(with = "Option<schema::ScenarioEncoding>")]
     pub encoding: Option<Spanned<String>>,
+}
+
+/// `reply:` of a wait step: a signed answer, or a bare HTTP status.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Reply")]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReply {
+    /// `ok` (go ahead / received), `rejected` (refuse the payment), or `error`.
+    #[schemars(with = "Option<schema::ReplyStatus>")]
+    pub pg_status: Option<Spanned<String>>,
+    /// A description for the gateway (a template).
+    #[schemars(with = "Option<String>")]
+    pub pg_description: Option<Spanned<String>>,
+    /// Send this `pg_sig` instead of the right one: a merchant whose reply the gateway must
+    /// not trust (it counts as unanswered).
+    #[schemars(with = "Option<String>")]
+    pub pg_sig: Option<Spanned<String>>,
+    /// Answer this HTTP status with no body instead (`500`: the gateway retries).
+    #[schemars(with = "Option<u16>")]
+    pub http_status: Option<Spanned<u16>>,
 }
 
 /// `call: pay` or `call: { path: /refund.php }`.
@@ -492,9 +526,11 @@ mod tests {
     #[test]
     fn calls_are_names_or_paths() {
         let step: RawStep = parse("id: a\ncall: pay\n").unwrap();
-        assert!(matches!(step.call.value, RawCall::Name(ref n) if n == "pay"));
+        assert!(matches!(step.call.unwrap().value, RawCall::Name(ref n) if n == "pay"));
         let step: RawStep = parse("id: a\ncall: { path: /refund.php }\n").unwrap();
-        assert!(matches!(step.call.value, RawCall::Path(ref p) if p.value == "/refund.php"));
+        assert!(
+            matches!(step.call.unwrap().value, RawCall::Path(ref p) if p.value == "/refund.php")
+        );
         let error = parse::<RawStep>("id: a\ncall: { script: x }\n").unwrap_err();
         assert!(error.contains("unknown field `script`"), "{error}");
     }

@@ -29,6 +29,17 @@
 //!     body: |
 //!       <?xml version="1.0" encoding="utf-8"?>
 //!       <response>…</response>
+//! - step: paid                       # a `wait: result_callback` step
+//!   attempt: 1
+//!   direction: incoming              # the gateway called the merchant's result URL
+//!   request:
+//!     method: POST
+//!     encoding: urlencoded
+//!     path: result                   # the URL's last segment: the script it is signed for
+//!     fields: { pg_result: "1", pg_sig: … }
+//!   response:                        # the scenario's reply, signed for the same script
+//!     status: 200
+//!     …
 //! ```
 //!
 //! Signatures in a cassette are made with the public replay key, never the merchant secret;
@@ -43,6 +54,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::de::{MapAccess, Visitor};
 
 use crate::gateway::{Document, Encoding, SecretKey, signature};
+
+use super::Direction;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -72,6 +85,10 @@ pub struct Cassette {
 pub struct Interaction {
     pub step: String,
     pub attempt: u32,
+    /// `incoming`: a callback the gateway sent to the case's URL (`request`) and the reply
+    /// the scenario gave (`response`); left out for the harness's own calls.
+    #[serde(default, skip_serializing_if = "Direction::is_outgoing")]
+    pub direction: Direction,
     pub request: RecordedRequest,
     pub response: RecordedResponse,
 }
@@ -421,6 +438,7 @@ mod tests {
             interactions: vec![Interaction {
                 step: "init".into(),
                 attempt: 1,
+                direction: Default::default(),
                 request: RecordedRequest {
                     method: "POST".into(),
                     encoding: Encoding::Urlencoded,

@@ -81,6 +81,10 @@ pub struct LiveTransport {
     /// costs as much as signing the request.
     #[cfg(feature = "live")]
     urls: Arc<Mutex<HashMap<String, Url>>>,
+    /// The run's callback receiver and the merchant key callbacks are verified and replies
+    /// signed with; `None` when no scenario of the run waits for a callback.
+    #[cfg(feature = "emulator")]
+    callbacks: Option<(Arc<super::receiver::Receiver>, crate::gateway::SecretKey)>,
 }
 
 /// Installs ring as the process's rustls provider, once; later calls are no-ops, and an
@@ -145,7 +149,68 @@ impl LiveTransport {
             answer_limit: DEFAULT_ANSWER_LIMIT,
             #[cfg(feature = "live")]
             urls: Arc::default(),
+            #[cfg(feature = "emulator")]
+            callbacks: None,
         }
+    }
+
+    /// The same transport, receiving callbacks for `wait` steps at `receiver`.
+    #[cfg(feature = "emulator")]
+    pub fn with_receiver(
+        mut self,
+        receiver: Arc<super::receiver::Receiver>,
+        secret: crate::gateway::SecretKey,
+    ) -> Self {
+        self.callbacks = Some((receiver, secret));
+        self
+    }
+
+    /// Waits for a callback at the run's receiver and answers it.
+    #[cfg(feature = "live")]
+    async fn receive_callback(
+        &self,
+        wait: &super::CallbackWait,
+    ) -> Result<(Request, Response), TransportError> {
+        #[cfg(feature = "emulator")]
+        if let Some((receiver, secret)) = &self.callbacks {
+            use crate::gateway::callback::CallbackMethod;
+            let pending = receiver
+                .wait(&wait.case, wait.kind, secret, wait.timeout)
+                .await?;
+            let encoding = match pending.method {
+                CallbackMethod::Get => Encoding::Get,
+                CallbackMethod::Post => Encoding::Urlencoded,
+                CallbackMethod::Xml => Encoding::PgXml,
+            };
+            let fields = pending.fields.clone();
+            let sent = pending.answer(&wait.reply, secret);
+            let request = Request {
+                step: wait.step.clone(),
+                attempt: wait.attempt,
+                operation: crate::gateway::Operation::Other(wait.kind.name().to_owned()),
+                path: wait.kind.name().to_owned(),
+                fields,
+                encoding,
+                signed_by_harness: wait.reply.signed_by_harness(),
+                direction: super::Direction::Incoming,
+            };
+            let response = Response {
+                status: sent.status,
+                content_type: (!sent.body.is_empty())
+                    .then(|| "application/xml; charset=utf-8".to_owned()),
+                body: sent.body,
+                elapsed: sent.elapsed,
+            };
+            return Ok((request, response));
+        }
+        Err(TransportError::NoReceiver {
+            url: wait.url.clone(),
+            why: if cfg!(feature = "emulator") {
+                "this run started no callback receiver".to_owned()
+            } else {
+                "this build has no callback receiver (it needs the `emulator` feature)".to_owned()
+            },
+        })
     }
 
     /// The same transport with another answer size limit (bytes).
@@ -187,6 +252,13 @@ impl LiveTransport {
 
 #[cfg(feature = "live")]
 impl Transport for LiveTransport {
+    async fn receive(
+        &self,
+        wait: &super::CallbackWait,
+    ) -> Result<(Request, Response), TransportError> {
+        self.receive_callback(wait).await
+    }
+
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let url = self.url(&request.path)?;
         let send_error = |reason: String| TransportError::Send {
@@ -398,6 +470,13 @@ mod unavailable {
             // A transport holds a client, and there is none.
             match self.client.never {}
         }
+
+        async fn receive(
+            &self,
+            _: &crate::transport::CallbackWait,
+        ) -> Result<(Request, Response), TransportError> {
+            match self.client.never {}
+        }
     }
 }
 
@@ -496,6 +575,7 @@ mod tests {
             fields,
             encoding: Encoding::Multipart,
             signed_by_harness: true,
+            direction: crate::transport::Direction::Outgoing,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -563,6 +643,7 @@ mod tests {
             fields,
             encoding: Encoding::Multipart,
             signed_by_harness: true,
+            direction: crate::transport::Direction::Outgoing,
         };
         let transport = LiveTransport::new(url, client(&LiveOptions::default()).unwrap());
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -609,6 +690,7 @@ mod tests {
             fields,
             encoding,
             signed_by_harness: true,
+            direction: crate::transport::Direction::Outgoing,
         }
     }
 

@@ -17,7 +17,7 @@ use crate::gateway::{Document, Fields, SecretKey};
 
 use super::cassette::{Cassette, resign_body};
 use super::redact::Redactor;
-use super::{Request, Response, Transport, TransportError};
+use super::{CallbackWait, Direction, Request, Response, Transport, TransportError};
 use crate::scenario::Redaction;
 
 /// Replays one case's cassette.
@@ -64,6 +64,14 @@ impl Player {
                     self.record_hint
                 )
             })?;
+        if interaction.direction == Direction::Incoming {
+            return Err(format!(
+                "{} recorded a callback for step `{}`, and the scenario now sends a call there: {}",
+                self.path.display(),
+                request.step,
+                self.record_hint
+            ));
+        }
         let recorded = &interaction.request;
         let mut redactor = self.redactor.lock().unwrap_or_else(|e| e.into_inner());
         let pairs = request.fields.to_form_pairs();
@@ -158,6 +166,91 @@ impl Player {
     }
 }
 
+impl Player {
+    /// A `wait` step on replay: the recorded callback, its signature checked with the replay
+    /// key as the recorder left it (an edited cassette fails), its redacted values restored;
+    /// and the reply the scenario gives now, which must be the recorded one.
+    fn replay_callback(&self, wait: &CallbackWait) -> Result<(Request, Response), String> {
+        let interaction = self
+            .cassette
+            .interaction(&wait.step, wait.attempt)
+            .ok_or_else(|| {
+                format!(
+                    "{} has no callback recorded for step `{}`; the scenario changed since it was recorded: {}",
+                    self.path.display(),
+                    wait.step,
+                    self.record_hint
+                )
+            })?;
+        let recorded = &interaction.request;
+        let script = signature::script_name(&recorded.path);
+        if interaction.direction != Direction::Incoming || script != wait.kind.name() {
+            return Err(format!(
+                "{} recorded {} for step `{}`, and the scenario now waits for a {} callback: {}",
+                self.path.display(),
+                match interaction.direction {
+                    Direction::Incoming => format!("a {script} callback"),
+                    Direction::Outgoing => format!("a call to {}", recorded.path),
+                },
+                wait.step,
+                wait.kind.name(),
+                self.record_hint
+            ));
+        }
+        let fields = Fields::from_form_pairs(recorded.fields.iter())
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        if !signature::verify(script, &fields, &self.replay_key).is_valid() {
+            return Err(format!(
+                "the recorded callback's pg_sig does not match its fields in {} (was the cassette edited?); re-record it: {}",
+                self.path.display(),
+                self.record_hint
+            ));
+        }
+        let redactor = self.redactor.lock().unwrap_or_else(|e| e.into_inner());
+        let restored: Vec<(String, String)> = recorded
+            .fields
+            .iter()
+            .map(|(k, v)| (k.to_owned(), redactor.restore_body(v)))
+            .collect();
+        let fields = Fields::from_form_pairs(restored)
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        let answered = &interaction.response;
+        let now = wait.reply.body(script, &self.replay_key);
+        let now_recorded = match wait.reply.signed_by_harness() {
+            true => resign_body(&redactor.redact_body(&now), script, &self.replay_key),
+            false => redactor.redact_body(&now),
+        };
+        if answered.status != wait.reply.http_status() || answered.body != now_recorded {
+            return Err(format!(
+                "the reply to the callback differs from the recording in {} (- recorded, + now):\n  - HTTP {}: {}\n  + HTTP {}: {}\n{}",
+                self.path.display(),
+                answered.status,
+                answered.body.trim(),
+                wait.reply.http_status(),
+                now_recorded.trim(),
+                self.record_hint
+            ));
+        }
+        let request = Request {
+            step: wait.step.clone(),
+            attempt: wait.attempt,
+            operation: crate::gateway::Operation::Other(script.to_owned()),
+            path: recorded.path.clone(),
+            fields,
+            encoding: recorded.encoding,
+            signed_by_harness: wait.reply.signed_by_harness(),
+            direction: Direction::Incoming,
+        };
+        let response = Response {
+            status: answered.status,
+            content_type: answered.content_type.clone(),
+            body: now,
+            elapsed: Duration::from_millis(answered.elapsed_ms),
+        };
+        Ok((request, response))
+    }
+}
+
 /// True when the text [`resign_body`] replaces (between the first `<pg_sig>` and the first
 /// `</pg_sig>`) is exactly `sig` in lowercase, as it writes signatures.
 fn written_as_signed(body: &str, sig: &str) -> bool {
@@ -196,6 +289,14 @@ impl Transport for Player {
         self.replay(request)
             .map_err(|reason| TransportError::Replay {
                 step: request.step.clone(),
+                reason,
+            })
+    }
+
+    async fn receive(&self, wait: &CallbackWait) -> Result<(Request, Response), TransportError> {
+        self.replay_callback(wait)
+            .map_err(|reason| TransportError::Replay {
+                step: wait.step.clone(),
                 reason,
             })
     }

@@ -14,7 +14,7 @@ use super::cassette::{
     Cassette, FORMAT, Interaction, OrderedMap, RecordedRequest, RecordedResponse, resign_body,
 };
 use super::redact::Redactor;
-use super::{Request, Response};
+use super::{Direction, Request, Response};
 
 /// What a cassette says about where and when it was recorded.
 #[derive(Debug, Clone)]
@@ -47,19 +47,26 @@ pub fn cassette_for(
     {
         for &(request, response) in &recording.exchanges {
             let mut redacted = redactor.redact_fields(&request.fields);
-            if request.signed_by_harness {
+            // A callback the gateway signed with the merchant secret is kept the way the
+            // harness's own requests are: re-signed with the replay key.
+            let incoming = request.direction == Direction::Incoming && redacted.contains(SIG_FIELD);
+            if request.signed_by_harness || incoming {
                 let sig = signature::sign(&request.path, &redacted, replay_key);
                 redacted.set(SIG_FIELD, sig.as_str());
             }
             let pairs = redacted.to_form_pairs();
-            let body = resign_body(
-                &redactor.redact_body(&response.body),
-                &request.path,
-                replay_key,
-            );
+            // The answer is the gateway's, re-signed; a reply to a callback is the
+            // harness's, re-signed only when the harness signed it (not a scenario's own
+            // wrong pg_sig).
+            let body = redactor.redact_body(&response.body);
+            let body = match request.direction {
+                Direction::Incoming if !request.signed_by_harness => body,
+                _ => resign_body(&body, &request.path, replay_key),
+            };
             interactions.push(Interaction {
                 step: request.step.clone(),
                 attempt: request.attempt,
+                direction: request.direction,
                 request: RecordedRequest {
                     method: request.encoding.method().into(),
                     encoding: request.encoding,

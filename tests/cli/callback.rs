@@ -221,12 +221,13 @@ fn bad_arguments_are_bad_input() {
 #[test]
 fn the_callback_sent_is_signed_for_the_url_in_every_method() {
     use freedompay_harness::gateway::callback::CallbackKind;
-    use freedompay_harness::runner::receiver::{Receiver, ReplySpec};
+    use freedompay_harness::transport::Reply;
+    use freedompay_harness::transport::receiver::Receiver;
     use std::time::Duration;
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let key = SecretKey::new(SECRET);
-    let receiver = runtime.block_on(Receiver::start(None)).unwrap();
+    let receiver = Receiver::start(None).unwrap();
     for method in ["POST", "GET", "XML"] {
         let case = format!("cli-{method}");
         let url = receiver.url(&case, CallbackKind::Check);
@@ -247,9 +248,11 @@ fn the_callback_sent_is_signed_for_the_url_in_every_method() {
             assert_eq!(pending.fields.get("pg_payment_id"), Some("777"));
             assert_eq!(pending.fields.get("pg_param1"), Some("p1"));
             pending.answer(
-                &ReplySpec::Signed {
+                &Reply::Signed {
                     status: "ok".into(),
                     description: String::new(),
+                    salt: "s4lt".into(),
+                    sig: None,
                 },
                 &key,
             );

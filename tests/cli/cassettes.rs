@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Dir, base64};
+use crate::support::{Dir, SHIPPED_CASES, base64};
 
 const CASSETTE: &str = "recordings/wrong_code/default.yaml";
 
@@ -12,10 +12,14 @@ fn record_then_replay_round_trips_every_shipped_scenario() {
     std::fs::remove_dir_all(dir.path().join("recordings")).unwrap();
     let record = dir.fph().args(["run", "--mode", "record"]).run();
     assert_eq!(record.code, 0, "{}{}", record.stdout, record.stderr);
-    assert_eq!(dir.files("recordings").len(), 22);
+    assert_eq!(dir.files("recordings").len(), SHIPPED_CASES);
     let replay = dir.fph().args(["run"]).run();
     assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
-    assert!(replay.stdout.contains("22 passed"), "{}", replay.stdout);
+    assert!(
+        replay.stdout.contains(&format!("{SHIPPED_CASES} passed")),
+        "{}",
+        replay.stdout
+    );
 }
 
 #[test]
@@ -185,7 +189,7 @@ fn no_cassette_contains_the_secret_in_any_encoding() {
         base64(secret.as_bytes()).trim_end_matches('=').to_owned(),
     ];
     let files = dir.files("recordings");
-    assert_eq!(files.len(), 22);
+    assert_eq!(files.len(), SHIPPED_CASES);
     for (path, bytes) in files {
         let text = String::from_utf8_lossy(&bytes);
         for encoded in &encodings {

@@ -1,6 +1,6 @@
 //! `fph drift` and `fph diff-recordings`: what changed since the recordings were made.
 
-use crate::support::{Dir, EmulatorProcess, copy_dir};
+use crate::support::{Dir, EmulatorProcess, SHIPPED_CASES, copy_dir};
 
 #[test]
 fn drift_against_an_unchanged_emulator_finds_nothing() {
@@ -8,7 +8,8 @@ fn drift_against_an_unchanged_emulator_finds_nothing() {
     let run = dir.fph().args(["drift"]).run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("0 of 22 cases drifted"),
+        run.stdout
+            .contains(&format!("0 of {SHIPPED_CASES} cases drifted")),
         "{}",
         run.stdout
     );
@@ -101,7 +102,8 @@ fn diff_recordings_classifies_each_kind_of_change() {
         assert!(run.stdout.contains(expected), "{expected}: {}", run.stdout);
         assert!(
             // The 22 cases of the shipped scenarios and the proxy's demo session.
-            run.stdout.contains("1 of 23 cases drifted"),
+            run.stdout
+                .contains(&format!("1 of {} cases drifted", SHIPPED_CASES + 1)),
             "{}",
             run.stdout
         );
@@ -118,8 +120,8 @@ fn diff_recordings_of_identical_sets_is_clean_and_json_is_available() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(
         run.stdout.lines().count(),
-        23,
-        "22 cases and the proxy demo session"
+        SHIPPED_CASES + 1,
+        "the shipped cases and the proxy demo session"
     );
     assert!(
         run.stdout.lines().all(|l| l.contains("\"drifted\":false")),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::Dir;
+use crate::support::{Dir, SHIPPED_CASES};
 
 #[test]
 fn shipped_scenarios_replay_offline_and_pass() {
@@ -10,7 +10,9 @@ fn shipped_scenarios_replay_offline_and_pass() {
     let run = dir.fph().args(["run"]).run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("22 passed, 0 failed, 22 total"),
+        run.stdout.contains(&format!(
+            "{SHIPPED_CASES} passed, 0 failed, {SHIPPED_CASES} total"
+        )),
         "{}",
         run.stdout
     );
@@ -27,7 +29,11 @@ fn shipped_scenarios_pass_live_against_the_built_in_emulator() {
     let dir = Dir::with_shipped();
     let run = dir.fph().args(["run", "--mode", "live"]).run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("22 passed"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("{SHIPPED_CASES} passed")),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -37,7 +43,7 @@ fn list_prints_every_case_with_tags() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "resend_code::default  [resend]\n");
     let all = dir.fph().args(["list"]).run();
-    assert_eq!(all.stdout.lines().count(), 22);
+    assert_eq!(all.stdout.lines().count(), SHIPPED_CASES);
 }
 
 #[test]
@@ -512,9 +518,15 @@ fn fail_fast_stops_after_the_first_failure_and_reports_the_rest_as_not_run() {
         "nothing ran after it: {}",
         run.stdout
     );
-    assert_eq!(run.stdout.matches("SKIP ").count(), 22, "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("SKIP ").count(),
+        SHIPPED_CASES,
+        "{}",
+        run.stdout
+    );
     assert!(
-        run.stdout.contains("0 passed, 1 failed, 1 total") && run.stdout.contains("22 not run"),
+        run.stdout.contains("0 passed, 1 failed, 1 total")
+            && run.stdout.contains(&format!("{SHIPPED_CASES} not run")),
         "{}",
         run.stdout
     );
@@ -536,8 +548,13 @@ fn fail_fast_stops_after_the_first_failure_and_reports_the_rest_as_not_run() {
         .lines()
         .filter(|l| l.contains("\"status\":\"not_run\""))
         .count();
-    assert_eq!(not_run, 22, "{}", json.stdout);
+    assert_eq!(not_run, SHIPPED_CASES, "{}", json.stdout);
     // Without --fail-fast every case runs.
     let all = dir.fph().args(["run", "--mode", "live", "-j", "1"]).run();
-    assert!(all.stdout.contains("22 passed, 1 failed"), "{}", all.stdout);
+    assert!(
+        all.stdout
+            .contains(&format!("{SHIPPED_CASES} passed, 1 failed")),
+        "{}",
+        all.stdout
+    );
 }

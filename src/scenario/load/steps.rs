@@ -1,20 +1,26 @@
-//! One step of a scenario: its id, its call (a named Freedom Pay call or a script path), its
-//! form, `poll`, `capture` (only fields the call returns) and `expect_body` file.
+//! One step of a scenario: its id, its call (a named Freedom Pay call or a script path) or
+//! its wait for a callback, its form, `poll`, `capture` (only fields the call returns),
+//! `expect_body` file, and a wait's `reply` and `timeout`.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde_saphyr::Spanned;
 
+use crate::gateway::callback::CallbackKind;
 use crate::gateway::{Fields, Operation};
 
 use super::Loader;
 use super::templates::Scope;
 use crate::scenario::diagnostic::{ErrorKind, ScenarioError, Span, did_you_mean};
 use crate::scenario::model::{
-    Capture, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, ExpectBody, Poll, Step,
+    Action, Capture, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT,
+    ExpectBody, Poll, ReplyTemplate, Step, Wait, wait_name,
 };
-use crate::scenario::raw::{RawCall, RawExpectBody, RawPoll, RawStep};
+use crate::scenario::raw::{RawCall, RawExpectBody, RawPoll, RawReply, RawStep};
+
+/// What `reply.pg_status` may be: the reply contract's statuses.
+const REPLY_STATUSES: [&str; 3] = ["ok", "rejected", "error"];
 
 /// Fields every answer may carry, whatever the call: the status, the signature, and the
 /// error fields of a failed call.
@@ -56,7 +62,38 @@ impl Loader<'_> {
         }
         ids.insert(id.clone(), id_span);
 
-        let call = self.call(&raw.call)?;
+        let action = match (&raw.call, &raw.wait) {
+            (Some(call), None) => {
+                self.refuse_for_call(raw)?;
+                Action::Call(self.call(call)?)
+            }
+            (None, Some(wait)) => {
+                self.refuse_for_wait(raw)?;
+                Action::Wait(self.wait(raw, wait, scope)?)
+            }
+            (None, None) => {
+                return Err(self
+                    .error(
+                        ErrorKind::InvalidValue,
+                        format!("step `{id}` has neither `call` nor `wait`"),
+                        id_span,
+                    )
+                    .with_label("this step does nothing")
+                    .with_help("add `call: init` (or pay, approve, resend_code, status) to send a call, or `wait: result_callback` to wait for the gateway's callback"));
+            }
+            (Some(call), Some(wait)) => {
+                return Err(self
+                    .error(
+                        ErrorKind::InvalidValue,
+                        format!("step `{id}` has both `call` and `wait`"),
+                        self.span(wait),
+                    )
+                    .with_label("a second action")
+                    .with_secondary(self.span(call), "the call")
+                    .with_help("a step either sends a call or waits for a callback: make the wait a step of its own, right after the call that causes it"));
+            }
+        };
+        let call = action.call().cloned();
 
         let mut form = Vec::with_capacity(raw.form.0.len());
         let mut form_shape = Fields::new();
@@ -70,9 +107,11 @@ impl Loader<'_> {
             form.push((name.value.clone(), self.template(value, scope)?));
         }
 
-        let poll = match &raw.poll {
-            Some(poll) => Some(self.poll(poll, &raw.call, &call, scope)?),
-            None => None,
+        let poll = match (&raw.poll, &raw.call, &call) {
+            (Some(poll), Some(raw_call), Some(call)) => {
+                Some(self.poll(poll, raw_call, call, scope)?)
+            }
+            _ => None,
         };
 
         let expect = self.expectations(&raw.expect, scope)?;
@@ -85,7 +124,9 @@ impl Loader<'_> {
         let mut capture = Vec::with_capacity(raw.capture.0.len());
         for (var, path) in &raw.capture.0 {
             self.check_name(var, "capture")?;
-            self.check_capture(&call, path)?;
+            if let Some(call) = &call {
+                self.check_capture(call, path)?;
+            }
             capture.push(Capture {
                 variable: var.value.clone(),
                 path: path.value.clone(),
@@ -100,7 +141,7 @@ impl Loader<'_> {
 
         Ok(Step {
             id,
-            call,
+            action,
             form,
             expect,
             expect_body,
@@ -108,6 +149,163 @@ impl Loader<'_> {
             poll,
             encoding,
             span: id_span,
+        })
+    }
+
+    /// A call step has no `reply` or `timeout`: only a wait answers anything.
+    fn refuse_for_call(&self, raw: &RawStep) -> Result<(), ScenarioError> {
+        let refused = [
+            raw.reply.as_ref().map(|r| ("reply", self.span(r))),
+            raw.timeout.as_ref().map(|t| ("timeout", self.span(t))),
+        ];
+        match refused.into_iter().flatten().next() {
+            None => Ok(()),
+            Some((key, span)) => Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("`{key}` belongs to a `wait` step"),
+                    span,
+                )
+                .with_label("this step sends a call")
+                .with_help("a call's answer is checked with `expect`; `reply` and `timeout` say how a `wait: result_callback` step answers the gateway's callback and how long it waits")),
+        }
+    }
+
+    /// A wait sends nothing: no form, poll, expected body or encoding.
+    fn refuse_for_wait(&self, raw: &RawStep) -> Result<(), ScenarioError> {
+        let refused = [
+            raw.form.0.first().map(|(k, _)| ("form", self.span(k))),
+            raw.poll.as_ref().map(|p| ("poll", self.span(p))),
+            raw.expect_body
+                .as_ref()
+                .map(|b| ("expect_body", self.span(b))),
+            raw.encoding.as_ref().map(|e| ("encoding", self.span(e))),
+        ];
+        match refused.into_iter().flatten().next() {
+            None => Ok(()),
+            Some((key, span)) => Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("a `wait` step has no `{key}`"),
+                    span,
+                )
+                .with_label("a wait sends nothing")
+                .with_help("a wait step checks the callback's fields with `expect` and `capture`, and answers with `reply`; put what the gateway is sent on the call before it")),
+        }
+    }
+
+    fn wait(
+        &self,
+        raw: &RawStep,
+        wait: &Spanned<String>,
+        scope: &Scope,
+    ) -> Result<Wait, ScenarioError> {
+        let kinds = [CallbackKind::Result, CallbackKind::Check];
+        let Some(kind) = kinds.into_iter().find(|k| wait_name(*k) == wait.value) else {
+            let names = kinds.map(wait_name);
+            let hint = match did_you_mean(&wait.value, names.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`? "),
+                None => String::new(),
+            };
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("`{}` is not a callback to wait for", wait.value),
+                    self.span(wait),
+                )
+                .with_label("not a callback")
+                .with_help(format!(
+                    "{hint}a step waits for `result_callback` (sent to pg_result_url) or `check_callback` (sent to pg_check_url)"
+                )));
+        };
+        let timeout = match &raw.timeout {
+            Some(timeout) => self.duration(timeout)?,
+            None => DEFAULT_WAIT_TIMEOUT,
+        };
+        let reply = match &raw.reply {
+            Some(reply) => self.reply(reply, scope)?,
+            None => ReplyTemplate::Signed {
+                status: "ok".to_owned(),
+                description: None,
+                sig: None,
+            },
+        };
+        Ok(Wait {
+            kind,
+            timeout,
+            reply,
+        })
+    }
+
+    fn reply(
+        &self,
+        raw: &Spanned<RawReply>,
+        scope: &Scope,
+    ) -> Result<ReplyTemplate, ScenarioError> {
+        let RawReply {
+            pg_status,
+            pg_description,
+            pg_sig,
+            http_status,
+        } = &raw.value;
+        if let Some(http) = http_status {
+            let signed_field = [
+                pg_status.as_ref().map(|s| self.span(s)),
+                pg_description.as_ref().map(|d| self.span(d)),
+                pg_sig.as_ref().map(|s| self.span(s)),
+            ];
+            if let Some(other) = signed_field.into_iter().flatten().next() {
+                return Err(self
+                    .error(
+                        ErrorKind::InvalidValue,
+                        "a reply is a bare `http_status` or a signed answer, not both",
+                        other,
+                    )
+                    .with_label("a signed answer's field")
+                    .with_secondary(self.span(http), "the bare HTTP status")
+                    .with_help("`reply: { http_status: 500 }` answers with no body (the gateway retries); `reply: { pg_status: ok }` answers 200 with a signed <response>"));
+            }
+            if !(100..=599).contains(&http.value) {
+                return Err(self
+                    .error(
+                        ErrorKind::InvalidValue,
+                        format!("`{}` is not an HTTP status", http.value),
+                        self.span(http),
+                    )
+                    .with_help(
+                        "write a status from 100 to 599, e.g. `500` to make the gateway retry",
+                    ));
+            }
+            return Ok(ReplyTemplate::Http(http.value));
+        }
+        let status = match pg_status {
+            Some(status) if !REPLY_STATUSES.contains(&status.value.as_str()) => {
+                let hint = match did_you_mean(&status.value, REPLY_STATUSES) {
+                    Some(best) => format!("did you mean `{best}`? "),
+                    None => String::new(),
+                };
+                return Err(self
+                    .error(
+                        ErrorKind::InvalidValue,
+                        format!("`{}` is not a reply status", status.value),
+                        self.span(status),
+                    )
+                    .with_label("not ok, rejected or error")
+                    .with_help(format!(
+                        "{hint}the merchant answers `ok`, `rejected` (refuse the payment) or `error`"
+                    )));
+            }
+            Some(status) => status.value.clone(),
+            None => "ok".to_owned(),
+        };
+        let description = match pg_description {
+            Some(description) => Some(self.template(description, scope)?),
+            None => None,
+        };
+        Ok(ReplyTemplate::Signed {
+            status,
+            description,
+            sig: pg_sig.as_ref().map(|sig| sig.value.clone()),
         })
     }
 

@@ -82,7 +82,7 @@ fn the_design_example_loads() {
     let ids: Vec<&str> = scenario.steps.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["init", "pay", "approve", "status"]);
     let init = &scenario.steps[0];
-    assert_eq!(init.call, Operation::Init);
+    assert_eq!(init.action, crate::scenario::Action::Call(Operation::Init));
     assert_eq!(init.form[1].0, "pg_amount");
     assert_eq!(init.form[1].1.as_str(), "{{ amount }}");
     assert_eq!(
@@ -177,8 +177,8 @@ fn other_scripts_take_a_path_and_capture_anything() {
         )
         .unwrap();
     assert_eq!(
-        scenario.steps[0].call,
-        Operation::Other("/revoke.php".into())
+        scenario.steps[0].action,
+        crate::scenario::Action::Call(Operation::Other("/revoke.php".into()))
     );
     assert_eq!(
         fail("name: t\nsteps:\n  - id: r\n    call: { path: revoke.php }\n"),

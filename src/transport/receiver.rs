@@ -6,11 +6,14 @@
 //! request open, until a step waits for it ([`Receiver::wait`]): the step sees its fields only
 //! once their `pg_sig` has been checked with the merchant's key, then decides the reply
 //! ([`Pending::answer`]) — a signed `<response>` or a bare HTTP status to test retries.
+//!
+//! The server runs on a thread of its own (like the emulator), so a session can start it
+//! outside any async runtime and a `cargo test` trial on another runtime can still wait on it.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -18,26 +21,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{Notify, oneshot};
 
-use crate::gateway::callback::CallbackKind;
-use crate::gateway::signature::{SIG_FIELD, Verification, fresh_salt, script_name, sign, verify};
+use crate::gateway::callback::{CallbackKind, CallbackMethod};
+use crate::gateway::signature::{Verification, script_name, verify};
 use crate::gateway::xml::{Document, body_head};
 use crate::gateway::{Fields, SecretKey};
+
+use super::{Reply, TransportError};
 
 /// The largest callback body read (a real one is well under 4 KiB).
 const BODY_LIMIT: usize = 1 << 20;
 /// How long a callback's HTTP request is held open for a step to answer it: after that the
 /// receiver answers 500 itself, as an unanswered merchant would.
 const HOLD: Duration = Duration::from_secs(60);
-
-/// How the scenario answers a callback.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplySpec {
-    /// A `<response>` with this `pg_status` (`ok`, `rejected`, `error`) and description,
-    /// salted and signed for the URL's script name.
-    Signed { status: String, description: String },
-    /// A bare HTTP status with no body (`500` makes the gateway retry).
-    Http(u16),
-}
 
 /// What came in, before anything of it is trusted.
 #[derive(Debug)]
@@ -49,6 +44,7 @@ enum Arrival {
 
 struct Held {
     arrival: Arrival,
+    method: CallbackMethod,
     reply: oneshot::Sender<Response>,
 }
 
@@ -63,46 +59,57 @@ struct Inbox {
 pub struct Receiver {
     base_url: String,
     inbox: Arc<Inbox>,
-    server: tokio::task::JoinHandle<()>,
+    stop: Option<oneshot::Sender<()>>,
 }
 
-/// Why a wait ended without a callback to trust.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WaitError {
-    #[error("no callback came to {url} within {timeout:?}")]
-    Timeout { url: String, timeout: Duration },
-    #[error("the callback to {url} could not be read: {why}")]
-    Malformed { url: String, why: String },
-    #[error("the callback to {url} is not signed for `{script}` with the merchant's key: {why}")]
-    BadSignature {
-        url: String,
-        script: String,
-        why: String,
-    },
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A callback whose signature was checked, waiting for its reply.
 #[derive(Debug)]
 pub struct Pending {
     pub fields: Fields,
+    /// How it came: GET parameters, a POST form, or a form holding `pg_xml`.
+    pub method: CallbackMethod,
     url: String,
     reply: oneshot::Sender<Response>,
 }
 
 impl Receiver {
-    /// Starts the receiver on 127.0.0.1:0 on the current tokio runtime. `public_base` is the
+    /// Starts the receiver on 127.0.0.1:0, on a thread of its own. `public_base` is the
     /// address the gateway is told instead (`--callback-base-url`, for a remote target that
     /// reaches the receiver through a forwarder).
-    pub async fn start(public_base: Option<&str>) -> std::io::Result<Receiver> {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    pub fn start(public_base: Option<&str>) -> std::io::Result<Receiver> {
+        let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let addr = listener.local_addr()?;
+        listener.set_nonblocking(true)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let inbox = Arc::new(Inbox::default());
         let router = Router::new()
             .fallback(receive)
             .with_state(Arc::clone(&inbox));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("fph-callbacks".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, router)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+            })?;
         let base_url = match public_base {
             Some(base) => base.trim_end_matches('/').to_owned(),
             None => format!("http://{addr}"),
@@ -110,8 +117,13 @@ impl Receiver {
         Ok(Receiver {
             base_url,
             inbox,
-            server,
+            stop: Some(stop),
         })
+    }
+
+    /// Where the gateway is told to send callbacks.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// The URL a case gives the gateway for one kind of callback (`callback_url("result")`).
@@ -127,7 +139,7 @@ impl Receiver {
         kind: CallbackKind,
         secret: &SecretKey,
         timeout: Duration,
-    ) -> Result<Pending, WaitError> {
+    ) -> Result<Pending, TransportError> {
         let key = path(case, kind);
         let url = self.url(case, kind);
         let deadline = tokio::time::Instant::now() + timeout;
@@ -137,14 +149,14 @@ impl Receiver {
                 break held;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Err(WaitError::Timeout { url, timeout });
+                return Err(TransportError::CallbackTimeout { url, timeout });
             }
         };
         let fields = match held.arrival {
             Arrival::Fields(fields) => fields,
             Arrival::Malformed(why) => {
                 let _ = held.reply.send(StatusCode::BAD_REQUEST.into_response());
-                return Err(WaitError::Malformed { url, why });
+                return Err(TransportError::CallbackMalformed { url, why });
             }
         };
         let script = kind.name();
@@ -155,7 +167,7 @@ impl Receiver {
         };
         if let Some(why) = why {
             let _ = held.reply.send(StatusCode::BAD_REQUEST.into_response());
-            return Err(WaitError::BadSignature {
+            return Err(TransportError::CallbackSignature {
                 url,
                 script: script.to_owned(),
                 why,
@@ -163,58 +175,63 @@ impl Receiver {
         }
         Ok(Pending {
             fields,
+            method: held.method,
             url,
             reply: held.reply,
         })
     }
 
+    /// The oldest callback held for `key`: the request path ends with it, so a forwarder
+    /// that keeps a path prefix of `--callback-base-url` still reaches the case.
     fn take(&self, key: &str) -> Option<Held> {
         let mut held = self.inbox.held.lock().unwrap_or_else(|e| e.into_inner());
-        held.get_mut(key).and_then(VecDeque::pop_front)
+        held.iter_mut()
+            .filter(|(path, queue)| path.ends_with(key) && !queue.is_empty())
+            .map(|(_, queue)| queue)
+            .next()
+            .and_then(VecDeque::pop_front)
     }
 }
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
+/// What was answered: the HTTP status and the body sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub status: u16,
+    pub body: String,
+    pub elapsed: Duration,
+}
+
 impl Pending {
-    /// Answers the callback as the scenario says; returns the body sent (for the record).
-    pub fn answer(self, reply: &ReplySpec, secret: &SecretKey) -> String {
-        let (response, body) = match reply {
-            ReplySpec::Http(code) => {
-                let status =
-                    StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                (status.into_response(), String::new())
-            }
-            ReplySpec::Signed {
-                status,
-                description,
-            } => {
-                let mut fields = Fields::new();
-                fields.push("pg_status", status.as_str());
-                if !description.is_empty() {
-                    fields.push("pg_description", description.as_str());
-                }
-                fields.push("pg_salt", fresh_salt());
-                let sig = sign(script_name(&self.url), &fields, secret);
-                fields.push(SIG_FIELD, sig.as_str());
-                let body = Document::response(&fields).pretty();
-                (
-                    (
-                        StatusCode::OK,
-                        [("content-type", "application/xml; charset=utf-8")],
-                        body.clone(),
-                    )
-                        .into_response(),
-                    body,
-                )
-            }
+    /// Answers the callback as the scenario says; returns what was sent (for the record).
+    pub fn answer(self, reply: &Reply, secret: &SecretKey) -> Sent {
+        let started = Instant::now();
+        let body = reply.body(script_name(&self.url), secret);
+        let response = match reply {
+            Reply::Http(code) => StatusCode::from_u16(*code)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response(),
+            Reply::Signed { .. } => (
+                StatusCode::OK,
+                [("content-type", "application/xml; charset=utf-8")],
+                body.clone(),
+            )
+                .into_response(),
         };
+        let status = response.status().as_u16();
         let _ = self.reply.send(response);
-        body
+        Sent {
+            status,
+            body,
+            elapsed: started.elapsed(),
+        }
     }
 }
 
@@ -225,15 +242,19 @@ fn path(case: &str, kind: CallbackKind) -> String {
 async fn receive(State(inbox): State<Arc<Inbox>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let key = parts.uri.path().to_owned();
-    let arrival = match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Err(_) => Arrival::Malformed(format!("the body is larger than {BODY_LIMIT} bytes")),
+    let get = parts.method == axum::http::Method::GET;
+    let (arrival, method) = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Err(_) => (
+            Arrival::Malformed(format!("the body is larger than {BODY_LIMIT} bytes")),
+            CallbackMethod::Post,
+        ),
         Ok(bytes) => {
-            let form: &[u8] = if parts.method == axum::http::Method::GET {
+            let form: &[u8] = if get {
                 parts.uri.query().unwrap_or("").as_bytes()
             } else {
                 &bytes
             };
-            read_fields(form, &bytes)
+            read_fields(form, &bytes, get)
         }
     };
     let (tx, rx) = oneshot::channel();
@@ -243,7 +264,11 @@ async fn receive(State(inbox): State<Arc<Inbox>>, request: Request) -> Response 
         .unwrap_or_else(|e| e.into_inner())
         .entry(key)
         .or_default()
-        .push_back(Held { arrival, reply: tx });
+        .push_back(Held {
+            arrival,
+            method,
+            reply: tx,
+        });
     inbox.arrived.notify_waiters();
     match tokio::time::timeout(HOLD, rx).await {
         Ok(Ok(response)) => response,
@@ -252,31 +277,42 @@ async fn receive(State(inbox): State<Arc<Inbox>>, request: Request) -> Response 
 }
 
 /// The callback's fields: a form (or query), or one `pg_xml` field holding a `<request>`.
-fn read_fields(form: &[u8], body: &[u8]) -> Arrival {
+fn read_fields(form: &[u8], body: &[u8], get: bool) -> (Arrival, CallbackMethod) {
+    let method = if get {
+        CallbackMethod::Get
+    } else {
+        CallbackMethod::Post
+    };
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(form)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     if pairs.is_empty() || pairs.iter().any(|(k, _)| k.is_empty()) {
-        return Arrival::Malformed(format!("no form fields: {}", body_head(body)));
+        return (
+            Arrival::Malformed(format!("no form fields: {}", body_head(body))),
+            method,
+        );
     }
     if let [(name, xml)] = pairs.as_slice()
         && name == "pg_xml"
     {
-        return match Document::parse_str(xml) {
+        let arrival = match Document::parse_str(xml) {
             Ok(document) => Arrival::Fields(document.root.to_fields()),
             Err(e) => Arrival::Malformed(format!("pg_xml is not XML: {e}")),
         };
+        return (arrival, CallbackMethod::Xml);
     }
-    match Fields::from_form_pairs(pairs) {
+    let arrival = match Fields::from_form_pairs(pairs) {
         Ok(fields) => Arrival::Fields(fields),
         Err(e) => Arrival::Malformed(format!("{e}: {}", body_head(body))),
-    }
+    };
+    (arrival, method)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::gateway::callback::{CallbackMethod, MerchantReply, read_reply};
+    use crate::gateway::signature::{SIG_FIELD, sign};
 
     fn key() -> SecretKey {
         SecretKey::new("receiver-key")
@@ -314,7 +350,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_signed_callback_is_received_in_every_method_and_answered_signed() {
-        let receiver = Receiver::start(None).await.unwrap();
+        let receiver = Receiver::start(None).unwrap();
         for method in [
             CallbackMethod::Post,
             CallbackMethod::Get,
@@ -344,9 +380,11 @@ mod tests {
                 "{method:?}"
             );
             pending.answer(
-                &ReplySpec::Signed {
+                &Reply::Signed {
                     status: "ok".into(),
                     description: "thanks".into(),
+                    salt: "s".into(),
+                    sig: None,
                 },
                 &key(),
             );
@@ -359,7 +397,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_callback_signed_with_another_key_is_refused_before_its_fields_are_seen() {
-        let receiver = Receiver::start(None).await.unwrap();
+        let receiver = Receiver::start(None).unwrap();
         let url = receiver.url("c", CallbackKind::Check);
         let fields = signed("check", &SecretKey::new("not the merchant's"));
         let sent = tokio::spawn(async move {
@@ -376,7 +414,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(&error, WaitError::BadSignature { script, .. } if script == "check"),
+            matches!(&error, TransportError::CallbackSignature { script, .. } if script == "check"),
             "{error}"
         );
         assert_eq!(sent.await.unwrap().unwrap().http_status, 400);
@@ -384,7 +422,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_callback_that_never_comes_fails_after_the_timeout_naming_the_url() {
-        let receiver = Receiver::start(None).await.unwrap();
+        let receiver = Receiver::start(None).unwrap();
         let error = receiver
             .wait(
                 "late",
@@ -396,12 +434,12 @@ mod tests {
             .unwrap_err();
         let url = receiver.url("late", CallbackKind::Result);
         assert!(error.to_string().contains(&url), "{error}");
-        assert!(matches!(error, WaitError::Timeout { .. }));
+        assert!(matches!(error, TransportError::CallbackTimeout { .. }));
     }
 
     #[tokio::test]
     async fn a_malformed_callback_is_reported_with_its_first_bytes() {
-        let receiver = Receiver::start(None).await.unwrap();
+        let receiver = Receiver::start(None).unwrap();
         let sent = tokio::spawn(post(
             receiver.url("m", CallbackKind::Result),
             "pg_xml=<request><pg_sig>",
@@ -410,21 +448,22 @@ mod tests {
             .wait("m", CallbackKind::Result, &key(), Duration::from_secs(5))
             .await
             .unwrap_err();
-        assert!(matches!(error, WaitError::Malformed { .. }), "{error}");
+        assert!(
+            matches!(error, TransportError::CallbackMalformed { .. }),
+            "{error}"
+        );
         assert!(error.to_string().contains("<request><pg_sig>"), "{error}");
         assert_eq!(sent.await.unwrap().http_status, 400);
     }
 
     #[tokio::test]
     async fn an_http_status_reply_is_sent_bare_and_each_case_has_its_own_url() {
-        let receiver = Receiver::start(Some("https://tunnel.example/cb/"))
-            .await
-            .unwrap();
+        let receiver = Receiver::start(Some("https://tunnel.example/cb/")).unwrap();
         assert_eq!(
             receiver.url("c7", CallbackKind::Check),
             "https://tunnel.example/cb/c7/check"
         );
-        let local = Receiver::start(None).await.unwrap();
+        let local = Receiver::start(None).unwrap();
         let sent = tokio::spawn(post(local.url("a", CallbackKind::Result), "pg_x=1"));
         assert!(
             local
@@ -443,7 +482,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(error, WaitError::BadSignature { .. }),
+            matches!(error, TransportError::CallbackSignature { .. }),
             "unsigned: {error}"
         );
         assert_eq!(sent.await.unwrap().http_status, 400);
@@ -462,7 +501,7 @@ mod tests {
             .wait("a", CallbackKind::Result, &key(), Duration::from_secs(5))
             .await
             .unwrap()
-            .answer(&ReplySpec::Http(500), &key());
+            .answer(&Reply::Http(500), &key());
         let reply = sent.await.unwrap().unwrap();
         assert_eq!(reply.http_status, 500);
         assert!(reply.body.is_empty());
