@@ -525,6 +525,17 @@ impl JsonSchema for RawCall {
                     "required": ["path"],
                     "additionalProperties": false,
                 },
+                {
+                    "type": "object",
+                    "description": "Send a signed callback to the merchant's handler, as the gateway would, twice (idempotency), and check its replies against the callback contract; `form` overrides the callback's fields, `expect` checks the reply.",
+                    "properties": {
+                        "callback": { "enum": ["result", "check"], "description": "result (pg_result_url) or check (pg_check_url)." },
+                        "to": { "type": "string", "description": "The handler's URL (a template); its last segment is the script name both sides sign with." },
+                        "method": { "enum": ["POST", "GET", "XML"], "description": "How the gateway sends it (pg_request_method); default POST." },
+                    },
+                    "required": ["callback", "to"],
+                    "additionalProperties": false,
+                },
             ],
         })
     }

@@ -279,9 +279,14 @@ fn step_details(
         out.push_str("</table>\n");
     }
     for (n, attempt) in step.attempts.iter().enumerate() {
+        // A callback came in and the scenario replied: the same two halves, other names.
+        let (request, answer) = match attempt.request.direction {
+            crate::transport::Direction::Outgoing => ("request", "answer"),
+            crate::transport::Direction::Incoming => ("callback", "reply"),
+        };
         let _ = writeln!(
             out,
-            "<h4>request {} <span class=\"where\">{} {}</span></h4><pre class=\"request\">",
+            "<h4>{request} {} <span class=\"where\">{} {}</span></h4><pre class=\"request\">",
             n + 1,
             escape(attempt.request.operation.name()),
             escape(&attempt.request.path)
@@ -301,7 +306,7 @@ fn step_details(
         };
         let _ = writeln!(
             out,
-            "<h4>answer <span class=\"where\">HTTP {}, {}</span></h4><pre class=\"answer\">{}{}</pre>",
+            "<h4>{answer} <span class=\"where\">HTTP {}, {}</span></h4><pre class=\"answer\">{}{}</pre>",
             response.status,
             millis(response.elapsed),
             mask(&body),

@@ -30,6 +30,17 @@ pub fn step_failure(failure: &StepFailure) -> String {
             format!("expect_body: failed to read {}: {reason}", file.display())
         }
         StepFailure::BodyMismatch(mismatch) => body_mismatch(mismatch),
+        StepFailure::Contract { url, rules } => {
+            let broken = rules.iter().filter(|r| r.failed()).count();
+            let mut said = format!(
+                "the handler at {url} broke the callback contract ({broken} rule{}):",
+                if broken == 1 { "" } else { "s" }
+            );
+            for rule in rules {
+                said.push_str(&format!("\n  {rule}"));
+            }
+            said
+        }
     }
 }
 

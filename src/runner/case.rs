@@ -17,12 +17,15 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::check::{CompareOptions, Difference, compare, updated_expected};
+use crate::gateway::callback::{
+    CallbackMethod, MerchantReply, RuleCheck, SampleCallback, check_reply, sample_fields,
+};
 use crate::gateway::signature::{self, SIG_FIELD, Verification};
 use crate::gateway::{Document, Encoding, Fields, Operation, Routes, SecretKey};
 use crate::review::Updates;
 use crate::scenario::{
-    Action, Case, ExpectBody, Expectation, Redaction, ReplyTemplate, Scenario, Step, Wait,
-    cassette_file_name,
+    Action, CallbackSend, Case, ExpectBody, Expectation, Redaction, ReplyTemplate, Scenario, Step,
+    Wait, cassette_file_name,
 };
 use crate::secret_guard::SecretGuard;
 use crate::template::{Context, Generated, Renderer};
@@ -131,7 +134,7 @@ pub async fn run_case<T: Transport>(
             .take_while(|s| matches!(s.action, Action::Wait(_)))
             .collect();
         let (outcome, received) = match &step.action {
-            Action::Call(_) => {
+            Action::Call(_) | Action::Callback(_) => {
                 let encoding = step.encoding.or(case.encoding).unwrap_or(settings.encoding);
                 let callbacks = match callback_waits(
                     &waits,
@@ -241,8 +244,24 @@ async fn run_step<T: Transport>(
 ) -> StepOutcome {
     let started = Instant::now();
     let mut outcome = StepOutcome::new(step);
-    let Action::Call(operation) = &step.action else {
-        return outcome;
+    let operation = match &step.action {
+        Action::Call(operation) => operation,
+        Action::Callback(send) => {
+            send_callback(
+                scenario,
+                step,
+                send,
+                settings,
+                renderer,
+                transport,
+                state,
+                &mut outcome,
+            )
+            .await;
+            outcome.elapsed = started.elapsed();
+            return outcome;
+        }
+        Action::Wait(_) => return outcome,
     };
     let poll = step.poll.as_ref().filter(|_| operation.is_idempotent());
     let attempts = poll.map_or(1, |p| p.attempts.max(1));
@@ -356,6 +375,169 @@ async fn run_step<T: Transport>(
     outcome
 }
 
+/// A callback to the merchant's handler (`call: { callback: result, to: URL }`): signed as
+/// the gateway signs it, sent twice — the contract asks the same answer for the same
+/// callback — and both replies judged by the contract's rules; then the first reply is
+/// checked and captured like an answer. Not a gateway call: no pause, no retries.
+#[allow(clippy::too_many_arguments)]
+async fn send_callback<T: Transport>(
+    scenario: &Scenario,
+    step: &Step,
+    send: &CallbackSend,
+    settings: &CaseSettings,
+    renderer: &Renderer,
+    transport: &T,
+    state: &mut CaseState,
+    outcome: &mut StepOutcome,
+) {
+    let request = match callback_request(step, send, settings, renderer, &state.context) {
+        Ok(request) => request,
+        Err(failure) => {
+            outcome.failure = Some(failure);
+            return;
+        }
+    };
+    let mut replies = Vec::with_capacity(2);
+    for attempt in 1..=2 {
+        let request = Request {
+            attempt,
+            ..request.clone()
+        };
+        state.redactor.learn(&request.fields.form_pairs());
+        match transport.send(&request).await {
+            Ok(response) => {
+                state.redactor.learn_body(&response.body);
+                replies.push(MerchantReply {
+                    http_status: response.status,
+                    body: response.body.clone().into_bytes(),
+                });
+                outcome.attempts.push(Attempt {
+                    request,
+                    response: Some(response),
+                });
+            }
+            Err(error) => {
+                outcome.attempts.push(Attempt {
+                    request,
+                    response: None,
+                });
+                outcome.failure = Some(StepFailure::Transport(error));
+                return;
+            }
+        }
+    }
+    let rules = check_reply(
+        send.kind,
+        &request.path,
+        &request.fields,
+        &replies[0],
+        replies.get(1),
+        &settings.credentials.secret,
+    );
+    if rules.iter().any(RuleCheck::failed) {
+        outcome.failure = Some(StepFailure::Contract {
+            url: request.path.clone(),
+            rules,
+        });
+        return;
+    }
+    // The contract held, so the first reply is a signed <response>.
+    let Ok(reply) = Document::parse_response(&replies[0].body) else {
+        return;
+    };
+    finish_step(scenario, step, &reply, renderer, settings, state, outcome);
+}
+
+/// The signed callback a `call: { callback: … }` step sends: the fields the gateway sends
+/// (sample values), the step's form over them, a salt and the signature for the URL's last
+/// segment (unless the form sets them).
+fn callback_request(
+    step: &Step,
+    send: &CallbackSend,
+    settings: &CaseSettings,
+    renderer: &Renderer,
+    context: &Context,
+) -> Result<Request, StepFailure> {
+    let url = renderer
+        .render(send.to.as_str(), context)
+        .map_err(|e| StepFailure::Template {
+            message: e.to_string(),
+            span: send.to.span,
+        })?;
+    if signature::script_name(&url).is_empty() || !url.contains("://") {
+        return Err(StepFailure::Template {
+            message: format!(
+                "`{url}` is not a handler URL: write http://host/path, whose last segment is the script name both sides sign with"
+            ),
+            span: send.to.span,
+        });
+    }
+    let form = render_form(step, renderer, context)?;
+    let mut fields = sample_fields(
+        send.kind,
+        &SampleCallback {
+            payment_id: "1000001".to_owned(),
+            amount: "100".to_owned(),
+            success: form.get("pg_result") != Some("0"),
+        },
+    );
+    for (name, value) in form.to_form_pairs() {
+        fields.set(&name, value);
+    }
+    if !fields.contains("pg_salt") {
+        fields.set(
+            "pg_salt",
+            salt(context, &format!("pg_salt.{}.1", step.id), step.span)?,
+        );
+    }
+    let signed_by_harness = !fields.contains(SIG_FIELD);
+    if signed_by_harness {
+        let sig = signature::sign(&url, &fields, &settings.credentials.secret);
+        fields.set(SIG_FIELD, sig.as_str());
+    }
+    Ok(Request {
+        step: step.id.clone(),
+        attempt: 1,
+        operation: Operation::Other(url.clone()),
+        path: url,
+        fields,
+        encoding: match send.method {
+            CallbackMethod::Post => Encoding::Urlencoded,
+            CallbackMethod::Get => Encoding::Get,
+            CallbackMethod::Xml => Encoding::PgXml,
+        },
+        signed_by_harness,
+        direction: crate::transport::Direction::Outgoing,
+    })
+}
+
+/// A salt kept with the case's generated values under `key`, so a replay sends the recorded
+/// one.
+fn salt(context: &Context, key: &str, span: crate::scenario::Span) -> Result<String, StepFailure> {
+    context
+        .generated()
+        .value(key, |rng| Ok(signature::salt_from(rng)))
+        .map_err(|message| StepFailure::Template { message, span })
+}
+
+/// The step's form, rendered.
+fn render_form(step: &Step, renderer: &Renderer, context: &Context) -> Result<Fields, StepFailure> {
+    let mut fields = Fields::new();
+    for (name, template) in &step.form {
+        let failed = |message: String| StepFailure::Template {
+            message,
+            span: template.span,
+        };
+        let value = renderer
+            .render(template.as_str(), context)
+            .map_err(|e| failed(e.to_string()))?;
+        fields
+            .insert_form_key(name, value)
+            .map_err(|e| failed(e.to_string()))?;
+    }
+    Ok(fields)
+}
+
 /// The callbacks `waits` listen for, their replies rendered now (before the call they
 /// follow is sent); on a reply that does not render, its index and the failure.
 fn callback_waits(
@@ -389,13 +571,8 @@ fn callback_waits(
                         .map_err(|e| failed(e.to_string(), template.span))?,
                     None => String::new(),
                 };
-                // Kept with the generated values, so a replay makes the recorded reply.
-                let salt = context
-                    .generated()
-                    .value(&format!("pg_salt.{}.reply", step.id), |rng| {
-                        Ok(signature::salt_from(rng))
-                    })
-                    .map_err(|message| failed(message, step.span))?;
+                let salt = salt(context, &format!("pg_salt.{}.reply", step.id), step.span)
+                    .map_err(|failure| (at, failure))?;
                 Reply::Signed {
                     status: status.clone(),
                     description,
@@ -541,19 +718,7 @@ fn build_request(
     renderer: &Renderer,
     context: &Context,
 ) -> Result<Request, StepFailure> {
-    let mut fields = Fields::new();
-    for (name, template) in &step.form {
-        let failed = |message: String| StepFailure::Template {
-            message,
-            span: template.span,
-        };
-        let value = renderer
-            .render(template.as_str(), context)
-            .map_err(|e| failed(e.to_string()))?;
-        fields
-            .insert_form_key(name, value)
-            .map_err(|e| failed(e.to_string()))?;
-    }
+    let mut fields = render_form(step, renderer, context)?;
     if !fields.contains("pg_merchant_id") {
         fields.set("pg_merchant_id", settings.credentials.merchant_id.as_str());
     }
@@ -566,16 +731,8 @@ fn build_request(
         }
     }
     if !fields.contains("pg_salt") {
-        // Kept with the case's generated values, so a replay sends the recorded salt.
         let key = format!("pg_salt.{}.{attempt}", step.id);
-        let salt = context
-            .generated()
-            .value(&key, |rng| Ok(signature::salt_from(rng)))
-            .map_err(|message| StepFailure::Template {
-                message,
-                span: step.span,
-            })?;
-        fields.set("pg_salt", salt);
+        fields.set("pg_salt", salt(context, &key, step.span)?);
     }
     let path = settings.routes.path(operation).to_owned();
     let signed_by_harness = !fields.contains(SIG_FIELD);

@@ -387,6 +387,12 @@ pub enum StepFailure {
     },
     /// The answer differs from the expected body (`expect_body`).
     BodyMismatch(Box<BodyMismatch>),
+    /// The merchant's handler broke the callback contract (`call: { callback: … }`): every
+    /// rule with its verdict, at least one failed.
+    Contract {
+        url: String,
+        rules: Vec<crate::gateway::callback::RuleCheck>,
+    },
 }
 
 /// What is wrong with an answer's signature.
@@ -485,6 +491,16 @@ impl StepFailure {
                 scrub(&mut mismatch.proposed);
                 if let UpdateOutcome::Failed(reason) = &mut mismatch.update {
                     scrub(reason);
+                }
+            }
+            StepFailure::Contract { url, rules } => {
+                scrub(url);
+                for rule in rules {
+                    if let crate::gateway::callback::Verdict::Fail(why)
+                    | crate::gateway::callback::Verdict::NotChecked(why) = &mut rule.verdict
+                    {
+                        scrub(why);
+                    }
                 }
             }
             StepFailure::HttpStatus(_) | StepFailure::PollExhausted { .. } => {}

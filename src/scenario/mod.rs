@@ -41,7 +41,7 @@ pub use diagnostic::{ErrorKind, ScenarioError, Span};
 pub use load::{load_file, load_paths, load_str, scenario_files};
 pub(crate) use model::is_templated;
 pub use model::{
-    Action, Capture, Case, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT, ExpectBody, Expectation, Matcher, Poll, ReplyTemplate, Scenario,
-    Selection, Step, Template, Wait, cassette_file_name, wait_name,
+    Action, CallbackSend, Capture, Case, DEFAULT_CASE, DEFAULT_POLL_ATTEMPTS,
+    DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ExpectBody, Expectation, Matcher, Poll,
+    ReplyTemplate, Scenario, Selection, Step, Template, Wait, cassette_file_name, wait_name,
 };

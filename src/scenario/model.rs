@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::gateway::callback::CallbackKind;
+use crate::gateway::callback::{CallbackKind, CallbackMethod};
 use crate::gateway::{Encoding, Operation};
 
 use super::diagnostic::{ErrorKind, ScenarioError, Span};
@@ -108,6 +108,18 @@ pub enum Action {
     /// `wait: result_callback`: wait for the gateway's callback to the case's URL, check its
     /// fields, and reply as the step says.
     Wait(Wait),
+    /// `call: { callback: result, to: URL }`: play the gateway — send a signed callback to
+    /// the merchant's handler, twice, and check the replies against the callback contract.
+    Callback(CallbackSend),
+}
+
+/// A callback the scenario sends to the merchant's handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackSend {
+    pub kind: CallbackKind,
+    /// The handler's URL; its last segment is the script name both sides sign with.
+    pub to: Template,
+    pub method: CallbackMethod,
 }
 
 impl Action {
@@ -116,14 +128,18 @@ impl Action {
         match self {
             Action::Call(operation) => operation.name(),
             Action::Wait(wait) => wait_name(wait.kind),
+            Action::Callback(send) => match send.kind {
+                CallbackKind::Result => "result callback",
+                CallbackKind::Check => "check callback",
+            },
         }
     }
 
-    /// The call this step sends, if it sends one.
+    /// The gateway call this step sends, if it sends one.
     pub fn call(&self) -> Option<&Operation> {
         match self {
             Action::Call(operation) => Some(operation),
-            Action::Wait(_) => None,
+            Action::Wait(_) | Action::Callback(_) => None,
         }
     }
 }
@@ -133,6 +149,7 @@ impl std::fmt::Display for Action {
         match self {
             Action::Call(operation) => write!(f, "{operation}"),
             Action::Wait(wait) => write!(f, "wait {}", wait_name(wait.kind)),
+            Action::Callback(_) => write!(f, "{} to the merchant", self.name()),
         }
     }
 }
@@ -346,6 +363,10 @@ impl Step {
     /// then a wait's reply description.
     pub fn templates(&self) -> impl Iterator<Item = &Template> {
         let form = self.form.iter().map(|(_, template)| template);
+        let to = match &self.action {
+            Action::Callback(send) => Some(&send.to),
+            _ => None,
+        };
         let reply = match &self.action {
             Action::Wait(Wait {
                 reply:
@@ -362,7 +383,11 @@ impl Step {
             .poll
             .iter()
             .flat_map(|poll| poll.until.iter().flat_map(|e| e.matcher.templates()));
-        form.chain(expect).chain(until).chain(reply)
+        to.into_iter()
+            .chain(form)
+            .chain(expect)
+            .chain(until)
+            .chain(reply)
     }
 }
 

@@ -160,17 +160,27 @@ pub(crate) struct RawReply {
     pub http_status: Option<Spanned<u16>>,
 }
 
-/// `call: pay` or `call: { path: /refund.php }`.
+/// `call: pay`, `call: { path: /refund.php }`, or
+/// `call: { callback: result, to: URL, method: GET }` (a callback to the merchant's handler).
 #[derive(Debug)]
 pub(crate) enum RawCall {
     Name(String),
     Path(Spanned<String>),
+    Callback {
+        callback: Spanned<String>,
+        to: Spanned<String>,
+        method: Option<Spanned<String>>,
+    },
 }
 
+/// The map forms of a call, read as one so a wrong mix says what is expected.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCallPath {
-    path: Spanned<String>,
+struct RawCallMap {
+    path: Option<Spanned<String>>,
+    callback: Option<Spanned<String>>,
+    to: Option<Spanned<String>>,
+    method: Option<Spanned<String>>,
 }
 
 impl<'de> Deserialize<'de> for RawCall {
@@ -182,7 +192,7 @@ impl<'de> Deserialize<'de> for RawCall {
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "a call name (init, pay, approve, resend_code, status) or { path: /script.php }",
+                    "a call name (init, pay, approve, resend_code, status), { path: /script.php } or { callback: result, to: URL }",
                 )
             }
 
@@ -191,8 +201,28 @@ impl<'de> Deserialize<'de> for RawCall {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawCall, A::Error> {
-                let path = RawCallPath::deserialize(MapAccessDeserializer::new(map))?;
-                Ok(RawCall::Path(path.path))
+                let call = RawCallMap::deserialize(MapAccessDeserializer::new(map))?;
+                match call {
+                    RawCallMap {
+                        path: Some(path),
+                        callback: None,
+                        to: None,
+                        method: None,
+                    } => Ok(RawCall::Path(path)),
+                    RawCallMap {
+                        path: None,
+                        callback: Some(callback),
+                        to: Some(to),
+                        method,
+                    } => Ok(RawCall::Callback {
+                        callback,
+                        to,
+                        method,
+                    }),
+                    _ => Err(de::Error::custom(
+                        "a call is `{ path: /script.php }`, or `{ callback: result|check, to: URL }` with an optional `method: POST|GET|XML`",
+                    )),
+                }
             }
         }
 
@@ -533,6 +563,18 @@ mod tests {
         );
         let error = parse::<RawStep>("id: a\ncall: { script: x }\n").unwrap_err();
         assert!(error.contains("unknown field `script`"), "{error}");
+        let step: RawStep =
+            parse("id: a\ncall: { callback: result, to: 'http://h/r', method: GET }\n").unwrap();
+        assert!(matches!(
+            step.call.unwrap().value,
+            RawCall::Callback { ref callback, ref to, method: Some(ref m) }
+                if callback.value == "result" && to.value == "http://h/r" && m.value == "GET"
+        ));
+        let error = parse::<RawStep>("id: a\ncall: { callback: result }\n").unwrap_err();
+        assert!(
+            error.contains("{ callback: result|check, to: URL }"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -234,7 +234,15 @@ impl LiveTransport {
         if let Some(url) = urls.get(path) {
             return Ok(url.clone());
         }
-        let url = self.join(path)?;
+        // A callback to the merchant's handler names its whole URL.
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            Url::parse(path).map_err(|e| TransportError::Send {
+                path: path.to_owned(),
+                reason: format!("bad URL: {e}"),
+            })?
+        } else {
+            self.join(path)?
+        };
         urls.insert(path.to_owned(), url.clone());
         Ok(url)
     }

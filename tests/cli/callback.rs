@@ -261,3 +261,90 @@ fn the_callback_sent_is_signed_for_the_url_in_every_method() {
         assert_eq!(run.code, 0, "{method}: {}{}", run.stdout, run.stderr);
     }
 }
+
+/// The handler's contract as a scenario step: a callback sent as GET parameters (another
+/// style than the POST the CLI defaults to) to a handler written here, recorded, then
+/// replayed with the handler gone and no credentials.
+const HANDLER_SCENARIO: &str = r#"name: The shop's result handler
+steps:
+  - id: notify
+    call: { callback: result, to: "{{ env('MERCHANT_URL') }}", method: GET }
+    form:
+      pg_payment_id: "4242"
+      pg_can_reject: "1"
+    expect:
+      pg_status: ok
+      pg_description: seen
+    capture:
+      said: pg_description
+"#;
+
+#[test]
+fn a_callback_step_keeps_the_handler_contract_in_a_scenario_live_and_replayed() {
+    let url = merchant(Handler::Keeps);
+    let dir = Dir::new();
+    dir.write("scenarios/handler.yaml", HANDLER_SCENARIO);
+    let record = dir
+        .fph()
+        .env("FREEDOMPAY_MERCHANT_ID", "9001")
+        .env("FREEDOMPAY_SECRET_KEY", SECRET)
+        .env("MERCHANT_URL", &url)
+        .args(["run", "--mode", "record"])
+        .run();
+    assert_eq!(record.code, 0, "{}{}", record.stdout, record.stderr);
+    let cassette = dir.read("recordings/handler/default.yaml");
+    assert!(!cassette.contains(SECRET), "{cassette}");
+    assert_eq!(
+        cassette.matches("encoding: get").count(),
+        2,
+        "sent twice, as GET: {cassette}"
+    );
+    assert!(cassette.contains("pg_payment_id: \"4242\""), "{cassette}");
+
+    // No handler, no credentials, no environment: the recording answers.
+    let replay = dir.fph().args(["run"]).run();
+    assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
+    assert!(replay.stdout.contains("1 passed"), "{}", replay.stdout);
+
+    // An edited recorded reply is caught offline, as an edited answer is.
+    dir.write(
+        "recordings/handler/default.yaml",
+        &cassette.replacen("<pg_description>seen<", "<pg_description>SEEN<", 1),
+    );
+    let edited = dir.fph().args(["run"]).run();
+    assert_eq!(edited.code, 1, "{}{}", edited.stdout, edited.stderr);
+}
+
+#[test]
+fn a_callback_step_fails_on_exactly_the_broken_rule() {
+    for (handler, rule) in [
+        (
+            Handler::ChangesItsMind,
+            "FAIL  the same callback sent again gets the same answer",
+        ),
+        (
+            Handler::WrongSig,
+            "FAIL  pg_sig is valid for the URL's script name",
+        ),
+        (Handler::NoSalt, "FAIL  pg_salt is present"),
+    ] {
+        let url = merchant(handler);
+        let dir = Dir::new();
+        dir.write("scenarios/handler.yaml", HANDLER_SCENARIO);
+        let run = dir
+            .fph()
+            .env("FREEDOMPAY_MERCHANT_ID", "9001")
+            .env("FREEDOMPAY_SECRET_KEY", SECRET)
+            .env("MERCHANT_URL", &url)
+            .args(["run", "--mode", "live"])
+            .run();
+        assert_eq!(run.code, 1, "{handler:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("broke the callback contract (1 rule)"),
+            "{handler:?}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(rule), "{handler:?}: {}", run.stdout);
+        assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
+    }
+}

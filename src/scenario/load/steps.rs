@@ -7,15 +7,15 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
-use crate::gateway::callback::CallbackKind;
+use crate::gateway::callback::{CallbackKind, CallbackMethod};
 use crate::gateway::{Fields, Operation};
 
 use super::Loader;
 use super::templates::Scope;
 use crate::scenario::diagnostic::{ErrorKind, ScenarioError, Span, did_you_mean};
 use crate::scenario::model::{
-    Action, Capture, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT,
-    ExpectBody, Poll, ReplyTemplate, Step, Wait, wait_name,
+    Action, CallbackSend, Capture, DEFAULT_POLL_ATTEMPTS, DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT, ExpectBody, Poll, ReplyTemplate, Step, Wait, wait_name,
 };
 use crate::scenario::raw::{RawCall, RawExpectBody, RawPoll, RawReply, RawStep};
 
@@ -65,7 +65,20 @@ impl Loader<'_> {
         let action = match (&raw.call, &raw.wait) {
             (Some(call), None) => {
                 self.refuse_for_call(raw)?;
-                Action::Call(self.call(call)?)
+                match &call.value {
+                    RawCall::Callback {
+                        callback,
+                        to,
+                        method,
+                    } => Action::Callback(self.callback_send(
+                        raw,
+                        callback,
+                        to,
+                        method.as_ref(),
+                        scope,
+                    )?),
+                    _ => Action::Call(self.call(call)?),
+                }
             }
             (None, Some(wait)) => {
                 self.refuse_for_wait(raw)?;
@@ -309,8 +322,71 @@ impl Loader<'_> {
         })
     }
 
+    /// `call: { callback: result, to: URL, method: GET }`: a callback to the merchant's handler.
+    /// It is sent twice by design (the contract asks the same answer again), so no `poll`; its
+    /// `method` says how it goes, so no `encoding`.
+    fn callback_send(
+        &self,
+        raw: &RawStep,
+        callback: &Spanned<String>,
+        to: &Spanned<String>,
+        method: Option<&Spanned<String>>,
+        scope: &Scope,
+    ) -> Result<CallbackSend, ScenarioError> {
+        let refused = [
+            raw.poll.as_ref().map(|p| ("poll", self.span(p))),
+            raw.encoding.as_ref().map(|e| ("encoding", self.span(e))),
+        ];
+        if let Some((key, span)) = refused.into_iter().flatten().next() {
+            return Err(self
+                .error(
+                    ErrorKind::InvalidValue,
+                    format!("a callback to the merchant has no `{key}`"),
+                    span,
+                )
+                .with_label("not for a callback")
+                .with_help("a callback is sent twice (the same answer must come back) in the way `method:` says (POST, GET or XML)"));
+        }
+        let kind = match callback.value.as_str() {
+            "result" => CallbackKind::Result,
+            "check" => CallbackKind::Check,
+            other => {
+                return Err(self
+                    .error(
+                        ErrorKind::InvalidValue,
+                        format!("`{other}` is not a callback"),
+                        self.span(callback),
+                    )
+                    .with_label("not result or check")
+                    .with_help("the gateway calls the merchant's `result` URL (pg_result_url) and `check` URL (pg_check_url)"));
+            }
+        };
+        let method = match method {
+            None => CallbackMethod::Post,
+            Some(method) => CallbackMethod::parse(&method.value).ok_or_else(|| {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    format!("`{}` is not a callback method", method.value),
+                    self.span(method),
+                )
+                .with_label("not POST, GET or XML")
+                .with_help("the gateway sends callbacks as a POST form, GET parameters, or XML (one pg_xml field), as init's pg_request_method says")
+            })?,
+        };
+        Ok(CallbackSend {
+            kind,
+            to: self.template(to, scope)?,
+            method,
+        })
+    }
+
     fn call(&self, raw: &Spanned<RawCall>) -> Result<Operation, ScenarioError> {
         match &raw.value {
+            RawCall::Callback { callback, .. } => Err(self.error(
+                ErrorKind::InvalidValue,
+                "a callback is not a gateway call",
+                self.span(callback),
+            )),
             RawCall::Name(name) => Operation::from_name(name).ok_or_else(|| {
                 let names: Vec<&str> = Operation::NAMED.iter().map(Operation::name).collect();
                 let hint = match did_you_mean(name, names.iter().copied()) {
