@@ -58,6 +58,8 @@ struct Inbox {
 /// The running receiver; stops when dropped.
 pub struct Receiver {
     base_url: String,
+    /// Where it listens (what a forwarder behind `--callback-base-url` must reach).
+    local: SocketAddr,
     inbox: Arc<Inbox>,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -116,6 +118,7 @@ impl Receiver {
         };
         Ok(Receiver {
             base_url,
+            local: addr,
             inbox,
             stop: Some(stop),
         })
@@ -124,6 +127,11 @@ impl Receiver {
     /// Where the gateway is told to send callbacks.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Where it listens: what a forwarder behind `--callback-base-url` must reach.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
     }
 
     /// The URL a case gives the gateway for one kind of callback (`callback_url("result")`).
@@ -454,6 +462,32 @@ mod tests {
         );
         assert!(error.to_string().contains("<request><pg_sig>"), "{error}");
         assert_eq!(sent.await.unwrap().http_status, 400);
+    }
+
+    #[tokio::test]
+    async fn a_forwarder_that_keeps_the_public_path_prefix_still_reaches_the_case() {
+        let receiver = Receiver::start(Some("https://tunnel.example/cb")).unwrap();
+        let public = receiver.url("c9", CallbackKind::Result);
+        assert_eq!(public, "https://tunnel.example/cb/c9/result");
+        // What the forwarder sends on: the same path, to the receiver's own address.
+        let forwarded = format!("http://{}/cb/c9/result", receiver.local_addr());
+        let fields = signed("result", &key());
+        let sent = tokio::spawn(async move {
+            crate::emulator::send_callback(
+                &forwarded,
+                CallbackMethod::Post,
+                &fields,
+                Duration::from_secs(5),
+            )
+            .await
+        });
+        let pending = receiver
+            .wait("c9", CallbackKind::Result, &key(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(pending.method, CallbackMethod::Post);
+        pending.answer(&Reply::Http(204), &key());
+        assert_eq!(sent.await.unwrap().unwrap().http_status, 204);
     }
 
     #[tokio::test]

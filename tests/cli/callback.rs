@@ -348,3 +348,95 @@ fn a_callback_step_fails_on_exactly_the_broken_rule() {
         assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
     }
 }
+
+#[test]
+fn a_callback_that_never_comes_fails_the_wait_after_its_timeout_naming_the_url() {
+    let dir = Dir::new();
+    // Init gives the gateway no result URL, so nothing will ever come.
+    dir.write(
+        "scenarios/silent.yaml",
+        "name: Silent\nsteps:\n  - id: init\n    call: init\n    form: { pg_amount: \"5\", pg_description: x, pg_param1: '{{ callback_url(\"result\") }}' }\n  - id: paid\n    wait: result_callback\n    timeout: 300ms\n",
+    );
+    let run = dir.fph().args(["run", "--mode", "live"]).run();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("step `paid` (wait result_callback, attempt 1)"),
+        "{}",
+        run.stdout
+    );
+    let said = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("no callback came to"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        said.contains("no callback: no callback came to http://127.0.0.1:")
+            && said.contains("/silent/default/result within 300ms"),
+        "{said}"
+    );
+}
+
+#[test]
+fn replay_catches_an_edited_callback_and_a_reply_the_scenario_no_longer_gives() {
+    let dir = Dir::with_shipped();
+    let path = "recordings/callback_result/method=POST.yaml";
+    let cassette = dir.read(path);
+    let filter = [
+        "run",
+        "scenarios/callback_result.yaml",
+        "--filter",
+        "method=POST",
+    ];
+    assert_eq!(dir.fph().args(filter).run().code, 0);
+
+    dir.write(
+        path,
+        &cassette.replacen("pg_result: \"1\"", "pg_result: \"0\"", 1),
+    );
+    let edited = dir.fph().args(filter).run();
+    assert_eq!(edited.code, 1, "{}", edited.stdout);
+    assert!(
+        edited
+            .stdout
+            .contains("the recorded callback's pg_sig does not match its fields"),
+        "{}",
+        edited.stdout
+    );
+
+    // The reply recorded is not what the scenario answers now (the cassette kept up with a
+    // scenario edit by hand): replay says so rather than pass.
+    dir.write(
+        path,
+        &cassette.replacen(
+            "<pg_status>ok</pg_status>\n        <pg_description>Order",
+            "<pg_status>error</pg_status>\n        <pg_description>Order",
+            1,
+        ),
+    );
+    let reply = dir.fph().args(filter).run();
+    assert_eq!(reply.code, 1, "{}", reply.stdout);
+    assert!(
+        reply
+            .stdout
+            .contains("the reply to the callback differs from the recording"),
+        "{}",
+        reply.stdout
+    );
+}
+
+#[test]
+fn callback_base_url_must_be_a_forwarders_url() {
+    for bad in ["not a url", "ftp://x/y", "https://x/cb?token=1"] {
+        let run = Dir::new()
+            .fph()
+            .args(["run", "--callback-base-url", bad])
+            .run();
+        assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--callback-base-url"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+}
