@@ -97,6 +97,8 @@ pub(crate) struct CallbackSettings {
     pub timeout: Duration,
     pub retry_interval: Duration,
     pub retries: u32,
+    /// Where each attempt gets its line on standard error (`fph emulator`).
+    pub log: super::log::RequestLog,
 }
 
 /// The callback sender: one HTTP client (made on first use: most runs never call back) and the
@@ -214,6 +216,9 @@ impl Callbacks {
             reply_description,
             contract,
         });
+        if let Some(attempt) = log.back() {
+            self.settings.log.callback(attempt);
+        }
         drop(log);
         self.changes.bump();
         reply

@@ -222,6 +222,7 @@ impl Emulator {
                     timeout: config.callback_timeout,
                     retry_interval: config.callback_retry_interval,
                     retries: config.callback_retries,
+                    log: RequestLog::new(config.log_requests),
                 },
                 changes.clone(),
             )),

@@ -440,3 +440,56 @@ fn callback_base_url_must_be_a_forwarders_url() {
         );
     }
 }
+
+/// The merchant's backend → `fph emulator` → the merchant's result URL: the emulator's log
+/// line for each attempt says whether the reply kept the contract.
+#[test]
+fn the_emulator_logs_whether_each_callback_reply_kept_the_contract() {
+    use std::io::BufRead;
+    for (handler, said) in [
+        (Handler::Keeps, "(POST): ok; contract kept"),
+        (
+            Handler::Http500,
+            "unanswered: the merchant answered HTTP 500; contract broken: answers HTTP 200: HTTP 500",
+        ),
+    ] {
+        let url = merchant(handler);
+        let dir = Dir::new();
+        let mut emulator = dir.emulator(&["--merchant", &format!("9001:{SECRET}")]);
+        let stderr = emulator.child.stderr.take().unwrap();
+        let (lines, heard) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = lines.send(line);
+            }
+        });
+        // Plays the merchant's backend: an immediately successful payment notifies `url`.
+        dir.write(
+            "scenarios/shop.yaml",
+            &format!(
+                "name: Shop\nsteps:\n  - id: init\n    call: init\n    form: {{ pg_amount: \"5\", pg_description: x, pg_result_url: \"{url}\" }}\n    capture: {{ payment_id: pg_payment_id }}\n  - id: pay\n    call: pay\n    form: {{ pg_payment_id: \"{{{{ payment_id }}}}\", pg_abonent_phone: \"77017777701\" }}\n"
+            ),
+        );
+        let run = dir
+            .fph()
+            .env("FREEDOMPAY_MERCHANT_ID", "9001")
+            .env("FREEDOMPAY_SECRET_KEY", SECRET)
+            .args(["run", "--mode", "live", "--target", &emulator.url])
+            .run();
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let line = loop {
+            let line = heard
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .expect("a callback line within 10 s");
+            if line.starts_with("callback result #1") {
+                break line;
+            }
+        };
+        assert!(line.contains(&format!("→ {url} (POST)")), "{line}");
+        assert!(line.contains(said), "{handler:?}: {line}");
+        assert!(!line.contains(SECRET), "{line}");
+    }
+}
