@@ -13,8 +13,8 @@ pub struct SelectArgs {
     /// Scenario files or directories.
     #[arg(value_name = "PATHS", default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
-    /// Only cases whose `scenario/case` id or scenario name contains this text (repeat for
-    /// several: any of them).
+    /// Only cases whose name as reports print it (`scenario::case`; `scenario/case` works
+    /// too) or whose scenario's name contains this text (repeat for several: any of them).
     #[arg(long = "filter", value_name = "TEXT")]
     pub filters: Vec<String>,
     /// Only scenarios with this tag (repeat for several: any of them).
