@@ -34,8 +34,8 @@ pub struct ConfigProblem {
     pub message: String,
     /// How to fix it.
     pub help: Option<String>,
-    /// Where, when the configuration came from a file.
-    pub place: Option<ConfigPlace>,
+    /// Where, when the configuration came from a file. Boxed: it holds the file's text.
+    pub place: Option<Box<ConfigPlace>>,
 }
 
 /// A place in a configuration file.
@@ -77,12 +77,12 @@ impl ConfigProblem {
             setting: String::new(),
             message: error.reason.clone(),
             help: None,
-            place: Some(ConfigPlace {
+            place: Some(Box::new(ConfigPlace {
                 file: error.path.display().to_string(),
                 line: error.line,
                 column: error.column,
                 snippet: None,
-            }),
+            })),
         }
     }
 
@@ -100,7 +100,7 @@ impl ConfigProblem {
             }
             setting = parent(setting);
         };
-        self.place = Some(match found {
+        self.place = Some(Box::new(match found {
             Some(location) => {
                 let range = byte_range(&location, &shown);
                 ConfigPlace {
@@ -116,7 +116,7 @@ impl ConfigProblem {
                 column: 0,
                 snippet: None,
             },
-        });
+        }));
         self
     }
 
@@ -163,10 +163,6 @@ impl fmt::Display for ConfigProblem {
 /// A [`ConfigProblem`] shown rustc-style: the title with its place, the line of the file with
 /// the value underlined, the fix.
 #[derive(Debug)]
-#[cfg_attr(
-    not(any(feature = "emulator", test)),
-    expect(dead_code, reason = "rendered by the server's build")
-)]
 pub(crate) struct ConfigDiagnostic {
     title: String,
     help: Option<String>,

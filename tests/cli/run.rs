@@ -91,7 +91,7 @@ fn filter_takes_the_case_name_as_reports_print_it() {
             .filter(|v| v["type"] == "case")
             .map(|v| v["name"].as_str().unwrap_or_default().to_owned())
             .collect();
-        assert_eq!(names, [name.clone()], "{filter}");
+        assert_eq!(names, [name.as_str()], "{filter}");
         let list = dir.fph().args(["list", "--filter", filter]).run();
         assert_eq!(list.stdout.lines().count(), 1, "{filter}: {}", list.stdout);
     }
