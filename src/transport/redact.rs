@@ -6,16 +6,18 @@
 //! distinct value of a rule is `{{name}}`, the next `{{name_2}}`, and so on. Field rules learn
 //! from request fields; value patterns (`\b7\d{10}\b`) from requests and answers alike.
 //!
-//! Where a learned value is replaced — the same rule for a value of any length, so a merchant
-//! id `1` is as much redacted as `552170`, and nothing else is:
+//! Where a learned value is replaced — the same rule for a merchant id of any length, so `1`
+//! is redacted wherever it is the merchant id, as `552170` is, and nowhere else:
 //!
 //! - **A field's whole value** (a request field, or an answer element whose whole text it is)
-//!   is replaced when a field rule names the field (`pg_merchant_id`, `^pg_user_`). A field
-//!   the rules do not name keeps its value even when it equals a learned one: the name says
-//!   what a value is, so `pg_testing_mode: "1"`, `<pg_can_reject>1</pg_can_reject>` or
-//!   `pg_amount: "552170"` stay as they are with a merchant id `1` or `552170`. (To redact a
-//!   value wherever it stands, such as a phone echoed as `pg_user_phone`, a value pattern
-//!   says so: it matches values, not names.)
+//!   is replaced when a field rule names the field (`pg_merchant_id`, `^pg_user_`), whatever
+//!   its length. In a field no rule names, a value equal to a learned one is replaced only
+//!   when it is distinctive — at least [`DISTINCTIVE_LEN`] characters, like a phone number
+//!   echoed as `pg_user_phone` or a six-digit merchant id — because shorter values are what
+//!   the gateway's own flags, counts, codes and amounts look like (`1`, `10`, `9998`,
+//!   `11002`): with a merchant id `1`, `pg_testing_mode: "1"`, `<pg_can_reject>1</…>` and
+//!   `pg_amount: "10"` keep their values. (A value pattern redacts a short value wherever it
+//!   stands, if that is wanted: it matches values, not names.)
 //! - **Inside answer text** — an element's text that says more than the one value (an error
 //!   description, a quoted signed string), or any text with no field to name it (a report
 //!   line, an error message) — a learned value is replaced wherever it stands as a word of
@@ -28,6 +30,12 @@
 
 use crate::gateway::Fields;
 use crate::scenario::{Redaction, RedactionRule};
+
+/// The length from which a learned value is recognised in fields its rule does not name:
+/// shorter values (`1`, `10`, `9998`, `11002`, `86400`) are what Freedom Pay's own flags,
+/// counts, error codes and lifetimes look like, so their equality with a learned value is a
+/// coincidence, not the same value.
+pub const DISTINCTIVE_LEN: usize = 6;
 
 /// Value ↔ placeholder pairs learned for one case.
 #[derive(Debug, Clone, Default)]
@@ -124,12 +132,15 @@ impl Redactor {
         Fields::from_form_pairs(pairs).unwrap_or_else(|_| fields.clone())
     }
 
-    /// A field's value: its placeholder when a field rule names the field and the value was
-    /// learned, else the value with value-pattern matches masked. A value that merely equals
-    /// a learned one in a field no rule names is the field's own (see the module doc).
+    /// A field's value: its placeholder when it was learned and a field rule names the field
+    /// or the value is distinctive ([`DISTINCTIVE_LEN`]), else the value with value-pattern
+    /// matches masked. A short value that merely equals a learned one in a field no rule
+    /// names is the field's own (see the module doc).
     pub fn mask_field(&self, name: &str, value: &str) -> String {
         match self.placeholder_of(value) {
-            Some(placeholder) if self.names(name) => placeholder.to_owned(),
+            Some(placeholder) if self.names(name) || value.chars().count() >= DISTINCTIVE_LEN => {
+                placeholder.to_owned()
+            }
             _ => self.mask_patterns(value),
         }
     }
@@ -367,11 +378,11 @@ mod tests {
             ("pg_merchant_id", "5521"),
             ("pg_abonent_phone", "77017777777"),
         ]));
-        let body = "<response><pg_payment_id>55210</pg_payment_id><pg_abonent_phone>77017777777</pg_abonent_phone><pg_merchant_id>5521</pg_merchant_id></response>";
+        let body = "<response><pg_payment_id>55210</pg_payment_id><pg_user_phone>77017777777</pg_user_phone><pg_merchant_id>5521</pg_merchant_id></response>";
         let redacted = r.redact_body(body);
         assert_eq!(
             redacted,
-            "<response><pg_payment_id>55210</pg_payment_id><pg_abonent_phone>{{phone}}</pg_abonent_phone><pg_merchant_id>{{merchant_id}}</pg_merchant_id></response>"
+            "<response><pg_payment_id>55210</pg_payment_id><pg_user_phone>{{phone}}</pg_user_phone><pg_merchant_id>{{merchant_id}}</pg_merchant_id></response>"
         );
         assert_eq!(r.restore_body(&redacted), body);
         assert_eq!(r.mask("phone 77017777777 failed"), "phone {{phone}} failed");
@@ -440,23 +451,30 @@ mod tests {
         assert_eq!(r.mask_field("pg_merchant_id", "1"), "{{merchant_id}}");
     }
 
-    /// A field rule names fields: a value equal to one it learned, in a field it does not
-    /// name, is that field's own. A value pattern redacts a value wherever it stands.
+    /// In a field no rule names, a distinctive value (a phone, a six-digit merchant id) is
+    /// still the learned value; a short one is the field's own.
     #[test]
-    fn field_rules_redact_the_fields_they_name_and_value_patterns_any_field() {
-        let body = "<response><pg_user_phone>77017777777</pg_user_phone></response>";
+    fn unnamed_fields_give_up_only_distinctive_values() {
+        for (id, other) in [
+            ("552170", "{{merchant_id}}"),
+            ("55217", "55217"),
+            ("1", "1"),
+        ] {
+            let mut r = redactor();
+            r.learn(&pairs(&[("pg_merchant_id", id)]));
+            let body =
+                format!("<response><pg_merchant_id>{id}</pg_merchant_id><m>{id}</m></response>");
+            assert_eq!(
+                r.redact_body(&body),
+                format!(
+                    "<response><pg_merchant_id>{{{{merchant_id}}}}</pg_merchant_id><m>{other}</m></response>"
+                )
+            );
+            assert_eq!(r.mask_field("pg_order_id", id), other);
+        }
         let mut r = redactor();
         r.learn(&pairs(&[("pg_abonent_phone", "77017777777")]));
-        assert_eq!(r.redact_body(body), body);
-        let mut r = Redactor::new(vec![rule(
-            RedactionRule::ValuePattern(Regex::new(r"\b7\d{10}\b").unwrap()),
-            "phone",
-        )]);
-        r.learn(&pairs(&[("pg_abonent_phone", "77017777777")]));
-        assert_eq!(
-            r.redact_body(body),
-            "<response><pg_user_phone>{{phone}}</pg_user_phone></response>"
-        );
+        assert_eq!(r.mask_field("pg_user_phone", "77017777777"), "{{phone}}");
     }
 
     #[test]
