@@ -388,7 +388,7 @@ impl Harness {
                 if !selection.matches(&scenario, case) {
                     continue;
                 }
-                let name = format!("{}::{}", scenario.stem, case.name);
+                let name = scenario.case_id(case);
                 let scenario = Arc::clone(&scenario);
                 let shared = Arc::clone(&self.shared);
                 trials.push(

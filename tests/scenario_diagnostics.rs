@@ -156,7 +156,7 @@ fn the_example_scenarios_load() {
         .collect();
     assert_eq!(
         selected,
-        ["kcell_sms_approval/operator=ACTIVKZT,phone=77027777777"]
+        ["kcell_sms_approval::operator=ACTIVKZT,phone=77027777777"]
     );
 
     let config = HarnessConfig::load(Path::new(VALID)).expect("valid harness.yaml");

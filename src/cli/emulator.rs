@@ -17,7 +17,10 @@ use freedompay_harness::emulator::{
 use freedompay_harness::exit_code;
 use freedompay_harness::gateway::SecretKey;
 use freedompay_harness::proxy::{Replay, ReplayConfig};
+use freedompay_harness::report::ColorChoice;
 use freedompay_harness::scenario::HarnessConfig;
+
+use super::load::render_diagnostic;
 use freedompay_harness::secret_guard::SecretGuard;
 use freedompay_harness::transport::cassette::Cassette;
 
@@ -158,12 +161,15 @@ fn replay_config(args: &EmulatorArgs, replay: &Path) -> anyhow::Result<ReplayCon
 }
 
 /// Starts the emulator, prints its address and credentials, serves until Ctrl-C.
-pub fn run(args: EmulatorArgs) -> anyhow::Result<u8> {
+pub fn run(args: EmulatorArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let config = match config(&args) {
         Ok(config) => config,
         Err(error) => {
-            if let Some(report) = error.report() {
-                errln!("{report:?}");
+            if let Some(report) = error
+                .report()
+                .and_then(|report| render_diagnostic(report.as_ref(), color))
+            {
+                errln!("{report}");
                 return Ok(exit_code::BAD_INPUT);
             }
             return Err(error.into());

@@ -44,7 +44,7 @@ pub fn run(args: ListArgs, color: ColorChoice) -> anyhow::Result<u8> {
                 };
                 outln!(
                     "{{\"id\":{},\"scenario\":{},\"case\":{},\"name\":{},\"file\":{},\"line\":{line},\"tags\":[{}]}}",
-                    quote(&format!("{}::{}", scenario.stem, case.name)),
+                    quote(&scenario.case_id(case)),
                     quote(&scenario.stem),
                     quote(&case.name),
                     quote(&scenario.name),
@@ -58,7 +58,7 @@ pub fn run(args: ListArgs, color: ColorChoice) -> anyhow::Result<u8> {
             } else {
                 format!("  [{}]", scenario.tags.join(", "))
             };
-            outln!("{}::{}{tags}", scenario.stem, case.name);
+            outln!("{}{tags}", scenario.case_id(case));
         }
     }
     Ok(exit_code::SUCCESS)

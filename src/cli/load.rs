@@ -13,8 +13,8 @@ pub struct SelectArgs {
     /// Scenario files or directories.
     #[arg(value_name = "PATHS", default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
-    /// Only cases whose `scenario/case` id or scenario name contains this text (repeat for
-    /// several: any of them).
+    /// Only cases whose name as reports print it (`scenario::case`; `scenario/case` works
+    /// too) or whose scenario's name contains this text (repeat for several: any of them).
     #[arg(long = "filter", value_name = "TEXT")]
     pub filters: Vec<String>,
     /// Only scenarios with this tag (repeat for several: any of them).
@@ -79,20 +79,12 @@ pub fn load(args: &SelectArgs, color: ColorChoice) -> Option<Loaded> {
 /// Prints diagnostics to stderr the way rustc does: location, source excerpt, label, help.
 pub fn print_diagnostics(errors: &[ScenarioError], color: ColorChoice) {
     let style = style_for_stderr(color);
-    let theme = if style.enabled {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    // No wrapping: the `file:line:column: title` line must stay one line for editors and CI.
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(usize::MAX);
     for error in errors {
         // miette's report opens with `file:line:column: title` (what editors and CI
         // annotations jump to), then shows the line itself, the label and the hint.
-        let mut report = String::new();
-        match handler.render_report(&mut report, error) {
-            Ok(()) => errln!("{report}"),
-            Err(_) => errln!("{} {}", style.red("error:"), error.render_plain()),
+        match render_diagnostic(error, color) {
+            Some(report) => errln!("{report}"),
+            None => errln!("{} {}", style.red("error:"), error.render_plain()),
         }
     }
     let count = errors.len();
@@ -101,6 +93,24 @@ pub fn print_diagnostics(errors: &[ScenarioError], color: ColorChoice) {
         style.red("error:"),
         if count == 1 { "" } else { "s" }
     );
+}
+
+/// A diagnostic rendered for stderr: its title, the source line with the value underlined,
+/// the hint. `None` when miette cannot render it.
+pub fn render_diagnostic(
+    diagnostic: &dyn miette::Diagnostic,
+    color: ColorChoice,
+) -> Option<String> {
+    let theme = if style_for_stderr(color).enabled {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    // No wrapping: the `file:line:column: title` line must stay one line for editors and CI.
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(usize::MAX);
+    let mut report = String::new();
+    handler.render_report(&mut report, diagnostic).ok()?;
+    Some(report)
 }
 
 pub fn style_for_stderr(color: ColorChoice) -> Style {

@@ -197,7 +197,7 @@ fn dispatch_command(cli: Cli) -> anyhow::Result<u8> {
         Command::Review(args) => review::run(args, color),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
-        Command::Emulator(args) => emulator::run(args),
+        Command::Emulator(args) => emulator::run(args, color),
         Command::Bench(args) => bench::run(args),
         Command::Init(args) => init::run(args, color),
         Command::Schema(args) => schema::run(args),

@@ -329,7 +329,7 @@ pub fn execute(
         .iter()
         .map(|p| {
             let scenario = &prepared.loaded.scenarios[p.scenario];
-            format!("{}::{}", scenario.stem, scenario.cases[p.case].name)
+            scenario.case_id(&scenario.cases[p.case])
         })
         .collect();
     let mut reported = std::collections::HashSet::new();

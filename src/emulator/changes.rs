@@ -23,6 +23,8 @@ use serde::Deserialize;
 
 use crate::gateway::{FieldValue, Fields, Operation};
 
+use super::config_problem::ConfigProblem;
+
 /// One edit to the answers of one call (or of every call).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AnswerChange {
@@ -136,12 +138,16 @@ pub(crate) struct RawAnswerChange {
 struct Pairs(std::collections::BTreeMap<String, String>);
 
 impl RawAnswerChange {
-    /// The change, or the name of an unknown call.
-    pub(crate) fn into_change(self) -> Result<AnswerChange, String> {
+    /// The change, or the problem with its `call`.
+    pub(crate) fn into_change(self) -> Result<AnswerChange, ConfigProblem> {
         let call = match self.call {
             None => None,
             Some(name) => Some(Operation::from_name(&name).ok_or_else(|| {
-                format!("unknown call `{name}` in answer_changes: expected init, pay, approve, resend_code or status")
+                ConfigProblem::new(
+                    "call",
+                    format!("unknown call `{name}` in answer_changes"),
+                    "name one of init, pay, approve, resend_code or status, or leave `call` out to change the answers of every call",
+                )
             })?),
         };
         let pairs = |p: Pairs| p.0.into_iter().collect::<Vec<_>>();

@@ -30,6 +30,11 @@
 //!   - { call: pay, status: { need_approve: approve_needed } }
 //! ```
 //!
+//! A value the emulator cannot use (a `bind` that is no address, an unknown `version`, an
+//! empty merchant key, a route under `/_emulator/`, …) is refused at its file, line and
+//! column, with the fix: every check names its setting, and `config_problem.rs` finds where
+//! the file writes it.
+//!
 //! Durations are written as everywhere else (`harness.yaml`, scenarios): a whole number and a
 //! unit, `ms`, `s`, `m`, `h` or `d` ([`parse_duration`]).
 
@@ -46,6 +51,7 @@ use crate::gateway::{Operation, Routes, SecretKey};
 use crate::utc::{DurationError, parse_duration};
 
 use super::changes::{AnswerChange, RawAnswerChange};
+use super::config_problem::ConfigProblem;
 use super::error::EmulatorError;
 use super::errors::{ErrorCodes, RawErrorCodes};
 
@@ -184,12 +190,14 @@ struct RawRoutes {
 impl EmulatorConfig {
     /// Reads a YAML configuration file; what it leaves out keeps its default.
     pub fn from_yaml_file(path: &Path) -> Result<Self, EmulatorError> {
-        let text = crate::text_file::read(path)
-            .map_err(|error| EmulatorError::InvalidConfig(error.to_string()))?;
+        let text = crate::text_file::read(path).map_err(|error| {
+            EmulatorError::InvalidConfig(Box::new(ConfigProblem::unreadable(&error)))
+        })?;
         Self::from_yaml_str(&text, &path.display().to_string())
     }
 
-    /// Reads YAML configuration text; `origin` names it in errors.
+    /// Reads YAML configuration text; `origin` names it in errors. A value the emulator
+    /// cannot use is reported at its line and column (see `config_problem.rs`).
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Self, EmulatorError> {
         let raw: RawConfig = serde_saphyr::from_str(text).map_err(|source| {
             // The error is shown with a snippet of the file: take it from the file with the
@@ -210,21 +218,135 @@ impl EmulatorConfig {
                 source: Box::new(source),
             }
         })?;
-        let invalid =
-            |message: String| EmulatorError::InvalidConfig(format!("{origin}: {message}"));
+        let config = raw
+            .into_config()
+            .and_then(|config| config.problem().map_or(Ok(config), Err));
+        config
+            .map_err(|problem| EmulatorError::InvalidConfig(Box::new(problem.locate(origin, text))))
+    }
+
+    /// Refuses settings the emulator cannot run with, naming the setting
+    /// ([`ConfigProblem::setting`]) so a file's problem is shown at its value.
+    pub fn validate(&self) -> Result<(), EmulatorError> {
+        self.problem().map_or(Ok(()), |problem| {
+            Err(EmulatorError::InvalidConfig(Box::new(problem)))
+        })
+    }
+
+    /// The first setting the emulator cannot run with.
+    fn problem(&self) -> Option<ConfigProblem> {
+        let problem = |setting: &str, message: &str, help: &str| {
+            Some(ConfigProblem::new(setting, message, help))
+        };
+        if self.merchants.is_empty() {
+            return problem(
+                "merchants",
+                "at least one merchant is needed",
+                "add one under `merchants:`, like `\"552170\": my-test-key`",
+            );
+        }
+        for (id, key) in &self.merchants {
+            let setting = format!("merchants.{id}");
+            if id.trim().is_empty() {
+                return problem(
+                    &setting,
+                    "a merchant id is empty",
+                    "write the merchant's id as the key, like `\"552170\": my-test-key`",
+                );
+            }
+            if key.expose().is_empty() {
+                return problem(
+                    &setting,
+                    &format!("merchant `{id}` has an empty secret key"),
+                    "give it the key its requests are signed with: any text that is not empty (an emulator key signs nothing real)",
+                );
+            }
+        }
+        let at_least = |setting: &str, what: &str, example: &str| {
+            problem(
+                setting,
+                &format!("{setting} must be at least {what}"),
+                &format!("leave it out for the default, or write e.g. `{setting}: {example}`"),
+            )
+        };
+        if self.code_attempts == 0 {
+            return at_least("code_attempts", "1", "3");
+        }
+        if self.max_payments == 0 {
+            return at_least("max_payments", "1", "100000");
+        }
+        if self.body_limit < 1024 {
+            return at_least("body_limit", "1KiB", "1MiB");
+        }
+        if self.header_read_timeout.is_zero() {
+            return at_least("header_read_timeout", "1ms", "10s");
+        }
+        if self.worker_threads == Some(0) {
+            return at_least("worker_threads", "1", "2");
+        }
+        for op in &Operation::NAMED {
+            let path = self.routes.path(op);
+            if path == ADMIN_PREFIX || path.starts_with("/_emulator/") {
+                return problem(
+                    &format!("routes.{}", op.name()),
+                    &format!(
+                        "the route of {} `{path}` is under /_emulator/, the admin API",
+                        op.name()
+                    ),
+                    &format!(
+                        "route it anywhere else, e.g. `{}: {}` (the documented path)",
+                        op.name(),
+                        op.default_path()
+                    ),
+                );
+            }
+        }
+        for (at, op) in Operation::NAMED.iter().enumerate() {
+            let path = self.routes.path(op);
+            let Some(other) = Operation::NAMED[..at]
+                .iter()
+                .find(|other| self.routes.path(other) == path)
+            else {
+                continue;
+            };
+            // Shown at the route the configuration changed, not at the documented one.
+            let moved = if op.default_path() == path { other } else { op };
+            return problem(
+                &format!("routes.{}", moved.name()),
+                &format!(
+                    "{} and {} are routed to the same path `{path}`",
+                    other.name(),
+                    op.name()
+                ),
+                "give every call a path of its own",
+            );
+        }
+        None
+    }
+}
+
+impl RawConfig {
+    /// The configuration the file describes, before [`EmulatorConfig::validate`]: what it
+    /// leaves out keeps its default.
+    fn into_config(self) -> Result<EmulatorConfig, ConfigProblem> {
+        let raw = self;
         if let Some(version) = raw.version
             && version != 1
         {
-            return Err(invalid(format!(
-                "version {version} is not known; this fph reads version 1"
-            )));
+            return Err(ConfigProblem::new(
+                "version",
+                format!("version {version} is not known"),
+                "write `version: 1` or leave it out: this fph reads version 1 of the emulator configuration",
+            ));
         }
         let mut config = EmulatorConfig::default();
         if let Some(bind) = raw.bind {
             config.bind = bind.parse().map_err(|_| {
-                invalid(format!(
-                    "bind `{bind}` is not an address like 127.0.0.1:8080"
-                ))
+                ConfigProblem::new(
+                    "bind",
+                    format!("bind `{bind}` is not an address like 127.0.0.1:8080"),
+                    "write an IP address and a port: 127.0.0.1:8080 for this machine only, 0.0.0.0:8080 for every interface, port 0 for any free one (a host name is not looked up)",
+                )
             })?;
         }
         if let Some(merchants) = raw.merchants {
@@ -273,63 +395,19 @@ impl EmulatorConfig {
         if let Some(codes) = raw.error_codes {
             codes.apply(&mut config.error_codes);
         }
-        for change in raw.answer_changes.unwrap_or_default() {
-            config
-                .answer_changes
-                .push(change.into_change().map_err(invalid)?);
+        for (index, change) in raw
+            .answer_changes
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let change = change
+                .into_change()
+                .map_err(|problem| problem.within(&format!("answer_changes[{index}]")))?;
+            config.answer_changes.push(change);
         }
         config.worker_threads = raw.worker_threads.or(config.worker_threads);
-        config.validate().map_err(|e| match e {
-            EmulatorError::InvalidConfig(message) => invalid(message),
-            other => other,
-        })?;
         Ok(config)
-    }
-
-    /// Refuses settings the emulator cannot run with.
-    pub fn validate(&self) -> Result<(), EmulatorError> {
-        let invalid = |m: &str| Err(EmulatorError::InvalidConfig(m.to_owned()));
-        if self.merchants.is_empty() {
-            return invalid("at least one merchant is needed");
-        }
-        if self
-            .merchants
-            .iter()
-            .any(|(id, key)| id.trim().is_empty() || key.expose().is_empty())
-        {
-            return invalid("every merchant needs an id and a non-empty secret key");
-        }
-        if self.code_attempts == 0 {
-            return invalid("code_attempts must be at least 1");
-        }
-        if self.max_payments == 0 {
-            return invalid("max_payments must be at least 1");
-        }
-        if self.body_limit < 1024 {
-            return invalid("body_limit must be at least 1KiB");
-        }
-        if self.header_read_timeout.is_zero() {
-            return invalid("header_read_timeout must be more than 0");
-        }
-        if self.worker_threads == Some(0) {
-            return invalid("worker_threads must be at least 1");
-        }
-        let mut paths: Vec<&str> = Operation::NAMED
-            .iter()
-            .map(|op| self.routes.path(op))
-            .collect();
-        if paths
-            .iter()
-            .any(|p| *p == ADMIN_PREFIX || p.starts_with("/_emulator/"))
-        {
-            return invalid("routes cannot be under /_emulator/, the admin API");
-        }
-        paths.sort_unstable();
-        paths.dedup();
-        if paths.len() != Operation::NAMED.len() {
-            return invalid("two calls are routed to the same path");
-        }
-        Ok(())
     }
 }
 
@@ -478,6 +556,73 @@ mod tests {
             assert!(err.contains(needle), "{yaml}: {err}");
             assert!(err.starts_with("failed to"), "{err}");
         }
+    }
+
+    /// Issue 15, item 9: every bad input names its place. A value the emulator cannot use is
+    /// reported at its file, line and column, with what is wrong and how to fix it.
+    #[test]
+    fn every_bad_value_names_its_place() {
+        for (yaml, headline) in [
+            ("bind: here\n", "e.yaml:1:7: bind `here` is not an address"),
+            (
+                "seed: 1\nversion: 2\n",
+                "e.yaml:2:10: version 2 is not known",
+            ),
+            (
+                "merchants:\n  \"1\": k\n  \"2\": \"\"\n",
+                "e.yaml:3:8: merchant `2` has an empty secret key",
+            ),
+            (
+                "answer_changes:\n  - { call: pay }\n  - call: refund\n",
+                "e.yaml:3:11: unknown call `refund` in answer_changes",
+            ),
+            (
+                "routes:\n  pay: /mfs/pay\n  status: _emulator/s\n",
+                "e.yaml:3:11: the route of status `/_emulator/s` is under /_emulator/",
+            ),
+            (
+                "routes: { status: /mfs/pay }\n",
+                "e.yaml:1:19: pay and status are routed to the same path `/mfs/pay`",
+            ),
+            (
+                "code_attempts: 0\n",
+                "e.yaml:1:16: code_attempts must be at least 1",
+            ),
+            (
+                "worker_threads: 0\n",
+                "e.yaml:1:17: worker_threads must be at least 1",
+            ),
+            (
+                "merchants: {}\n",
+                "e.yaml:1:12: at least one merchant is needed",
+            ),
+        ] {
+            let error = EmulatorConfig::from_yaml_str(yaml, "e.yaml").unwrap_err();
+            let EmulatorError::InvalidConfig(problem) = &error else {
+                panic!("{yaml}: {error}");
+            };
+            assert!(problem.headline().starts_with(headline), "{yaml}: {error}");
+            assert!(problem.help.is_some(), "{yaml}: no fix in {error}");
+            assert!(
+                error.to_string().starts_with(&format!(
+                    "failed to use the emulator configuration: {headline}"
+                )),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_configuration_built_in_code_names_the_setting_without_a_place() {
+        let config = EmulatorConfig {
+            code_attempts: 0,
+            ..EmulatorConfig::default()
+        };
+        let Err(EmulatorError::InvalidConfig(problem)) = config.validate() else {
+            panic!("code_attempts 0 accepted");
+        };
+        assert_eq!(problem.setting, "code_attempts");
+        assert_eq!(problem.place, None);
     }
 
     #[test]

@@ -5,6 +5,11 @@
 use std::io;
 use std::net::SocketAddr;
 
+use super::config_problem::ConfigProblem;
+
+/// How [`EmulatorError::InvalidConfig`] opens.
+pub(crate) const INVALID_CONFIG: &str = "failed to use the emulator configuration";
+
 /// Why the emulator could not start (or stop, or read its configuration). A message names
 /// what failed; the cause is the error's source, so a chain printed with `{:#}` says it
 /// once.
@@ -34,8 +39,10 @@ pub enum EmulatorError {
         #[source]
         source: Box<serde_saphyr::Error>,
     },
-    #[error("failed to use the emulator configuration: {0}")]
-    InvalidConfig(String),
+    /// A setting the emulator cannot run with; from a file, at the place of its value.
+    /// Boxed: it carries the file's text for the snippet.
+    #[error("{INVALID_CONFIG}: {0}")]
+    InvalidConfig(Box<ConfigProblem>),
     #[error("failed to stop the emulator: its server thread panicked")]
     Panicked,
     /// This build has no emulator server (the `emulator` cargo feature is off).
@@ -46,8 +53,8 @@ pub enum EmulatorError {
 }
 
 impl EmulatorError {
-    /// A rich diagnostic (file, line, column, the offending YAML) for a configuration that
-    /// does not parse; `None` for other errors.
+    /// A rich diagnostic (file, line, column, the offending YAML) for a configuration file
+    /// that does not parse or has a value the emulator cannot use; `None` for other errors.
     #[cfg(feature = "emulator")]
     pub fn report(&self) -> Option<miette::Report> {
         match self {
@@ -60,6 +67,7 @@ impl EmulatorError {
                 // Without it the snippet is named `<input>`, not the file.
                 serde_saphyr::render_options! { source_name: Some(path.as_str()) },
             )),
+            EmulatorError::InvalidConfig(problem) => problem.diagnostic().map(miette::Report::new),
             _ => None,
         }
     }

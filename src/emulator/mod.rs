@@ -31,6 +31,7 @@
 )]
 mod changes;
 mod config;
+mod config_problem;
 mod error;
 #[cfg_attr(
     not(feature = "emulator"),
@@ -85,6 +86,7 @@ mod unavailable;
 pub use callbacks::send_callback;
 pub use changes::{AnswerChange, changed_gateway};
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
+pub use config_problem::{ConfigPlace, ConfigProblem};
 #[cfg(feature = "emulator")]
 pub use console::ConsoleAccess;
 pub use error::EmulatorError;

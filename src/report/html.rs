@@ -292,7 +292,8 @@ fn step_details(
             escape(&attempt.request.path)
         );
         for (name, value) in attempt.request.fields.to_form_pairs() {
-            let _ = writeln!(out, "{}={}", escape(&name), mask(&value));
+            let value = outcome.redactor.mask_field(&name, &value);
+            let _ = writeln!(out, "{}={}", escape(&name), escape(&value));
         }
         out.push_str("</pre>\n");
         let Some(response) = &attempt.response else {

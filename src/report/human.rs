@@ -216,7 +216,10 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
         let label = format!("expected {}, actual {actual}", check.expected);
         point(&mut out, check.span, &mask(&label));
     }
-    write_exchange(&mut out, step, style, &mask);
+    // A request field is masked by its name (a value equal to the merchant id in another
+    // field is that field's own), the rest as text.
+    let field = |name: &str, value: &str| terminal_safe(&outcome.redactor.mask_field(name, value));
+    write_exchange(&mut out, step, style, &mask, &field);
     out
 }
 
@@ -264,6 +267,7 @@ fn write_exchange(
     step: &StepOutcome,
     style: Style,
     mask: &dyn Fn(&str) -> String,
+    field: &dyn Fn(&str, &str) -> String,
 ) {
     let Some(attempt) = step.attempts.last() else {
         return;
@@ -275,7 +279,7 @@ fn write_exchange(
     };
     let _ = writeln!(out, "  {}", style.bold(request));
     for (name, value) in attempt.request.fields.to_form_pairs() {
-        let _ = writeln!(out, "    {name}={}", mask(&value));
+        let _ = writeln!(out, "    {name}={}", field(&name, &value));
     }
     let Some(response) = &attempt.response else {
         return;

@@ -40,7 +40,7 @@ pub async fn drift_case(
 ) -> DriftResult {
     let path = session.cassette_path(scenario, case);
     let mut report = CaseDrift {
-        name: format!("{}::{}", scenario.stem, case.name),
+        name: scenario.case_id(case),
         cassette: path.clone(),
         drifts: Vec::new(),
         error: None,

@@ -350,7 +350,7 @@ impl Session {
                 let observed = Observed::new(
                     transport,
                     Arc::clone(observer),
-                    format!("{}::{}", scenario.stem, case.name),
+                    scenario.case_id(case),
                     &self.guard,
                     settings.redactions.clone(),
                 );

@@ -278,8 +278,10 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Which cases to run: `--filter TEXT`, `--tag TAG` and `--exclude-tag TAG` (each repeatable).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
-    /// A case is kept when its id (`stem/case`) or its scenario's name contains one of these
-    /// texts, as `cargo test NAME` filters by substring. Empty: no filter.
+    /// A case is kept when its name as every report prints it (`stem::case`,
+    /// [`Scenario::case_id`]) or its scenario's name contains one of these texts, as
+    /// `cargo test NAME` filters by substring. `stem/case` (the cassette's path below the
+    /// recordings) is an alias of the name. Empty: no filter.
     pub filters: Vec<String>,
     /// A case is kept when its scenario carries at least one of these tags (like several
     /// `cargo test` filters, several tags widen the selection). Empty: no tag condition.
@@ -302,19 +304,23 @@ impl Selection {
             .exclude_tags
             .iter()
             .any(|tag| scenario.tags.contains(tag));
-        let filtered = self.filters.is_empty()
-            || self.filters.iter().any(|text| {
-                scenario.case_id(case).contains(text.as_str())
-                    || scenario.name.contains(text.as_str())
-            });
+        let filtered = self.filters.is_empty() || {
+            let name = scenario.case_id(case);
+            let alias = format!("{}/{}", scenario.stem, case.name);
+            self.filters.iter().any(|text| {
+                let text = text.as_str();
+                name.contains(text) || alias.contains(text) || scenario.name.contains(text)
+            })
+        };
         tagged && filtered && !excluded
     }
 }
 
 impl Scenario {
-    /// The stable id of a case across reports and cassettes: `stem/case`.
+    /// The name of a case in every report, `fph list`, `--filter` and as a `cargo test`
+    /// trial: `stem::case`. (Its cassette is `stem/case.yaml` below the recordings.)
     pub fn case_id(&self, case: &Case) -> String {
-        format!("{}/{}", self.stem, case.name)
+        format!("{}::{}", self.stem, case.name)
     }
 
     /// The cases `selection` keeps, in file order.
@@ -475,8 +481,28 @@ mod tests {
         assert_eq!(names(&other_excluded).len(), 2);
         assert_eq!(
             s.case_id(&s.cases[0]),
-            "kcell_sms_approval/operator=KCELLKZT"
+            "kcell_sms_approval::operator=KCELLKZT"
         );
+    }
+
+    /// `--filter` took `scenario/case` while every report names a case `scenario::case`: it
+    /// takes the name as printed, and the old spelling as an alias.
+    #[test]
+    fn filter_takes_the_case_name_as_reports_print_it() {
+        let s = scenario(&[], &["operator=KCELLKZT", "operator=ACTIVKZT"]);
+        let names = |filter: &str| -> Vec<String> {
+            let selection = Selection {
+                filters: vec![filter.into()],
+                ..Selection::default()
+            };
+            s.cases_matching(&selection).map(|c| s.case_id(c)).collect()
+        };
+        let kcell = ["kcell_sms_approval::operator=KCELLKZT"];
+        assert_eq!(names("kcell_sms_approval::operator=KCELLKZT"), kcell);
+        assert_eq!(names("approval::operator=KCELL"), kcell);
+        assert_eq!(names("kcell_sms_approval/operator=KCELLKZT"), kcell);
+        assert_eq!(names("kcell_sms_approval::").len(), 2);
+        assert!(names("kcell_sms_approval:/operator").is_empty());
     }
 
     #[test]

@@ -4,12 +4,38 @@
 //!
 //! The mapping from real value to placeholder is learned per case, in order: the first
 //! distinct value of a rule is `{{name}}`, the next `{{name_2}}`, and so on. Field rules learn
-//! from request fields; in an answer body, an element whose whole text is a learned value gets
-//! the placeholder, so a payment id that merely contains the merchant id's digits is left
-//! alone. Value patterns (`\b7\d{10}\b`) match anywhere, in fields and bodies alike.
+//! from request fields; value patterns (`\b7\d{10}\b`) from requests and answers alike.
+//!
+//! Where a learned value is replaced — the same rule for a merchant id of any length, so `1`
+//! is redacted wherever it is the merchant id, as `552170` is, and nowhere else:
+//!
+//! - **A field's whole value** (a request field, or an answer element whose whole text it is)
+//!   is replaced when a field rule names the field (`pg_merchant_id`, `^pg_user_`), whatever
+//!   its length. In a field no rule names, a value equal to a learned one is replaced only
+//!   when it is distinctive — at least [`DISTINCTIVE_LEN`] characters, like a phone number
+//!   echoed as `pg_user_phone` or a six-digit merchant id — because shorter values are what
+//!   the gateway's own flags, counts, codes and amounts look like (`1`, `10`, `9998`,
+//!   `11002`): with a merchant id `1`, `pg_testing_mode: "1"`, `<pg_can_reject>1</…>` and
+//!   `pg_amount: "10"` keep their values. (A value pattern redacts a short value wherever it
+//!   stands, if that is wanted: it matches values, not names.)
+//! - **Inside answer text** — an element's text that says more than the one value (an error
+//!   description, a quoted signed string), or any text with no field to name it (a report
+//!   line, an error message) — a learned value is replaced wherever it stands as a word of
+//!   its own: not inside a longer number or word, so a merchant id `1` is replaced in
+//!   `merchant 1 not found` and in `pay;1;55210;…` but not in `10`, `55210`, `1.5` or the
+//!   `1.0` of an XML declaration. Markup (tag names, attributes) is never touched.
+//! - **Value patterns** are replaced wherever they match, in fields and text alike.
+//!
+//! The replay puts every placeholder back, so a cassette still replays byte for byte.
 
 use crate::gateway::Fields;
 use crate::scenario::{Redaction, RedactionRule};
+
+/// The length from which a learned value is recognised in fields its rule does not name:
+/// shorter values (`1`, `10`, `9998`, `11002`, `86400`) are what Freedom Pay's own flags,
+/// counts, error codes and lifetimes look like, so their equality with a learned value is a
+/// coincidence, not the same value.
+pub const DISTINCTIVE_LEN: usize = 6;
 
 /// Value ↔ placeholder pairs learned for one case.
 #[derive(Debug, Clone, Default)]
@@ -92,11 +118,11 @@ impl Redactor {
             .map(|(_, p)| p.as_str())
     }
 
-    /// Wire-form pairs with learned values replaced by placeholders.
+    /// Wire-form pairs with redacted values replaced by placeholders ([`Redactor::mask_field`]).
     pub fn redact_pairs(&self, pairs: &[(String, String)]) -> Vec<(String, String)> {
         pairs
             .iter()
-            .map(|(name, value)| (name.clone(), self.mask_value(value)))
+            .map(|(name, value)| (name.clone(), self.mask_field(name, value)))
             .collect()
     }
 
@@ -106,13 +132,26 @@ impl Redactor {
         Fields::from_form_pairs(pairs).unwrap_or_else(|_| fields.clone())
     }
 
-    /// A field value: its placeholder when the whole value was learned, else the value with
-    /// value-pattern matches masked.
-    fn mask_value(&self, value: &str) -> String {
+    /// A field's value: its placeholder when it was learned and a field rule names the field
+    /// or the value is distinctive ([`DISTINCTIVE_LEN`]), else the value with value-pattern
+    /// matches masked. A short value that merely equals a learned one in a field no rule
+    /// names is the field's own (see the module doc).
+    pub fn mask_field(&self, name: &str, value: &str) -> String {
         match self.placeholder_of(value) {
-            Some(placeholder) => placeholder.to_owned(),
-            None => self.mask_patterns(value),
+            Some(placeholder) if self.names(name) || value.chars().count() >= DISTINCTIVE_LEN => {
+                placeholder.to_owned()
+            }
+            _ => self.mask_patterns(value),
         }
+    }
+
+    /// True when a field rule names the field `name`.
+    fn names(&self, name: &str) -> bool {
+        self.rules.iter().any(|rule| match &rule.rule {
+            RedactionRule::Field(field) => field == name,
+            RedactionRule::FieldPattern(pattern) => pattern.is_match(name),
+            RedactionRule::ValuePattern(_) => false,
+        })
     }
 
     /// Text with every value-pattern match that was learned replaced by its placeholder.
@@ -130,17 +169,27 @@ impl Redactor {
         out
     }
 
-    /// An XML body with learned values replaced — as whole element texts, and wherever they
-    /// stand as a word of their own, whatever their length (an error description quoting the
-    /// signed string names the merchant id, and a two-digit merchant id is as much the
-    /// merchant's as a six-digit one) — and value patterns masked wherever they match. A
-    /// short value may take a standalone number of the same digits with it; the replay puts
-    /// every placeholder back, so the cassette still replays byte for byte.
+    /// An answer body with learned values replaced: an element's whole text when a rule
+    /// names the element, a word of its own inside longer text, value patterns wherever
+    /// they match (see the module doc).
     pub fn redact_body(&self, body: &str) -> String {
-        let mut out = body.to_owned();
-        for (value, placeholder) in &self.learned {
-            out = out.replace(&format!(">{value}<"), &format!(">{placeholder}<"));
-            out = replace_words(&out, value, placeholder);
+        let mut out = String::with_capacity(body.len());
+        for piece in xml_pieces(body) {
+            match piece {
+                Piece::Markup(markup) => out.push_str(markup),
+                Piece::Text { text, element } => {
+                    let value = text.trim();
+                    match element {
+                        // A field's whole value: the element's name says whether it is one
+                        // of the redacted values.
+                        Some(element) if self.placeholder_of(value).is_some() => {
+                            let shown = self.mask_field(element, value);
+                            out.push_str(&text.replacen(value, &shown, 1));
+                        }
+                        _ => out.push_str(&self.mask_words(text)),
+                    }
+                }
+            }
         }
         self.mask_patterns(&out)
     }
@@ -154,14 +203,77 @@ impl Redactor {
         out
     }
 
-    /// Any text (a report line, an error) with learned values masked.
+    /// Any text (a report line, an error, an answer) with learned values masked as in
+    /// [`Redactor::redact_body`]; text with no markup has no field to name it, so every
+    /// learned value standing as a word of its own is masked.
     pub fn mask(&self, text: &str) -> String {
+        self.redact_body(text)
+    }
+
+    /// Every learned value standing as a word of its own in `text` replaced.
+    fn mask_words(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for (value, placeholder) in &self.learned {
             out = replace_words(&out, value, placeholder);
         }
-        self.mask_patterns(&out)
+        out
     }
+}
+
+/// A piece of an answer body: markup (a tag, a declaration, a comment), or the text between
+/// two pieces of markup with the element it is the whole content of, if any.
+enum Piece<'a> {
+    Markup(&'a str),
+    Text {
+        text: &'a str,
+        /// The element's name when the text is its whole content (`<a>text</a>`).
+        element: Option<&'a str>,
+    },
+}
+
+/// `body` cut into markup and text. Text with no markup at all (not XML) is one piece with
+/// no element; a `<` that opens no tag is text.
+fn xml_pieces(body: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
+    let mut rest = body;
+    // The name of the start tag just before the current text, if the last markup was one.
+    let mut opened: Option<&str> = None;
+    while !rest.is_empty() {
+        let tag = rest
+            .find('<')
+            .and_then(|start| rest[start..].find('>').map(|len| (start, start + len + 1)));
+        let Some((start, end)) = tag else {
+            pieces.push(Piece::Text {
+                text: rest,
+                element: None,
+            });
+            break;
+        };
+        let markup = &rest[start..end];
+        if start > 0 {
+            let whole = markup.starts_with("</")
+                && opened.is_some_and(|name| tag_name(&markup[2..]) == name);
+            pieces.push(Piece::Text {
+                text: &rest[..start],
+                element: if whole { opened } else { None },
+            });
+        }
+        pieces.push(Piece::Markup(markup));
+        let inner = &markup[1..markup.len() - 1];
+        opened =
+            (!inner.starts_with(['/', '?', '!']) && !inner.ends_with('/')).then(|| tag_name(inner));
+        rest = &rest[end..];
+    }
+    pieces
+}
+
+/// The name at the start of a tag's inside: `pg_status` of `pg_status a="1"`.
+fn tag_name(inner: &str) -> &str {
+    let inner = inner.trim_end_matches('>');
+    inner
+        .split(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        .next()
+        .unwrap_or("")
 }
 
 /// Replaces `value` where it is not part of a longer word or number, so a merchant id `5521`
@@ -266,11 +378,11 @@ mod tests {
             ("pg_merchant_id", "5521"),
             ("pg_abonent_phone", "77017777777"),
         ]));
-        let body = "<response><pg_payment_id>55210</pg_payment_id><pg_user_phone>77017777777</pg_user_phone><m>5521</m></response>";
+        let body = "<response><pg_payment_id>55210</pg_payment_id><pg_user_phone>77017777777</pg_user_phone><pg_merchant_id>5521</pg_merchant_id></response>";
         let redacted = r.redact_body(body);
         assert_eq!(
             redacted,
-            "<response><pg_payment_id>55210</pg_payment_id><pg_user_phone>{{phone}}</pg_user_phone><m>{{merchant_id}}</m></response>"
+            "<response><pg_payment_id>55210</pg_payment_id><pg_user_phone>{{phone}}</pg_user_phone><pg_merchant_id>{{merchant_id}}</pg_merchant_id></response>"
         );
         assert_eq!(r.restore_body(&redacted), body);
         assert_eq!(r.mask("phone 77017777777 failed"), "phone {{phone}} failed");
@@ -289,18 +401,101 @@ mod tests {
             let mut r = redactor();
             r.learn(&pairs(&[("pg_merchant_id", id)]));
             let body = format!(
-                "<?xml version=\"1.0\"?><response><m>{id}</m><d>unknown merchant {id}; signed `pay;{id};55210{id};{id}.5;***`</d></response>"
+                "<?xml version=\"1.0\"?><response><pg_merchant_id>{id}</pg_merchant_id><d>unknown merchant {id}; signed `pay;{id};55210{id};{id}.5;***`</d></response>"
             );
             let redacted = r.redact_body(&body);
             assert_eq!(
                 redacted,
                 format!(
-                    "<?xml version=\"1.0\"?><response><m>{{{{merchant_id}}}}</m><d>unknown merchant {{{{merchant_id}}}}; signed `pay;{{{{merchant_id}}}};55210{id};{id}.5;***`</d></response>"
+                    "<?xml version=\"1.0\"?><response><pg_merchant_id>{{{{merchant_id}}}}</pg_merchant_id><d>unknown merchant {{{{merchant_id}}}}; signed `pay;{{{{merchant_id}}}};55210{id};{id}.5;***`</d></response>"
                 ),
                 "the id inside a longer number stays"
             );
             assert_eq!(r.restore_body(&redacted), body);
         }
+    }
+
+    /// A one-character merchant id mangled unrelated values (`pg_testing_mode: "1"` became
+    /// `{{merchant_id}}`): it is redacted where it is the merchant id, and nowhere else.
+    #[test]
+    fn a_short_merchant_id_is_redacted_where_it_is_the_merchant_id_and_nowhere_else() {
+        let mut r = redactor();
+        let sent = pairs(&[
+            ("pg_merchant_id", "1"),
+            ("pg_testing_mode", "1"),
+            ("pg_amount", "10"),
+            ("pg_description", "1"),
+        ]);
+        r.learn(&sent);
+        assert_eq!(
+            r.redact_pairs(&sent),
+            pairs(&[
+                ("pg_merchant_id", "{{merchant_id}}"),
+                ("pg_testing_mode", "1"),
+                ("pg_amount", "10"),
+                ("pg_description", "1"),
+            ])
+        );
+        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<response>\n  <pg_status>error</pg_status>\n  <pg_merchant_id>1</pg_merchant_id>\n  <pg_testing_mode>1</pg_testing_mode>\n  <pg_amount>10</pg_amount>\n  <pg_can_reject> 1 </pg_can_reject>\n  <pg_error_code>1</pg_error_code>\n  <pg_error_description>merchant 1 not found (1 of 10 attempts, 1.5 s)</pg_error_description>\n</response>";
+        let redacted = r.redact_body(body);
+        assert_eq!(
+            redacted,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<response>\n  <pg_status>error</pg_status>\n  <pg_merchant_id>{{merchant_id}}</pg_merchant_id>\n  <pg_testing_mode>1</pg_testing_mode>\n  <pg_amount>10</pg_amount>\n  <pg_can_reject> 1 </pg_can_reject>\n  <pg_error_code>1</pg_error_code>\n  <pg_error_description>merchant {{merchant_id}} not found ({{merchant_id}} of 10 attempts, 1.5 s)</pg_error_description>\n</response>"
+        );
+        assert_eq!(r.restore_body(&redacted), body);
+        assert_eq!(
+            r.mask("merchant 1 not found"),
+            "merchant {{merchant_id}} not found"
+        );
+        assert_eq!(r.mask_field("pg_testing_mode", "1"), "1");
+        assert_eq!(r.mask_field("pg_merchant_id", "1"), "{{merchant_id}}");
+    }
+
+    /// In a field no rule names, a distinctive value (a phone, a six-digit merchant id) is
+    /// still the learned value; a short one is the field's own.
+    #[test]
+    fn unnamed_fields_give_up_only_distinctive_values() {
+        for (id, other) in [
+            ("552170", "{{merchant_id}}"),
+            ("55217", "55217"),
+            ("1", "1"),
+        ] {
+            let mut r = redactor();
+            r.learn(&pairs(&[("pg_merchant_id", id)]));
+            let body =
+                format!("<response><pg_merchant_id>{id}</pg_merchant_id><m>{id}</m></response>");
+            assert_eq!(
+                r.redact_body(&body),
+                format!(
+                    "<response><pg_merchant_id>{{{{merchant_id}}}}</pg_merchant_id><m>{other}</m></response>"
+                )
+            );
+            assert_eq!(r.mask_field("pg_order_id", id), other);
+        }
+        let mut r = redactor();
+        r.learn(&pairs(&[("pg_abonent_phone", "77017777777")]));
+        assert_eq!(r.mask_field("pg_user_phone", "77017777777"), "{{phone}}");
+    }
+
+    #[test]
+    fn xml_pieces_tell_whole_element_texts_from_other_text() {
+        let texts: Vec<(&str, Option<&str>)> =
+            xml_pieces("<?xml version=\"1.0\"?><a x=\"1\"><b>1</b> 1 <c/>2</a>plain")
+                .into_iter()
+                .filter_map(|piece| match piece {
+                    Piece::Text { text, element } => Some((text, element)),
+                    Piece::Markup(_) => None,
+                })
+                .collect();
+        assert_eq!(
+            texts,
+            [
+                ("1", Some("b")),
+                (" 1 ", None),
+                ("2", None),
+                ("plain", None)
+            ]
+        );
     }
 
     #[test]

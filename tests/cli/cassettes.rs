@@ -22,6 +22,44 @@ fn record_then_replay_round_trips_every_shipped_scenario() {
     );
 }
 
+/// A one-character merchant id (`unknown_merchant` sends `pg_merchant_id: "1"`) was written
+/// as `{{merchant_id}}` into every field that held `1`; now only where it is the merchant id,
+/// and the failure report shows the other fields as sent.
+#[test]
+fn a_one_character_merchant_id_is_redacted_only_where_it_is_the_merchant_id() {
+    let dir = Dir::with_shipped();
+    let record = dir
+        .fph()
+        .args(["run", "--mode", "record", "--filter", "unknown_merchant"])
+        .run();
+    assert_eq!(record.code, 0, "{}{}", record.stdout, record.stderr);
+    let cassette = dir.read("recordings/unknown_merchant/default.yaml");
+    assert!(
+        cassette.contains("pg_merchant_id: \"{{merchant_id}}\""),
+        "{cassette}"
+    );
+    assert!(cassette.contains("pg_testing_mode: \"1\""), "{cassette}");
+    assert!(cassette.contains("pg_amount: \"150\""), "{cassette}");
+    assert_eq!(cassette.matches("{{merchant_id}}").count(), 1, "{cassette}");
+
+    dir.write(
+        "scenarios/unknown_merchant.yaml",
+        &dir.read("scenarios/unknown_merchant.yaml")
+            .replace("pg_error_code: \"9997\"", "pg_error_code: \"1\""),
+    );
+    let run = dir
+        .fph()
+        .args(["run", "--mode", "live", "--filter", "unknown_merchant"])
+        .run();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("pg_merchant_id={{merchant_id}}"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("pg_testing_mode=1\n"), "{}", run.stdout);
+}
+
 #[test]
 fn once_records_only_what_is_missing() {
     let dir = Dir::with_shipped();

@@ -61,6 +61,44 @@ fn filter_selects_cases_by_id() {
     );
 }
 
+/// Every report names a case `scenario::case`; `--filter` takes that name as printed (and
+/// `scenario/case`, the old spelling, as an alias) in `fph run` and `fph list`.
+#[test]
+fn filter_takes_the_case_name_as_reports_print_it() {
+    let dir = Dir::with_shipped();
+    let listed = dir.fph().args(["list"]).run();
+    let name = listed
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("sms_approval::operator=ACTIVKZT"))
+        .and_then(|line| line.split(' ').next())
+        .unwrap_or_else(|| panic!("{}", listed.stdout))
+        .to_owned();
+    for filter in [
+        name.as_str(),
+        "sms_approval/operator=ACTIVKZT",
+        "approval::operator=ACTIV",
+    ] {
+        let run = dir
+            .fph()
+            .args(["run", "--report", "json", "--filter", filter])
+            .run();
+        assert_eq!(run.code, 0, "{filter}: {}", run.stderr);
+        let names: Vec<String> = run
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["type"] == "case")
+            .map(|v| v["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(names, [name.as_str()], "{filter}");
+        let list = dir.fph().args(["list", "--filter", filter]).run();
+        assert_eq!(list.stdout.lines().count(), 1, "{filter}: {}", list.stdout);
+    }
+    let help = dir.fph().args(["run", "--help"]).run();
+    assert!(help.stdout.contains("`scenario::case`"), "{}", help.stdout);
+}
+
 #[test]
 fn json_report_is_one_object_per_case() {
     let dir = Dir::with_shipped();
@@ -139,7 +177,7 @@ fn a_missing_cassette_fails_and_says_how_to_record_it() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("record it with `fph run --mode record scenarios/wrong_code.yaml --filter 'wrong_code/default'`"),
+        run.stdout.contains("record it with `fph run --mode record scenarios/wrong_code.yaml --filter 'wrong_code::default'`"),
         "{}",
         run.stdout
     );

@@ -295,3 +295,34 @@ fn secret_never_leaves_a_harness_yaml_or_emulator_config_diagnostic() {
     assert!(run.stderr.contains("seed"), "{}", run.stderr);
     assert_clean("the emulator config diagnostic", &run.stderr);
 }
+
+/// A value the emulator cannot use is shown with its line of the file and the lines around
+/// it: merchant keys there are crossed out, whichever value is at fault.
+#[test]
+fn secret_never_leaves_an_emulator_config_value_diagnostic() {
+    let dir = Dir::new();
+    for (yaml, place) in [
+        (
+            format!("merchants:\n  \"1001\": \"{PASSWORD}\"\nbind: here\n"),
+            "emulator.yaml:3:7:",
+        ),
+        (
+            format!("merchants:\n  \"1001\": {PASSWORD}\n  \"1002\": \"\"\n"),
+            "emulator.yaml:3:11:",
+        ),
+        (
+            format!("merchants: {{ \"1001\": {PASSWORD} }}\nroutes: {{ pay: /_emulator/p }}\n"),
+            "emulator.yaml:2:16:",
+        ),
+    ] {
+        dir.write("emulator.yaml", &yaml);
+        let run = dir
+            .fph()
+            .args(["emulator", "--config", "emulator.yaml"])
+            .run();
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(place), "{place}: {}", run.stderr);
+        assert!(run.stderr.contains("XXXX"), "the snippet: {}", run.stderr);
+        assert_clean("the emulator config value diagnostic", &run.stderr);
+    }
+}
