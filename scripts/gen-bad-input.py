@@ -152,6 +152,26 @@ s("binary_gzip", b"\x1f\x8b\x08\x00" + bytes(range(200)))
 s("control_chars", SCENARIO.replace("Status of a payment", "Status \x1b[31mred"))
 s("bom_then_garbage", b"\xef\xbb\xbf\xef\xbb\xbf" + b"\xff")
 
+# Callback steps: waits, replies, callbacks to the merchant's handler
+CALLBACKS = 'name: Callbacks\nsteps:\n  - id: init\n    call: init\n    form:\n      pg_amount: "150.00"\n      pg_description: x\n      pg_result_url: \'{{ callback_url("result") }}\'\n'
+def cb(name, step):
+    s(name, CALLBACKS + step)
+cb('wait_and_call', '  - id: paid\n    call: status\n    wait: result_callback\n')
+cb('wait_unknown', '  - id: paid\n    wait: result_calback\n')
+cb('wait_with_form', '  - id: paid\n    wait: result_callback\n    form: { pg_payment_id: "1" }\n')
+cb('wait_with_poll', '  - id: paid\n    wait: result_callback\n    poll: { until: { pg_status: ok } }\n')
+cb('reply_on_a_call', '  - id: status\n    call: status\n    reply: { pg_status: ok }\n')
+cb('reply_status_and_http', '  - id: paid\n    wait: result_callback\n    reply: { pg_status: ok, http_status: 500 }\n')
+cb('reply_unknown_status', '  - id: paid\n    wait: result_callback\n    reply: { pg_status: okay }\n')
+cb('reply_not_http', '  - id: paid\n    wait: result_callback\n    reply: { http_status: 1000 }\n')
+cb('reply_unknown_key', '  - id: paid\n    wait: result_callback\n    reply: { status: ok }\n')
+cb('wait_bad_timeout', '  - id: paid\n    wait: result_callback\n    timeout: soon\n')
+cb('callback_unknown_kind', '  - id: notify\n    call: { callback: refund, to: "http://127.0.0.1:9/shop/result" }\n')
+cb('callback_bad_method', '  - id: notify\n    call: { callback: result, to: "http://127.0.0.1:9/shop/result", method: PUT }\n')
+cb('callback_without_to', '  - id: notify\n    call: { callback: result }\n')
+cb('callback_with_encoding', '  - id: notify\n    call: { callback: result, to: "http://127.0.0.1:9/shop/result" }\n    encoding: json\n')
+cb('wait_undefined_variable', '  - id: paid\n    wait: result_callback\n    reply: { pg_description: "{{ order }}" }\n')
+
 # harness.yaml
 CONFIG = """format: 1
 default_target: emulator
