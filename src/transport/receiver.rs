@@ -336,6 +336,22 @@ mod tests {
         f
     }
 
+    /// Sends a signed callback as a POST form, as the gateway does, in the background.
+    fn send_post(
+        url: String,
+        fields: Fields,
+    ) -> tokio::task::JoinHandle<Result<MerchantReply, String>> {
+        tokio::spawn(async move {
+            crate::emulator::send_callback(
+                &url,
+                CallbackMethod::Post,
+                &fields,
+                Duration::from_secs(5),
+            )
+            .await
+        })
+    }
+
     /// A raw form POST (no TLS client needed), for bodies no callback sender would make.
     async fn post(url: String, body: &'static str) -> MerchantReply {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -408,15 +424,7 @@ mod tests {
         let receiver = Receiver::start(None).unwrap();
         let url = receiver.url("c", CallbackKind::Check);
         let fields = signed("check", &SecretKey::new("not the merchant's"));
-        let sent = tokio::spawn(async move {
-            crate::emulator::send_callback(
-                &url,
-                CallbackMethod::Post,
-                &fields,
-                Duration::from_secs(5),
-            )
-            .await
-        });
+        let sent = send_post(url, fields);
         let error = receiver
             .wait("c", CallbackKind::Check, &key(), Duration::from_secs(5))
             .await
@@ -472,15 +480,7 @@ mod tests {
         // What the forwarder sends on: the same path, to the receiver's own address.
         let forwarded = format!("http://{}/cb/c9/result", receiver.local_addr());
         let fields = signed("result", &key());
-        let sent = tokio::spawn(async move {
-            crate::emulator::send_callback(
-                &forwarded,
-                CallbackMethod::Post,
-                &fields,
-                Duration::from_secs(5),
-            )
-            .await
-        });
+        let sent = send_post(forwarded, fields);
         let pending = receiver
             .wait("c9", CallbackKind::Result, &key(), Duration::from_secs(5))
             .await
@@ -522,15 +522,7 @@ mod tests {
         assert_eq!(sent.await.unwrap().http_status, 400);
         let fields = signed("result", &key());
         let url = local.url("a", CallbackKind::Result);
-        let sent = tokio::spawn(async move {
-            crate::emulator::send_callback(
-                &url,
-                CallbackMethod::Post,
-                &fields,
-                Duration::from_secs(5),
-            )
-            .await
-        });
+        let sent = send_post(url, fields);
         local
             .wait("a", CallbackKind::Result, &key(), Duration::from_secs(5))
             .await
