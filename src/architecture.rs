@@ -72,6 +72,7 @@ const RULES: &[(&str, &[&str], &str)] = &[
 const MODULES: &[&str] = &[
     "bench",
     "check",
+    "cli",
     "drift",
     "emulator",
     "env",

@@ -56,6 +56,9 @@ mod architecture;
 #[cfg(feature = "emulator")]
 pub mod bench;
 pub mod check;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 pub mod drift;
 pub mod emulator;
 pub mod env;

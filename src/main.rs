@@ -5,11 +5,10 @@
 //! clap's (exit 2); an error is bad input (exit 2) or a setup failure (exit 4) by its type;
 //! a panic is a bug in fph (exit 101, Rust's default).
 
-mod cli;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use freedompay_harness::cli;
 
 /// mimalloc for the binary: glibc's allocator took close to a third of a live run's
 /// instructions (its per-thread arenas and free-list consolidation), and a run allocates

@@ -6,16 +6,16 @@
 //! they come, then a Markdown table with the ratios. `--encoding` lists the wire encodings
 //! the live runs and the two ceilings are measured in, one figure per encoding (the recorded
 //! suite, so record and replay, is multipart). The measuring is in
-//! `freedompay_harness::bench`; nothing here asserts a figure.
+//! `crate::bench`; nothing here asserts a figure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use freedompay_harness::bench::{self, Figures, Phase, Suite};
-use freedompay_harness::exit_code;
-use freedompay_harness::gateway::Encoding;
+use crate::bench::{self, Figures, Phase, Suite};
+use crate::exit_code;
+use crate::gateway::Encoding;
 
 /// Cases at a time for recording, the parse floor and replay (replay's is `fph run`'s
 /// default).

@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use freedompay_harness::exit_code;
-use freedompay_harness::gateway::Fields;
-use freedompay_harness::gateway::callback::{
+use crate::exit_code;
+use crate::gateway::Fields;
+use crate::gateway::callback::{
     CallbackKind, CallbackMethod, SampleCallback, check_reply, sample_fields,
 };
-use freedompay_harness::gateway::signature::{SIG_FIELD, fresh_salt, script_name, sign};
+use crate::gateway::signature::{SIG_FIELD, fresh_salt, script_name, sign};
 
 #[derive(Debug, clap::Args)]
 pub struct CallbackArgs {
@@ -111,11 +111,11 @@ fn send(args: SendArgs) -> anyhow::Result<u8> {
     let runtime = super::runtime()?;
     let (first, repeat) = runtime.block_on(async {
         let first =
-            freedompay_harness::emulator::send_callback(url.as_str(), method, &fields, timeout)
+            crate::emulator::send_callback(url.as_str(), method, &fields, timeout)
                 .await;
         let repeat = match &first {
             Ok(_) => Some(
-                freedompay_harness::emulator::send_callback(url.as_str(), method, &fields, timeout)
+                crate::emulator::send_callback(url.as_str(), method, &fields, timeout)
                     .await,
             ),
             Err(_) => None,

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use freedompay_harness::drift;
-use freedompay_harness::exit_code;
-use freedompay_harness::report::{self, ColorChoice, Style};
-use freedompay_harness::scenario::HarnessConfig;
+use crate::drift;
+use crate::exit_code;
+use crate::report::{self, ColorChoice, Style};
+use crate::scenario::HarnessConfig;
 
 use super::run::ReportFormat;
 
@@ -31,7 +31,7 @@ pub fn run(args: DiffRecordingsArgs, color: ColorChoice) -> anyhow::Result<u8> {
         HarnessConfig::load(&args.scenarios)
             .map(|c| c.drift_ignore)
             .unwrap_or_else(|_| {
-                freedompay_harness::gateway::VOLATILE_FIELDS
+                crate::gateway::VOLATILE_FIELDS
                     .map(str::to_owned)
                     .to_vec()
             })

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use freedompay_harness::drift::CaseDrift;
-use freedompay_harness::exit_code;
-use freedompay_harness::report::{self, ColorChoice, Style};
-use freedompay_harness::review::Updates;
-use freedompay_harness::run::{DriftResult, OnDrift, drift_case};
-use freedompay_harness::runner::mode::Mode;
-use freedompay_harness::runner::suite::{for_each_case, plan};
+use crate::drift::CaseDrift;
+use crate::exit_code;
+use crate::report::{self, ColorChoice, Style};
+use crate::review::Updates;
+use crate::run::{DriftResult, OnDrift, drift_case};
+use crate::runner::mode::Mode;
+use crate::runner::suite::{for_each_case, plan};
 
 use super::run::{ReportFormat, RunArgs, prepare};
 

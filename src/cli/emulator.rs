@@ -11,18 +11,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use freedompay_harness::emulator::{
+use crate::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, EmulatorError, changed_gateway,
 };
-use freedompay_harness::exit_code;
-use freedompay_harness::gateway::SecretKey;
-use freedompay_harness::proxy::{Replay, ReplayConfig};
-use freedompay_harness::report::ColorChoice;
-use freedompay_harness::scenario::HarnessConfig;
+use crate::exit_code;
+use crate::gateway::SecretKey;
+use crate::proxy::{Replay, ReplayConfig};
+use crate::report::ColorChoice;
+use crate::scenario::HarnessConfig;
 
 use super::load::render_diagnostic;
-use freedompay_harness::secret_guard::SecretGuard;
-use freedompay_harness::transport::cassette::Cassette;
+use crate::secret_guard::SecretGuard;
+use crate::transport::cassette::Cassette;
 
 /// The port when neither the flags nor the configuration file name one.
 const DEFAULT_PORT: u16 = 8080;
@@ -90,7 +90,7 @@ pub struct EmulatorArgs {
 pub enum Profile {
     /// The gateway as documented (the default).
     Documented,
-    /// `freedompay_harness::emulator::changed_gateway`: one change of each kind drift reports.
+    /// `crate::emulator::changed_gateway`: one change of each kind drift reports.
     ChangedGateway,
 }
 

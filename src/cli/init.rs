@@ -15,15 +15,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use freedompay_harness::exit_code;
-use freedompay_harness::report::{ColorChoice, Style};
-use freedompay_harness::review::{UpdatePolicy, Updates};
-use freedompay_harness::run::{Resolved, RunConfig};
-use freedompay_harness::runner::Session;
-use freedompay_harness::runner::mode::Mode;
-use freedompay_harness::scenario::{self, HarnessConfig};
-use freedompay_harness::schema::{Format, SCHEMA_DIR};
-use freedompay_harness::transport::cassette::Cassette;
+use crate::exit_code;
+use crate::report::{ColorChoice, Style};
+use crate::review::{UpdatePolicy, Updates};
+use crate::run::{Resolved, RunConfig};
+use crate::runner::Session;
+use crate::runner::mode::Mode;
+use crate::scenario::{self, HarnessConfig};
+use crate::schema::{Format, SCHEMA_DIR};
+use crate::transport::cassette::Cassette;
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use super::load::{Loaded, SelectArgs, print_diagnostics};

@@ -1,12 +1,12 @@
 //! Ctrl-C and SIGTERM during a run: the first stops new cases from starting and lets the
 //! ones in flight finish (their cassettes are written whole); the second cancels those too.
 //! The run then reports what was done and exits 130. The stages themselves are the
-//! runner's ([`Interrupt`](freedompay_harness::runner::suite::Interrupt)); this is only the
+//! runner's ([`Interrupt`](crate::runner::suite::Interrupt)); this is only the
 //! listening.
 
 use std::sync::Arc;
 
-use freedompay_harness::runner::Session;
+use crate::runner::Session;
 
 /// Listens for SIGINT and SIGTERM on `runtime` for the rest of the process, raising the
 /// session's interrupt. The handlers are installed before this returns, so a signal that

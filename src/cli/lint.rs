@@ -1,8 +1,8 @@
 //! `fph lint`: validates `harness.yaml` and the scenario files without running anything —
 //! YAML, unknown keys, calls, step ids, polls, captures, regexes, template variables.
 
-use freedompay_harness::exit_code;
-use freedompay_harness::report::ColorChoice;
+use crate::exit_code;
+use crate::report::ColorChoice;
 
 use super::load::{SelectArgs, load};
 

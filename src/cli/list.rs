@@ -2,9 +2,9 @@
 //! scenario's tags — what `fph run` with the same selection would run. `--format json`
 //! writes one JSON object per case instead (`id`, `scenario`, `case`, `file`, `line`, `tags`).
 
-use freedompay_harness::exit_code;
-use freedompay_harness::report::ColorChoice;
-use freedompay_harness::report::json::quote;
+use crate::exit_code;
+use crate::report::ColorChoice;
+use crate::report::json::quote;
 
 use super::load::{SelectArgs, load};
 

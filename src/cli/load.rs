@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use freedompay_harness::report::{ColorChoice, Style};
-use freedompay_harness::scenario::{self, HarnessConfig, Scenario, ScenarioError, Selection};
+use crate::report::{ColorChoice, Style};
+use crate::scenario::{self, HarnessConfig, Scenario, ScenarioError, Selection};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 /// Which scenarios and cases.
@@ -119,7 +119,7 @@ pub fn style_for_stderr(color: ColorChoice) -> Style {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os(freedompay_harness::env::NO_COLOR).is_none_or(|v| v.is_empty())
+            std::env::var_os(crate::env::NO_COLOR).is_none_or(|v| v.is_empty())
                 && std::io::stderr().is_terminal()
         }
     };

@@ -50,7 +50,7 @@ mod verify;
 mod watch;
 
 use clap::{Parser, Subcommand};
-use freedompay_harness::report::ColorChoice;
+use crate::report::ColorChoice;
 
 /// Contract tests and replay for the Freedom Pay Mobile balance API.
 #[derive(Debug, Parser)]
@@ -114,8 +114,8 @@ pub enum Failure {
 impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::BadInput(_) => freedompay_harness::exit_code::BAD_INPUT,
-            Failure::Setup(_) => freedompay_harness::exit_code::SETUP_FAILED,
+            Failure::BadInput(_) => crate::exit_code::BAD_INPUT,
+            Failure::Setup(_) => crate::exit_code::SETUP_FAILED,
         }
     }
 
@@ -153,7 +153,7 @@ impl From<anyhow::Error> for Failure {
     /// everything else — a bad target, credentials, configuration, a path that does not
     /// exist or cannot be written — is input the user can fix.
     fn from(error: anyhow::Error) -> Failure {
-        use freedompay_harness::emulator::EmulatorError;
+        use crate::emulator::EmulatorError;
         let setup = error.chain().any(|cause| {
             cause.is::<Setup>()
                 || matches!(
@@ -161,9 +161,9 @@ impl From<anyhow::Error> for Failure {
                     Some(EmulatorError::Bind { .. } | EmulatorError::Runtime(_))
                 )
                 || matches!(
-                    cause.downcast_ref::<freedompay_harness::proxy::ProxyError>(),
-                    Some(freedompay_harness::proxy::ProxyError::Bind { .. })
-                        | Some(freedompay_harness::proxy::ProxyError::Start(_))
+                    cause.downcast_ref::<crate::proxy::ProxyError>(),
+                    Some(crate::proxy::ProxyError::Bind { .. })
+                        | Some(crate::proxy::ProxyError::Start(_))
                 )
         });
         if setup {
@@ -189,7 +189,7 @@ fn dispatch_command(cli: Cli) -> anyhow::Result<u8> {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command, "fph", &mut script);
             out!("{}", String::from_utf8_lossy(&script));
-            Ok(freedompay_harness::exit_code::SUCCESS)
+            Ok(crate::exit_code::SUCCESS)
         }
         Command::Drift(args) => drift::run(args, color),
         Command::DiffRecordings(args) => diff_recordings::run(args, color),
@@ -210,7 +210,7 @@ fn dispatch_command(cli: Cli) -> anyhow::Result<u8> {
 #[cfg(test)]
 mod failure_tests {
     use super::*;
-    use freedompay_harness::emulator::EmulatorError;
+    use crate::emulator::EmulatorError;
 
     #[test]
     fn setup_failures_are_told_from_bad_input_by_type() {

@@ -11,20 +11,20 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use freedompay_harness::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig};
-use freedompay_harness::exit_code;
-use freedompay_harness::gateway::{SecretKey, Target};
-use freedompay_harness::proxy::{ProxyOptions, Recording, RecordingOptions, RunningProxy};
-use freedompay_harness::report::ColorChoice;
-use freedompay_harness::scenario::{Credentials, HarnessConfig};
-use freedompay_harness::secret_guard::SecretGuard;
+use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig};
+use crate::exit_code;
+use crate::gateway::{SecretKey, Target};
+use crate::proxy::{ProxyOptions, Recording, RecordingOptions, RunningProxy};
+use crate::report::ColorChoice;
+use crate::scenario::{Credentials, HarnessConfig};
+use crate::secret_guard::SecretGuard;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProxyArgs {
     /// Where calls go: emulator (started in-process), sandbox, a name from harness.yaml, or a
     /// URL. production is refused unless --allow-production. [default: FPH_TARGET, else
     /// harness.yaml's default_target, the emulator unless it says otherwise]
-    #[arg(long, value_name = "TARGET", env = freedompay_harness::env::TARGET)]
+    #[arg(long, value_name = "TARGET", env = crate::env::TARGET)]
     target: Option<String>,
     /// Port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8081)]
@@ -120,7 +120,7 @@ pub fn run(args: ProxyArgs, color: ColorChoice) -> anyhow::Result<u8> {
             secret,
             guard: guard.clone(),
         },
-        freedompay_harness::utc::timestamp(std::time::SystemTime::now()),
+        crate::utc::timestamp(std::time::SystemTime::now()),
     );
     let path = recording.path().to_owned();
     let existed = path.exists();
@@ -162,7 +162,7 @@ pub fn run(args: ProxyArgs, color: ColorChoice) -> anyhow::Result<u8> {
     runtime.block_on(stop_signal());
     proxy.shutdown();
     drop(emulator);
-    match freedompay_harness::transport::cassette::Cassette::load(&path) {
+    match crate::transport::cassette::Cassette::load(&path) {
         Ok(cassette) => outln!(
             "stopped: {} calls recorded in {}; replay them with `fph emulator --replay {}`",
             cassette.interactions.len(),

@@ -2,15 +2,15 @@
 //! `FPH_UPDATE=new`) left beside expected bodies, and that drifting cassettes leave beside
 //! recordings. One by one on a terminal (accept, reject, skip, quit), or all at once with
 //! `--accept-all` / `--reject-all`; `--list` only lists. The walking, accepting and diffing
-//! live in `freedompay_harness::review`; this file asks and prints.
+//! live in `crate::review`; this file asks and prints.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use freedompay_harness::exit_code;
-use freedompay_harness::report::{self, ColorChoice, Style};
-use freedompay_harness::review::{self, Pending};
+use crate::exit_code;
+use crate::report::{self, ColorChoice, Style};
+use crate::review::{self, Pending};
 
 /// Where pending files are looked for when no path is given; missing ones are skipped.
 const DEFAULT_PATHS: [&str; 2] = ["scenarios", "recordings"];

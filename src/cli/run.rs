@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use freedompay_harness::exit_code;
-use freedompay_harness::report::{self, ColorChoice, Style};
-use freedompay_harness::review::{UPDATE_ENV, UpdatePolicy, Updates};
-use freedompay_harness::run::{Resolved, RunConfig, RunSummary};
-use freedompay_harness::runner::mode::Mode;
-use freedompay_harness::runner::suite::{plan, run_all};
-use freedompay_harness::runner::{CaseOutcome, Observer, Session};
+use crate::exit_code;
+use crate::report::{self, ColorChoice, Style};
+use crate::review::{UPDATE_ENV, UpdatePolicy, Updates};
+use crate::run::{Resolved, RunConfig, RunSummary};
+use crate::runner::mode::Mode;
+use crate::runner::suite::{plan, run_all};
+use crate::runner::{CaseOutcome, Observer, Session};
 
 use super::load::{Loaded, SelectArgs, load};
 use super::watch::Watch;
@@ -54,10 +54,10 @@ pub struct RunArgs {
     pub select: SelectArgs,
     /// Where to send requests: emulator, sandbox, production, a target named in harness.yaml,
     /// or a URL [default: harness.yaml's default_target, else emulator].
-    #[arg(long, env = freedompay_harness::env::TARGET, value_name = "TARGET")]
+    #[arg(long, env = crate::env::TARGET, value_name = "TARGET")]
     pub target: Option<String>,
     /// replay (offline, from cassettes), record, once, live or drift.
-    #[arg(long, env = freedompay_harness::env::MODE, value_enum, default_value_t = Mode::Replay)]
+    #[arg(long, env = crate::env::MODE, value_enum, default_value_t = Mode::Replay)]
     pub mode: Mode,
     /// How many cases run at once [default: 8 on the emulator and in replay, 1 on Freedom Pay hosts].
     #[arg(long, short = 'j', value_name = "N")]
@@ -73,7 +73,7 @@ pub struct RunArgs {
     pub recordings: Option<PathBuf>,
     /// The public address that forwards to this run's callback receiver (which listens on
     /// 127.0.0.1): what `callback_url()` gives a remote gateway, e.g. an ngrok URL.
-    #[arg(long, env = freedompay_harness::env::CALLBACK_BASE_URL, value_name = "URL", value_parser = parse_callback_base)]
+    #[arg(long, env = crate::env::CALLBACK_BASE_URL, value_name = "URL", value_parser = parse_callback_base)]
     pub callback_base_url: Option<String>,
     /// human or json on standard output [default: human]; html=DIR also writes
     /// DIR/index.html (repeatable: `--report json --report html=out`).

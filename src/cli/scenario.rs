@@ -1,15 +1,15 @@
 //! `fph scenario from-recording CASSETTE`: prints a scenario whose steps are the recorded
-//! calls of a proxy session (see `freedompay_harness::proxy::scenario`), to redirect into
+//! calls of a proxy session (see `crate::proxy::scenario`), to redirect into
 //! `scenarios/<name>.yaml`.
 
 use std::path::PathBuf;
 
-use freedompay_harness::exit_code;
-use freedompay_harness::gateway::SecretKey;
-use freedompay_harness::proxy::scenario_from_recording;
-use freedompay_harness::report::ColorChoice;
-use freedompay_harness::scenario::HarnessConfig;
-use freedompay_harness::transport::cassette::Cassette;
+use crate::exit_code;
+use crate::gateway::SecretKey;
+use crate::proxy::scenario_from_recording;
+use crate::report::ColorChoice;
+use crate::scenario::HarnessConfig;
+use crate::transport::cassette::Cassette;
 
 #[derive(Debug, clap::Args)]
 pub struct ScenarioArgs {

@@ -1,10 +1,10 @@
 //! `fph schema scenario|config|cassette`: prints the JSON Schema (draft 2020-12) of a format,
-//! generated from the types the loader reads (`freedompay_harness::schema`).
+//! generated from the types the loader reads (`crate::schema`).
 
 use std::io::Write as _;
 
-use freedompay_harness::exit_code;
-use freedompay_harness::schema::Format;
+use crate::exit_code;
+use crate::schema::Format;
 
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {

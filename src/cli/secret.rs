@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use freedompay_harness::gateway::SecretKey;
-use freedompay_harness::scenario::SECRET_KEY_VAR;
+use crate::gateway::SecretKey;
+use crate::scenario::SECRET_KEY_VAR;
 
 /// The secret from `file` when given, else from the environment.
 pub fn load(file: Option<&Path>) -> anyhow::Result<SecretKey> {

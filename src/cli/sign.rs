@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use freedompay_harness::exit_code;
-use freedompay_harness::gateway::{Fields, signature};
+use crate::exit_code;
+use crate::gateway::{Fields, signature};
 
 #[derive(Debug, clap::Args)]
 pub struct SignArgs {

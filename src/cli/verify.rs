@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use freedompay_harness::exit_code;
-use freedompay_harness::gateway::Document;
-use freedompay_harness::gateway::signature::{self, Verification};
+use crate::exit_code;
+use crate::gateway::Document;
+use crate::gateway::signature::{self, Verification};
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {

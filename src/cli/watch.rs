@@ -8,9 +8,9 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use freedompay_harness::report::{self, Style};
-use freedompay_harness::runner::Observer;
-use freedompay_harness::transport::{Request, Response, TransportError};
+use crate::report::{self, Style};
+use crate::runner::Observer;
+use crate::transport::{Request, Response, TransportError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The progress bar (when shown) and `--verbose`.
@@ -33,7 +33,7 @@ impl Watch {
         use std::io::IsTerminal;
         let wanted = progress_wanted(
             std::io::stderr().is_terminal(),
-            std::env::var_os(freedompay_harness::env::CI).as_deref(),
+            std::env::var_os(crate::env::CI).as_deref(),
         );
         let bar = wanted.then(|| {
             let bar =
