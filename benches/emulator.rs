@@ -1,6 +1,6 @@
 //! Status requests per second against the gateway emulator, over keep-alive connections:
 //! `cargo bench --bench emulator` (release build). The measuring is `fph bench`'s emulator
-//! phase (`freedompay_harness::bench::emulator`): a thin raw-HTTP/1.1 client with pre-signed
+//! phase (`freedompay_harness::cli::bench_emulator`): a thin raw-HTTP/1.1 client with pre-signed
 //! requests, one in flight per connection, so the figure is the server's.
 //!
 //! Knobs (environment): `FPH_BENCH_CONNECTIONS` (default 64), `FPH_BENCH_SECS` (default 5),
@@ -31,7 +31,7 @@ fn main() {
         },
         Err(_) => freedompay_harness::gateway::Encoding::Urlencoded,
     };
-    match freedompay_harness::bench::emulator(connections, duration, encoding) {
+    match freedompay_harness::cli::bench_emulator(connections, duration, encoding) {
         Ok(figures) => {
             println!(
                 "emulator status: {:.0} requests/s ({} in {:.2} s, {connections} keep-alive connections)",

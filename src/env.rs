@@ -21,4 +21,5 @@ pub const SECRET_KEY: &str = "FREEDOMPAY_SECRET_KEY";
 /// Set by CI systems: nothing is written for review, and progress output is off.
 pub const CI: &str = "CI";
 /// Any non-empty value turns colour off (<https://no-color.org>).
+#[cfg(feature = "cli")]
 pub const NO_COLOR: &str = "NO_COLOR";

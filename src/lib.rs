@@ -54,31 +54,45 @@
 #[cfg(test)]
 mod architecture;
 #[cfg(feature = "emulator")]
-pub mod bench;
-pub mod check;
+pub(crate) mod bench;
+pub(crate) mod check;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
-pub mod drift;
+#[cfg_attr(
+    not(any(feature = "cli", test)),
+    expect(
+        dead_code,
+        reason = "`fph diff-recordings` compares whole trees; a trial compares one case"
+    )
+)]
+pub(crate) mod drift;
 pub mod emulator;
-pub mod env;
+pub(crate) mod env;
 pub mod exit_code;
 pub mod gateway;
 pub mod harness;
-pub mod html;
+pub(crate) mod html;
 #[cfg(feature = "emulator")]
-pub mod proxy;
-pub mod report;
-pub mod review;
-pub mod run;
+pub(crate) mod proxy;
+pub(crate) mod report;
+#[cfg_attr(
+    not(any(feature = "cli", test)),
+    expect(
+        dead_code,
+        reason = "`fph review` accepts and rejects; a trial only proposes"
+    )
+)]
+pub(crate) mod review;
+pub(crate) mod run;
 pub mod runner;
 pub mod scenario;
-pub mod schema;
-pub mod secret_guard;
-pub mod template;
-pub mod text_file;
-pub mod transport;
-pub mod utc;
+pub(crate) mod schema;
+pub(crate) mod secret_guard;
+pub(crate) mod template;
+pub(crate) mod text_file;
+pub(crate) mod transport;
+pub(crate) mod utc;
 
 pub use harness::{Harness, HarnessBuilder};
 pub use runner::Mode;

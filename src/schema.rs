@@ -5,7 +5,7 @@
 //!
 //! `fph schema scenario|config|cassette` prints them; `fph init` writes them to
 //! `scenarios/.schema/{scenario,config,cassette}.json`, and every scaffolded YAML file starts
-//! with a [`modeline`] pointing there, so editors running the YAML language server
+//! with a modeline (`# yaml-language-server: $schema=.schema/scenario.json`) pointing there, so editors running the YAML language server
 //! autocomplete keys, call names and matchers and flag typos as they are typed.
 //!
 //! The raw types keep their spans (`Spanned<T>`) and read a few values with hand-written
@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 
+#[cfg(feature = "cli")]
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
@@ -24,15 +25,19 @@ use serde_json::{Map, Value, json};
 use crate::emulator::{CodeSource, ErrorKind, Operator};
 use crate::gateway::{Encoding, Operation};
 use crate::scenario::HarnessConfig;
-use crate::scenario::raw::{
-    RawCall, RawConfig, RawExpectBody, RawMatcher, RawMatcherRules, RawScenario,
-};
-use crate::transport::cassette::{self, Cassette, OrderedMap};
+use crate::scenario::raw::{RawCall, RawExpectBody, RawMatcher, RawMatcherRules};
+#[cfg(feature = "cli")]
+use crate::scenario::raw::{RawConfig, RawScenario};
+#[cfg(feature = "cli")]
+use crate::transport::cassette::Cassette;
+use crate::transport::cassette::{self, OrderedMap};
 
 /// The directory beside the scenarios where `fph init` writes the schema files.
+#[cfg(feature = "cli")]
 pub const SCHEMA_DIR: &str = ".schema";
 
 /// One of the on-disk formats.
+#[cfg(feature = "cli")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// `scenarios/*.yaml`.
@@ -43,17 +48,9 @@ pub enum Format {
     Cassette,
 }
 
+#[cfg(feature = "cli")]
 impl Format {
     pub const ALL: [Format; 3] = [Format::Scenario, Format::Config, Format::Cassette];
-
-    /// The name `fph schema` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Scenario => "scenario",
-            Format::Config => "config",
-            Format::Cassette => "cassette",
-        }
-    }
 
     /// The schema's file name in [`SCHEMA_DIR`].
     pub fn file_name(self) -> &'static str {
@@ -85,13 +82,6 @@ impl Format {
         text.push('\n');
         text
     }
-}
-
-/// The first line of a YAML file that tells the YAML language server (VS Code's YAML
-/// extension, Neovim, Helix, JetBrains via LSP) which schema applies; `schema` is relative to
-/// the file.
-pub fn modeline(schema: &str) -> String {
-    format!("# yaml-language-server: $schema={schema}")
 }
 
 fn object(properties: Map<String, Value>, additional: Value, description: &str) -> Schema {
@@ -608,7 +598,10 @@ impl JsonSchema for OrderedMap {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli"))]
+mod shipped_files;
+
+#[cfg(all(test, feature = "cli"))]
 mod tests {
     use super::*;
 
@@ -624,8 +617,8 @@ mod tests {
                 schema["$schema"],
                 "https://json-schema.org/draft/2020-12/schema"
             );
-            assert_eq!(schema["title"], title, "{}", format.name());
-            assert_eq!(schema["additionalProperties"], false, "{}", format.name());
+            assert_eq!(schema["title"], title, "{format:?}");
+            assert_eq!(schema["additionalProperties"], false, "{format:?}");
         }
     }
 

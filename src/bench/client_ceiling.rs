@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use crate::emulator::DEMO_SECRET_KEY;
 use crate::gateway::signature;
 use crate::gateway::{Document, Encoding, Operation, SecretKey};
-use crate::transport::{LiveOptions, LiveTransport, Request, Transport, live};
+use crate::transport::live::{self, LiveOptions, LiveTransport};
+use crate::transport::{Request, Transport};
 
 use super::BenchError;
 use super::figures::{Figures, Phase, sustained_figures};

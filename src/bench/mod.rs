@@ -49,7 +49,7 @@ mod suite_phases;
 
 pub use client_ceiling::client;
 pub use emulator_ceiling::emulator;
-pub use figures::{Figures, Phase, peak_memory_kib};
+pub use figures::{Figures, Phase};
 pub use parse::parse_floor;
 pub use store_cap::{CAP_PAIRS, init_pairs};
 pub use suite::{ROWS_PER_SCENARIO, Suite, generate};

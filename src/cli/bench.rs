@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
 use crate::bench::{self, Figures, Phase, Suite};
 use crate::exit_code;
 use crate::gateway::Encoding;
+use anyhow::{Context as _, bail};
 
 /// Cases at a time for recording, the parse floor and replay (replay's is `fph run`'s
 /// default).

@@ -6,13 +6,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use crate::exit_code;
 use crate::gateway::Fields;
 use crate::gateway::callback::{
     CallbackKind, CallbackMethod, SampleCallback, check_reply, sample_fields,
 };
 use crate::gateway::signature::{SIG_FIELD, fresh_salt, script_name, sign};
+use anyhow::{Context, bail};
 
 #[derive(Debug, clap::Args)]
 pub struct CallbackArgs {
@@ -110,14 +110,11 @@ fn send(args: SendArgs) -> anyhow::Result<u8> {
     let timeout = Duration::from_secs(args.timeout.max(1));
     let runtime = super::runtime()?;
     let (first, repeat) = runtime.block_on(async {
-        let first =
-            crate::emulator::send_callback(url.as_str(), method, &fields, timeout)
-                .await;
+        let first = crate::emulator::send_callback(url.as_str(), method, &fields, timeout).await;
         let repeat = match &first {
-            Ok(_) => Some(
-                crate::emulator::send_callback(url.as_str(), method, &fields, timeout)
-                    .await,
-            ),
+            Ok(_) => {
+                Some(crate::emulator::send_callback(url.as_str(), method, &fields, timeout).await)
+            }
             Err(_) => None,
         };
         (first, repeat)

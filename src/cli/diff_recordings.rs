@@ -30,11 +30,7 @@ pub fn run(args: DiffRecordingsArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let ignore = if args.ignore.is_empty() {
         HarnessConfig::load(&args.scenarios)
             .map(|c| c.drift_ignore)
-            .unwrap_or_else(|_| {
-                crate::gateway::VOLATILE_FIELDS
-                    .map(str::to_owned)
-                    .to_vec()
-            })
+            .unwrap_or_else(|_| crate::gateway::VOLATILE_FIELDS.map(str::to_owned).to_vec())
     } else {
         args.ignore.clone()
     };

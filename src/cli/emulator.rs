@@ -10,7 +10,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
 use crate::emulator::{
     DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig, EmulatorError, changed_gateway,
 };
@@ -23,6 +22,7 @@ use crate::scenario::HarnessConfig;
 use super::load::render_diagnostic;
 use crate::secret_guard::SecretGuard;
 use crate::transport::cassette::Cassette;
+use anyhow::{Context, bail};
 
 /// The port when neither the flags nor the configuration file name one.
 const DEFAULT_PORT: u16 = 8080;

@@ -14,7 +14,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use crate::exit_code;
 use crate::report::{ColorChoice, Style};
 use crate::review::{UpdatePolicy, Updates};
@@ -24,6 +23,7 @@ use crate::runner::mode::Mode;
 use crate::scenario::{self, HarnessConfig};
 use crate::schema::{Format, SCHEMA_DIR};
 use crate::transport::cassette::Cassette;
+use anyhow::Context as _;
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use super::load::{Loaded, SelectArgs, print_diagnostics};

@@ -50,7 +50,12 @@ mod verify;
 mod watch;
 
 use clap::{Parser, Subcommand};
+
 use crate::report::ColorChoice;
+
+/// `fph bench`'s measuring, for this package's other targets: the emulator phase that
+/// `cargo bench --bench emulator` runs, and the figure lines the CLI tests read back.
+pub use crate::bench::{Figures, Phase, emulator as bench_emulator};
 
 /// Contract tests and replay for the Freedom Pay Mobile balance API.
 #[derive(Debug, Parser)]

@@ -10,7 +10,6 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
 use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig};
 use crate::exit_code;
 use crate::gateway::{SecretKey, Target};
@@ -18,6 +17,7 @@ use crate::proxy::{ProxyOptions, Recording, RecordingOptions, RunningProxy};
 use crate::report::ColorChoice;
 use crate::scenario::{Credentials, HarnessConfig};
 use crate::secret_guard::SecretGuard;
+use anyhow::{Context as _, bail};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProxyArgs {

@@ -7,10 +7,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use crate::exit_code;
 use crate::report::{self, ColorChoice, Style};
 use crate::review::{self, Pending};
+use anyhow::Context as _;
 
 /// Where pending files are looked for when no path is given; missing ones are skipped.
 const DEFAULT_PATHS: [&str; 2] = ["scenarios", "recordings"];

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context as _;
 use crate::exit_code;
 use crate::report::{self, ColorChoice, Style};
 use crate::review::{UPDATE_ENV, UpdatePolicy, Updates};
@@ -13,6 +12,7 @@ use crate::run::{Resolved, RunConfig, RunSummary};
 use crate::runner::mode::Mode;
 use crate::runner::suite::{plan, run_all};
 use crate::runner::{CaseOutcome, Observer, Session};
+use anyhow::Context as _;
 
 use super::load::{Loaded, SelectArgs, load};
 use super::watch::Watch;

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
 use crate::gateway::SecretKey;
 use crate::scenario::SECRET_KEY_VAR;
+use anyhow::{Context, bail};
 
 /// The secret from `file` when given, else from the environment.
 pub fn load(file: Option<&Path>) -> anyhow::Result<SecretKey> {

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use crate::exit_code;
 use crate::gateway::{Fields, signature};
+use anyhow::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct SignArgs {

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use crate::exit_code;
 use crate::gateway::Document;
 use crate::gateway::signature::{self, Verification};
+use anyhow::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {

@@ -13,7 +13,7 @@ pub mod replay;
 pub mod scenario;
 pub mod server;
 
-pub use recording::{Exchange, PROXY_SCENARIO, Recording, RecordingOptions, cassette_path};
-pub use replay::{DEFAULT_IGNORED, FieldDifference, Replay, ReplayConfig, field_differences};
+pub use recording::{PROXY_SCENARIO, Recording, RecordingOptions};
+pub use replay::{Replay, ReplayConfig};
 pub use scenario::scenario_from_recording;
 pub use server::{ProxyError, ProxyOptions, RunningProxy};

@@ -116,10 +116,6 @@ impl Recording {
         &self.path
     }
 
-    pub fn cassette(&self) -> &Cassette {
-        &self.cassette
-    }
-
     /// Adds an exchange and rewrites the cassette; returns the step and attempt it got. A
     /// secret the guard found is replaced in what is written (and it reports it).
     pub fn record(&mut self, exchange: &Exchange) -> Result<(String, u32), CassetteError> {
@@ -321,7 +317,7 @@ mod tests {
         assert!(signature::verify("get_status3.php", &fields, &replay_key).is_valid());
         let document = crate::gateway::Document::parse_response_str(&first.response.body).unwrap();
         assert!(signature::verify("get_status3.php", &document.root, &replay_key).is_valid());
-        assert_eq!(recording.cassette().interactions.len(), 4);
+        assert_eq!(recording.cassette.interactions.len(), 4);
     }
 
     #[test]

@@ -480,7 +480,8 @@ mod tests {
         .unwrap();
         let base = emulator.base_url().to_string();
         let client =
-            crate::transport::live::client(&crate::transport::LiveOptions::default()).unwrap();
+            crate::transport::live::client(&crate::transport::live::LiveOptions::default())
+                .unwrap();
         let mut seen = Vec::new();
         for round in 0..2 {
             // Another order id each round: ignored by default.

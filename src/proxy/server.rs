@@ -27,7 +27,7 @@ use tokio::sync::oneshot;
 use crate::emulator::request;
 use crate::gateway::Encoding;
 use crate::secret_guard::SecretGuard;
-use crate::transport::LiveOptions;
+use crate::transport::live::LiveOptions;
 
 use super::recording::{Exchange, Recording};
 
@@ -136,10 +136,6 @@ impl RunningProxy {
             stop: Some(stop_tx),
             thread: Some(thread),
         })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
     }
 
     /// `http://127.0.0.1:PORT`: the base URL to give the merchant's backend.

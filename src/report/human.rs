@@ -315,13 +315,7 @@ fn write_exchange(
     }
 }
 
-/// `3 passed, 1 failed, 4 total in 0.12 s`.
-pub fn summary_line(outcomes: &[CaseOutcome], elapsed: Duration, style: Style) -> String {
-    let failed = outcomes.iter().filter(|o| !o.passed()).count();
-    summary_counts(outcomes.len() - failed, failed, elapsed, style)
-}
-
-/// [`summary_line`] from counts, for a run that kept no outcomes.
+/// `3 passed, 1 failed, 4 total in 0.12 s`, from counts (a run keeps no outcomes).
 pub fn summary_counts(passed: usize, failed: usize, elapsed: Duration, style: Style) -> String {
     let failed_text = format!("{failed} failed");
     format!(

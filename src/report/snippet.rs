@@ -20,7 +20,7 @@ use super::style::Style;
 pub fn render(
     file: &Path,
     text: &str,
-    span: crate::scenario::Span,
+    span: Span,
     label: &str,
     style: Style,
     mask: &dyn Fn(&str) -> String,
@@ -66,12 +66,6 @@ pub fn render(
     Some(out)
 }
 
-/// `file:line:column` of a span, for one-line reports.
-pub fn location(file: &Path, span: Span) -> Option<String> {
-    span.is_known()
-        .then(|| format!("{}:{}:{}", file.display(), span.line, span.column))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,9 +105,5 @@ mod tests {
             &|s| s.to_owned(),
         );
         assert_eq!(shown, None);
-        assert_eq!(
-            location(Path::new("s.yaml"), span_of("pay")),
-            Some("s.yaml:3:9".into())
-        );
     }
 }

@@ -1,8 +1,10 @@
 //! Colour on or off: `--color always|never|auto`; `auto` means a terminal without `NO_COLOR`.
 
+#[cfg(feature = "cli")]
 use std::io::IsTerminal;
 
 /// The `--color` choice.
+#[cfg(feature = "cli")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ColorChoice {
@@ -22,6 +24,7 @@ impl Style {
     pub const PLAIN: Style = Style { enabled: false };
 
     /// Resolves the choice for standard output.
+    #[cfg(feature = "cli")]
     pub fn for_stdout(choice: ColorChoice) -> Style {
         let enabled = match choice {
             ColorChoice::Always => true,
@@ -71,6 +74,11 @@ mod tests {
     fn plain_style_adds_no_escape_codes() {
         assert_eq!(Style::PLAIN.red("x"), "x");
         assert_eq!(Style { enabled: true }.red("x"), "\x1b[31mx\x1b[0m");
+    }
+
+    #[test]
+    #[cfg(feature = "cli")]
+    fn always_and_never_decide_whatever_the_terminal() {
         assert!(!Style::for_stdout(ColorChoice::Never).enabled);
         assert!(Style::for_stdout(ColorChoice::Always).enabled);
     }

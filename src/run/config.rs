@@ -67,6 +67,13 @@ impl Default for RunConfig {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub options: SessionOptions,
+    #[cfg_attr(
+        not(feature = "cli"),
+        expect(
+            dead_code,
+            reason = "`fph run` runs cases at once; a trial is one case"
+        )
+    )]
     pub jobs: usize,
 }
 
@@ -84,22 +91,6 @@ pub enum RunConfigError {
 }
 
 impl RunConfig {
-    /// The settings the environment gives: `FPH_MODE`, `FPH_TARGET`, `FPH_UPDATE` (with `CI`),
-    /// `FPH_CALLBACK_BASE_URL`.
-    pub fn from_env() -> Result<RunConfig, RunConfigError> {
-        Ok(RunConfig {
-            mode: Mode::from_env()?,
-            target: std::env::var(TARGET_ENV)
-                .ok()
-                .filter(|t| !t.trim().is_empty()),
-            updates: Updates::from_env()?,
-            callback_base_url: std::env::var(crate::env::CALLBACK_BASE_URL)
-                .ok()
-                .filter(|u| !u.trim().is_empty()),
-            ..RunConfig::default()
-        })
-    }
-
     /// Fills the gaps from `harness.yaml` (`config`, read from `scenarios_dir`) and the
     /// built-in defaults.
     pub fn resolve(

@@ -7,12 +7,16 @@
 
 pub mod config;
 pub mod drift;
+#[cfg(feature = "cli")]
 mod summary;
 
 use std::sync::Arc;
 
 pub use config::{Resolved, RunConfig, RunConfigError};
-pub use drift::{DriftResult, OnDrift, drift_case};
+#[cfg(feature = "cli")]
+pub use drift::DriftResult;
+pub use drift::{OnDrift, drift_case};
+#[cfg(feature = "cli")]
 pub use summary::RunSummary;
 
 use crate::runner::{Mode, Session};

@@ -460,3 +460,45 @@ fn callback_url_on_replay_is_the_recorded_url() {
         "http://127.0.0.1:4000/c1/result"
     );
 }
+
+/// Renders every template of every case of the example scenarios (`tests/fixtures/scenarios`)
+/// as the runner would: steps in order, each step's
+/// captures bound (to stand-in values) before the next step.
+#[test]
+fn every_example_template_renders_for_every_case() {
+    let (scenarios, errors) =
+        crate::scenario::load_paths(&[
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios")
+        ]);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut renderer = Renderer::new();
+    for scenario in &scenarios {
+        renderer.prepare(scenario).expect("templates compile");
+    }
+    for scenario in &scenarios {
+        for case in &scenario.cases {
+            let mut context =
+                Context::for_case(scenario, case, "552170", "emulator", Generated::seeded(1));
+            context.set_sms_code(Ok("111111".to_owned()));
+            for step in &scenario.steps {
+                for template in step.templates() {
+                    renderer
+                        .render(template.as_str(), &context)
+                        .unwrap_or_else(|e| panic!("{}/{}: {e}", scenario.case_id(case), step.id));
+                }
+                for capture in &step.capture {
+                    context.set(capture.variable.as_str(), "captured");
+                }
+            }
+            let generated = context.generated();
+            assert!(generated.missing().is_empty());
+            if scenario.stem == "receipt_and_sms_code" {
+                let keys: Vec<&str> = generated.values().iter().map(|(k, _)| k.as_str()).collect();
+                assert_eq!(
+                    keys,
+                    ["order_id.1", "random_digits.1", "uuid.1", "sms_code.1"]
+                );
+            }
+        }
+    }
+}

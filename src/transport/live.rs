@@ -9,7 +9,7 @@
 //! system certificate store is needed, so the same binary behaves the same on every CI image.
 //!
 //! All of that is the `live` cargo feature. Without it the types stay (a session is built the
-//! same way in every build) but [`client`] refuses with [`UNAVAILABLE`], so a live, record,
+//! same way in every build) but [`client`] refuses, naming the feature, so a live, record,
 //! once or drift run fails when it starts and says which feature to enable; replay, which
 //! answers from cassettes, never gets here.
 
@@ -43,12 +43,20 @@ pub use reqwest::Client;
 pub use unavailable::Client;
 
 /// What a run that needs the network says in a build without the `live` feature.
+#[cfg(not(feature = "live"))]
 pub const UNAVAILABLE: &str = "this build of freedompay-harness has no live transport (live, record, once and drift runs send HTTP requests): enable its `live` feature, e.g. `freedompay-harness = { version = \"…\", features = [\"live\"] }`, or run in replay mode";
 
 pub use crate::scenario::DEFAULT_ANSWER_LIMIT;
 
 /// Timeouts and identity for the shared client.
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    not(feature = "live"),
+    expect(
+        dead_code,
+        reason = "read by the HTTP client, which the `live` feature builds"
+    )
+)]
 #[non_exhaustive]
 pub struct LiveOptions {
     /// Whole-request timeout: a gateway that does not answer in this time fails the step.
@@ -74,6 +82,10 @@ impl Default for LiveOptions {
 #[derive(Debug, Clone)]
 pub struct LiveTransport {
     client: Client,
+    #[cfg_attr(
+        not(feature = "live"),
+        expect(dead_code, reason = "the live transport sends there")
+    )]
     base: Url,
     /// Answers larger than this fail the step as "answer too large".
     answer_limit: usize,
@@ -217,15 +229,6 @@ impl LiveTransport {
     pub fn with_answer_limit(mut self, limit: usize) -> Self {
         self.answer_limit = limit;
         self
-    }
-
-    pub fn base(&self) -> &Url {
-        &self.base
-    }
-
-    /// The shared client (the SMS code lookup reuses it and its connections).
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     #[cfg(feature = "live")]

@@ -17,8 +17,6 @@ use std::time::Duration;
 use crate::gateway::callback::CallbackKind;
 use crate::gateway::{Encoding, Fields, Operation};
 
-pub use live::{LiveOptions, LiveTransport};
-
 /// One request as the runner built it: complete, signed, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {

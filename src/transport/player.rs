@@ -48,10 +48,6 @@ impl Player {
         }
     }
 
-    pub fn cassette(&self) -> &Cassette {
-        &self.cassette
-    }
-
     fn replay(&self, request: &Request) -> Result<Response, String> {
         let interaction = self
             .cassette

@@ -1,7 +1,7 @@
 //! `fph bench`: a tiny run still generates, records, measures and prints its figure lines,
 //! so the command cannot rot. No figure is checked: speed is never asserted in tests.
 
-use freedompay_harness::bench::{Figures, Phase};
+use freedompay_harness::cli::{Figures, Phase};
 
 use crate::support::Dir;
 

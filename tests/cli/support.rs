@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A temporary directory that `fph` runs in; removed on drop.
+/// The formats `fph schema` prints; each is committed as `scenarios/.schema/NAME.json`.
+pub const SCHEMAS: [&str; 3] = ["scenario", "config", "cassette"];
+
 pub struct Dir {
     dir: tempfile::TempDir,
 }
