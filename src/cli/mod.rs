@@ -56,6 +56,9 @@ use crate::report::ColorChoice;
 /// `fph bench`'s measuring, for this package's other targets: the emulator phase that
 /// `cargo bench --bench emulator` runs, and the figure lines the CLI tests read back.
 pub use crate::bench::{Figures, Phase, emulator as bench_emulator};
+/// The harness's callback receiver, which the CLI tests use to check what `fph callback send`
+/// signs.
+pub use crate::transport::{Reply, receiver::Receiver};
 
 /// Contract tests and replay for the Freedom Pay Mobile balance API.
 #[derive(Debug, Parser)]

@@ -10,8 +10,9 @@ use crate::report::{self, ColorChoice, Style};
 use crate::review::{UPDATE_ENV, UpdatePolicy, Updates};
 use crate::run::{Resolved, RunConfig, RunSummary};
 use crate::runner::mode::Mode;
+use crate::runner::observe::Observer;
 use crate::runner::suite::{plan, run_all};
-use crate::runner::{CaseOutcome, Observer, Session};
+use crate::runner::{CaseOutcome, Session};
 use anyhow::Context as _;
 
 use super::load::{Loaded, SelectArgs, load};

@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::report::{self, Style};
-use crate::runner::Observer;
+use crate::runner::observe::Observer;
 use crate::transport::{Request, Response, TransportError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 

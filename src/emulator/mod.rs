@@ -83,15 +83,17 @@ mod store;
 mod unavailable;
 
 #[cfg(feature = "emulator")]
-pub use callbacks::send_callback;
-pub use changes::{AnswerChange, changed_gateway};
+pub(crate) use callbacks::send_callback;
+pub use changes::AnswerChange;
+#[cfg(feature = "emulator")]
+pub(crate) use changes::changed_gateway;
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
 pub use config_problem::{ConfigPlace, ConfigProblem};
 #[cfg(feature = "emulator")]
 pub use console::ConsoleAccess;
 pub use error::EmulatorError;
 pub use errors::{CodeSource, ErrorCodes, ErrorKind};
-pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone, operator_of, test_phone};
+pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone};
 #[cfg(feature = "emulator")]
 pub use replay::{RecordedAnswer, ReplaySource};
 #[cfg(feature = "emulator")]

@@ -2,20 +2,24 @@
 //! [`CaseOutcome`]; a [`Session`] picks the transport
 //! for each case from the run mode (replay, record, once, live, drift).
 
-pub mod case;
-pub mod mode;
-pub mod observe;
+pub(crate) mod case;
+pub(crate) mod mode;
+pub(crate) mod observe;
 pub mod outcome;
-pub mod session;
-pub mod sms;
-pub mod suite;
+pub(crate) mod session;
+pub(crate) mod sms;
+#[cfg_attr(
+    not(any(feature = "cli", test)),
+    expect(
+        dead_code,
+        reason = "`fph run` and `fph bench` run cases at once; a trial is one case"
+    )
+)]
+pub(crate) mod suite;
 
-pub use case::{CaseSettings, Credentials, run_case};
-pub use mode::Mode;
-pub use observe::Observer;
+pub use mode::{Mode, ModeError};
 pub use outcome::{
     Attempt, BodyMismatch, CaseOutcome, CaseProblem, CaseStatus, CheckResult, ScenarioSource,
     SignatureProblem, StepFailure, StepOutcome,
 };
 pub use session::{Session, SessionError, SessionOptions};
-pub use sms::SmsCodes;

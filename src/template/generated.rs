@@ -31,7 +31,9 @@ impl Generated {
         Generated::with_rng(fastrand::Rng::new(), None)
     }
 
-    /// Like [`fresh`](Self::fresh) but reproducible: the same seed gives the same values.
+    /// Like [`fresh`](Self::fresh) but reproducible: the same seed gives the same values
+    /// (for tests).
+    #[cfg(test)]
     pub fn seeded(seed: u64) -> Generated {
         Generated::with_rng(fastrand::Rng::with_seed(seed), None)
     }
@@ -57,11 +59,6 @@ impl Generated {
             missing: Vec::new(),
             rng,
         }
-    }
-
-    /// True when replaying a recording.
-    pub fn is_frozen(&self) -> bool {
-        self.recorded.is_some()
     }
 
     /// The value of the next counted call of `function` (key `function.N`).
@@ -112,20 +109,6 @@ impl Generated {
     /// Keys asked for on replay that the recording did not have.
     pub fn missing(&self) -> &[String] {
         &self.missing
-    }
-
-    /// Recorded keys this case never asked for (the scenario changed since recording).
-    pub fn unused(&self) -> Vec<String> {
-        let Some(recorded) = &self.recorded else {
-            return Vec::new();
-        };
-        let mut unused: Vec<String> = recorded
-            .keys()
-            .filter(|key| !self.values.iter().any(|(k, _)| k == *key))
-            .cloned()
-            .collect();
-        unused.sort();
-        unused
     }
 }
 

@@ -220,9 +220,8 @@ fn bad_arguments_are_bad_input() {
 /// receiver, which releases nothing before the signature holds), in every method.
 #[test]
 fn the_callback_sent_is_signed_for_the_url_in_every_method() {
+    use freedompay_harness::cli::{Receiver, Reply};
     use freedompay_harness::gateway::callback::CallbackKind;
-    use freedompay_harness::transport::Reply;
-    use freedompay_harness::transport::receiver::Receiver;
     use std::time::Duration;
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
