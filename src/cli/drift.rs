@@ -73,8 +73,9 @@ pub fn run(args: DriftArgs, color: ColorChoice) -> anyhow::Result<u8> {
         },
     ));
     let reports: Vec<CaseDrift> = results.into_iter().map(|r| r.report).collect();
-    if let Some(warning) = prepared.session.guard().warning() {
-        errln!("warning: {warning}");
+    let found = prepared.session.guard().findings();
+    if !found.is_empty() {
+        errln!("warning: {}", report::text::secret_replaced(&found));
     }
     if format == ReportFormat::Human {
         out!("{}", report::drift::summary(&reports, style));

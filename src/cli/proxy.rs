@@ -171,8 +171,9 @@ pub fn run(args: ProxyArgs, color: ColorChoice) -> anyhow::Result<u8> {
         ),
         Err(_) => outln!("stopped: nothing recorded"),
     }
-    if let Some(warning) = guard.warning() {
-        errln!("warning: {warning}");
+    let found = guard.findings();
+    if !found.is_empty() {
+        errln!("warning: {}", crate::report::text::secret_replaced(&found));
     }
     Ok(exit_code::SUCCESS)
 }

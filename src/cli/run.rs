@@ -395,8 +395,9 @@ pub fn execute(
         errln!("{}", interrupted_summary(summary.total(), total));
     }
     // Once per run, on standard error, whatever the report format (each case says it too).
-    if let Some(warning) = prepared.session.guard().warning() {
-        errln!("warning: {warning}");
+    let found = prepared.session.guard().findings();
+    if !found.is_empty() {
+        errln!("warning: {}", report::text::secret_replaced(&found));
     }
     if format == ReportFormat::Json {
         let session = &prepared.session;

@@ -181,7 +181,11 @@ fn case_section(out: &mut String, index: usize, outcome: &CaseOutcome) {
         );
     }
     for warning in &outcome.warnings {
-        let _ = writeln!(out, "<p class=\"warning\">warning: {}</p>", mask(warning));
+        let _ = writeln!(
+            out,
+            "<p class=\"warning\">warning: {}</p>",
+            mask(&text::warning(warning))
+        );
     }
     for step in &outcome.steps {
         step_details(out, outcome, step, &mask);

@@ -137,7 +137,12 @@ pub fn case_report(outcome: &CaseOutcome, style: Style) -> String {
     let mut out = case_line(outcome, style);
     out.push('\n');
     for warning in &outcome.warnings {
-        let _ = writeln!(out, "    {} {warning}", style.yellow("warning:"));
+        let _ = writeln!(
+            out,
+            "    {} {}",
+            style.yellow("warning:"),
+            text::warning(warning)
+        );
     }
     if !outcome.passed() {
         for line in failure_details(outcome, style).lines() {

@@ -36,7 +36,11 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
         let _ = write!(out, ",\"error\":{}", quote(&text::case_problem(problem)));
     }
     if !outcome.warnings.is_empty() {
-        let warnings: Vec<String> = outcome.warnings.iter().map(|w| quote(w)).collect();
+        let warnings: Vec<String> = outcome
+            .warnings
+            .iter()
+            .map(|w| quote(&text::warning(w)))
+            .collect();
         let _ = write!(out, ",\"warnings\":[{}]", warnings.join(","));
     }
     out.push_str(",\"steps\":[");

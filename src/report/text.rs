@@ -1,8 +1,11 @@
 //! The words for what the runner returns as data: step failures, case problems, signature
-//! problems. Every reporter (human, JSON, JUnit, the `cargo test` trial message) says a
-//! failure the same way because they all ask here.
+//! problems, warnings. Every reporter (human, JSON, JUnit, HTML, the `cargo test` trial
+//! message) says a failure or a warning the same way because they all ask here.
 
-use crate::runner::{BodyMismatch, CaseProblem, SignatureProblem, StepFailure};
+use std::path::Path;
+
+use crate::runner::{BodyMismatch, CaseProblem, SignatureProblem, StepFailure, Warning};
+use crate::secret_guard::PLACEHOLDER;
 use crate::transport::TransportError;
 
 /// One sentence (several lines only for an answer's signed string) saying why a step failed.
@@ -96,10 +99,7 @@ pub fn case_problem(problem: &CaseProblem) -> String {
             "the cassette {} is stale: it was recorded from an older version of the scenario; {hint}",
             path.display()
         ),
-        CaseProblem::OldCassette { path, days } => format!(
-            "the cassette {} was recorded {days} days ago, more than cassette_max_age allows; re-record it",
-            path.display()
-        ),
+        CaseProblem::OldCassette { path, days } => old_cassette(path, *days),
         CaseProblem::RecordingLacks { missing } => format!(
             "the recording has no value for {}: the scenario changed since it was recorded; re-record it",
             missing.join(", ")
@@ -107,5 +107,80 @@ pub fn case_problem(problem: &CaseProblem) -> String {
         CaseProblem::NotSaved { path, reason } => {
             format!("failed to write the cassette {}: {reason}", path.display())
         }
+    }
+}
+
+/// One sentence saying what a warning is about.
+pub fn warning(warning: &Warning) -> String {
+    match warning {
+        Warning::OldCassette { path, days } => old_cassette(path, *days),
+        Warning::NotRecorded { step, path } => format!(
+            "not recorded: the gateway did not answer step `{step}` properly; the cassette {} is left as it was",
+            path.display()
+        ),
+        Warning::SecretReplaced { found } => secret_replaced(found),
+    }
+}
+
+/// A cassette older than `cassette_max_age`: a warning, or with `fail_too_old` the problem
+/// that fails the case.
+fn old_cassette(path: &Path, days: u64) -> String {
+    format!(
+        "the cassette {} was recorded {days} days ago, more than cassette_max_age allows; re-record it",
+        path.display()
+    )
+}
+
+/// The merchant secret was found (in the forms `found` names) and replaced: a case's warning,
+/// or the run's when the CLI ends.
+pub fn secret_replaced(found: &[String]) -> String {
+    format!(
+        "{} appeared in what this run wrote or printed and was replaced by {PLACEHOLDER}; check the scenario's values and the gateway's answers",
+        found.join(" and ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn an_old_cassette_reads_the_same_as_a_warning_and_as_a_problem() {
+        let path = PathBuf::from("recordings/pay/default.yaml");
+        let said = warning(&Warning::OldCassette {
+            path: path.clone(),
+            days: 40,
+        });
+        assert_eq!(
+            said,
+            "the cassette recordings/pay/default.yaml was recorded 40 days ago, more than cassette_max_age allows; re-record it"
+        );
+        assert_eq!(
+            case_problem(&CaseProblem::OldCassette { path, days: 40 }),
+            said
+        );
+    }
+
+    #[test]
+    fn every_warning_names_what_to_look_at() {
+        let not_recorded = warning(&Warning::NotRecorded {
+            step: "pay".into(),
+            path: PathBuf::from("recordings/pay/default.yaml"),
+        });
+        assert_eq!(
+            not_recorded,
+            "not recorded: the gateway did not answer step `pay` properly; the cassette recordings/pay/default.yaml is left as it was"
+        );
+        let secret = warning(&Warning::SecretReplaced {
+            found: vec!["the merchant secret key (raw)".into(), "its MD5".into()],
+        });
+        assert!(
+            secret.starts_with(
+                "the merchant secret key (raw) and its MD5 appeared in what this run wrote or printed and was replaced by [REDACTED]"
+            ),
+            "{secret}"
+        );
     }
 }

@@ -20,6 +20,6 @@ pub(crate) mod suite;
 pub use mode::{Mode, ModeError};
 pub use outcome::{
     Attempt, BodyMismatch, CaseOutcome, CaseProblem, CaseStatus, CheckResult, ScenarioSource,
-    SignatureProblem, StepFailure, StepOutcome,
+    SignatureProblem, StepFailure, StepOutcome, Warning,
 };
 pub use session::{Session, SessionError, SessionOptions};

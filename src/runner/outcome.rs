@@ -38,7 +38,7 @@ pub struct CaseOutcome {
     /// A problem that stopped the case before or between steps (e.g. a missing cassette).
     pub problem: Option<CaseProblem>,
     /// Things worth knowing that do not fail the case (an old cassette).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// The case's redacted values (merchant id, configured fields and patterns): reporters
     /// mask what they show with it, as cassettes do.
     pub redactor: Redactor,
@@ -200,10 +200,12 @@ impl CaseOutcome {
             problem.scrub(&mut scrub);
         }
         for warning in &mut self.warnings {
-            scrub(warning);
+            warning.scrub(&mut scrub);
         }
-        if found && let Some(warning) = guard.warning() {
-            self.warnings.push(warning);
+        if found {
+            self.warnings.push(Warning::SecretReplaced {
+                found: guard.findings(),
+            });
         }
         found
     }
@@ -347,6 +349,29 @@ impl CaseProblem {
             }
             CaseProblem::DamagedAnswer { reason, .. } => scrub(reason),
             CaseProblem::OldCassette { .. } | CaseProblem::RecordingLacks { .. } => {}
+        }
+    }
+}
+
+/// Something worth knowing about a case that does not fail it. Data, like a failure: the words
+/// are `report::text`'s, so every reporter says it the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// Replayed from a cassette older than `cassette_max_age` (`fail_too_old` off).
+    OldCassette { path: PathBuf, days: u64 },
+    /// A record run left the cassette as it was: step `step` got no proper answer.
+    NotRecorded { step: String, path: PathBuf },
+    /// The merchant secret appeared in what the run wrote or printed and was replaced; `found`
+    /// names the forms (the secret itself is never here).
+    SecretReplaced { found: Vec<String> },
+}
+
+impl Warning {
+    fn scrub(&mut self, scrub: &mut impl FnMut(&mut String)) {
+        match self {
+            Warning::NotRecorded { step, .. } => scrub(step),
+            Warning::OldCassette { .. } | Warning::SecretReplaced { .. } => {}
         }
     }
 }

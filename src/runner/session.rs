@@ -33,7 +33,7 @@ use crate::utc;
 use super::case::{CaseSettings, Credentials, run_case};
 use super::mode::Mode;
 use super::observe::{Observed, Observer};
-use super::outcome::{CaseOutcome, CaseProblem, StepFailure};
+use super::outcome::{CaseOutcome, CaseProblem, StepFailure, Warning};
 use super::sms::SmsCodes;
 use super::suite::Interrupt;
 
@@ -397,11 +397,10 @@ impl Session {
         }
         // Even `--keep-failed` keeps only what the gateway said: an outage is no recording.
         if let Some((step, _)) = outcome.improper_answer() {
-            outcome.warnings.push(format!(
-                "not recorded: the gateway did not answer step `{}` properly; the cassette {} is left as it was",
-                step.id,
-                self.cassette_path(scenario, case).display()
-            ));
+            outcome.warnings.push(Warning::NotRecorded {
+                step: step.id.clone(),
+                path: self.cassette_path(scenario, case),
+            });
             return outcome;
         }
         let path = self.cassette_path(scenario, case);
@@ -500,12 +499,12 @@ impl Session {
         let mut outcome = self
             .run_over(scenario, case, &self.replay, &player, generated)
             .await;
-        outcome.warnings.extend(too_old.map(|days| {
-            format!(
-                "the cassette {} was recorded {days} days ago, more than cassette_max_age allows; re-record it",
-                path.display()
-            )
-        }));
+        outcome
+            .warnings
+            .extend(too_old.map(|days| Warning::OldCassette {
+                path: path.to_owned(),
+                days,
+            }));
         damaged_body(&mut outcome, path);
         outcome.scrub_secrets(&self.guard);
         outcome
