@@ -20,11 +20,7 @@ fn client() -> reqwest::Client {
 }
 
 fn start(config: EmulatorConfig) -> RunningEmulator {
-    Emulator::start(EmulatorConfig {
-        seed: Some(3),
-        ..config
-    })
-    .unwrap()
+    Emulator::start(config.with_seed(3)).unwrap()
 }
 
 async fn signed(
@@ -223,11 +219,11 @@ async fn callbacks_show_the_fields_sent_and_the_merchants_reply() {
             });
         }
     });
-    let emulator = start(EmulatorConfig {
-        callback_retry_interval: Duration::from_millis(50),
-        callback_retries: 1,
-        ..EmulatorConfig::default()
-    });
+    let emulator = start(
+        EmulatorConfig::default()
+            .with_callback_retry_interval(Duration::from_millis(50))
+            .with_callback_retries(1),
+    );
     let init = signed(
         &emulator,
         DEMO,
@@ -277,10 +273,7 @@ async fn callbacks_show_the_fields_sent_and_the_merchants_reply() {
 
 #[tokio::test]
 async fn a_token_guards_the_console_when_one_is_configured() {
-    let emulator = start(EmulatorConfig {
-        console_token: Some("s3cret-t0ken".into()),
-        ..EmulatorConfig::default()
-    });
+    let emulator = start(EmulatorConfig::default().with_console_token("s3cret-t0ken"));
     let url = |path: &str| emulator.base_url().join(path).unwrap();
     for path in [
         "/_emulator/ui",

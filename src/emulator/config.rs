@@ -1,6 +1,7 @@
 //! The emulator's configuration: merchants and their keys, the seed, routes, the SMS code
-//! rules, bounds and callback timing — in code ([`EmulatorConfig`], every field public with a
-//! [`Default`]) or in a YAML file (format version 1, unknown keys refused):
+//! rules, bounds and callback timing — in code ([`EmulatorConfig`]: its [`Default`] and a
+//! `with_*` method per setting; every field can be read) or in a YAML file (format version 1,
+//! unknown keys refused):
 //!
 //! ```yaml
 //! version: 1                   # optional; only 1 is known
@@ -64,8 +65,22 @@ pub const DEMO_MERCHANT_ID: &str = "552170";
 /// The demo merchant's secret key. Not a secret: it only ever signs for the emulator.
 pub const DEMO_SECRET_KEY: &str = "fph-emulator-demo-secret";
 
-/// Everything the emulator can be told.
+/// Everything the emulator can be told. Built from [`Default`] with a `with_*` method per
+/// setting (new settings can come without breaking a caller, so it has no public literal):
+///
+/// ```
+/// use std::time::Duration;
+/// use freedompay_harness::emulator::EmulatorConfig;
+///
+/// let config = EmulatorConfig::default()
+///     .with_seed(7)
+///     .with_merchant("1000", "merchant-test-key")
+///     .with_approve_delay(Duration::from_millis(50));
+/// assert_eq!(config.seed, Some(7));
+/// assert!(config.merchants.contains_key("552170"), "the demo merchant stays");
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct EmulatorConfig {
     /// Where to listen; port 0 picks a free one.
     pub bind: SocketAddr,
@@ -185,6 +200,69 @@ struct RawRoutes {
     approve: Option<String>,
     resend_code: Option<String>,
     status: Option<String>,
+}
+
+/// `with_<field>(value)` for each plain setting: the same configuration with the field set.
+macro_rules! setters {
+    ($($method:ident => $field:ident: $ty:ty),* $(,)?) => {
+        impl EmulatorConfig {
+            $(
+                #[doc = concat!("The same configuration with [`", stringify!($field), "`](Self::", stringify!($field), ") set.")]
+                pub fn $method(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    with_bind => bind: SocketAddr,
+    with_merchants => merchants: BTreeMap<String, SecretKey>,
+    with_routes => routes: Routes,
+    with_approve_delay => approve_delay: Duration,
+    with_code_attempts => code_attempts: u32,
+    with_code_lifetime => code_lifetime: Duration,
+    with_resend_limit => resend_limit: u32,
+    with_resend_cooldown => resend_cooldown: Duration,
+    with_max_payments => max_payments: usize,
+    with_payment_retention => payment_retention: Duration,
+    with_callback_retry_interval => callback_retry_interval: Duration,
+    with_callback_retries => callback_retries: u32,
+    with_callback_timeout => callback_timeout: Duration,
+    with_body_limit => body_limit: usize,
+    with_error_codes => error_codes: ErrorCodes,
+    with_shutdown_grace => shutdown_grace: Duration,
+    with_header_read_timeout => header_read_timeout: Duration,
+    with_answer_changes => answer_changes: Vec<AnswerChange>,
+    with_log_requests => log_requests: bool,
+}
+
+impl EmulatorConfig {
+    /// The same configuration with one more merchant (or a new key for a known one).
+    pub fn with_merchant(mut self, id: impl Into<String>, key: impl Into<String>) -> Self {
+        self.merchants.insert(id.into(), SecretKey::new(key));
+        self
+    }
+
+    /// The same configuration with a [`seed`](Self::seed): payment ids and SMS codes repeat.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The same configuration with this many server threads.
+    pub fn with_worker_threads(mut self, threads: usize) -> Self {
+        self.worker_threads = Some(threads);
+        self
+    }
+
+    /// The same configuration with a [`console_token`](Self::console_token).
+    pub fn with_console_token(mut self, token: impl Into<String>) -> Self {
+        self.console_token = Some(token.into());
+        self
+    }
 }
 
 impl EmulatorConfig {

@@ -3,13 +3,22 @@
 //! memory, SMS codes, callbacks to the merchant — plus an admin API and fault injection, so the
 //! harness and a merchant's own backend can be tested with no credentials and no network.
 //!
-//! ```no_run
+//! In-process, from a test (the `emulator` feature; a [`EmulatorConfig`] is its
+//! [`Default`] with `with_*` settings):
+//!
+//! ```
+//! use std::time::Duration;
 //! use freedompay_harness::emulator::{Emulator, EmulatorConfig};
 //!
-//! let emulator = Emulator::start(EmulatorConfig::default())?;
-//! println!("gateway at {}", emulator.base_url());
-//! // … init and pay from the test phone 77017777777, then:
-//! let code = emulator.sms_code("77017777777");
+//! let config = EmulatorConfig::default()
+//!     .with_seed(42) // the same payment ids and SMS codes on every run
+//!     .with_approve_delay(Duration::from_millis(50));
+//! let emulator = Emulator::start(config)?; // on 127.0.0.1, a free port
+//! let gateway = emulator.base_url(); // give this to the merchant's client
+//! assert_eq!(gateway.host_str(), Some("127.0.0.1"));
+//! // … init and pay from the test phone 77017777777, then read the code it was sent:
+//! assert_eq!(emulator.sms_code("77017777777"), None, "no payment yet");
+//! emulator.shutdown()?;
 //! # Ok::<(), freedompay_harness::emulator::EmulatorError>(())
 //! ```
 //!

@@ -15,6 +15,7 @@ pub const MODE_ENV: &str = crate::env::MODE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[non_exhaustive]
 pub enum Mode {
     #[default]
     Replay,

@@ -256,6 +256,7 @@ impl StepOutcome {
 
 /// One request and what came back.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Attempt {
     pub request: Request,
     pub response: Option<Response>,
@@ -278,6 +279,7 @@ pub struct CheckResult {
 
 /// How a case ended, as reports count it (see [`CaseOutcome::status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CaseStatus {
     Passed,
     Failed,
@@ -297,6 +299,7 @@ impl CaseStatus {
 
 /// A scenario file and its text, shared by every outcome of its cases.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScenarioSource {
     pub file: PathBuf,
     pub text: Arc<str>,
@@ -422,6 +425,7 @@ pub enum StepFailure {
 
 /// What is wrong with an answer's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SignatureProblem {
     /// No `pg_sig`, and the error code is not one the gateway leaves unsigned.
     Missing { unsigned_codes: Vec<String> },
@@ -464,6 +468,7 @@ impl StepFailure {
 /// How an answer differs from its expected body, with redacted values masked, and what the
 /// update policy did about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BodyMismatch {
     /// The expected body file.
     pub file: PathBuf,

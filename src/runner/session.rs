@@ -39,6 +39,7 @@ use super::suite::Interrupt;
 
 /// Everything a session is built from.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SessionOptions {
     pub mode: Mode,
     pub target: TargetConfig,
@@ -62,6 +63,7 @@ pub struct SessionOptions {
 
 /// A session that cannot start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     #[error(transparent)]
     Target(#[from] crate::gateway::target::TargetError),

@@ -39,11 +39,11 @@ fn screenshots() -> PathBuf {
 }
 
 fn emulator() -> RunningEmulator {
-    Emulator::start(EmulatorConfig {
-        seed: Some(7),
-        callback_retry_interval: Duration::from_millis(100),
-        ..EmulatorConfig::default()
-    })
+    Emulator::start(
+        EmulatorConfig::default()
+            .with_seed(7)
+            .with_callback_retry_interval(Duration::from_millis(100)),
+    )
     .expect("the emulator starts")
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use freedompay_harness::emulator::{Emulator, EmulatorConfig, ErrorKind};
+use freedompay_harness::emulator::{Emulator, ErrorKind};
 use freedompay_harness::gateway::xml::Document;
 
 use crate::support::*;
@@ -51,11 +51,11 @@ async fn emulator_at_its_limits_pages_the_payment_list() {
 #[test]
 fn emulator_at_its_limits_closes_a_slowloris_connection_and_serves_others() {
     use std::io::{Read as _, Write as _};
-    let emulator = Emulator::start(EmulatorConfig {
-        header_read_timeout: Duration::from_millis(300),
-        worker_threads: Some(1),
-        ..config()
-    })
+    let emulator = Emulator::start(
+        config()
+            .with_header_read_timeout(Duration::from_millis(300))
+            .with_worker_threads(1),
+    )
     .unwrap();
     let addr = emulator.addr();
     // Half a request, then nothing: the server must hang up on its own.
@@ -153,10 +153,7 @@ async fn admin_lists_payments_and_resets() {
 #[tokio::test]
 async fn seeds_repeat_payment_ids_and_codes() {
     let run = || async {
-        let gw = Gateway::with(EmulatorConfig {
-            seed: Some(2024),
-            ..config()
-        });
+        let gw = Gateway::with(config().with_seed(2024));
         let id = gw.init().await;
         gw.pay(&id, "77011234567").await;
         (id, gw.emulator.sms_code("77011234567").unwrap())

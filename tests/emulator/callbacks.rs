@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use freedompay_harness::emulator::{EmulatorConfig, ErrorKind};
+use freedompay_harness::emulator::ErrorKind;
 use freedompay_harness::gateway::signature::verify;
 
 use crate::support::*;
@@ -104,10 +104,7 @@ async fn unanswered_result_callbacks_are_retried_with_the_same_message() {
 #[tokio::test]
 async fn badly_signed_replies_count_as_unanswered_until_retries_run_out() {
     let merchant = Merchant::start(behaves("ok", 0, false)).await;
-    let gw = Gateway::with(EmulatorConfig {
-        callback_retries: 2,
-        ..config()
-    });
+    let gw = Gateway::with(config().with_callback_retries(2));
     let id = gw
         .init_with(&[("pg_result_url", &merchant.url("/result"))])
         .await;

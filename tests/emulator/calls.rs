@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use freedompay_harness::emulator::{Behaviour, EmulatorConfig, ErrorKind, TEST_PHONES};
+use freedompay_harness::emulator::{Behaviour, ErrorKind, TEST_PHONES};
 
 use crate::support::*;
 
@@ -196,11 +196,11 @@ async fn other_phones_get_random_codes_readable_in_process_and_over_http() {
 
 #[tokio::test]
 async fn resend_code_sends_a_new_code_and_is_limited_and_cooled_down() {
-    let gw = Gateway::with(EmulatorConfig {
-        resend_limit: 2,
-        resend_cooldown: Duration::from_millis(200),
-        ..config()
-    });
+    let gw = Gateway::with(
+        config()
+            .with_resend_limit(2)
+            .with_resend_cooldown(Duration::from_millis(200)),
+    );
     let id = gw.init().await;
     gw.pay(&id, "77051234567").await;
     let too_soon = gw.resend(&id).await;
@@ -258,10 +258,7 @@ async fn wrong_codes_count_down_then_fail_the_payment() {
 
 #[tokio::test]
 async fn codes_expire() {
-    let gw = Gateway::with(EmulatorConfig {
-        code_lifetime: Duration::from_millis(100),
-        ..config()
-    });
+    let gw = Gateway::with(config().with_code_lifetime(Duration::from_millis(100)));
     let id = gw.init().await;
     gw.pay(&id, "77027777777").await;
     tokio::time::sleep(Duration::from_millis(150)).await;

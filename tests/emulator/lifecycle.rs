@@ -85,10 +85,7 @@ async fn concurrent_approves_of_one_payment_succeed_exactly_once() {
 
 #[tokio::test]
 async fn a_full_store_refuses_new_payments_until_one_finishes() {
-    let gw = Gateway::with(EmulatorConfig {
-        max_payments: 2,
-        ..config()
-    });
+    let gw = Gateway::with(config().with_max_payments(2));
     let first = gw.init().await;
     gw.init().await;
     let full = gw
@@ -139,11 +136,7 @@ fn starts_and_stops_without_a_runtime_and_releases_its_port() {
     emulator.shutdown().unwrap();
     std::net::TcpListener::bind(addr).expect("port released by shutdown");
 
-    let emulator = Emulator::start(EmulatorConfig {
-        bind: addr,
-        ..config()
-    })
-    .unwrap();
+    let emulator = Emulator::start(config().with_bind(addr)).unwrap();
     drop(emulator);
     std::net::TcpListener::bind(addr).expect("port released by drop");
 }
@@ -152,11 +145,7 @@ fn starts_and_stops_without_a_runtime_and_releases_its_port() {
 fn a_port_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    let err = Emulator::start(EmulatorConfig {
-        bind: addr,
-        ..config()
-    })
-    .unwrap_err();
+    let err = Emulator::start(config().with_bind(addr)).unwrap_err();
     assert!(
         err.to_string()
             .starts_with(&format!("failed to listen on {addr}")),

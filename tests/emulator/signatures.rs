@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use freedompay_harness::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig, ErrorKind};
+use freedompay_harness::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, ErrorKind};
 use freedompay_harness::gateway::SecretKey;
 use freedompay_harness::gateway::signature::sign;
 use freedompay_harness::gateway::xml::Document;
@@ -306,10 +306,7 @@ async fn hostile_bodies_never_take_the_server_down() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_get_a_clean_xml_error() {
-    let gw = Gateway::with(EmulatorConfig {
-        body_limit: 4096,
-        ..config()
-    });
+    let gw = Gateway::with(config().with_body_limit(4096));
     let big = "x".repeat(10_000);
     let answer = gw
         .signed(

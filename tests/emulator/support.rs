@@ -103,12 +103,10 @@ pub(crate) fn client() -> reqwest::Client {
 }
 
 pub(crate) fn config() -> EmulatorConfig {
-    EmulatorConfig {
-        approve_delay: Duration::from_millis(50),
-        callback_retry_interval: Duration::from_millis(50),
-        worker_threads: Some(2),
-        ..EmulatorConfig::default()
-    }
+    EmulatorConfig::default()
+        .with_approve_delay(Duration::from_millis(50))
+        .with_callback_retry_interval(Duration::from_millis(50))
+        .with_worker_threads(2)
 }
 
 pub(crate) fn fields(pairs: &[(&str, &str)]) -> Fields {
