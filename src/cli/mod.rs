@@ -1,9 +1,13 @@
 //! The command line: clap argument types (raw) and one file per subcommand that validates its
 //! arguments and runs. Every subcommand returns the exit code to use; an `Err` is bad input.
 //!
-//! Every command prints through [`out!`], [`outln!`] and [`errln!`], which drop what a closed
+//! Every command prints through `out!`, `outln!` and `errln!`, which drop what a closed
 //! pipe cannot take: `fph run --report json | head -1` ends quietly (the run goes on and
 //! exits as it would have), where `println!` panics on a broken pipe.
+
+// The argument types' doc comments are `fph --help`'s text, where `<case>` is a placeholder,
+// not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
 
 /// `print!` that ignores a closed or failing standard output.
 macro_rules! out {

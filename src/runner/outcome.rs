@@ -479,7 +479,7 @@ pub struct BodyMismatch {
     /// The expected file, canonically pretty-printed.
     pub expected: String,
     /// The answer as the expected file would hold it (matchers that still hold and ignored
-    /// paths kept from the file; see [`crate::check::update`]), canonically pretty-printed,
+    /// paths kept from the file; see `check::update`), canonically pretty-printed,
     /// so the diff shows only what matters.
     pub proposed: String,
     /// What the update policy did.

@@ -273,7 +273,7 @@ impl Session {
     }
 
     /// The run's secret guard: what it found is the run's warning.
-    pub fn guard(&self) -> &SecretGuard {
+    pub(crate) fn guard(&self) -> &SecretGuard {
         &self.guard
     }
 
@@ -282,13 +282,13 @@ impl Session {
     }
 
     /// Raise it to stop the run: see [`Interrupt`].
-    pub fn interrupt(&self) -> &Interrupt {
+    pub(crate) fn interrupt(&self) -> &Interrupt {
         &self.interrupt
     }
 
     /// The temporary files a killed recording had left in the recordings directory, removed
     /// when this session started (only sessions that write cassettes look).
-    pub fn swept(&self) -> &[PathBuf] {
+    pub(crate) fn swept(&self) -> &[PathBuf] {
         &self.swept
     }
 
@@ -297,7 +297,7 @@ impl Session {
     }
 
     /// The targets of the cassettes replayed so far, sorted.
-    pub fn replayed_from(&self) -> Vec<String> {
+    pub(crate) fn replayed_from(&self) -> Vec<String> {
         self.replayed_from
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -323,7 +323,7 @@ impl Session {
 
     /// Lets `observer` hear every case and request from now on; `false` when one was set
     /// already (it stays).
-    pub fn observe(&self, observer: Arc<dyn Observer>) -> bool {
+    pub(crate) fn observe(&self, observer: Arc<dyn Observer>) -> bool {
         self.observer.set(observer).is_ok()
     }
 
@@ -383,7 +383,7 @@ impl Session {
     }
 
     /// Runs a case against the live target (nothing is read or written).
-    pub async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
+    pub(crate) async fn live(&self, scenario: &Scenario, case: &Case) -> CaseOutcome {
         let (transport, settings) = self.live.as_ref().expect("a live session has a transport");
         let mut outcome = self
             .run_over(scenario, case, settings, transport, Generated::fresh())
@@ -417,7 +417,7 @@ impl Session {
 
     /// Writes a live outcome as the case's cassette (redacted, re-signed with the replay key,
     /// atomically).
-    pub fn save(
+    pub(crate) fn save(
         &self,
         scenario: &Scenario,
         case: &Case,
@@ -428,7 +428,12 @@ impl Session {
     }
 
     /// The cassette a live outcome makes: redacted, re-signed with the replay key.
-    pub fn recording(&self, scenario: &Scenario, case: &Case, outcome: &CaseOutcome) -> Cassette {
+    pub(crate) fn recording(
+        &self,
+        scenario: &Scenario,
+        case: &Case,
+        outcome: &CaseOutcome,
+    ) -> Cassette {
         let info = RecordingInfo {
             target: self.target.name.clone(),
             scenario_digest: scenario_digest(scenario, case),
