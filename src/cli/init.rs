@@ -95,7 +95,7 @@ struct Planned {
 pub fn run(args: InitArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let dir = &args.dir;
     if !dir.is_dir() {
-        eprintln!(
+        errln!(
             "error: {} is not a directory: `fph init` scaffolds into an existing project",
             dir.display()
         );
@@ -140,7 +140,7 @@ pub fn run(args: InitArgs, color: ColorChoice) -> anyhow::Result<u8> {
         let text = match std::fs::read_to_string(&manifest_path) {
             Ok(text) => text,
             Err(error) => {
-                eprintln!(
+                errln!(
                     "error: failed to read {}: {error}; `--rust` needs the project's Cargo.toml (or use --any)",
                     manifest_path.display()
                 );
@@ -150,12 +150,12 @@ pub fn run(args: InitArgs, color: ColorChoice) -> anyhow::Result<u8> {
         let mut manifest = match text.parse::<DocumentMut>() {
             Ok(manifest) => manifest,
             Err(error) => {
-                eprintln!("error: failed to read {}: {error}", manifest_path.display());
+                errln!("error: failed to read {}: {error}", manifest_path.display());
                 return Ok(exit_code::BAD_INPUT);
             }
         };
         if !manifest.contains_key("package") {
-            eprintln!(
+            errln!(
                 "error: {} has no [package]: run `fph init` in the directory of the crate that should hold the tests",
                 manifest_path.display()
             );
@@ -172,14 +172,14 @@ pub fn run(args: InitArgs, color: ColorChoice) -> anyhow::Result<u8> {
         None
     };
     if !existing.is_empty() && !args.force {
-        eprintln!(
+        errln!(
             "error: `fph init` would overwrite what already exists in {}:",
             dir.display()
         );
         for path in &existing {
-            eprintln!("  {path}");
+            errln!("  {path}");
         }
-        eprintln!("nothing was written; move them away, or pass --force to overwrite them");
+        errln!("nothing was written; move them away, or pass --force to overwrite them");
         return Ok(exit_code::BAD_INPUT);
     }
 
@@ -191,18 +191,18 @@ pub fn run(args: InitArgs, color: ColorChoice) -> anyhow::Result<u8> {
         }
         std::fs::write(&path, &file.contents)
             .with_context(|| format!("failed to write {}", path.display()))?;
-        println!("wrote {}", file.path);
+        outln!("wrote {}", file.path);
     }
     if let Some(manifest) = &manifest {
         std::fs::write(&manifest_path, manifest.to_string())
             .with_context(|| format!("failed to write {}", manifest_path.display()))?;
-        println!("added to Cargo.toml: {}", wanted_entries().join(", "));
+        outln!("added to Cargo.toml: {}", wanted_entries().join(", "));
     }
 
-    println!("\nrecording the scenarios against the built-in emulator:");
+    outln!("\nrecording the scenarios against the built-in emulator:");
     let code = record(dir, color)?;
     if code != exit_code::SUCCESS {
-        eprintln!(
+        errln!(
             "error: recording against the built-in emulator failed; this is a bug in fph init"
         );
         return Ok(code);
@@ -212,7 +212,7 @@ pub fn run(args: InitArgs, color: ColorChoice) -> anyhow::Result<u8> {
     } else {
         "fph run"
     };
-    println!(
+    outln!(
         "\nnext: `{next}` replays the suite offline; scenarios/README.md says how to record it against the Freedom Pay test server"
     );
     Ok(exit_code::SUCCESS)
@@ -336,13 +336,15 @@ fn record(dir: &Path, color: ColorChoice) -> anyhow::Result<u8> {
         return Ok(exit_code::BAD_INPUT);
     }
     // Recorded with the emulator's demo merchant, whatever the environment says.
-    let mut run = RunConfig::default();
-    run.mode = Mode::Record;
-    run.target = Some("emulator".to_owned());
-    run.recordings = Some(dir.join("recordings"));
-    run.jobs = Some(4);
-    run.updates = Updates::new(UpdatePolicy::No);
-    run.credentials_from_env = false;
+    let run = RunConfig {
+        mode: Mode::Record,
+        target: Some("emulator".to_owned()),
+        recordings: Some(dir.join("recordings")),
+        jobs: Some(4),
+        updates: Updates::new(UpdatePolicy::No),
+        credentials_from_env: false,
+        ..RunConfig::default()
+    };
     let Resolved { options, jobs } = run.resolve(&config, &scenarios_dir)?;
     let session = Session::start(options, &scenarios)?;
     let select = SelectArgs {

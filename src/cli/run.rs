@@ -150,15 +150,17 @@ pub fn prepare(
         return Ok(Err(exit_code::BAD_INPUT));
     };
     // The flags already carry the environment's FPH_MODE / FPH_TARGET / FPH_UPDATE (clap).
-    let mut run = RunConfig::default();
-    run.mode = mode;
-    run.target = args.target.clone();
-    run.allow_production = args.allow_production;
-    run.keep_failed = args.keep_failed;
-    run.recordings = args.recordings.clone();
-    run.callback_base_url = args.callback_base_url.clone();
-    run.jobs = args.jobs;
-    run.updates = Updates::new(args.update);
+    let run = RunConfig {
+        mode,
+        target: args.target.clone(),
+        allow_production: args.allow_production,
+        keep_failed: args.keep_failed,
+        recordings: args.recordings.clone(),
+        callback_base_url: args.callback_base_url.clone(),
+        jobs: args.jobs,
+        updates: Updates::new(args.update),
+        ..RunConfig::default()
+    };
     let Resolved { options, jobs } = run.resolve(&loaded.config, &args.select.config_dir())?;
     let session = Session::start(options, &loaded.scenarios)?;
     Ok(Ok(Prepared {

@@ -18,7 +18,6 @@ pub const TAG_ENV: &str = crate::env::TAG;
 
 /// How a run is set up, before `harness.yaml` and the environment fill the gaps.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct RunConfig {
     pub mode: Mode,
     /// A target named in `harness.yaml`, a built-in one or a URL; `None`: `harness.yaml`'s
