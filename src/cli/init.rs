@@ -202,9 +202,7 @@ pub fn run(args: InitArgs, color: ColorChoice) -> anyhow::Result<u8> {
     outln!("\nrecording the scenarios against the built-in emulator:");
     let code = record(dir, color)?;
     if code != exit_code::SUCCESS {
-        errln!(
-            "error: recording against the built-in emulator failed; this is a bug in fph init"
-        );
+        errln!("error: recording against the built-in emulator failed; this is a bug in fph init");
         return Ok(code);
     }
     let next = if rust {

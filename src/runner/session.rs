@@ -97,6 +97,10 @@ pub struct Session {
     /// Raised by Ctrl-C or SIGTERM (the caller listens): the run starts no more cases.
     interrupt: Interrupt,
     /// Temporary files an interrupted recording left, removed when this session started.
+    #[cfg_attr(
+        not(feature = "cli"),
+        expect(dead_code, reason = "`fph run` says what it swept")
+    )]
     swept: Vec<PathBuf>,
     /// The targets the replayed cassettes were recorded against: what a replay's summary
     /// names (it contacts no target itself).
@@ -273,6 +277,7 @@ impl Session {
     }
 
     /// The run's secret guard: what it found is the run's warning.
+    #[cfg(feature = "cli")]
     pub(crate) fn guard(&self) -> &SecretGuard {
         &self.guard
     }
@@ -288,6 +293,7 @@ impl Session {
 
     /// The temporary files a killed recording had left in the recordings directory, removed
     /// when this session started (only sessions that write cassettes look).
+    #[cfg(feature = "cli")]
     pub(crate) fn swept(&self) -> &[PathBuf] {
         &self.swept
     }
@@ -297,6 +303,7 @@ impl Session {
     }
 
     /// The targets of the cassettes replayed so far, sorted.
+    #[cfg(feature = "cli")]
     pub(crate) fn replayed_from(&self) -> Vec<String> {
         self.replayed_from
             .lock()
@@ -323,6 +330,7 @@ impl Session {
 
     /// Lets `observer` hear every case and request from now on; `false` when one was set
     /// already (it stays).
+    #[cfg(feature = "cli")]
     pub(crate) fn observe(&self, observer: Arc<dyn Observer>) -> bool {
         self.observer.set(observer).is_ok()
     }
