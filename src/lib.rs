@@ -87,7 +87,7 @@ pub(crate) mod check;
 #[doc(hidden)]
 pub mod cli;
 #[cfg_attr(
-    not(any(feature = "cli", test)),
+    not(feature = "cli"),
     expect(
         dead_code,
         reason = "`fph diff-recordings` compares whole trees; a trial compares one case"

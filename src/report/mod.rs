@@ -3,7 +3,7 @@
 
 pub mod diff;
 #[cfg_attr(
-    not(any(feature = "cli", test)),
+    not(feature = "cli"),
     expect(
         dead_code,
         reason = "the CLI's drift reports; a trial takes one message"
@@ -12,7 +12,7 @@ pub mod diff;
 pub mod drift;
 pub mod html;
 #[cfg_attr(
-    not(any(feature = "cli", test)),
+    not(feature = "cli"),
     expect(
         dead_code,
         reason = "`fph run`'s report; a trial takes the failure details"
@@ -20,7 +20,7 @@ pub mod html;
 )]
 pub mod human;
 #[cfg_attr(
-    not(any(feature = "cli", test)),
+    not(feature = "cli"),
     expect(
         dead_code,
         reason = "`fph run --report json`; the drift reports quote with it"

@@ -67,7 +67,7 @@ impl Default for RunConfig {
 pub struct Resolved {
     pub options: SessionOptions,
     #[cfg_attr(
-        not(feature = "cli"),
+        not(any(feature = "cli", test)),
         expect(
             dead_code,
             reason = "`fph run` runs cases at once; a trial is one case"

@@ -9,7 +9,7 @@ pub mod outcome;
 pub(crate) mod session;
 pub(crate) mod sms;
 #[cfg_attr(
-    not(any(feature = "cli", test)),
+    not(feature = "cli"),
     expect(
         dead_code,
         reason = "`fph run` and `fph bench` run cases at once; a trial is one case"
