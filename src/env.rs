@@ -13,8 +13,7 @@ pub const REPORT: &str = "FPH_REPORT";
 /// What to do with expected bodies an answer no longer matches: no, new, always.
 pub const UPDATE: &str = "FPH_UPDATE";
 /// The public address that forwards to the run's callback receiver, for a remote target
-/// (`fph run --callback-base-url`).
-#[cfg(feature = "cli")]
+/// (`fph run --callback-base-url`, and the `cargo test` harness).
 pub const CALLBACK_BASE_URL: &str = "FPH_CALLBACK_BASE_URL";
 /// The merchant id for live runs; never read from a file.
 pub const MERCHANT_ID: &str = "FREEDOMPAY_MERCHANT_ID";

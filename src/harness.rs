@@ -28,6 +28,7 @@
 //! | tags | [`tags`](HarnessBuilder::tags) | `FPH_TAG=a,b` | every scenario |
 //! | scenarios | [`scenarios`](HarnessBuilder::scenarios) | — | `scenarios` |
 //! | recordings | [`recordings`](HarnessBuilder::recordings) | — | `recordings` beside the scenarios |
+//! | callback base URL | [`callback_base_url`](HarnessBuilder::callback_base_url) | `FPH_CALLBACK_BASE_URL` | the receiver's own `http://127.0.0.1:PORT` |
 //!
 //! Tags keep only scenarios carrying one of them. A case without a cassette fails with the
 //! command that records it. Each trial runs its own session, so a live trial on the emulator
@@ -61,6 +62,10 @@ pub use crate::run::config::{TAG_ENV, TARGET_ENV, default_recordings};
 /// run (as `fph run --report html=DIR` does).
 pub const REPORT_ENV: &str = crate::env::REPORT;
 
+/// The public address that forwards to the run's callback receiver (`wait:` steps on a
+/// remote target).
+pub const CALLBACK_BASE_URL_ENV: &str = crate::env::CALLBACK_BASE_URL;
+
 /// The trial kind shown by `--list` and `--format`.
 pub const TRIAL_KIND: &str = "scenario";
 
@@ -74,6 +79,7 @@ pub struct HarnessBuilder {
     target: Option<String>,
     tags: Option<Vec<String>>,
     emulator: EmulatorConfig,
+    callback_base_url: Option<String>,
 }
 
 impl Default for HarnessBuilder {
@@ -85,6 +91,7 @@ impl Default for HarnessBuilder {
             target: None,
             tags: None,
             emulator: EmulatorConfig::default(),
+            callback_base_url: None,
         }
     }
 }
@@ -121,6 +128,13 @@ impl HarnessBuilder {
         self
     }
 
+    /// The public address that forwards to the run's callback receiver, for a remote target
+    /// that cannot reach 127.0.0.1 (an ngrok URL), whatever `FPH_CALLBACK_BASE_URL` says.
+    pub fn callback_base_url(mut self, url: impl Into<String>) -> Self {
+        self.callback_base_url = Some(url.into());
+        self
+    }
+
     /// Settings for the emulators that live trials on the `emulator` target start.
     pub fn emulator(mut self, config: EmulatorConfig) -> Self {
         self.emulator = config;
@@ -148,6 +162,14 @@ impl HarnessBuilder {
                 .unwrap_or_default(),
         };
         let target = self.target.or_else(|| env(TARGET_ENV));
+        let callback_base_url = self
+            .callback_base_url
+            .or_else(|| env(CALLBACK_BASE_URL_ENV))
+            .map(|url| {
+                crate::run::config::parse_callback_base(&url)
+                    .map_err(|why| HarnessError::CallbackBaseUrl { url, why })
+            })
+            .transpose()?;
         let tags = self.tags.unwrap_or_else(|| {
             env(TAG_ENV)
                 .unwrap_or_default()
@@ -171,6 +193,7 @@ impl HarnessBuilder {
             recordings: self.recordings,
             updates: Updates::from_env().map_err(HarnessError::Updates)?,
             emulator: self.emulator,
+            callback_base_url,
             ..RunConfig::default()
         };
         let Resolved { options, .. } =
@@ -236,6 +259,9 @@ pub enum HarnessError {
     /// `FPH_REPORT` is not `html=DIR`.
     #[error("{REPORT_ENV}={0:?} is not a report: use html=DIR (writes DIR/index.html)")]
     Report(String),
+    /// `FPH_CALLBACK_BASE_URL` (or the builder's) is not a forwarder's URL.
+    #[error("{CALLBACK_BASE_URL_ENV}={url:?}: {why}")]
+    CallbackBaseUrl { url: String, why: String },
 }
 
 impl HarnessError {
@@ -248,6 +274,7 @@ impl HarnessError {
             HarnessError::Credentials(_) => "credentials",
             HarnessError::Updates(_) => UPDATE_ENV,
             HarnessError::Report(_) => REPORT_ENV,
+            HarnessError::CallbackBaseUrl { .. } => CALLBACK_BASE_URL_ENV,
         }
     }
 }
@@ -532,6 +559,32 @@ mod tests {
         assert_eq!(harness.target().name, "local");
         assert_eq!(harness.tags(), ["errors"]);
         assert_eq!(names(&harness.trials()), ["refuses::default"]);
+    }
+
+    #[test]
+    fn the_callback_base_url_comes_from_code_or_the_environment_and_is_checked() {
+        let dir = suite();
+        let scenarios = dir.path().join("scenarios");
+        let from_env = Harness::new(&scenarios)
+            .build_with(env(&[(CALLBACK_BASE_URL_ENV, "https://abc.ngrok.app/cb/")]))
+            .unwrap();
+        assert_eq!(
+            from_env.shared.options.callback_base_url.as_deref(),
+            Some("https://abc.ngrok.app/cb")
+        );
+        let from_code = Harness::new(&scenarios)
+            .callback_base_url("http://127.0.0.1:9/x")
+            .build_with(env(&[(CALLBACK_BASE_URL_ENV, "https://abc.ngrok.app")]))
+            .unwrap();
+        assert_eq!(
+            from_code.shared.options.callback_base_url.as_deref(),
+            Some("http://127.0.0.1:9/x")
+        );
+        let error = Harness::new(&scenarios)
+            .build_with(env(&[(CALLBACK_BASE_URL_ENV, "ngrok")]))
+            .unwrap_err();
+        assert_eq!(error.setting(), "FPH_CALLBACK_BASE_URL");
+        assert!(error.to_string().contains("not a URL"), "{error}");
     }
 
     #[test]

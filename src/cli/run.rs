@@ -74,7 +74,7 @@ pub struct RunArgs {
     pub recordings: Option<PathBuf>,
     /// The public address that forwards to this run's callback receiver (which listens on
     /// 127.0.0.1): what `callback_url()` gives a remote gateway, e.g. an ngrok URL.
-    #[arg(long, env = crate::env::CALLBACK_BASE_URL, value_name = "URL", value_parser = parse_callback_base)]
+    #[arg(long, env = crate::env::CALLBACK_BASE_URL, value_name = "URL", value_parser = crate::run::config::parse_callback_base)]
     pub callback_base_url: Option<String>,
     /// human or json on standard output [default: human]; html=DIR also writes
     /// DIR/index.html (repeatable: `--report json --report html=out`).
@@ -469,21 +469,4 @@ pub fn report_swept(session: &Session) {
             path.display()
         );
     }
-}
-
-/// `--callback-base-url`: an http(s) URL with a host and no query, the way a forwarder
-/// (ngrok, a reverse proxy) is reached.
-fn parse_callback_base(text: &str) -> Result<String, String> {
-    let url = url::Url::parse(text)
-        .map_err(|e| format!("not a URL ({e}); write e.g. https://abc123.ngrok.app"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(
-            "an http:// or https:// URL with a host is needed, e.g. https://abc123.ngrok.app"
-                .into(),
-        );
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("callback URLs get the case's path appended: leave out `?…` and `#…`".into());
-    }
-    Ok(text.trim_end_matches('/').to_owned())
 }

@@ -136,6 +136,24 @@ pub fn default_recordings(scenarios: &Path) -> PathBuf {
     }
 }
 
+/// A callback base URL (`--callback-base-url`, `FPH_CALLBACK_BASE_URL`): an http(s) URL with a
+/// host and no query, the way a forwarder (ngrok, a reverse proxy) is reached; trailing `/`
+/// dropped, since each case's path is appended.
+pub fn parse_callback_base(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| format!("not a URL ({e}); write e.g. https://abc123.ngrok.app"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(
+            "an http:// or https:// URL with a host is needed, e.g. https://abc123.ngrok.app"
+                .into(),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("callback URLs get the case's path appended: leave out `?…` and `#…`".into());
+    }
+    Ok(text.trim().trim_end_matches('/').to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
