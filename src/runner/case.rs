@@ -126,36 +126,36 @@ pub async fn run_case<T: Transport>(
             .set_callback_base(format!("{base}/{receiver_path}"));
     }
     let mut index = 0;
-    while index < scenario.steps.len() {
-        let step = &scenario.steps[index];
-        // The waits right after this step listen while it runs.
-        let waits: Vec<&Step> = scenario.steps[index + 1..]
+    'steps: while index < scenario.steps.len() {
+        // A step that sends, with the waits right after it, which listen while it runs; or,
+        // with no call before them, the waits alone.
+        let (sender, first_wait) = match scenario.steps[index].action {
+            Action::Wait(_) => (None, index),
+            Action::Call(_) | Action::Callback(_) => (Some(&scenario.steps[index]), index + 1),
+        };
+        let waits: Vec<&Step> = scenario.steps[first_wait..]
             .iter()
             .take_while(|s| matches!(s.action, Action::Wait(_)))
             .collect();
-        let (outcome, received) = match &step.action {
-            Action::Call(_) | Action::Callback(_) => {
+        let callbacks =
+            match callback_waits(&waits, &receiver_path, settings, renderer, &state.context) {
+                Ok(callbacks) => callbacks,
+                Err((at, failure)) => {
+                    steps.push(StepOutcome {
+                        failure: Some(failure),
+                        ..StepOutcome::new(waits[at])
+                    });
+                    break;
+                }
+            };
+        let receiving = receive_all(transport, &callbacks);
+        let received = match sender {
+            None => receiving.await,
+            Some(step) => {
                 let encoding = step.encoding.or(case.encoding).unwrap_or(settings.encoding);
-                let callbacks = match callback_waits(
-                    &waits,
-                    &receiver_path,
-                    settings,
-                    renderer,
-                    &state.context,
-                ) {
-                    Ok(callbacks) => callbacks,
-                    Err((at, failure)) => {
-                        steps.push(StepOutcome {
-                            failure: Some(failure),
-                            ..StepOutcome::new(waits[at])
-                        });
-                        break;
-                    }
-                };
                 let call = run_step(
                     scenario, step, encoding, settings, renderer, transport, &mut state,
                 );
-                let receiving = receive_all(transport, &callbacks);
                 tokio::pin!(call, receiving);
                 // A call that fails ends the case: stop listening for what it would cause.
                 let (outcome, received) = tokio::select! {
@@ -165,49 +165,23 @@ pub async fn run_case<T: Transport>(
                     }
                     received = &mut receiving => (call.await, received),
                 };
-                (outcome, received)
-            }
-            // A wait first in the scenario, or after a failed render: it listens on its own.
-            Action::Wait(_) => {
-                let callbacks = match callback_waits(
-                    &[step],
-                    &receiver_path,
-                    settings,
-                    renderer,
-                    &state.context,
-                ) {
-                    Ok(callbacks) => callbacks,
-                    Err((_, failure)) => {
-                        steps.push(StepOutcome {
-                            failure: Some(failure),
-                            ..StepOutcome::new(step)
-                        });
-                        break;
-                    }
-                };
-                let mut received = receive_all(transport, &callbacks).await;
-                let outcome = finish_wait(step, received.remove(0), renderer, &mut state);
-                (outcome, Vec::new())
+                let passed = outcome.passed();
+                steps.push(outcome);
+                index += 1;
+                if !passed {
+                    break;
+                }
+                received
             }
         };
-        let passed = outcome.passed();
-        steps.push(outcome);
-        index += 1;
-        if !passed {
-            break;
-        }
-        let mut all_passed = true;
         for (wait, received) in waits.iter().zip(received) {
             let outcome = finish_wait(wait, received, renderer, &mut state);
-            all_passed = outcome.passed();
+            let passed = outcome.passed();
             steps.push(outcome);
             index += 1;
-            if !all_passed {
-                break;
+            if !passed {
+                break 'steps;
             }
-        }
-        if !all_passed {
-            break;
         }
     }
     let CaseState {
