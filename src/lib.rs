@@ -114,6 +114,7 @@ pub(crate) mod review;
 pub(crate) mod run;
 pub mod runner;
 pub mod scenario;
+#[cfg(feature = "cli")]
 pub(crate) mod schema;
 pub(crate) mod secret_guard;
 pub(crate) mod template;

@@ -14,10 +14,13 @@
 //! `#[schemars(with = …)]`: form fields, expectations, captures, routes. The lists inside them
 //! — call names, operator codes, built-in targets, the gateway's error codes — come from the
 //! same constants the runner and the emulator use.
+//!
+//! Only the CLI uses the schemas, so this module, `schemars` and the derives on the raw types
+//! (`#[cfg_attr(feature = "cli", …)]`) exist only with the `cli` feature: a merchant's
+//! replay-only test crate does not compile them.
 
 use std::borrow::Cow;
 
-#[cfg(feature = "cli")]
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
@@ -26,18 +29,14 @@ use crate::emulator::{CodeSource, ErrorKind, Operator};
 use crate::gateway::{Encoding, Operation};
 use crate::scenario::HarnessConfig;
 use crate::scenario::raw::{RawCall, RawExpectBody, RawMatcher, RawMatcherRules};
-#[cfg(feature = "cli")]
 use crate::scenario::raw::{RawConfig, RawScenario};
-#[cfg(feature = "cli")]
 use crate::transport::cassette::Cassette;
 use crate::transport::cassette::{self, OrderedMap};
 
 /// The directory beside the scenarios where `fph init` writes the schema files.
-#[cfg(feature = "cli")]
 pub const SCHEMA_DIR: &str = ".schema";
 
 /// One of the on-disk formats.
-#[cfg(feature = "cli")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// `scenarios/*.yaml`.
@@ -48,7 +47,6 @@ pub enum Format {
     Cassette,
 }
 
-#[cfg(feature = "cli")]
 impl Format {
     pub const ALL: [Format; 3] = [Format::Scenario, Format::Config, Format::Cassette];
 
@@ -598,10 +596,10 @@ impl JsonSchema for OrderedMap {
     }
 }
 
-#[cfg(all(test, feature = "cli"))]
+#[cfg(test)]
 mod shipped_files;
 
-#[cfg(all(test, feature = "cli"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -6,6 +6,9 @@
 //! The two values that take more than one shape (a matcher: a scalar or a map; a call: a name
 //! or `{ path: … }`) have hand-written visitors, so a wrong shape says what was expected. The
 //! validated model is built from these types by `load/` and `config.rs`.
+//!
+//! With the `cli` feature they also derive their JSON Schema (`crate::schema`, for `fph schema`
+//! and `fph init`); a replay-only build compiles no schemars.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -14,6 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde_saphyr::Spanned;
 
+#[cfg(feature = "cli")]
 use crate::schema;
 
 /// A YAML mapping read in file order, keys and values spanned. Duplicate keys never reach it:
@@ -63,100 +67,103 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
 }
 
 /// A scenario file.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "Scenario")]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "Scenario"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawScenario {
     /// Optional: only `1` exists.
-    #[schemars(with = "Option<schema::ScenarioFormat>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<schema::ScenarioFormat>"))]
     pub format: Option<Spanned<u32>>,
     /// What the scenario shows, in a sentence; reports name its cases by it.
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "cli", schemars(with = "String"))]
     pub name: Spanned<String>,
     /// Labels to select scenarios by (`fph run --tag`, `FPH_TAG`).
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Vec<String>"))]
     pub tags: Vec<Spanned<String>>,
     /// Variables every step may use as `{{ name }}`.
     #[serde(default)]
-    #[schemars(with = "schema::Vars")]
+    #[cfg_attr(feature = "cli", schemars(with = "schema::Vars"))]
     pub vars: Entries<String>,
     /// One case per row; each row binds variables, and the case is named by the values that
     /// differ between rows.
-    #[schemars(with = "Option<Vec<schema::Vars>>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<Vec<schema::Vars>>"))]
     pub matrix: Option<Spanned<Vec<Spanned<Entries<String>>>>>,
     /// `multipart` (default), `urlencoded`, `get`, `pg_xml`, `json`, or `{{ column }}`.
-    #[schemars(with = "Option<schema::ScenarioEncoding>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<schema::ScenarioEncoding>"))]
     pub encoding: Option<Spanned<String>>,
     /// The calls, in order.
-    #[schemars(with = "Vec<RawStep>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Vec<RawStep>"))]
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
 /// One call of a scenario.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "Step")]
-#[schemars(extend("oneOf" = [{ "required": ["call"] }, { "required": ["wait"] }]))]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "Step"))]
+#[cfg_attr(feature = "cli", schemars(extend("oneOf" = [{ "required": ["call"] }, { "required": ["wait"] }])))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawStep {
     /// Unique in the scenario; keys the recorded interaction in a cassette.
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "cli", schemars(with = "String"))]
     pub id: Spanned<String>,
     /// The call to send: `init`, `pay`, `approve`, `resend_code`, `status`, or
     /// `{ path: /script.php }`. A step has `call` or `wait`.
-    #[schemars(with = "Option<RawCall>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<RawCall>"))]
     pub call: Option<Spanned<RawCall>>,
     /// Wait for the gateway's callback to the case's URL (`callback_url("result")` or
     /// `callback_url("check")` given to init), check its fields with `expect` and `capture`,
     /// and answer it with `reply`. It listens from when the call before it is sent.
-    #[schemars(with = "Option<schema::WaitFor>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<schema::WaitFor>"))]
     pub wait: Option<Spanned<String>>,
     /// How a `wait` step answers the callback (default `{ pg_status: ok }`).
-    #[schemars(with = "Option<RawReply>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<RawReply>"))]
     pub reply: Option<Spanned<RawReply>>,
     /// How long a `wait` step waits (`10s`, the default; `500ms`, `1m`).
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub timeout: Option<Spanned<String>>,
     /// Request fields (templates). `pg_merchant_id`, `pg_salt` and `pg_sig` are added unless
     /// set here; init also gets `pg_payment_method: mobile_commerce`.
     #[serde(default)]
-    #[schemars(with = "schema::Form")]
+    #[cfg_attr(feature = "cli", schemars(with = "schema::Form"))]
     pub form: Entries<String>,
     /// What the answer must hold: answer path (`pg_status`, `a/b/c`) to a value or matcher.
     #[serde(default)]
-    #[schemars(with = "schema::Expectations")]
+    #[cfg_attr(feature = "cli", schemars(with = "schema::Expectations"))]
     pub expect: Entries<RawMatcher>,
-    #[schemars(with = "Option<RawExpectBody>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<RawExpectBody>"))]
     pub expect_body: Option<Spanned<RawExpectBody>>,
     /// Variables taken from the answer for later steps: variable name to answer path.
     #[serde(default)]
-    #[schemars(with = "schema::Captures")]
+    #[cfg_attr(feature = "cli", schemars(with = "schema::Captures"))]
     pub capture: Entries<String>,
     /// Repeat the call until the answer matches (status only: it is the one idempotent call).
-    #[schemars(with = "Option<RawPoll>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<RawPoll>"))]
     pub poll: Option<Spanned<RawPoll>>,
     /// This step's encoding, over the scenario's and the target's.
-    #[schemars(with = "Option<schema::ScenarioEncoding>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<schema::ScenarioEncoding>"))]
     pub encoding: Option<Spanned<String>>,
 }
 
 /// `reply:` of a wait step: a signed answer, or a bare HTTP status.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "Reply")]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "Reply"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawReply {
     /// `ok` (go ahead / received), `rejected` (refuse the payment), or `error`.
-    #[schemars(with = "Option<schema::ReplyStatus>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<schema::ReplyStatus>"))]
     pub pg_status: Option<Spanned<String>>,
     /// A description for the gateway (a template).
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub pg_description: Option<Spanned<String>>,
     /// Send this `pg_sig` instead of the right one: a merchant whose reply the gateway must
     /// not trust (it counts as unanswered).
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub pg_sig: Option<Spanned<String>>,
     /// Answer this HTTP status with no body instead (`500`: the gateway retries).
-    #[schemars(with = "Option<u16>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<u16>"))]
     pub http_status: Option<Spanned<u16>>,
 }
 
@@ -237,16 +244,17 @@ pub(crate) enum RawExpectBody {
     Detailed(RawExpectBodyDetailed),
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "ExpectBodyFile")]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "ExpectBodyFile"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawExpectBodyDetailed {
     /// The expected XML answer, relative to the scenario file.
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "cli", schemars(with = "String"))]
     pub file: Spanned<String>,
     /// Answer paths that may differ or be absent (`pg_salt`, `pg_sig`).
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Vec<String>"))]
     pub ignore: Vec<Spanned<String>>,
 }
 
@@ -276,18 +284,19 @@ impl<'de> Deserialize<'de> for RawExpectBody {
 }
 
 /// `poll: { until: { path: matcher }, attempts: N, interval: 250ms }`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "Poll")]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "Poll"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPoll {
     /// Stop polling once the answer holds these (answer path to value or matcher).
-    #[schemars(with = "schema::Expectations")]
+    #[cfg_attr(feature = "cli", schemars(with = "schema::Expectations"))]
     pub until: Spanned<Entries<RawMatcher>>,
     /// How many calls at most.
-    #[schemars(with = "Option<u32>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<u32>"))]
     pub attempts: Option<Spanned<u32>>,
     /// The pause between calls: `250ms`, `2s`, `1m`.
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub interval: Option<Spanned<String>>,
 }
 
@@ -311,27 +320,28 @@ pub(crate) enum RawScalar {
 
 /// `{ matches: … }`, `{ one_of: […] }`, `{ present: true }`, `{ absent: true }`,
 /// `{ gte: N, lte: N }`. The loader checks that exactly one kind is given.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "MatcherRules")]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "MatcherRules"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMatcherRules {
     /// The value matches this regular expression (Rust `regex` syntax).
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub matches: Option<Spanned<String>>,
     /// The value equals one of these (templates).
-    #[schemars(with = "Option<Vec<schema::Text>>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<Vec<schema::Text>>"))]
     pub one_of: Option<Spanned<Vec<Spanned<String>>>>,
     /// `true`: the element is there; `false`: it is not.
-    #[schemars(with = "Option<bool>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<bool>"))]
     pub present: Option<Spanned<bool>>,
     /// `true`: the element is not there; `false`: it is.
-    #[schemars(with = "Option<bool>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<bool>"))]
     pub absent: Option<Spanned<bool>>,
     /// The value is a number at least this.
-    #[schemars(with = "Option<f64>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<f64>"))]
     pub gte: Option<Spanned<f64>>,
     /// The value is a number at most this.
-    #[schemars(with = "Option<f64>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<f64>"))]
     pub lte: Option<Spanned<f64>>,
 }
 
@@ -393,52 +403,53 @@ impl<'de> Deserialize<'de> for RawMatcher {
 
 /// `scenarios/harness.yaml`. Credentials never go here: they come from
 /// `FREEDOMPAY_MERCHANT_ID` and `FREEDOMPAY_SECRET_KEY`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "HarnessConfig")]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "HarnessConfig"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawConfig {
-    #[schemars(with = "schema::ConfigFormat")]
+    #[cfg_attr(feature = "cli", schemars(with = "schema::ConfigFormat"))]
     pub format: Spanned<u32>,
     /// The target used without `--target`/`FPH_TARGET`: `emulator` (the default), `sandbox`,
     /// or a name from `targets`.
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub default_target: Option<Spanned<String>>,
     /// Targets by name: `emulator`, `sandbox` and `production` are built in and may be
     /// adjusted; a new name needs a `url`.
     #[serde(default)]
-    #[schemars(with = "schema::Targets")]
+    #[cfg_attr(feature = "cli", schemars(with = "schema::Targets"))]
     pub targets: Entries<RawTarget>,
     /// Route overrides per call (resend code's route is not published).
     #[serde(default)]
-    #[schemars(with = "schema::RouteOverrides")]
+    #[cfg_attr(feature = "cli", schemars(with = "schema::RouteOverrides"))]
     pub routes: Entries<String>,
     /// The public, non-secret key cassettes are re-signed with (default `fph-replay-key`).
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub replay_key: Option<Spanned<String>>,
     /// Values to hide from cassettes, diffs and reports, on top of `pg_merchant_id`.
     #[serde(default)]
-    #[schemars(with = "Vec<RawRedaction>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Vec<RawRedaction>"))]
     pub redact: Vec<Spanned<RawRedaction>>,
     /// Cassettes older than this are reported as stale (`90d`); default: no limit.
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub cassette_max_age: Option<Spanned<String>>,
     /// What a cassette older than `cassette_max_age` does.
-    #[schemars(with = "Option<schema::TooOldAction>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<schema::TooOldAction>"))]
     pub cassette_too_old: Option<Spanned<String>>,
     /// Answer paths `fph drift` ignores (default: salts, signatures, ids and dates).
-    #[schemars(with = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<Vec<String>>"))]
     pub drift_ignore: Option<Vec<Spanned<String>>>,
     /// `pg_error_code`s of answers that may come without `pg_sig` (default 9997, 9998, 100, 101).
-    #[schemars(with = "Option<Vec<u32>>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<Vec<u32>>"))]
     pub unsigned_error_codes: Option<Vec<Spanned<u32>>>,
     /// The largest answer read, e.g. `1MiB`, `512KiB`, `65536`.
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub answer_limit: Option<Spanned<String>>,
     /// Never accepted: present only to say where credentials go instead.
-    #[schemars(skip)]
+    #[cfg_attr(feature = "cli", schemars(skip))]
     pub secret_key: Option<Spanned<IgnoredAny>>,
     /// Never accepted: present only to say where credentials go instead.
-    #[schemars(skip)]
+    #[cfg_attr(feature = "cli", schemars(skip))]
     pub merchant_id: Option<Spanned<IgnoredAny>>,
 }
 
@@ -447,46 +458,48 @@ pub(crate) struct RawConfig {
 pub(crate) const REFUSED_CONFIG_KEYS: &[&str] = &["secret_key", "merchant_id"];
 
 /// One named target in `harness.yaml`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "Target")]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "Target"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTarget {
     /// Where to send requests (required for a new target), e.g. `http://127.0.0.1:8080`.
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub url: Option<Spanned<String>>,
     /// The minimum pause between two calls (`2s`; default 1500ms on Freedom Pay hosts, 0
     /// elsewhere).
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub pause: Option<Spanned<String>>,
     /// What `sms_code(phone)` returns on this target (`111111` on the test server).
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub sms_code: Option<Spanned<String>>,
     /// How requests go on the wire: what the merchant's own client sends.
-    #[schemars(with = "Option<crate::gateway::Encoding>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<crate::gateway::Encoding>"))]
     pub encoding: Option<Spanned<String>>,
-    #[schemars(skip)]
+    #[cfg_attr(feature = "cli", schemars(skip))]
     pub secret_key: Option<Spanned<IgnoredAny>>,
-    #[schemars(skip)]
+    #[cfg_attr(feature = "cli", schemars(skip))]
     pub merchant_id: Option<Spanned<IgnoredAny>>,
 }
 
 /// One redaction rule: exactly one of `field`, `field_pattern`, `value_pattern`, and the
 /// placeholder name written instead.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "Redaction")]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", schemars(rename = "Redaction"))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRedaction {
     /// The value of every field with this exact name.
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub field: Option<Spanned<String>>,
     /// The value of every field whose name matches this regular expression.
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub field_pattern: Option<Spanned<String>>,
     /// Any text matching this regular expression, wherever it appears.
-    #[schemars(with = "Option<String>")]
+    #[cfg_attr(feature = "cli", schemars(with = "Option<String>"))]
     pub value_pattern: Option<Spanned<String>>,
     /// The name written instead (`{{phone}}` in a cassette).
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "cli", schemars(with = "String"))]
     pub placeholder: Spanned<String>,
 }
 

@@ -63,10 +63,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const FORMAT: u32 = 1;
 
 /// One recorded case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cassette {
-    #[schemars(with = "crate::schema::CassetteFormat")]
+    #[cfg_attr(feature = "cli", schemars(with = "crate::schema::CassetteFormat"))]
     pub format: u32,
     pub scenario: String,
     pub case: String,
@@ -80,7 +81,8 @@ pub struct Cassette {
 }
 
 /// One request and its answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Interaction {
     pub step: String,
@@ -93,7 +95,8 @@ pub struct Interaction {
     pub response: RecordedResponse,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordedRequest {
     pub method: String,
@@ -104,7 +107,8 @@ pub struct RecordedRequest {
     pub fields: OrderedMap,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordedResponse {
     pub status: u16,
