@@ -62,7 +62,7 @@
 //! | `live` | live, record, once and drift runs: the HTTP client and TLS |
 //! | `emulator` | the gateway emulator's server ([`emulator::Emulator`]), `proxy` and `bench`; implies `live` |
 //! | `junit` | `report::junit`, JUnit XML from outcomes |
-//! | `cli` | the `fph` binary; implies the other three |
+//! | `cli` | the `fph` binary and `schema` (schemars); implies the other three |
 //!
 //! A run that needs a feature the build lacks fails when it starts, naming the feature.
 //!
