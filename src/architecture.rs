@@ -92,6 +92,7 @@ const MODULES: &[&str] = &[
     "text_file",
     "transport",
     "utc",
+    "yaml_mistake",
 ];
 
 fn sources(module: &str) -> Vec<PathBuf> {

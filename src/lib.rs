@@ -33,7 +33,8 @@
 //! only the layers below it (ARCHITECTURE.md; a test in `src/architecture.rs` enforces it):
 //!
 //! - `gateway` is what Freedom Pay itself is. `utc`, `text_file`, `exit_code` are small
-//!   shared facts.
+//!   shared facts; `yaml_mistake` explains a YAML file serde-saphyr refused, the same way for
+//!   scenarios, `harness.yaml` and the emulator's configuration.
 //! - `scenario` reads YAML scenarios and `harness.yaml` into a validated model (every error
 //!   points at file:line:column); `template` renders their `{{ … }}` values and keeps every
 //!   generated value so a replay can freeze it; `check` compares XML answers semantically;
@@ -121,6 +122,7 @@ pub(crate) mod template;
 pub(crate) mod text_file;
 pub(crate) mod transport;
 pub(crate) mod utc;
+pub(crate) mod yaml_mistake;
 
 pub use harness::{Harness, HarnessBuilder};
 pub use runner::Mode;

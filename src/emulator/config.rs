@@ -49,7 +49,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::gateway::{Operation, Routes, SecretKey};
-use crate::utc::{DurationError, parse_duration};
+use crate::utc::parse_duration;
 
 use super::changes::{AnswerChange, RawAnswerChange};
 use super::config_problem::ConfigProblem;
@@ -168,7 +168,7 @@ impl Default for EmulatorConfig {
 /// The YAML file, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
+pub(super) struct RawConfig {
     version: Option<u32>,
     bind: Option<String>,
     merchants: Option<BTreeMap<String, String>>,
@@ -274,27 +274,12 @@ impl EmulatorConfig {
         Self::from_yaml_str(&text, &path.display().to_string())
     }
 
-    /// Reads YAML configuration text; `origin` names it in errors. A value the emulator
-    /// cannot use is reported at its line and column (see `config_problem.rs`).
+    /// Reads YAML configuration text; `origin` names it in errors. YAML that does not read and
+    /// a value the emulator cannot use are reported at their line and column (see
+    /// `config_problem.rs`).
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Self, EmulatorError> {
-        let raw: RawConfig = serde_saphyr::from_str(text).map_err(|source| {
-            // The error is shown with a snippet of the file: take it from the file with the
-            // merchants' keys crossed out (same length, so the error is found at the same
-            // place); an error inside a key itself is shown without its snippet.
-            let shown = crate::secret_guard::mask_config_secrets(text);
-            let source = match serde_saphyr::from_str::<RawConfig>(&shown) {
-                Err(masked) => masked,
-                Ok(_) => match source {
-                    serde_saphyr::Error::WithSnippet { error, .. } => *error,
-                    other => other,
-                },
-            };
-            EmulatorError::ParseConfig {
-                path: origin.to_owned(),
-                message: source.without_snippet().to_string(),
-                text: shown,
-                source: Box::new(source),
-            }
+        let raw: RawConfig = serde_saphyr::from_str(text).map_err(|error| {
+            EmulatorError::InvalidConfig(Box::new(ConfigProblem::from_yaml(&error, origin, text)))
         })?;
         let config = raw
             .into_config()
@@ -447,28 +432,58 @@ impl RawConfig {
                 }
             }
         }
-        let set = |target: &mut Duration, value: Option<DurationText>| {
-            if let Some(DurationText(d)) = value {
-                *target = d;
+        for (setting, target, value) in [
+            (
+                "approve_delay",
+                &mut config.approve_delay,
+                raw.approve_delay,
+            ),
+            (
+                "code_lifetime",
+                &mut config.code_lifetime,
+                raw.code_lifetime,
+            ),
+            (
+                "resend_cooldown",
+                &mut config.resend_cooldown,
+                raw.resend_cooldown,
+            ),
+            (
+                "payment_retention",
+                &mut config.payment_retention,
+                raw.payment_retention,
+            ),
+            (
+                "callback_retry_interval",
+                &mut config.callback_retry_interval,
+                raw.callback_retry_interval,
+            ),
+            (
+                "callback_timeout",
+                &mut config.callback_timeout,
+                raw.callback_timeout,
+            ),
+            (
+                "shutdown_grace",
+                &mut config.shutdown_grace,
+                raw.shutdown_grace,
+            ),
+            (
+                "header_read_timeout",
+                &mut config.header_read_timeout,
+                raw.header_read_timeout,
+            ),
+        ] {
+            if let Some(value) = value {
+                *target = value.duration(setting)?;
             }
-        };
-        set(&mut config.approve_delay, raw.approve_delay);
-        set(&mut config.code_lifetime, raw.code_lifetime);
-        set(&mut config.resend_cooldown, raw.resend_cooldown);
-        set(&mut config.payment_retention, raw.payment_retention);
-        set(
-            &mut config.callback_retry_interval,
-            raw.callback_retry_interval,
-        );
-        set(&mut config.callback_timeout, raw.callback_timeout);
-        set(&mut config.shutdown_grace, raw.shutdown_grace);
-        set(&mut config.header_read_timeout, raw.header_read_timeout);
+        }
         config.code_attempts = raw.code_attempts.unwrap_or(config.code_attempts);
         config.resend_limit = raw.resend_limit.unwrap_or(config.resend_limit);
         config.max_payments = raw.max_payments.unwrap_or(config.max_payments);
         config.callback_retries = raw.callback_retries.unwrap_or(config.callback_retries);
-        if let Some(ByteSize(limit)) = raw.body_limit {
-            config.body_limit = limit;
+        if let Some(limit) = raw.body_limit {
+            config.body_limit = limit.bytes("body_limit")?;
         }
         if let Some(codes) = raw.error_codes {
             codes.apply(&mut config.error_codes);
@@ -489,13 +504,44 @@ impl RawConfig {
     }
 }
 
-/// `500ms`, `2s`, `5m`, `1h`, `7d`: the one duration grammar, [`parse_duration`].
-#[derive(Debug, Clone, Copy)]
-struct DurationText(Duration);
+/// `500ms`, `2s`, `5m`, `1h`, `7d`: the one duration grammar, [`parse_duration`]. Read as
+/// the text the file writes, and checked with the other settings, so a duration that is
+/// wrong is refused like any value the emulator cannot use: at its place, with the fix.
+#[derive(Debug, Clone)]
+struct DurationText(String);
 
-/// `65536`, `64KiB`, `1MiB`.
-#[derive(Debug, Clone, Copy)]
-struct ByteSize(usize);
+/// `65536`, `64KiB`, `1MiB`: the text the file writes, checked like [`DurationText`].
+#[derive(Debug, Clone)]
+struct ByteSize(String);
+
+impl DurationText {
+    /// The duration, or the problem with `setting`.
+    fn duration(self, setting: &str) -> Result<Duration, ConfigProblem> {
+        let DurationText(text) = self;
+        parse_duration(&text).map_err(|_| {
+            let help = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+                format!("add a unit, like `{setting}: {text}s` or `{text}ms`")
+            } else {
+                "write a whole number and a unit: 250ms, 2s, 1m, 1h or 7d".to_owned()
+            };
+            ConfigProblem::new(setting, format!("`{text}` is not a duration"), help)
+        })
+    }
+}
+
+impl ByteSize {
+    /// The size in bytes, or the problem with `setting`.
+    fn bytes(self, setting: &str) -> Result<usize, ConfigProblem> {
+        let ByteSize(text) = self;
+        parse_size(&text).ok_or_else(|| {
+            ConfigProblem::new(
+                setting,
+                format!("`{text}` is not a size"),
+                "write a number of bytes, or one with KiB or MiB: 65536, 64KiB or 1MiB",
+            )
+        })
+    }
+}
 
 fn parse_size(text: &str) -> Option<usize> {
     let text = text.trim();
@@ -512,60 +558,38 @@ fn parse_size(text: &str) -> Option<usize> {
     })
 }
 
+/// A scalar's text, whatever its YAML type (`approve_delay: 5` is a number): what
+/// [`DurationText`] and [`ByteSize`] keep to check.
+struct ScalarText;
+
+impl Visitor<'_> for ScalarText {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a single value, like 250ms or 64KiB")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
 impl<'de> Deserialize<'de> for DurationText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = DurationText;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration like 250ms, 2s, 1m or 7d")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationText, E> {
-                parse_duration(v).map(DurationText).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DurationText, E> {
-                if v == 0 {
-                    return Ok(DurationText(Duration::ZERO));
-                }
-                Err(E::custom(format!(
-                    "failed to read duration `{v}`: add a unit, like {v}s or {v}ms"
-                )))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationText, E> {
-                Err(E::custom(DurationError(v.to_string())))
-            }
-        }
-        deserializer.deserialize_any(V)
+        deserializer.deserialize_any(ScalarText).map(DurationText)
     }
 }
 
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = ByteSize;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a size in bytes, like 65536, 64KiB or 1MiB")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
-                parse_size(v).map(ByteSize).ok_or_else(|| {
-                    E::custom(format!(
-                        "failed to read size `{v}`: write it like 65536, 64KiB or 1MiB"
-                    ))
-                })
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteSize, E> {
-                usize::try_from(v)
-                    .map(ByteSize)
-                    .map_err(|_| E::custom(format!("failed to read size `{v}`: too large")))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
-                usize::try_from(v).map(ByteSize).map_err(|_| {
-                    E::custom(format!("failed to read size `{v}`: must not be negative"))
-                })
-            }
-        }
-        deserializer.deserialize_any(V)
+        deserializer.deserialize_any(ScalarText).map(ByteSize)
     }
 }
 
@@ -617,8 +641,8 @@ mod tests {
         for (yaml, needle) in [
             ("colour: red", "colour"),
             ("approve_delay: 5", "add a unit"),
-            ("approve_delay: soon", "failed to read duration"),
-            ("body_limit: 1TiB", "failed to read size"),
+            ("approve_delay: soon", "`soon` is not a duration"),
+            ("body_limit: 1TiB", "`1TiB` is not a size"),
             ("routes: { refund: /x }", "refund"),
             ("error_codes: { wrong: 1 }", "wrong"),
             ("version: 2", "version 2"),
@@ -715,10 +739,9 @@ mod tests {
         assert_eq!(config.approve_delay, Duration::ZERO);
         let err =
             EmulatorConfig::from_yaml_str("code_lifetime: 2w\n", "emulator.yaml").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("failed to read duration `2w`: expected a whole number and a unit"),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "failed to use the emulator configuration: emulator.yaml:1:16: `2w` is not a duration; write a whole number and a unit: 250ms, 2s, 1m, 1h or 7d"
         );
     }
 

@@ -1,4 +1,6 @@
-//! A setting the emulator cannot run with, and where the configuration file writes it.
+//! A setting the emulator cannot run with, or YAML it cannot read, and where the
+//! configuration file writes it: every mistake in an emulator configuration is one of these,
+//! shown one way.
 //!
 //! Every check of the configuration — while reading the YAML file (`version`, `bind`, an
 //! `answer_changes` call) or afterwards on the whole [`EmulatorConfig`](super::EmulatorConfig)
@@ -11,9 +13,16 @@
 //! out, see `secret_guard::mask_config_secrets`); a setting the file does not write (a route
 //! left at its default) is shown at the nearest written parent (`routes`), else at the file.
 //!
+//! YAML the emulator cannot read at all — a syntax error, a value of the wrong type
+//! (`code_attempts: many`), an unknown key — names no setting: serde-saphyr gives the place,
+//! and `yaml_mistake` the words and the fix (a did-you-mean for a mistyped key), as it does for
+//! scenarios and `harness.yaml` ([`ConfigProblem::from_yaml`]).
+//!
 //! A problem renders plainly (`file:line:column: what is wrong; how to fix it`, in
 //! [`EmulatorError`](super::EmulatorError)'s message) and as a [`miette::Diagnostic`] with the
-//! snippet ([`EmulatorError::report`](super::EmulatorError::report)).
+//! snippet ([`EmulatorError::report`](super::EmulatorError::report)), in the shape of every
+//! fph diagnostic: the title `file:line:column: what is wrong`, the line of the file with the
+//! value underlined, the fix.
 
 use std::fmt;
 use std::ops::Range;
@@ -24,11 +33,14 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
+use crate::yaml_mistake::YamlMistake;
+
 /// What is wrong with one setting, how to fix it, and where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
     /// The setting as a key path of the YAML file (`bind`, `routes.pay`, `merchants.552170`,
-    /// `answer_changes[0].call`); empty when the problem is the file as a whole.
+    /// `answer_changes[0].call`); empty when the problem is the file as a whole, or YAML that
+    /// could not be read ([`ConfigProblem::from_yaml`]).
     pub setting: String,
     /// What is wrong, naming the value (never a secret key).
     pub message: String,
@@ -46,8 +58,17 @@ pub struct ConfigPlace {
     /// 1-based line and column (in characters); 0 when the place in the file is not known.
     pub line: usize,
     pub column: usize,
-    /// The file's text with secrets crossed out, and the byte range of the value in it.
-    snippet: Option<(Arc<str>, Range<usize>)>,
+    /// What to show of the file; `None` when there is nothing to show (the file is no text).
+    snippet: Option<Snippet>,
+}
+
+/// The file's text with secrets crossed out, the byte range of the value in it, and the words
+/// under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snippet {
+    text: Arc<str>,
+    range: Range<usize>,
+    label: &'static str,
 }
 
 impl ConfigProblem {
@@ -73,15 +94,47 @@ impl ConfigProblem {
 
     /// A file that could not be read as text, at the place of the first byte that is not.
     pub(crate) fn unreadable(error: &crate::text_file::TextFileError) -> ConfigProblem {
+        let help = if error.line > 0 {
+            "an emulator configuration is UTF-8 YAML text"
+        } else {
+            "name a regular, readable YAML file"
+        };
         ConfigProblem {
             setting: String::new(),
             message: error.reason.clone(),
-            help: None,
+            help: Some(help.to_owned()),
             place: Some(Box::new(ConfigPlace {
                 file: error.path.display().to_string(),
                 line: error.line,
                 column: error.column,
                 snippet: None,
+            })),
+        }
+    }
+
+    /// YAML in `file` (whose text is `text`) that serde-saphyr could not read, at the place
+    /// `error` gives, explained as in every YAML file fph reads (`yaml_mistake`).
+    pub(crate) fn from_yaml(error: &serde_saphyr::Error, file: &str, text: &str) -> ConfigProblem {
+        // The message may quote the value at fault: take it from the text with secrets crossed
+        // out (same length, so it fails at the same place). Only an error inside a secret
+        // itself is gone there; its message is the original's.
+        let shown = crate::secret_guard::mask_config_secrets(text);
+        let masked = serde_saphyr::from_str::<super::config::RawConfig>(&shown).err();
+        let mistake = YamlMistake::read(masked.as_ref().unwrap_or(error), &shown, &[]);
+        let snippet = (mistake.line > 0).then(|| Snippet {
+            text: Arc::from(shown),
+            range: mistake.range,
+            label: mistake.label,
+        });
+        ConfigProblem {
+            setting: String::new(),
+            message: mistake.title,
+            help: mistake.help,
+            place: Some(Box::new(ConfigPlace {
+                file: file.to_owned(),
+                line: mistake.line,
+                column: mistake.column,
+                snippet,
             })),
         }
     }
@@ -101,15 +154,16 @@ impl ConfigProblem {
             setting = parent(setting);
         };
         self.place = Some(Box::new(match found {
-            Some(location) => {
-                let range = byte_range(&location, &shown);
-                ConfigPlace {
-                    file: file.to_owned(),
-                    line: location.line() as usize,
-                    column: location.column() as usize,
-                    snippet: Some((shown, range)),
-                }
-            }
+            Some(location) => ConfigPlace {
+                file: file.to_owned(),
+                line: location.line() as usize,
+                column: location.column() as usize,
+                snippet: Some(Snippet {
+                    range: crate::yaml_mistake::byte_range(&location, &shown),
+                    text: shown,
+                    label: "this value",
+                }),
+            },
             None => ConfigPlace {
                 file: file.to_owned(),
                 line: 0,
@@ -132,19 +186,28 @@ impl ConfigProblem {
         }
     }
 
-    /// The problem as a diagnostic with a snippet of the file; `None` without one.
+    /// The problem as a diagnostic, with a snippet of the file when there is text to show;
+    /// `None` when the configuration came from no file. Its title is the
+    /// [`headline`](Self::headline), as every fph diagnostic's: the place first, for editors
+    /// and CI annotations.
     #[cfg_attr(
         not(any(feature = "emulator", test)),
         expect(dead_code, reason = "rendered by the server's build")
     )]
     pub(crate) fn diagnostic(&self) -> Option<ConfigDiagnostic> {
         let place = self.place.as_ref()?;
-        let (source, range) = place.snippet.clone()?;
         Some(ConfigDiagnostic {
-            title: format!("{}: {}", super::error::INVALID_CONFIG, self.headline()),
+            title: self.headline(),
             help: self.help.clone(),
-            source: NamedSource::new(&place.file, source),
-            span: SourceSpan::new(range.start.into(), range.len()),
+            shown: place.snippet.clone().map(|snippet| {
+                (
+                    NamedSource::new(&place.file, snippet.text),
+                    LabeledSpan::new_primary_with_span(
+                        Some(snippet.label.to_owned()),
+                        SourceSpan::new(snippet.range.start.into(), snippet.range.len()),
+                    ),
+                )
+            }),
         })
     }
 }
@@ -166,8 +229,8 @@ impl fmt::Display for ConfigProblem {
 pub(crate) struct ConfigDiagnostic {
     title: String,
     help: Option<String>,
-    source: NamedSource<Arc<str>>,
-    span: SourceSpan,
+    /// The file's text (secrets crossed out) and the underlined value.
+    shown: Option<(NamedSource<Arc<str>>, LabeledSpan)>,
 }
 
 impl fmt::Display for ConfigDiagnostic {
@@ -190,13 +253,13 @@ impl miette::Diagnostic for ConfigDiagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source as &dyn miette::SourceCode)
+        let (source, _) = self.shown.as_ref()?;
+        Some(source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some("this value".to_owned()), self.span),
-        )))
+        let (_, label) = self.shown.as_ref()?;
+        Some(Box::new(std::iter::once(label.clone())))
     }
 }
 
@@ -225,26 +288,6 @@ pub(crate) fn place_of(text: &str, setting: &str) -> Option<Location> {
         }
     });
     found
-}
-
-/// The byte range of a location's value in `source`.
-fn byte_range(location: &Location, source: &str) -> Range<usize> {
-    let span = location.span();
-    let (start, len) = match (span.byte_offset(), span.byte_len()) {
-        (Some(start), Some(len)) => (start as usize, len as usize),
-        _ => {
-            let byte = |chars: u64| {
-                source
-                    .char_indices()
-                    .nth(chars as usize)
-                    .map_or(source.len(), |(at, _)| at)
-            };
-            let start = byte(span.offset());
-            (start, byte(span.offset() + span.len()) - start)
-        }
-    };
-    let start = start.min(source.len());
-    start..(start + len).min(source.len())
 }
 
 /// Any YAML node, with the place of every value inside it: what [`place_of`] walks.
@@ -402,11 +445,9 @@ mod tests {
         let text = "merchants: { \"1\": very-secret-key }\nbind: here\n";
         let problem = ConfigProblem::new("bind", "m", "h").locate("e.yaml", text);
         let diagnostic = problem.diagnostic().unwrap();
-        let source = diagnostic.source.inner();
+        let (source, label) = diagnostic.shown.unwrap();
+        let source = source.inner();
         assert!(!source.contains("very-secret-key"), "{source}");
-        assert_eq!(
-            &source[diagnostic.span.offset()..][..diagnostic.span.len()],
-            "here"
-        );
+        assert_eq!(&source[label.offset()..][..label.len()], "here");
     }
 }

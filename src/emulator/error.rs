@@ -30,17 +30,9 @@ pub enum EmulatorError {
         #[source]
         source: io::Error,
     },
-    #[error("failed to read the emulator configuration {path}: {message}")]
-    ParseConfig {
-        path: String,
-        message: String,
-        /// The YAML text, so a caller can render a diagnostic with [`EmulatorError::report`].
-        text: String,
-        #[source]
-        source: Box<serde_saphyr::Error>,
-    },
-    /// A setting the emulator cannot run with; from a file, at the place of its value.
-    /// Boxed: it carries the file's text for the snippet.
+    /// A configuration the emulator cannot use: YAML it cannot read, or a setting it cannot
+    /// run with; from a file, at the place of the value. Boxed: it carries the file's text
+    /// for the snippet.
     #[error("{INVALID_CONFIG}: {0}")]
     InvalidConfig(Box<ConfigProblem>),
     #[error("failed to stop the emulator: its server thread panicked")]
@@ -54,19 +46,10 @@ pub enum EmulatorError {
 
 impl EmulatorError {
     /// A rich diagnostic (file, line, column, the offending YAML) for a configuration file
-    /// that does not parse or has a value the emulator cannot use; `None` for other errors.
+    /// with YAML it cannot read or a value it cannot use; `None` for other errors.
     #[cfg(feature = "emulator")]
     pub fn report(&self) -> Option<miette::Report> {
         match self {
-            EmulatorError::ParseConfig {
-                path, text, source, ..
-            } => Some(serde_saphyr::miette::to_miette_report_with_options(
-                source,
-                text,
-                path,
-                // Without it the snippet is named `<input>`, not the file.
-                serde_saphyr::render_options! { source_name: Some(path.as_str()) },
-            )),
             EmulatorError::InvalidConfig(problem) => problem.diagnostic().map(miette::Report::new),
             _ => None,
         }

@@ -260,10 +260,7 @@ fn step_details(
             "<table class=\"checks\"><tr><th>check</th><th>expected</th><th>actual</th><th></th><th>scenario</th></tr>\n",
         );
         for check in &step.checks {
-            let actual = check
-                .actual
-                .as_deref()
-                .map_or_else(|| "(absent)".to_owned(), |a| format!("{a:?}"));
+            let (expected, actual) = super::human::shown_check(outcome, check);
             let verdict = if check.passed { "passed" } else { "failed" };
             let place = if check.span.is_known() {
                 location(outcome, check.span)
@@ -275,8 +272,8 @@ fn step_details(
                 "<tr class=\"check {verdict}\"><td>{}</td><td>{}</td><td>{}</td>\
                  <td class=\"check-{verdict}\">{verdict}</td><td class=\"where\">{}</td></tr>",
                 escape(&check.path),
-                mask(&check.expected),
-                mask(&actual),
+                escape(&expected),
+                escape(&actual),
                 escape(&place)
             );
         }
@@ -314,7 +311,7 @@ fn step_details(
             "<h4>{answer} <span class=\"where\">HTTP {}, {}</span></h4><pre class=\"answer\">{}{}</pre>",
             response.status,
             millis(response.elapsed),
-            mask(&body),
+            escape(&outcome.redactor.redact_body(&body)),
             if left_out > 0 {
                 format!("\n… {left_out} more bytes not shown")
             } else {

@@ -155,14 +155,16 @@ pub fn case_report(outcome: &CaseOutcome, style: Style) -> String {
 /// Why a case failed: the error or failing step, checks, request and answer.
 /// Redacted values are masked in every piece shown, before any colour is added.
 pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
-    let mask = |text: &str| {
+    // Masked whole, then cut: a value cut in two would not be recognised.
+    let capped = |text: &str| {
         let (shown, left_out) = truncated(text, SHOWN_BODY_LIMIT);
-        let mut safe = terminal_safe(&outcome.redactor.mask(shown));
+        let mut safe = terminal_safe(shown);
         if left_out > 0 {
             safe.push_str(&format!(" … ({left_out} more bytes not shown)"));
         }
         safe
     };
+    let mask = |text: &str| capped(&outcome.redactor.mask(text));
     let mut out = String::new();
     if let Some(problem) = &outcome.problem {
         let _ = writeln!(out, "{}", style.red(&mask(&text::case_problem(problem))));
@@ -214,26 +216,32 @@ pub fn failure_details(outcome: &CaseOutcome, style: Style) -> String {
         None => {}
     }
     for check in step.checks.iter().filter(|c| !c.passed) {
-        let actual = shown_actual(check);
+        let (expected, actual) = shown_check(outcome, check);
+        let (expected, actual) = (capped(&expected), capped(&actual));
         let _ = writeln!(out, "  {}:", check.path);
-        let _ = writeln!(out, "    expected: {}", style.green(&mask(&check.expected)));
-        let _ = writeln!(out, "    actual:   {}", style.red(&mask(&actual)));
-        let label = format!("expected {}, actual {actual}", check.expected);
-        point(&mut out, check.span, &mask(&label));
+        let _ = writeln!(out, "    expected: {}", style.green(&expected));
+        let _ = writeln!(out, "    actual:   {}", style.red(&actual));
+        let label = format!("expected {expected}, actual {actual}");
+        point(&mut out, check.span, &label);
     }
     // A request field is masked by its name (a value equal to the merchant id in another
-    // field is that field's own), the rest as text.
+    // field is that field's own), the answer as a cassette writes it.
     let field = |name: &str, value: &str| terminal_safe(&outcome.redactor.mask_field(name, value));
-    write_exchange(&mut out, step, style, &mask, &field);
+    let answer = |body: &str| terminal_safe(&outcome.redactor.redact_body(body));
+    write_exchange(&mut out, step, style, &answer, &field);
     out
 }
 
-/// A check's actual value as the report shows it: quoted, or `(absent)`.
-fn shown_actual(check: &CheckResult) -> String {
-    match &check.actual {
-        Some(value) => format!("{value:?}"),
+/// A check as every report shows it, masked (see "What reports show" in `redact.rs`): the
+/// expectation as text about the check's field, the actual value as the answer's — quoted,
+/// or `(absent)`.
+pub(crate) fn shown_check(outcome: &CaseOutcome, check: &CheckResult) -> (String, String) {
+    let redactor = &outcome.redactor;
+    let actual = match &check.actual {
+        Some(value) => format!("{:?}", redactor.mask_answer(&check.path, value)),
         None => "(absent)".to_owned(),
-    }
+    };
+    (redactor.mask_about(&check.path, &check.expected), actual)
 }
 
 /// The short label under the caret for a failure that points into the scenario.
@@ -271,7 +279,7 @@ fn write_exchange(
     out: &mut String,
     step: &StepOutcome,
     style: Style,
-    mask: &dyn Fn(&str) -> String,
+    answer_text: &dyn Fn(&str) -> String,
     field: &dyn Fn(&str, &str) -> String,
 ) {
     let Some(attempt) = step.attempts.last() else {
@@ -303,7 +311,7 @@ fn write_exchange(
         Ok(document) if left_out == 0 => document.pretty(),
         _ => head.to_owned(),
     };
-    let shown = mask(&body);
+    let shown = answer_text(&body);
     let lines: Vec<&str> = shown.lines().collect();
     for line in lines.iter().take(60) {
         let _ = writeln!(out, "    {line}");
@@ -428,6 +436,81 @@ mod tests {
             report.len()
         );
         assert!(report.contains(&format!("not all shown: the answer is {size} bytes")));
+    }
+
+    /// Regression: with merchant id `1` the report showed `{{merchant_id}}` in check lines and
+    /// scenario snippets that merely held a `1`. It is masked where it is the merchant id (the
+    /// request field, the check on `pg_merchant_id`, the gateway's error description) and
+    /// nowhere else.
+    #[test]
+    fn short_merchant_ids_are_masked_in_reports_only_where_they_are_the_merchant_id() {
+        use crate::runner::CheckResult;
+        use crate::scenario::{Redaction, RedactionRule};
+
+        let body = "<response><pg_status>error</pg_status><pg_error_code>1</pg_error_code>\
+             <pg_error_description>merchant 1 not found</pg_error_description></response>";
+        let mut outcome = failed_with_answer(body.to_owned());
+        let source = "name: s\nsteps:\n  - id: status\n    call: status\n    expect: { pg_error_code: \"1\", pg_merchant_id: \"1\" }\n";
+        outcome.source.text = source.into();
+        let at = |needle: &str| {
+            let offset = source.find(needle).unwrap();
+            Span::at_offset(source, offset, 3)
+        };
+        let step = &mut outcome.steps[0];
+        step.failure = None;
+        step.attempts[0].request.fields = [("pg_merchant_id", "1"), ("pg_payment_id", "1")]
+            .into_iter()
+            .collect();
+        step.checks = vec![
+            CheckResult {
+                path: "pg_error_code".into(),
+                expected: "\"1\"".into(),
+                actual: Some("2".into()),
+                passed: false,
+                span: at("\"1\", pg_merchant_id"),
+            },
+            CheckResult {
+                path: "pg_merchant_id".into(),
+                expected: "\"1\"".into(),
+                actual: None,
+                passed: false,
+                span: at("\"1\" }"),
+            },
+        ];
+        let mut redactor = Redactor::new(vec![Redaction {
+            rule: RedactionRule::Field("pg_merchant_id".into()),
+            placeholder: "merchant_id".into(),
+        }]);
+        redactor.learn(&step.attempts[0].request.fields.to_form_pairs());
+        outcome.redactor = redactor;
+        let report = failure_details(&outcome, Style::PLAIN);
+        // Shown as written: a check on another field, the scenario's line, another field.
+        assert!(
+            report.contains("pg_error_code:\n    expected: \"1\"\n    actual:   \"2\""),
+            "{report}"
+        );
+        assert!(
+            report.contains("expect: { pg_error_code: \"1\", pg_merchant_id: \"1\" }"),
+            "{report}"
+        );
+        assert!(report.contains("pg_payment_id=1\n"), "{report}");
+        assert!(
+            report.contains("<pg_error_code>1</pg_error_code>"),
+            "{report}"
+        );
+        // Masked: where it is the merchant id.
+        assert!(
+            report.contains("pg_merchant_id:\n    expected: \"{{merchant_id}}\""),
+            "{report}"
+        );
+        assert!(
+            report.contains("pg_merchant_id={{merchant_id}}"),
+            "{report}"
+        );
+        assert!(
+            report.contains("merchant {{merchant_id}} not found"),
+            "{report}"
+        );
     }
 
     #[test]

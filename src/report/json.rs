@@ -32,14 +32,16 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
         position(&mut out, outcome, span);
     }
     let _ = write!(out, ",\"elapsed_ms\":{}", outcome.elapsed.as_millis());
+    // Masked as the human report masks (see "What reports show" in `redact.rs`).
+    let mask = |text: &str| quote(&outcome.redactor.mask(text));
     if let Some(problem) = &outcome.problem {
-        let _ = write!(out, ",\"error\":{}", quote(&text::case_problem(problem)));
+        let _ = write!(out, ",\"error\":{}", mask(&text::case_problem(problem)));
     }
     if !outcome.warnings.is_empty() {
         let warnings: Vec<String> = outcome
             .warnings
             .iter()
-            .map(|w| quote(&text::warning(w)))
+            .map(|w| mask(&text::warning(w)))
             .collect();
         let _ = write!(out, ",\"warnings\":[{}]", warnings.join(","));
     }
@@ -58,7 +60,7 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
             step.elapsed.as_millis()
         );
         if let Some(failure) = &step.failure {
-            let _ = write!(out, ",\"failure\":{}", quote(&text::step_failure(failure)));
+            let _ = write!(out, ",\"failure\":{}", mask(&text::step_failure(failure)));
             if let Some(span) = failure.span() {
                 position(&mut out, outcome, span);
             }
@@ -68,12 +70,15 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
             if j > 0 {
                 out.push(',');
             }
-            let actual = check.actual.as_deref().map_or("null".to_owned(), quote);
+            let redactor = &outcome.redactor;
+            let actual = check.actual.as_deref().map_or("null".to_owned(), |actual| {
+                quote(&redactor.mask_answer(&check.path, actual))
+            });
             let _ = write!(
                 out,
                 "{{\"path\":{},\"expected\":{},\"actual\":{actual},\"passed\":{}",
                 quote(&check.path),
-                quote(&check.expected),
+                quote(&redactor.mask_about(&check.path, &check.expected)),
                 check.passed
             );
             position(&mut out, outcome, check.span);

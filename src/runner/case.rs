@@ -837,7 +837,10 @@ fn compare_body(
     let proposed = updated_expected(&expected, answer, &options).pretty();
     let proposed = guard.scrub(&proposed).into_owned();
     let update = updates.offer(file, &proposed);
-    let mask = |value: &Option<String>| value.as_deref().map(|v| redactor.mask(v));
+    // Both sides are answers (one expected): masked as a cassette masks an answer.
+    let mask = |path: &str, value: &Option<String>| {
+        value.as_deref().map(|v| redactor.mask_answer(path, v))
+    };
     Some(StepFailure::BodyMismatch(Box::new(BodyMismatch {
         file: file.clone(),
         span: body.span,
@@ -846,12 +849,12 @@ fn compare_body(
             .map(|d| Difference {
                 path: d.path.clone(),
                 kind: d.kind,
-                expected: mask(&d.expected),
-                actual: mask(&d.actual),
+                expected: mask(&d.path, &d.expected),
+                actual: mask(&d.path, &d.actual),
             })
             .collect(),
-        expected: redactor.mask(&expected.pretty()),
-        proposed: redactor.mask(&proposed),
+        expected: redactor.redact_body(&expected.pretty()),
+        proposed: redactor.redact_body(&proposed),
         update,
     })))
 }

@@ -6,15 +6,19 @@
 //! texts of the tests it also renders plainly: `Display` gives `file:line:column: title` and
 //! [`ScenarioError::render_plain`] adds the hint on a second line.
 //!
-//! YAML syntax and type errors come from serde-saphyr; their locations (`Error::location`) are
-//! reused as they are, so a parse error and a validation error point the same way.
+//! YAML syntax and type errors come from serde-saphyr; `yaml_mistake` explains them (their
+//! locations reused as they are, a fix added) as for every YAML file fph reads, so a parse
+//! error and a validation error point the same way.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceSpan};
-use serde_saphyr::{Location, MessageFormatter};
+use serde_saphyr::Location;
+
+pub(crate) use crate::yaml_mistake::did_you_mean;
+use crate::yaml_mistake::{MistakeKind, YamlMistake};
 
 /// A place in a YAML source: byte offset and length (for miette), 1-based line and column
 /// (characters, as an editor counts them). Line 0 means the place is unknown.
@@ -46,19 +50,10 @@ impl Span {
         if location.line() == 0 {
             return Span::UNKNOWN;
         }
-        let chars = location.span();
-        let (offset, len) = match (chars.byte_offset(), chars.byte_len()) {
-            (Some(offset), Some(len)) => (offset as usize, len as usize),
-            _ => {
-                let offset = byte_of_char(source, chars.offset() as usize);
-                let end = byte_of_char(source, chars.offset() as usize + chars.len() as usize);
-                (offset, end - offset)
-            }
-        };
-        let offset = offset.min(source.len());
+        let range = crate::yaml_mistake::byte_range(location, source);
         Span {
-            offset,
-            len: len.min(source.len() - offset),
+            offset: range.start,
+            len: range.len(),
             line: location.line() as usize,
             column: location.column() as usize,
         }
@@ -89,13 +84,6 @@ impl Span {
     fn to_miette(self) -> SourceSpan {
         SourceSpan::new(self.offset.into(), self.len)
     }
-}
-
-fn byte_of_char(source: &str, char_index: usize) -> usize {
-    source
-        .char_indices()
-        .nth(char_index)
-        .map_or(source.len(), |(i, _)| i)
 }
 
 /// What went wrong, for callers that react differently (and for the diagnostic code, e.g.
@@ -331,29 +319,22 @@ impl ScenarioError {
     }
 
     /// Reads a serde-saphyr error about `file` into a diagnostic: its own location, its own
-    /// message, and for unknown keys a did-you-mean hint.
+    /// message, and the fix (for unknown keys a did-you-mean) — explained as for every YAML
+    /// file fph reads (`yaml_mistake`).
     pub(crate) fn from_yaml(
         error: &serde_saphyr::Error,
         file: &Path,
         source: &Arc<str>,
         hidden_keys: &[&str],
     ) -> ScenarioError {
-        let span = error
-            .location()
-            .map_or(Span::UNKNOWN, |loc| Span::from_location(&loc, source));
-        let inner = error.without_snippet();
-        if let serde_saphyr::Error::SerdeUnknownField {
-            field, expected, ..
-        } = inner
-        {
-            let expected: Vec<&str> = expected
-                .iter()
-                .copied()
-                .filter(|key| !hidden_keys.contains(key))
-                .collect();
-            return unknown_key(file, source, span, field, &expected);
-        }
-        if source.trim().is_empty() {
+        let mistake = YamlMistake::read(error, source, hidden_keys);
+        let span = Span {
+            offset: mistake.range.start,
+            len: mistake.range.len(),
+            line: mistake.line,
+            column: mistake.column,
+        };
+        if mistake.kind == MistakeKind::Yaml && source.trim().is_empty() {
             return ScenarioError::new(
                 ErrorKind::Yaml,
                 "the file is empty",
@@ -363,60 +344,17 @@ impl ScenarioError {
             )
             .with_help("a scenario needs at least `name:` and `steps:`");
         }
-        let message = serde_saphyr::UserMessageFormatter
-            .format_message(inner)
-            .into_owned();
-        let error = ScenarioError::new(ErrorKind::Yaml, message.clone(), file, Some(source), span)
-            .with_label("here");
-        match inner {
-            serde_saphyr::Error::SerdeMissingField { field, .. } => {
-                error.with_help(format!("add `{field}:` to this mapping"))
-            }
-            // The parser notices a syntax mistake where it can no longer go on, which is
-            // often after the mistake itself.
-            _ if is_syntax_message(&message) => error.with_help(
-                "the mistake may be earlier: look for an unclosed `{`, `[` or quote, or a wrong indent",
-            ),
-            _ => error,
+        let kind = match mistake.kind {
+            MistakeKind::Yaml => ErrorKind::Yaml,
+            MistakeKind::UnknownKey => ErrorKind::UnknownKey,
+        };
+        let error = ScenarioError::new(kind, mistake.title, file, Some(source), span)
+            .with_label(mistake.label);
+        match mistake.help {
+            Some(help) => error.with_help(help),
+            None => error,
         }
     }
-}
-
-/// True for the parser's (not serde's) messages: YAML that does not parse at all.
-fn is_syntax_message(message: &str) -> bool {
-    [
-        "while parsing",
-        "while scanning",
-        "did not find expected",
-        "tabs disallowed",
-        "cannot start any token",
-    ]
-    .iter()
-    .any(|marker| message.contains(marker))
-}
-
-/// The diagnostic for a key the format does not know, with the nearest known key as a hint.
-pub(crate) fn unknown_key(
-    file: &Path,
-    source: &Arc<str>,
-    span: Span,
-    key: &str,
-    expected: &[&str],
-) -> ScenarioError {
-    let help = match did_you_mean(key, expected.iter().copied()) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None if expected.is_empty() => "remove it".to_owned(),
-        None => format!("expected one of: {}", expected.join(", ")),
-    };
-    ScenarioError::new(
-        ErrorKind::UnknownKey,
-        format!("unknown key `{key}`"),
-        file,
-        Some(source),
-        span,
-    )
-    .with_label("not a known key here")
-    .with_help(help)
 }
 
 impl miette::Diagnostic for ScenarioError {
@@ -457,105 +395,9 @@ impl miette::Diagnostic for ScenarioError {
     }
 }
 
-/// The closest candidate to `word` by edit distance (adjacent swaps count as one edit), when
-/// it is close enough to be a plausible typo: at most one edit per three characters, or a
-/// candidate that `word` is the beginning of.
-pub(crate) fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .filter(|candidate| *candidate != word)
-        .map(|candidate| {
-            let distance = if candidate.eq_ignore_ascii_case(word) {
-                0
-            } else {
-                edit_distance(word, candidate)
-            };
-            // A cut-short name (`resend` for `resend_code`) is a plausible slip too, but
-            // ranks after real typos.
-            let truncated = word.len() >= 3 && candidate.starts_with(word);
-            let distance = if truncated {
-                distance.min(limit)
-            } else {
-                distance
-            };
-            (distance, candidate)
-        })
-        .filter(|(distance, _)| *distance <= limit)
-        // Ties go to the alphabetically first, so hints do not depend on hash order.
-        .min_by_key(|(distance, candidate)| (*distance, *candidate))
-        .map(|(_, candidate)| candidate)
-}
-
-/// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
-/// adjacent characters (the commonest typo, `exepct`) each cost one.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let width = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * width];
-    for i in 0..=a.len() {
-        d[i * width] = i;
-    }
-    for (j, cell) in d.iter_mut().enumerate().take(width) {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[(i - 1) * width + j] + 1)
-                .min(d[i * width + j - 1] + 1)
-                .min(d[(i - 1) * width + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[(i - 2) * width + j - 2] + 1);
-            }
-            d[i * width + j] = best;
-        }
-    }
-    d[a.len() * width + b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_counts_swaps_as_one() {
-        assert_eq!(edit_distance("expect", "expect"), 0);
-        assert_eq!(edit_distance("exepct", "expect"), 1);
-        assert_eq!(edit_distance("captur", "capture"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-    }
-
-    #[test]
-    fn did_you_mean_picks_a_close_candidate_only() {
-        let keys = [
-            "id",
-            "call",
-            "form",
-            "expect",
-            "expect_body",
-            "capture",
-            "poll",
-        ];
-        assert_eq!(did_you_mean("exepct", keys), Some("expect"));
-        assert_eq!(did_you_mean("Form", keys), Some("form"));
-        assert_eq!(did_you_mean("caputre", keys), Some("capture"));
-        assert_eq!(did_you_mean("timeout", keys), None);
-        assert_eq!(
-            did_you_mean("resend", ["pay", "resend_code"]),
-            Some("resend_code")
-        );
-        assert_eq!(did_you_mean("ex", ["expect_body"]), None);
-        assert_eq!(
-            did_you_mean("pg_paymnt_id", ["pg_payment_id", "pg_order_id"]),
-            Some("pg_payment_id")
-        );
-    }
 
     #[test]
     fn span_at_offset_counts_lines_and_characters() {
@@ -566,34 +408,42 @@ mod tests {
         assert_eq!(span.text(source), "x");
     }
 
+    /// A step with a mistyped key, as the scenario loader reads it.
+    fn unknown_step_key() -> ScenarioError {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code, reason = "only read to make serde-saphyr refuse YAML")]
+        struct Step {
+            id: Option<String>,
+            expect: Option<String>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[expect(dead_code, reason = "only read to make serde-saphyr refuse YAML")]
+        struct Steps {
+            steps: Vec<Step>,
+        }
+        let source: Arc<str> = Arc::from("steps:\n  - exepct: {}\n");
+        let error = serde_saphyr::from_str::<Steps>(&source).unwrap_err();
+        ScenarioError::from_yaml(&error, Path::new("s.yaml"), &source, &[])
+    }
+
     #[test]
     fn plain_rendering_has_location_title_and_hint() {
-        let source: Arc<str> = Arc::from("steps:\n  - exepct: {}\n");
-        let offset = source.find("exepct").unwrap();
-        let span = Span::at_offset(&source, offset, 6);
-        let error = unknown_key(
-            Path::new("s.yaml"),
-            &source,
-            span,
-            "exepct",
-            &["id", "expect"],
-        );
+        let error = unknown_step_key();
         assert_eq!(
             error.render_plain(),
             "s.yaml:2:5: unknown key `exepct`\n  help: did you mean `expect`?"
         );
         assert_eq!(error.to_string(), "s.yaml:2:5: unknown key `exepct`");
         assert_eq!(error.location(), (Path::new("s.yaml"), 2, 5));
+        assert_eq!(error.kind(), ErrorKind::UnknownKey);
     }
 
     /// miette's graphical rendering is the CLI's (`fancy`, with the `cli` feature).
     #[test]
     #[cfg(feature = "cli")]
     fn graphical_rendering_shows_the_source_and_the_hint() {
-        let source: Arc<str> = Arc::from("steps:\n  - exepct: {}\n");
-        let offset = source.find("exepct").unwrap();
-        let span = Span::at_offset(&source, offset, 6);
-        let error = unknown_key(Path::new("s.yaml"), &source, span, "exepct", &["expect"]);
+        let error = unknown_step_key();
         let mut out = String::new();
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .render_report(&mut out, &error)

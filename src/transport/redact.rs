@@ -1,6 +1,7 @@
 //! Redaction: values that must not be written into cassettes (the merchant id, phone
 //! numbers, any configured field or pattern) are replaced by named placeholders such as
-//! `{{merchant_id}}`, and put back on replay. The same masking applies to what reports show.
+//! `{{merchant_id}}`, and put back on replay. Reports mask with the same rule (see "What
+//! reports show" below).
 //!
 //! The mapping from real value to placeholder is learned per case, in order: the first
 //! distinct value of a rule is `{{name}}`, the next `{{name_2}}`, and so on. Field rules learn
@@ -27,6 +28,26 @@
 //! - **Value patterns** are replaced wherever they match, in fields and text alike.
 //!
 //! The replay puts every placeholder back, so a cassette still replays byte for byte.
+//!
+//! # What reports show
+//!
+//! Reports mask with the same rule — a learned value is replaced where the text says it is
+//! that value: a field rule names its field, it is distinctive, or the gateway's own text uses
+//! it as a word — applied to what each piece of a report is:
+//!
+//! - **The exchange**: request fields ([`Redactor::mask_field`]) and the answer
+//!   ([`Redactor::redact_body`]) exactly as in a cassette; so is a check's actual value, the
+//!   text of the answer's element at the check's path ([`Redactor::mask_answer`]): with
+//!   merchant id `1`, `pg_merchant_id=1` and `merchant 1 not found` are masked,
+//!   `<pg_error_code>1</…>` is not.
+//! - **Text fph or the scenario writes** — a failure's sentence, a case problem, a warning, a
+//!   scenario line in a snippet, a check's expectation ([`Redactor::mask`],
+//!   [`Redactor::mask_about`]) — quotes values without saying what they are, like a field no
+//!   rule names: a learned value is replaced there, as a word of its own, when it is
+//!   distinctive, or when the text is about a field a rule names (the expectation of a check
+//!   on `pg_merchant_id`). So `pg_error_code: expected "1"`, `form: { pg_payment_id: "1" }`
+//!   and `did not hold after 1 attempts` are shown as written, while a six-digit merchant id
+//!   is masked in them wherever it stands.
 
 use crate::gateway::Fields;
 use crate::scenario::{Redaction, RedactionRule};
@@ -177,18 +198,7 @@ impl Redactor {
         for piece in xml_pieces(body) {
             match piece {
                 Piece::Markup(markup) => out.push_str(markup),
-                Piece::Text { text, element } => {
-                    let value = text.trim();
-                    match element {
-                        // A field's whole value: the element's name says whether it is one
-                        // of the redacted values.
-                        Some(element) if self.placeholder_of(value).is_some() => {
-                            let shown = self.mask_field(element, value);
-                            out.push_str(&text.replacen(value, &shown, 1));
-                        }
-                        _ => out.push_str(&self.mask_words(text)),
-                    }
-                }
+                Piece::Text { text, element } => out.push_str(&self.element_text(element, text)),
             }
         }
         self.mask_patterns(&out)
@@ -203,11 +213,57 @@ impl Redactor {
         out
     }
 
-    /// Any text (a report line, an error, an answer) with learned values masked as in
-    /// [`Redactor::redact_body`]; text with no markup has no field to name it, so every
-    /// learned value standing as a word of its own is masked.
+    /// Text fph or a scenario writes (a failure's sentence, a scenario line): learned values
+    /// masked where they stand as words of their own and are distinctive, and value-pattern
+    /// matches (see "What reports show" in the module doc).
     pub fn mask(&self, text: &str) -> String {
-        self.redact_body(text)
+        self.mask_words_where(text, |value| value.chars().count() >= DISTINCTIVE_LEN)
+    }
+
+    /// Text fph or a scenario writes about the field `field` (a check's expectation, whose
+    /// values are values of that field): as [`Redactor::mask`], and every learned value as
+    /// well when a field rule names the field (its leaf name, for a path like `a/b[2]/c`).
+    pub fn mask_about(&self, field: &str, text: &str) -> String {
+        if self.names(leaf(field)) {
+            self.mask_words_where(text, |_| true)
+        } else {
+            self.mask(text)
+        }
+    }
+
+    /// A value the answer gave for `field` (a check's actual value, a difference from an
+    /// expected body), as the cassette writes the element's text: the whole value by the
+    /// field's name ([`Redactor::mask_field`]), learned values inside longer text as words of
+    /// their own.
+    pub fn mask_answer(&self, field: &str, value: &str) -> String {
+        self.mask_patterns(&self.element_text(Some(leaf(field)), value))
+    }
+
+    /// The text of an answer element (`element` when the text is its whole content) as the
+    /// cassette writes it, value patterns aside.
+    fn element_text(&self, element: Option<&str>, text: &str) -> String {
+        let value = text.trim();
+        match element {
+            // A field's whole value: the element's name says whether it is one of the
+            // redacted values.
+            Some(element) if self.placeholder_of(value).is_some() => {
+                let shown = self.mask_field(element, value);
+                text.replacen(value, &shown, 1)
+            }
+            _ => self.mask_words(text),
+        }
+    }
+
+    /// Learned values that `replace` accepts, standing as words of their own, and
+    /// value-pattern matches replaced.
+    fn mask_words_where(&self, text: &str, replace: impl Fn(&str) -> bool) -> String {
+        let mut out = text.to_owned();
+        for (value, placeholder) in &self.learned {
+            if replace(value) {
+                out = replace_words(&out, value, placeholder);
+            }
+        }
+        self.mask_patterns(&out)
     }
 
     /// Every learned value standing as a word of its own in `text` replaced.
@@ -303,6 +359,12 @@ fn replace_words(text: &str, value: &str, replacement: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The element a path ends at: `c` of `a/b[2]/c`.
+fn leaf(path: &str) -> &str {
+    let last = path.rsplit('/').next().unwrap_or(path);
+    last.split('[').next().unwrap_or(last)
 }
 
 fn is_placeholder(value: &str) -> bool {
@@ -444,7 +506,7 @@ mod tests {
         );
         assert_eq!(r.restore_body(&redacted), body);
         assert_eq!(
-            r.mask("merchant 1 not found"),
+            r.redact_body("merchant 1 not found"),
             "merchant {{merchant_id}} not found"
         );
         assert_eq!(r.mask_field("pg_testing_mode", "1"), "1");
@@ -475,6 +537,54 @@ mod tests {
         let mut r = redactor();
         r.learn(&pairs(&[("pg_abonent_phone", "77017777777")]));
         assert_eq!(r.mask_field("pg_user_phone", "77017777777"), "{{phone}}");
+    }
+
+    /// Regression: with merchant id `1`, reports showed `{{merchant_id}}` in check lines and
+    /// scenario snippets that merely contained a `1`. Text fph or the scenario writes masks a
+    /// short value only where it is about a field a rule names; the exchange as a cassette.
+    #[test]
+    fn short_merchant_ids_are_masked_in_reports_only_where_they_are_the_merchant_id() {
+        let mut r = redactor();
+        r.learn(&pairs(&[("pg_merchant_id", "1")]));
+        // fph's and the scenario's text: shown as written
+        assert_eq!(r.mask(r#"expected "1""#), r#"expected "1""#);
+        assert_eq!(
+            r.mask(r#"    form: { pg_payment_id: "1" }"#),
+            r#"    form: { pg_payment_id: "1" }"#
+        );
+        assert_eq!(
+            r.mask("`poll.until` did not hold after 1 attempts"),
+            "`poll.until` did not hold after 1 attempts"
+        );
+        // a check's expectation, by its field
+        assert_eq!(r.mask_about("pg_error_code", r#""1""#), r#""1""#);
+        assert_eq!(
+            r.mask_about("pg_merchant_id", r#"one of [1, 2]"#),
+            "one of [{{merchant_id}}, 2]"
+        );
+        assert_eq!(
+            r.mask_about("response/pg_merchant_id", "\"1\""),
+            "\"{{merchant_id}}\""
+        );
+        // the answer's values, as in the cassette
+        assert_eq!(r.mask_answer("pg_error_code", "1"), "1");
+        assert_eq!(r.mask_answer("pg_merchant_id", "1"), "{{merchant_id}}");
+        assert_eq!(
+            r.mask_answer("pg_error_description", "merchant 1 not found"),
+            "merchant {{merchant_id}} not found"
+        );
+        // a distinctive merchant id is masked in all of them
+        let mut r = redactor();
+        r.learn(&pairs(&[("pg_merchant_id", "552170")]));
+        assert_eq!(
+            r.mask(r#"    form: { pg_order_id: "552170" }"#),
+            r#"    form: { pg_order_id: "{{merchant_id}}" }"#
+        );
+        assert_eq!(
+            r.mask_about("pg_order_id", r#""552170""#),
+            r#""{{merchant_id}}""#
+        );
+        assert_eq!(r.mask_answer("pg_order_id", "552170"), "{{merchant_id}}");
     }
 
     #[test]

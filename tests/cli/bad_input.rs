@@ -118,3 +118,31 @@ fn every_bad_input_is_refused_with_its_place() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
 }
+
+/// Regression (one diagnostic shape for the emulator configuration): every emulator entry is
+/// placed at its line and column, and its headline is the diagnostic's title, which starts
+/// with the file, line and column like every scenario and `harness.yaml` diagnostic.
+#[test]
+fn every_emulator_configuration_entry_is_pinned_at_its_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input");
+    let text = std::fs::read_to_string(root.join("MANIFEST.tsv")).expect("the manifest");
+    let entries = manifest(&text);
+    let emulator: Vec<&Entry> = entries.iter().filter(|e| e.kind == "emulator").collect();
+    assert!(emulator.len() >= 20, "{} emulator entries", emulator.len());
+    for entry in emulator {
+        assert_eq!(entry.place, "line", "{}", entry.path);
+        let place = entry
+            .headline
+            .strip_prefix(entry.path)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .and_then(|rest| rest.split_once(": "))
+            .map(|(place, _)| place);
+        let numbers = place.map(|place| place.split(':').map(|n| n.parse::<usize>()).collect());
+        assert!(
+            matches!(numbers, Some(Ok::<Vec<usize>, _>(ref n)) if n.len() == 2 && n[0] > 0),
+            "{}: headline `{}` does not open with file:line:column",
+            entry.path,
+            entry.headline
+        );
+    }
+}

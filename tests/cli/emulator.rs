@@ -158,6 +158,68 @@ fn a_bad_configuration_file_is_bad_input_with_a_diagnostic() {
     assert!(run.stderr.contains("emulator.yaml"), "{}", run.stderr);
 }
 
+/// Regression: YAML syntax and type errors and unknown keys in an emulator configuration came
+/// out as serde-saphyr's own report (`× invalid u32`, the place only in the snippet's frame),
+/// values the emulator cannot use in fph's shape. Now every one has the shape of scenario and
+/// `harness.yaml` diagnostics: the title `file:line:column: what is wrong`, the line of the
+/// file with the value underlined, the fix; merchant keys crossed out in the lines shown.
+#[test]
+fn one_diagnostic_shape_for_the_emulator_configuration() {
+    const KEY: &str = "hunter2-Pa55";
+    let dir = Dir::new();
+    for (yaml, title, line, help) in [
+        (
+            // syntax: the parser stops at the value before the tab
+            format!("merchants:\n  \"1\": {KEY}\nseed: 1\n\tcode_attempts: 3\n"),
+            "emulator.yaml:3:7: while scanning a plain scalar, found a tab",
+            "3 │ seed: 1",
+            "help: the mistake may be earlier",
+        ),
+        (
+            format!("merchants:\n  \"1\": {KEY}\ncode_attempts: many\n"),
+            "emulator.yaml:3:16: invalid u32",
+            "3 │ code_attempts: many",
+            "help: write a whole number from 0 to 4294967295",
+        ),
+        (
+            format!("merchants:\n  \"1\": {KEY}\nerror_codes: {{ wrong_cod: 1 }}\n"),
+            "emulator.yaml:3:16: unknown key `wrong_cod`",
+            "3 │ error_codes: { wrong_cod: 1 }",
+            "help: did you mean `wrong_code`?",
+        ),
+        (
+            format!("merchants:\n  \"1\": {KEY}\napprove_delay: 5\n"),
+            "emulator.yaml:3:16: `5` is not a duration",
+            "3 │ approve_delay: 5",
+            "help: add a unit, like `approve_delay: 5s` or `5ms`",
+        ),
+        (
+            format!("merchants:\n  \"1\": {KEY}\ncode_attempts: 0\n"),
+            "emulator.yaml:3:16: code_attempts must be at least 1",
+            "3 │ code_attempts: 0",
+            "help: leave it out for the default",
+        ),
+    ] {
+        dir.write("emulator.yaml", &yaml);
+        let run = dir
+            .fph()
+            .args(["--color", "never", "emulator", "--config", "emulator.yaml"])
+            .run();
+        let err = &run.stderr;
+        assert_eq!(run.code, 2, "{yaml}: {err}");
+        let lines: Vec<&str> = err.lines().map(str::trim).collect();
+        assert!(
+            lines.contains(&format!("× {title}").as_str()),
+            "the title: {err}"
+        );
+        assert!(lines.iter().any(|l| l.ends_with(line)), "the line: {err}");
+        assert!(err.contains('┬'), "the underline: {err}");
+        assert!(lines.iter().any(|l| l.starts_with(help)), "the fix: {err}");
+        assert!(err.contains("XXXXXXXXXXXX"), "the key crossed out: {err}");
+        assert!(!err.contains(KEY), "{err}");
+    }
+}
+
 #[test]
 fn a_bad_merchant_flag_is_a_usage_error() {
     let run = Dir::new()

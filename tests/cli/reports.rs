@@ -381,3 +381,80 @@ fn completions_cover_the_commands_and_their_flags() {
     let bad = dir.fph().args(["completions", "tcsh"]).run();
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
+
+/// Regression: with a one-character merchant id, the reports showed `{{merchant_id}}` in
+/// check lines and scenario snippets that merely held a `1`. Through the human and the JSON
+/// report: it is masked where it is the merchant id (the request field, the expectation of a
+/// check on `pg_merchant_id`, the gateway's error description) and shown everywhere else.
+#[test]
+fn a_short_merchant_id_is_masked_in_reports_only_where_it_is_the_merchant_id() {
+    let dir = Dir::new();
+    dir.write(
+        "emulator.yaml",
+        "merchants: { \"1\": short-id-key }\nanswer_changes:\n  - { call: init, add: { pg_error_description: \"merchant 1 not found\" } }\n",
+    );
+    dir.write(
+        "scenarios/short.yaml",
+        "name: Short\nsteps:\n  - id: init\n    call: init\n    form: { pg_amount: \"5\", pg_description: x }\n    expect: { pg_status: \"1\", pg_merchant_id: \"1\", pg_error_description: none }\n",
+    );
+    let emulator = dir.emulator(&["--config", "emulator.yaml"]);
+    let run = |report: &str| {
+        dir.fph()
+            .args([
+                "--color", "never", "run", "--mode", "live", "--report", report,
+            ])
+            .args(["--target", &emulator.url])
+            .env("FREEDOMPAY_MERCHANT_ID", "1")
+            .env("FREEDOMPAY_SECRET_KEY", "short-id-key")
+            .run()
+    };
+    let human = run("human");
+    assert_eq!(human.code, 1, "{}{}", human.stdout, human.stderr);
+    let out = &human.stdout;
+    // Shown as written: a check on another field, the scenario's line, another field.
+    assert!(
+        out.contains("pg_status:\n        expected: \"1\"\n        actual:   \"ok\""),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "expect: { pg_status: \"1\", pg_merchant_id: \"1\", pg_error_description: none }"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("pg_testing_mode=1\n"), "{out}");
+    // Masked where it is the merchant id.
+    assert!(out.contains("pg_merchant_id={{merchant_id}}"), "{out}");
+    assert!(
+        out.contains("pg_merchant_id:\n        expected: \"{{merchant_id}}\""),
+        "{out}"
+    );
+    assert!(out.contains("merchant {{merchant_id}} not found"), "{out}");
+    assert!(!out.contains("merchant 1 not found"), "{out}");
+
+    let json = run("json");
+    assert_eq!(json.code, 1, "{}{}", json.stdout, json.stderr);
+    let case: serde_json::Value =
+        serde_json::from_str(json.stdout.lines().next().unwrap()).unwrap();
+    let checks = &case["steps"][0]["checks"];
+    let check = |path: &str| {
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["path"] == path)
+            .unwrap_or_else(|| panic!("no check on {path}: {case}"))
+    };
+    assert_eq!(check("pg_status")["expected"], "\"1\"", "{case}");
+    assert_eq!(
+        check("pg_merchant_id")["expected"],
+        "\"{{merchant_id}}\"",
+        "{case}"
+    );
+    assert_eq!(
+        check("pg_error_description")["actual"],
+        "merchant {{merchant_id}} not found",
+        "{case}"
+    );
+    drop(emulator);
+}
