@@ -15,6 +15,9 @@ pub const UPDATE: &str = "FPH_UPDATE";
 /// The public address that forwards to the run's callback receiver, for a remote target
 /// (`fph run --callback-base-url`, and the `cargo test` harness).
 pub const CALLBACK_BASE_URL: &str = "FPH_CALLBACK_BASE_URL";
+/// The port the run's callback receiver listens on at 127.0.0.1 (what the forwarder behind
+/// `FPH_CALLBACK_BASE_URL` points at); unset: any free port.
+pub const CALLBACK_PORT: &str = "FPH_CALLBACK_PORT";
 /// The merchant id for live runs; never read from a file.
 pub const MERCHANT_ID: &str = "FREEDOMPAY_MERCHANT_ID";
 /// The merchant secret for live runs; never read from a file, never written anywhere.

@@ -29,6 +29,7 @@
 //! | scenarios | [`scenarios`](HarnessBuilder::scenarios) | — | `scenarios` |
 //! | recordings | [`recordings`](HarnessBuilder::recordings) | — | `recordings` beside the scenarios |
 //! | callback base URL | [`callback_base_url`](HarnessBuilder::callback_base_url) | `FPH_CALLBACK_BASE_URL` | the receiver's own `http://127.0.0.1:PORT` |
+//! | callback port | [`callback_port`](HarnessBuilder::callback_port) | `FPH_CALLBACK_PORT` | any free port |
 //!
 //! Tags keep only scenarios carrying one of them. A case without a cassette fails with the
 //! command that records it. Each trial runs its own session, so a live trial on the emulator
@@ -66,6 +67,9 @@ pub const REPORT_ENV: &str = crate::env::REPORT;
 /// remote target).
 pub const CALLBACK_BASE_URL_ENV: &str = crate::env::CALLBACK_BASE_URL;
 
+/// The port the run's callback receiver listens on (what that forwarder points at).
+pub const CALLBACK_PORT_ENV: &str = crate::env::CALLBACK_PORT;
+
 /// The trial kind shown by `--list` and `--format`.
 pub const TRIAL_KIND: &str = "scenario";
 
@@ -80,6 +84,7 @@ pub struct HarnessBuilder {
     tags: Option<Vec<String>>,
     emulator: EmulatorConfig,
     callback_base_url: Option<String>,
+    callback_port: Option<u16>,
 }
 
 impl Default for HarnessBuilder {
@@ -92,6 +97,7 @@ impl Default for HarnessBuilder {
             tags: None,
             emulator: EmulatorConfig::default(),
             callback_base_url: None,
+            callback_port: None,
         }
     }
 }
@@ -135,6 +141,14 @@ impl HarnessBuilder {
         self
     }
 
+    /// The port the callback receiver listens on at 127.0.0.1 (what the forwarder behind
+    /// [`callback_base_url`](Self::callback_base_url) points at), whatever
+    /// `FPH_CALLBACK_PORT` says.
+    pub fn callback_port(mut self, port: u16) -> Self {
+        self.callback_port = Some(port);
+        self
+    }
+
     /// Settings for the emulators that live trials on the `emulator` target start.
     pub fn emulator(mut self, config: EmulatorConfig) -> Self {
         self.emulator = config;
@@ -170,6 +184,16 @@ impl HarnessBuilder {
                     .map_err(|why| HarnessError::CallbackBaseUrl { url, why })
             })
             .transpose()?;
+        let callback_port = match self.callback_port {
+            Some(port) => Some(port),
+            None => env(CALLBACK_PORT_ENV)
+                .map(|text| {
+                    text.trim()
+                        .parse::<u16>()
+                        .map_err(|_| HarnessError::CallbackPort(text))
+                })
+                .transpose()?,
+        };
         let tags = self.tags.unwrap_or_else(|| {
             env(TAG_ENV)
                 .unwrap_or_default()
@@ -194,6 +218,7 @@ impl HarnessBuilder {
             updates: Updates::from_env().map_err(HarnessError::Updates)?,
             emulator: self.emulator,
             callback_base_url,
+            callback_port,
             ..RunConfig::default()
         };
         let Resolved { options, .. } =
@@ -262,6 +287,9 @@ pub enum HarnessError {
     /// `FPH_CALLBACK_BASE_URL` (or the builder's) is not a forwarder's URL.
     #[error("{CALLBACK_BASE_URL_ENV}={url:?}: {why}")]
     CallbackBaseUrl { url: String, why: String },
+    /// `FPH_CALLBACK_PORT` is not a port.
+    #[error("{CALLBACK_PORT_ENV}={0:?} is not a port: write a number from 1 to 65535")]
+    CallbackPort(String),
 }
 
 impl HarnessError {
@@ -275,6 +303,7 @@ impl HarnessError {
             HarnessError::Updates(_) => UPDATE_ENV,
             HarnessError::Report(_) => REPORT_ENV,
             HarnessError::CallbackBaseUrl { .. } => CALLBACK_BASE_URL_ENV,
+            HarnessError::CallbackPort(_) => CALLBACK_PORT_ENV,
         }
     }
 }
@@ -585,6 +614,14 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.setting(), "FPH_CALLBACK_BASE_URL");
         assert!(error.to_string().contains("not a URL"), "{error}");
+        let port = Harness::new(&scenarios)
+            .build_with(env(&[(CALLBACK_PORT_ENV, " 9000 ")]))
+            .unwrap();
+        assert_eq!(port.shared.options.callback_port, Some(9000));
+        let error = Harness::new(&scenarios)
+            .build_with(env(&[(CALLBACK_PORT_ENV, "90000")]))
+            .unwrap_err();
+        assert_eq!(error.setting(), "FPH_CALLBACK_PORT");
     }
 
     #[test]

@@ -81,7 +81,8 @@
 
 #[cfg(test)]
 mod architecture;
-#[cfg(feature = "emulator")]
+// `fph bench` and `fph proxy` are commands: nothing else in the library uses them.
+#[cfg(feature = "cli")]
 pub(crate) mod bench;
 pub(crate) mod check;
 #[cfg(feature = "cli")]
@@ -101,7 +102,7 @@ pub mod exit_code;
 pub mod gateway;
 pub mod harness;
 pub(crate) mod html;
-#[cfg(feature = "emulator")]
+#[cfg(feature = "cli")]
 pub(crate) mod proxy;
 pub(crate) mod report;
 #[cfg_attr(

@@ -76,6 +76,10 @@ pub struct RunArgs {
     /// 127.0.0.1): what `callback_url()` gives a remote gateway, e.g. an ngrok URL.
     #[arg(long, env = crate::env::CALLBACK_BASE_URL, value_name = "URL", value_parser = crate::run::config::parse_callback_base)]
     pub callback_base_url: Option<String>,
+    /// The port the callback receiver listens on at 127.0.0.1 [default: any free port]: point
+    /// the forwarder behind --callback-base-url here (`ngrok http 9000` → --callback-port 9000).
+    #[arg(long, env = crate::env::CALLBACK_PORT, value_name = "PORT")]
+    pub callback_port: Option<u16>,
     /// human or json on standard output [default: human]; html=DIR also writes
     /// DIR/index.html (repeatable: `--report json --report html=out`).
     #[arg(long, value_name = "FORMAT", value_parser = parse_report)]
@@ -157,12 +161,19 @@ pub fn prepare(
         keep_failed: args.keep_failed,
         recordings: args.recordings.clone(),
         callback_base_url: args.callback_base_url.clone(),
+        callback_port: args.callback_port,
         jobs: args.jobs,
         updates: Updates::new(args.update),
         ..RunConfig::default()
     };
     let Resolved { options, jobs } = run.resolve(&loaded.config, &args.select.config_dir())?;
     let session = Session::start(options, &loaded.scenarios)?;
+    // Behind a forwarder, say where it must point: the receiver's port is free-chosen unless
+    // --callback-port fixed it.
+    if let (Some(_), Some((public, local))) = (&args.callback_base_url, session.callback_receiver())
+    {
+        errln!("callbacks: {public} is forwarded to http://{local}");
+    }
     Ok(Ok(Prepared {
         session: Arc::new(session),
         loaded,

@@ -271,6 +271,8 @@ fn answer(url: &str, reply: &MerchantReply, secret: &SecretKey) -> Reply {
 
 /// Sends one callback (fields already signed) to `url` and returns the merchant's raw reply,
 /// for `fph callback send`: `timeout` bounds the whole exchange.
+// `fph callback send`, and the receiver's tests: the emulator itself sends through `deliver`.
+#[cfg(any(feature = "cli", test))]
 pub async fn send_callback(
     url: &str,
     method: CallbackMethod,

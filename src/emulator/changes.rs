@@ -87,7 +87,9 @@ pub fn apply_all(changes: &[AnswerChange], call: &Operation, fields: &mut Fields
     }
 }
 
-/// The built-in "changed gateway" profile: one change of each kind a drift check reports.
+/// The built-in "changed gateway" profile: one change of each kind a drift check reports
+/// (`fph emulator --profile changed-gateway`).
+#[cfg(any(feature = "cli", test))]
 pub fn changed_gateway() -> Vec<AnswerChange> {
     let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
         items

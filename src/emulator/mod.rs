@@ -92,9 +92,11 @@ mod store;
 mod unavailable;
 
 #[cfg(feature = "emulator")]
+#[cfg(any(feature = "cli", test))]
 pub(crate) use callbacks::send_callback;
 pub use changes::AnswerChange;
 #[cfg(feature = "emulator")]
+#[cfg(feature = "cli")]
 pub(crate) use changes::changed_gateway;
 pub use config::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, EmulatorConfig};
 pub use config_problem::{ConfigPlace, ConfigProblem};

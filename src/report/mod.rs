@@ -28,6 +28,10 @@ pub mod human;
 )]
 pub mod json;
 #[cfg(feature = "junit")]
+#[cfg_attr(
+    not(any(feature = "cli", test)),
+    expect(dead_code, reason = "JUnit files are written by `fph run --junit`")
+)]
 pub mod junit;
 #[cfg(feature = "cli")]
 pub mod review;

@@ -43,6 +43,8 @@ pub struct RunConfig {
     /// The public address that forwards to the run's callback receiver (a remote target
     /// cannot reach 127.0.0.1); `None`: the receiver's own address.
     pub callback_base_url: Option<String>,
+    /// The port the callback receiver listens on (`None`: any free port).
+    pub callback_port: Option<u16>,
 }
 
 impl Default for RunConfig {
@@ -58,6 +60,7 @@ impl Default for RunConfig {
             credentials_from_env: true,
             emulator: EmulatorConfig::default(),
             callback_base_url: None,
+            callback_port: None,
         }
     }
 }
@@ -123,6 +126,7 @@ impl RunConfig {
             emulator: self.emulator.clone(),
             updates: self.updates,
             callback_base_url: self.callback_base_url.clone(),
+            callback_port: self.callback_port,
         };
         Ok(Resolved { options, jobs })
     }

@@ -59,6 +59,9 @@ pub struct SessionOptions {
     /// The public address that forwards to the run's callback receiver
     /// (`--callback-base-url`), for a remote gateway that cannot reach 127.0.0.1.
     pub callback_base_url: Option<String>,
+    /// The port the callback receiver listens on at 127.0.0.1 (`--callback-port`, what a
+    /// forwarder is pointed at); `None`: any free port.
+    pub callback_port: Option<u16>,
 }
 
 /// A session that cannot start.
@@ -75,8 +78,12 @@ pub enum SessionError {
     Emulator(#[source] crate::emulator::EmulatorError),
     #[error(transparent)]
     Transport(#[from] crate::transport::TransportError),
-    #[error("failed to start the callback receiver")]
-    Receiver(#[source] std::io::Error),
+    #[error("failed to start the callback receiver on 127.0.0.1:{port}")]
+    Receiver {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A started session; share it between cases (`&Session` or `Arc<Session>`).
@@ -107,6 +114,8 @@ pub struct Session {
     replayed_from: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// Hears each case and request as it happens (a progress bar, `--verbose`); set once.
     observer: std::sync::OnceLock<Arc<dyn Observer>>,
+    /// The callback receiver's public base URL and its local address, when one started.
+    callbacks: Option<(String, std::net::SocketAddr)>,
 }
 
 impl Session {
@@ -124,6 +133,7 @@ impl Session {
             mut emulator,
             updates,
             callback_base_url,
+            callback_port,
         } = options;
         let replay_merchant = credentials
             .as_ref()
@@ -153,6 +163,12 @@ impl Session {
             callback_base: None,
         };
         let mut running = None;
+        // Where the run's callback receiver is reached and listens, when one started.
+        #[cfg_attr(
+            not(feature = "emulator"),
+            expect(unused_mut, reason = "no receiver without a server")
+        )]
+        let mut callbacks: Option<(String, std::net::SocketAddr)> = None;
         let live = if mode.may_go_live() {
             target.target.guard(allow_production)?;
             let credentials = match (credentials, &target.target) {
@@ -205,17 +221,29 @@ impl Session {
             #[cfg(feature = "emulator")]
             let receiver = match scenarios.iter().any(needs_receiver) {
                 true => Some(
-                    crate::transport::receiver::Receiver::start(callback_base_url.as_deref())
-                        .map(Arc::new)
-                        .map_err(SessionError::Receiver)?,
+                    crate::transport::receiver::Receiver::start(
+                        callback_base_url.as_deref(),
+                        callback_port.unwrap_or(0),
+                    )
+                    .map(Arc::new)
+                    .map_err(|source| SessionError::Receiver {
+                        port: callback_port.unwrap_or(0),
+                        source,
+                    })?,
                 ),
                 false => None,
             };
             #[cfg(feature = "emulator")]
             let callback_base = receiver.as_ref().map(|r| r.base_url().to_owned());
+            #[cfg(feature = "emulator")]
+            {
+                callbacks = receiver
+                    .as_ref()
+                    .map(|r| (r.base_url().to_owned(), r.local_addr()));
+            }
             #[cfg(not(feature = "emulator"))]
             let callback_base: Option<String> = {
-                let _ = callback_base_url;
+                let _ = (callback_base_url, callback_port);
                 None
             };
             let settings = CaseSettings {
@@ -273,7 +301,16 @@ impl Session {
             swept,
             replayed_from: Default::default(),
             observer: std::sync::OnceLock::new(),
+            callbacks,
         })
+    }
+
+    /// The callback receiver, when the run started one: the base URL the gateway is given
+    /// and the address it listens on (a forwarder behind `--callback-base-url` points there).
+    pub fn callback_receiver(&self) -> Option<(&str, std::net::SocketAddr)> {
+        self.callbacks
+            .as_ref()
+            .map(|(public, local)| (public.as_str(), *local))
     }
 
     /// The run's secret guard: what it found is the run's warning.

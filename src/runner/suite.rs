@@ -300,6 +300,7 @@ mod tests {
             emulator: EmulatorConfig::default(),
             updates: Updates::new(UpdatePolicy::No),
             callback_base_url: None,
+            callback_port: None,
         };
         let session = Arc::new(Session::start(options, &scenarios).unwrap());
         (dir, session, scenarios)

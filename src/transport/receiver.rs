@@ -68,6 +68,7 @@ impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Receiver")
             .field("base_url", &self.base_url)
+            .field("local", &self.local)
             .finish_non_exhaustive()
     }
 }
@@ -83,11 +84,12 @@ pub struct Pending {
 }
 
 impl Receiver {
-    /// Starts the receiver on 127.0.0.1:0, on a thread of its own. `public_base` is the
-    /// address the gateway is told instead (`--callback-base-url`, for a remote target that
-    /// reaches the receiver through a forwarder).
-    pub fn start(public_base: Option<&str>) -> std::io::Result<Receiver> {
-        let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    /// Starts the receiver on 127.0.0.1:`port` (0: any free port), on a thread of its own.
+    /// `public_base` is the address the gateway is told instead (`--callback-base-url`, for a
+    /// remote target that reaches the receiver through a forwarder, which needs a fixed
+    /// `port` to forward to).
+    pub fn start(public_base: Option<&str>, port: u16) -> std::io::Result<Receiver> {
+        let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -374,7 +376,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_signed_callback_is_received_in_every_method_and_answered_signed() {
-        let receiver = Receiver::start(None).unwrap();
+        let receiver = Receiver::start(None, 0).unwrap();
         for method in [
             CallbackMethod::Post,
             CallbackMethod::Get,
@@ -421,7 +423,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_callback_signed_with_another_key_is_refused_before_its_fields_are_seen() {
-        let receiver = Receiver::start(None).unwrap();
+        let receiver = Receiver::start(None, 0).unwrap();
         let url = receiver.url("c", CallbackKind::Check);
         let fields = signed("check", &SecretKey::new("not the merchant's"));
         let sent = send_post(url, fields);
@@ -438,7 +440,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_callback_that_never_comes_fails_after_the_timeout_naming_the_url() {
-        let receiver = Receiver::start(None).unwrap();
+        let receiver = Receiver::start(None, 0).unwrap();
         let error = receiver
             .wait(
                 "late",
@@ -455,7 +457,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_malformed_callback_is_reported_with_its_first_bytes() {
-        let receiver = Receiver::start(None).unwrap();
+        let receiver = Receiver::start(None, 0).unwrap();
         let sent = tokio::spawn(post(
             receiver.url("m", CallbackKind::Result),
             "pg_xml=<request><pg_sig>",
@@ -474,7 +476,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_forwarder_that_keeps_the_public_path_prefix_still_reaches_the_case() {
-        let receiver = Receiver::start(Some("https://tunnel.example/cb")).unwrap();
+        let receiver = Receiver::start(Some("https://tunnel.example/cb"), 0).unwrap();
         let public = receiver.url("c9", CallbackKind::Result);
         assert_eq!(public, "https://tunnel.example/cb/c9/result");
         // What the forwarder sends on: the same path, to the receiver's own address.
@@ -492,12 +494,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_http_status_reply_is_sent_bare_and_each_case_has_its_own_url() {
-        let receiver = Receiver::start(Some("https://tunnel.example/cb/")).unwrap();
+        let receiver = Receiver::start(Some("https://tunnel.example/cb/"), 0).unwrap();
         assert_eq!(
             receiver.url("c7", CallbackKind::Check),
             "https://tunnel.example/cb/c7/check"
         );
-        let local = Receiver::start(None).unwrap();
+        let local = Receiver::start(None, 0).unwrap();
         let sent = tokio::spawn(post(local.url("a", CallbackKind::Result), "pg_x=1"));
         assert!(
             local

@@ -124,6 +124,18 @@ impl Browser {
     }
 
     async fn send(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.request(session, method, params)
+            .await
+            .unwrap_or_else(|error| panic!("{method} failed: {error}"))
+    }
+
+    /// A command and its result, or the error Chromium answered.
+    async fn request(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut message = json!({ "id": id, "method": method, "params": params });
@@ -145,9 +157,9 @@ impl Browser {
                 continue; // an event, or an answer to nothing we wait for
             }
             if let Some(error) = reply.get("error") {
-                panic!("{method} failed: {error}");
+                return Err(error.clone());
             }
-            return reply["result"].clone();
+            return Ok(reply["result"].clone());
         }
     }
 
@@ -183,7 +195,22 @@ impl Browser {
             "(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()"
         );
         loop {
-            let value = self.eval(&guarded).await;
+            // While the page navigates (a form submitted, a link followed) an evaluation can
+            // land in the page that is going away: Chromium refuses it, and that is a "not
+            // yet", not a failure.
+            let session = self.session.clone();
+            let value = match self
+                .request(
+                    Some(&session),
+                    "Runtime.evaluate",
+                    json!({ "expression": guarded, "awaitPromise": true, "returnByValue": true }),
+                )
+                .await
+            {
+                Ok(result) => result["result"]["value"].clone(),
+                Err(error) if navigating(&error) => Value::Null,
+                Err(error) => panic!("Runtime.evaluate failed: {error}"),
+            };
             let truthy = match &value {
                 Value::Null => false,
                 Value::Bool(b) => *b,
@@ -380,4 +407,12 @@ fn base64_decode(text: &str) -> Vec<u8> {
 fn base64_decodes() {
     assert_eq!(base64_decode("aGVsbG8="), b"hello");
     assert_eq!(base64_decode("iVBORw0KGgo="), b"\x89PNG\r\n\x1a\n");
+}
+
+/// True for Chromium's refusals while a page is replaced by the next one.
+fn navigating(error: &Value) -> bool {
+    let message = error["message"].as_str().unwrap_or("");
+    message.contains("navigated or closed")
+        || message.contains("Execution context was destroyed")
+        || message.contains("Cannot find context")
 }

@@ -226,7 +226,7 @@ fn the_callback_sent_is_signed_for_the_url_in_every_method() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let key = SecretKey::new(SECRET);
-    let receiver = Receiver::start(None).unwrap();
+    let receiver = Receiver::start(None, 0).unwrap();
     for method in ["POST", "GET", "XML"] {
         let case = format!("cli-{method}");
         let url = receiver.url(&case, CallbackKind::Check);
@@ -491,4 +491,38 @@ fn the_emulator_logs_whether_each_callback_reply_kept_the_contract() {
         assert!(line.contains(said), "{handler:?}: {line}");
         assert!(!line.contains(SECRET), "{line}");
     }
+}
+
+/// A remote gateway reaches the receiver through a forwarder: the gateway is given
+/// `--callback-base-url` (a path prefix included), the receiver listens on `--callback-port`,
+/// and the run says where the forwarder must point. Here the "forwarder" is the identity: the
+/// base URL names the receiver's own fixed port, so the emulator's callbacks arrive with the
+/// prefix still on their path.
+#[test]
+fn callbacks_reach_the_case_through_a_forwarder_with_a_fixed_port() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}/fwd");
+    let run = Dir::with_shipped()
+        .fph()
+        .args(["run", "scenarios/callback_result.yaml", "--mode", "live"])
+        .args([
+            "--callback-base-url",
+            &base,
+            "--callback-port",
+            &port.to_string(),
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("3 passed"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "callbacks: {base} is forwarded to http://127.0.0.1:{port}"
+        )),
+        "{}",
+        run.stderr
+    );
 }
