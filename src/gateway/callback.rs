@@ -50,6 +50,16 @@ impl CallbackMethod {
         }
     }
 
+    /// How a callback sent this way goes on the wire: a urlencoded POST form, GET
+    /// parameters, or a form holding one `pg_xml` field.
+    pub fn encoding(self) -> super::Encoding {
+        match self {
+            CallbackMethod::Post => super::Encoding::Urlencoded,
+            CallbackMethod::Get => super::Encoding::Get,
+            CallbackMethod::Xml => super::Encoding::PgXml,
+        }
+    }
+
     pub fn parse(text: &str) -> Option<CallbackMethod> {
         match text.to_ascii_uppercase().as_str() {
             "GET" => Some(CallbackMethod::Get),

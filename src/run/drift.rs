@@ -115,7 +115,12 @@ fn live_run(outcome: &CaseOutcome) -> LiveRun {
         .steps
         .iter()
         .map(|step| {
-            let answer = match (&step.failure, step.last_response()) {
+            // The last exchange: the request (or callback) and what came back (or the reply).
+            let exchange = step
+                .attempts
+                .last()
+                .and_then(|a| Some((&a.request, a.response.as_ref()?)));
+            let answer = match (&step.failure, exchange) {
                 // No answer worth comparing: the gateway's fault, or a request never built.
                 (Some(failure), _)
                     if failure.is_improper_answer()
@@ -124,17 +129,14 @@ fn live_run(outcome: &CaseOutcome) -> LiveRun {
                     Err(text::step_failure(failure))
                 }
                 // A callback: what the gateway said is its fields, not the scenario's reply.
-                (_, Some(_))
-                    if step.attempts.last().is_some_and(|a| {
-                        a.request.direction == crate::transport::Direction::Incoming
-                    }) =>
+                (_, Some((callback, _)))
+                    if callback.direction == crate::transport::Direction::Incoming =>
                 {
-                    let fields = &step.attempts[step.attempts.len() - 1].request.fields;
                     Ok(drift::callback_body(
-                        &outcome.redactor.redact_fields(fields),
+                        &outcome.redactor.redact_fields(&callback.fields),
                     ))
                 }
-                (_, Some(response)) => Ok(outcome.redactor.redact_body(&response.body)),
+                (_, Some((_, response))) => Ok(outcome.redactor.redact_body(&response.body)),
                 (_, None) => Err("no answer".to_owned()),
             };
             LiveStep {

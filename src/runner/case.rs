@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::{CompareOptions, Difference, compare, updated_expected};
 use crate::gateway::callback::{
-    CallbackMethod, MerchantReply, RuleCheck, SampleCallback, check_reply, sample_fields,
+    MerchantReply, RuleCheck, SampleCallback, check_reply, sample_fields,
 };
 use crate::gateway::signature::{self, SIG_FIELD, Verification};
 use crate::gateway::{Document, Encoding, Fields, Operation, Routes, SecretKey};
@@ -475,11 +475,7 @@ fn callback_request(
         operation: Operation::Other(url.clone()),
         path: url,
         fields,
-        encoding: match send.method {
-            CallbackMethod::Post => Encoding::Urlencoded,
-            CallbackMethod::Get => Encoding::Get,
-            CallbackMethod::Xml => Encoding::PgXml,
-        },
+        encoding: send.method.encoding(),
         signed_by_harness,
         direction: crate::transport::Direction::Outgoing,
     })

@@ -234,18 +234,14 @@ impl Session {
                 false => None,
             };
             #[cfg(feature = "emulator")]
-            let callback_base = receiver.as_ref().map(|r| r.base_url().to_owned());
-            #[cfg(feature = "emulator")]
             {
                 callbacks = receiver
                     .as_ref()
                     .map(|r| (r.base_url().to_owned(), r.local_addr()));
             }
             #[cfg(not(feature = "emulator"))]
-            let callback_base: Option<String> = {
-                let _ = (callback_base_url, callback_port);
-                None
-            };
+            let _ = (callback_base_url, callback_port);
+            let callback_base = callbacks.as_ref().map(|(public, _)| public.clone());
             let settings = CaseSettings {
                 target_name: target.name.clone(),
                 test_target: target.target.is_test(),

@@ -185,27 +185,11 @@ impl LiveTransport {
     ) -> Result<(Request, Response), TransportError> {
         #[cfg(feature = "emulator")]
         if let Some((receiver, secret)) = &self.callbacks {
-            use crate::gateway::callback::CallbackMethod;
             let pending = receiver
                 .wait(&wait.case, wait.kind, secret, wait.timeout)
                 .await?;
-            let encoding = match pending.method {
-                CallbackMethod::Get => Encoding::Get,
-                CallbackMethod::Post => Encoding::Urlencoded,
-                CallbackMethod::Xml => Encoding::PgXml,
-            };
-            let fields = pending.fields.clone();
+            let request = wait.received(pending.fields.clone(), pending.method.encoding());
             let sent = pending.answer(&wait.reply, secret);
-            let request = Request {
-                step: wait.step.clone(),
-                attempt: wait.attempt,
-                operation: crate::gateway::Operation::Other(wait.kind.name().to_owned()),
-                path: wait.kind.name().to_owned(),
-                fields,
-                encoding,
-                signed_by_harness: wait.reply.signed_by_harness(),
-                direction: super::Direction::Incoming,
-            };
             let response = Response {
                 status: sent.status,
                 content_type: (!sent.body.is_empty())

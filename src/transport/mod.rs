@@ -70,6 +70,23 @@ pub struct CallbackWait {
     pub reply: Reply,
 }
 
+impl CallbackWait {
+    /// The callback this wait received, as the step's incoming request: the fields and how
+    /// they came, signed for the callback's script (the URL's last segment).
+    pub fn received(&self, fields: Fields, encoding: Encoding) -> Request {
+        Request {
+            step: self.step.clone(),
+            attempt: self.attempt,
+            operation: Operation::Other(self.kind.name().to_owned()),
+            path: self.kind.name().to_owned(),
+            fields,
+            encoding,
+            signed_by_harness: self.reply.signed_by_harness(),
+            direction: Direction::Incoming,
+        }
+    }
+}
+
 /// How the scenario answers a callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {

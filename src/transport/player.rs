@@ -227,16 +227,8 @@ impl Player {
                 self.record_hint
             ));
         }
-        let request = Request {
-            step: wait.step.clone(),
-            attempt: wait.attempt,
-            operation: crate::gateway::Operation::Other(script.to_owned()),
-            path: recorded.path.clone(),
-            fields,
-            encoding: recorded.encoding,
-            signed_by_harness: wait.reply.signed_by_harness(),
-            direction: Direction::Incoming,
-        };
+        // `recorded.path` is the script name, checked above to be the wait's.
+        let request = wait.received(fields, recorded.encoding);
         let response = Response {
             status: answered.status,
             content_type: answered.content_type.clone(),
