@@ -214,7 +214,8 @@ pub fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<u8> {
     };
     let executed = execute(prepared, &args.select, reporting)?;
     if let Some(path) = &args.junit {
-        let xml = report::junit::report(&executed.outcomes).map_err(anyhow::Error::msg)?;
+        let xml = report::junit::report(&executed.outcomes, &executed.run_info.not_run)
+            .map_err(anyhow::Error::msg)?;
         std::fs::write(path, xml).with_context(|| format!("failed to write {}", path.display()))?;
     }
     for dir in args.html_dirs() {

@@ -1,6 +1,7 @@
 //! JUnit XML (`--junit FILE`) for CI dashboards: a test suite per scenario file, a test
 //! case per scenario case (with `file` and, for a failure, `line` attributes, so CI annotates
-//! the scenario line), the failure details as the failure description.
+//! the scenario line), the failure details as the failure description. Cases a `--fail-fast`
+//! stop did not start are there too, skipped, so the dashboard counts every selected case.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -9,10 +10,23 @@ use crate::runner::{CaseOutcome, CaseStatus};
 use super::human::failure_details;
 use super::style::Style;
 
-/// The JUnit document for these outcomes.
-pub fn report(outcomes: &[CaseOutcome]) -> Result<String, String> {
+/// The JUnit document for these outcomes, and the cases (`scenario::case`) not run.
+pub fn report(outcomes: &[CaseOutcome], not_run: &[String]) -> Result<String, String> {
     let mut report = Report::new("fph");
     let mut suites: Vec<TestSuite> = Vec::new();
+    let mut add = |suite_name: &str, case: TestCase| match suites
+        .iter_mut()
+        .find(|s| s.name.as_str() == suite_name)
+    {
+        Some(suite) => {
+            suite.add_test_case(case);
+        }
+        None => {
+            let mut suite = TestSuite::new(suite_name);
+            suite.add_test_case(case);
+            suites.push(suite);
+        }
+    };
     for outcome in outcomes {
         let status = if outcome.passed() {
             TestCaseStatus::success()
@@ -48,19 +62,15 @@ pub fn report(outcomes: &[CaseOutcome]) -> Result<String, String> {
             case.extra
                 .insert("line".into(), span.line.to_string().into());
         }
-        match suites
-            .iter_mut()
-            .find(|s| s.name.as_str() == outcome.scenario)
-        {
-            Some(suite) => {
-                suite.add_test_case(case);
-            }
-            None => {
-                let mut suite = TestSuite::new(outcome.scenario.clone());
-                suite.add_test_case(case);
-                suites.push(suite);
-            }
-        }
+        add(&outcome.scenario, case);
+    }
+    for full_name in not_run {
+        let (scenario, case_name) = full_name.split_once("::").unwrap_or((full_name, ""));
+        let mut status = TestCaseStatus::skipped();
+        status.set_message("not run: --fail-fast stopped after a failure");
+        let mut case = TestCase::new(case_name, status);
+        case.set_classname(scenario);
+        add(scenario, case);
     }
     report.add_test_suites(suites);
     report.to_string().map_err(|e| e.to_string())

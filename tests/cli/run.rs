@@ -579,6 +579,10 @@ fn fail_fast_stops_after_the_first_failure_and_reports_the_rest_as_not_run() {
             "1",
             "--report",
             "json",
+            "--junit",
+            "junit.xml",
+            "--report",
+            "html=report",
         ])
         .run();
     let not_run = json
@@ -587,6 +591,26 @@ fn fail_fast_stops_after_the_first_failure_and_reports_the_rest_as_not_run() {
         .filter(|l| l.contains("\"status\":\"not_run\""))
         .count();
     assert_eq!(not_run, SHIPPED_CASES, "{}", json.stdout);
+    // The files too: every selected case is there, the ones not started as such.
+    let junit = dir.read("junit.xml");
+    assert_eq!(
+        junit.matches("<testcase ").count(),
+        SHIPPED_CASES + 1,
+        "{junit}"
+    );
+    assert_eq!(
+        junit
+            .matches("<skipped message=\"not run: --fail-fast stopped after a failure\"")
+            .count(),
+        SHIPPED_CASES,
+        "{junit}"
+    );
+    assert!(junit.contains("<failure "), "{junit}");
+    let html = dir.read("report/index.html");
+    assert!(
+        html.contains(&format!("{SHIPPED_CASES} not run</span>")),
+        "{html}"
+    );
     // Without --fail-fast every case runs.
     let all = dir.fph().args(["run", "--mode", "live", "-j", "1"]).run();
     assert!(
