@@ -2,7 +2,8 @@
 //! CSS and JS, nothing fetched, so it works opened from disk or as a CI artifact. A summary,
 //! a table of cases to filter by text and status, and per case its steps: the request
 //! fields, the answer, each check (expected, actual, and the scenario's `file:line:column`),
-//! the coloured diff of an expected body, timings.
+//! the coloured diff of an expected body, the callbacks the gateway sent and the scenario's
+//! replies, timings.
 //!
 //! Everything that came from a scenario or a gateway is HTML-escaped, and every text shown
 //! passes the case's redactor first, as in the human report (the secret guard already

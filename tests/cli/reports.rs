@@ -1,5 +1,6 @@
-//! The machine reports (JSON lines, JUnit) of a run with passing, failing and erroring
-//! cases, parsed back.
+//! Every reporter on a run with passing, failing and erroring cases: the machine reports
+//! (JSON lines, JUnit) parsed back, the human report, the HTML report (in headless Chromium
+//! too); the progress bar, `--verbose`, `--quiet` and the shell completions.
 
 use crate::support::Dir;
 
@@ -267,6 +268,45 @@ fn the_html_report_is_self_contained_escaped_and_masked() {
     // Nothing fetched: no external URL in any src or href.
     assert!(!html.contains("src=\"http"), "{html}");
     assert!(!html.contains("href=\"http"), "{html}");
+}
+
+/// A result callback in the HTML report: what the gateway sent the merchant, what the
+/// scenario replied, and the checks on it with their scenario lines (a shipped scenario,
+/// replayed).
+#[test]
+fn the_html_report_shows_callbacks_and_the_replies() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args([
+            "run",
+            "--filter",
+            "callback_result::method=POST",
+            "--report",
+            "html=report",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let html = dir.read("report/index.html");
+    let paid = html
+        .split("<details class=\"step\">")
+        .find(|step| step.contains("step <b>paid</b> (result_callback"))
+        .unwrap_or_else(|| panic!("no step paid: {html}"));
+    assert!(paid.contains("<h4>callback 1 "), "{paid}");
+    assert!(paid.contains("pg_result=1\n"), "{paid}");
+    assert!(
+        paid.contains("<h4>reply <span class=\"where\">HTTP 200, "),
+        "{paid}"
+    );
+    assert!(
+        paid.contains("&lt;pg_description&gt;Order "),
+        "the scenario's reply: {paid}"
+    );
+    assert!(
+        paid.contains("<td>pg_result</td><td>&quot;1&quot;</td><td>&quot;1&quot;</td>"),
+        "{paid}"
+    );
+    assert!(paid.contains("scenarios/callback_result.yaml:"), "{paid}");
 }
 
 /// Chromium at /usr/bin/chromium or on PATH, if any.
