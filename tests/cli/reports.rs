@@ -175,7 +175,8 @@ fn quiet_prints_only_failures_and_the_summary() {
     assert!(run.stdout.contains("1 passed, 2 failed"), "{}", run.stdout);
 }
 
-/// The bar needs a terminal: `script` gives the run one.
+/// The bar needs a terminal: `script` gives the run one (standard output and error both,
+/// unless the command redirects one).
 #[test]
 fn the_progress_bar_shows_on_a_terminal_and_hides_under_ci() {
     if std::process::Command::new("script")
@@ -187,8 +188,11 @@ fn the_progress_bar_shows_on_a_terminal_and_hides_under_ci() {
         return;
     }
     let dir = mixed_suite();
-    let on_terminal = |ci: Option<&str>| {
-        let command = format!("{} run --mode live -j 1", env!("CARGO_BIN_EXE_fph"));
+    let on_terminal = |ci: Option<&str>, redirect: &str| {
+        let command = format!(
+            "{} run --mode live -j 1{redirect}",
+            env!("CARGO_BIN_EXE_fph")
+        );
         let mut script = std::process::Command::new("script");
         script
             .args(["-qec", &command, "/dev/null"])
@@ -200,12 +204,30 @@ fn the_progress_bar_shows_on_a_terminal_and_hides_under_ci() {
         }
         String::from_utf8_lossy(&script.output().unwrap().stdout).into_owned()
     };
-    let shown = on_terminal(None);
+    let shown = on_terminal(None, "");
     assert!(shown.contains("/3 cases, "), "{shown}");
     assert!(shown.contains("1 passed, 2 failed"), "{shown}");
-    let ci = on_terminal(Some("true"));
+    // Never interleaved: the bar is cleared (`\r`, erase line) before a report line is
+    // written, so no stretch between two line breaks or carriage returns holds both.
+    for piece in shown.split(['\r', '\n']) {
+        if piece.contains("cases, ") {
+            for report in ["PASS ", "FAIL ", "expected:", "passed, "] {
+                assert!(
+                    !piece.contains(report),
+                    "the bar and the report share a line: {piece:?}\n{shown}"
+                );
+            }
+        }
+    }
+    let ci = on_terminal(Some("true"), "");
     assert!(!ci.contains("cases, "), "{ci}");
     assert!(ci.contains("1 passed, 2 failed"), "{ci}");
+    // Standard output on the terminal, standard error into a file: no bar anywhere.
+    let piped = on_terminal(None, " 2>stderr.txt");
+    assert!(piped.contains("1 passed, 2 failed"), "{piped}");
+    assert!(!piped.contains("cases, "), "{piped}");
+    let stderr = dir.read("stderr.txt");
+    assert!(!stderr.contains("cases, "), "{stderr}");
 }
 
 /// A secret in a form field: the guard must keep it out of every report.
