@@ -432,6 +432,7 @@ fn completions_cover_the_commands_and_their_flags() {
     let dir = Dir::new();
     let bash = dir.fph().args(["completions", "bash"]).run();
     assert_eq!(bash.code, 0, "{}", bash.stderr);
+    let bash_script = bash.stdout.clone();
     for word in ["--fail-fast", "--exclude-tag", "--verbose", "list", "drift"] {
         assert!(
             bash.stdout.contains(word),
@@ -440,6 +441,40 @@ fn completions_cover_the_commands_and_their_flags() {
     }
     let zsh = dir.fph().args(["completions", "zsh"]).run();
     assert!(zsh.stdout.starts_with("#compdef fph"), "{}", zsh.stdout);
+    let fish = dir.fph().args(["completions", "fish"]).run();
+    assert!(fish.stdout.contains("complete -c fph "), "{}", fish.stdout);
+    assert!(fish.stdout.contains("-l fail-fast"), "{}", fish.stdout);
+    let powershell = dir.fph().args(["completions", "powershell"]).run();
+    assert!(
+        powershell
+            .stdout
+            .contains("Register-ArgumentCompleter -Native -CommandName 'fph'"),
+        "{}",
+        powershell.stdout
+    );
+    // Loaded into bash, the script completes a flag.
+    let completed = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(
+            "source /dev/stdin; COMP_WORDS=(fph run --fail); COMP_CWORD=2; \
+             COMP_LINE='fph run --fail'; COMP_POINT=${#COMP_LINE}; \
+             _fph fph --fail run; echo \"${COMPREPLY[@]}\"",
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut bash| {
+            use std::io::Write as _;
+            bash.stdin
+                .take()
+                .unwrap()
+                .write_all(bash_script.as_bytes())?;
+            bash.wait_with_output()
+        });
+    match completed {
+        Ok(output) => assert_eq!(String::from_utf8_lossy(&output.stdout), "--fail-fast\n"),
+        Err(error) => eprintln!("skipped the bash check: no bash ({error})"),
+    }
     let bad = dir.fph().args(["completions", "tcsh"]).run();
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
