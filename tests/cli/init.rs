@@ -237,6 +237,11 @@ fn init_rust_adds_the_contract_test_and_cargo_test_passes_offline() {
     }
     assert_eq!(dir.read("Cargo.toml"), manifest);
 
+    // `fph run` replays the Rust scaffold too.
+    let run = dir.fph().args(["run"]).run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("4 passed, 0 failed"), "{}", run.stdout);
+
     // `cargo test` in the scaffolded crate: offline, with this checkout's lock file, in a
     // target dir shared between runs.
     std::fs::copy(repo.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
