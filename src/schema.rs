@@ -33,8 +33,9 @@ use crate::scenario::raw::{RawConfig, RawScenario};
 use crate::transport::cassette::Cassette;
 use crate::transport::cassette::{self, OrderedMap};
 
-/// The directory beside the scenarios where `fph init` writes the schema files.
-pub const SCHEMA_DIR: &str = ".schema";
+/// The directory beside the scenarios where `fph init` writes the schema files (recorded
+/// cassettes point there too).
+pub use crate::transport::cassette::SCHEMA_DIR;
 
 /// One of the on-disk formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +56,7 @@ impl Format {
         match self {
             Format::Scenario => "scenario.json",
             Format::Config => "config.json",
-            Format::Cassette => "cassette.json",
+            Format::Cassette => cassette::SCHEMA_FILE,
         }
     }
 

@@ -101,7 +101,10 @@ fn accept(
             Ok(()) => Acceptance::Rerecorded(path),
             Err(error) => Acceptance::Kept(error.to_string()),
         },
-        OnDrift::Propose(updates) => match session.recording(scenario, case, outcome).to_yaml() {
+        OnDrift::Propose(updates) => match session
+            .recording(scenario, case, outcome)
+            .file_text(&path, scenario.dir())
+        {
             Ok(yaml) => Acceptance::Proposed(updates.offer(&path, &yaml)),
             Err(error) => Acceptance::Kept(format!("failed to write the new recording: {error}")),
         },

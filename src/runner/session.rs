@@ -465,7 +465,7 @@ impl Session {
         outcome: &CaseOutcome,
     ) -> Result<(), CassetteError> {
         self.recording(scenario, case, outcome)
-            .save(&self.cassette_path(scenario, case))
+            .save(&self.cassette_path(scenario, case), scenario.dir())
     }
 
     /// The cassette a live outcome makes: redacted, re-signed with the replay key.

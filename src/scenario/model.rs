@@ -317,6 +317,11 @@ impl Selection {
 }
 
 impl Scenario {
+    /// The directory the scenario file is in (where `fph init` puts `.schema/`).
+    pub fn dir(&self) -> &std::path::Path {
+        self.file.parent().unwrap_or(std::path::Path::new("."))
+    }
+
     /// The name of a case in every report, `fph list`, `--filter` and as a `cargo test`
     /// trial: `stem::case`. (Its cassette is `stem/case.yaml` below the recordings.)
     pub fn case_id(&self, case: &Case) -> String {

@@ -65,6 +65,26 @@ fn every_shipped_yaml_file_names_its_schema_in_its_first_line() {
             );
         }
     }
+    // The recordings of the shipped scenarios point at the committed cassette schema. (A
+    // proxy session's cassette, `recordings/proxy/`, belongs to no scenarios directory.)
+    let mut cassettes = 0;
+    for dir in std::fs::read_dir(repo().join("recordings")).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() || dir.ends_with("proxy") {
+            continue;
+        }
+        for file in yaml_files(&dir) {
+            cassettes += 1;
+            let text = std::fs::read_to_string(&file).unwrap();
+            let first = text.lines().next().unwrap_or_default();
+            let schema = first
+                .strip_prefix("# yaml-language-server: $schema=")
+                .unwrap_or_else(|| panic!("{}: {first}", file.display()));
+            assert_eq!(schema, "../../scenarios/.schema/cassette.json");
+            assert!(file.parent().unwrap().join(schema).is_file(), "{schema}");
+        }
+    }
+    assert!(cassettes >= 17, "{cassettes}");
 }
 
 #[test]

@@ -42,6 +42,10 @@
 //!     …
 //! ```
 //!
+//! When the scenarios directory has the cassette's JSON Schema (`fph init` writes
+//! `.schema/cassette.json`), the file starts with a `# yaml-language-server: $schema=…` line
+//! pointing at it, relative to the cassette, for editors ([`schema_modeline`]).
+//!
 //! Signatures in a cassette are made with the public replay key, never the merchant secret;
 //! redacted values appear as `{{name}}` placeholders. Files are written to a temporary file
 //! beside the target and renamed into place, so an interrupted write leaves the old one.
@@ -61,6 +65,67 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The cassette format this harness reads and writes.
 pub const FORMAT: u32 = 1;
+
+/// Where a project's JSON Schemas live, beside its scenarios (`fph init` writes them there).
+pub const SCHEMA_DIR: &str = ".schema";
+/// The cassette's schema file in [`SCHEMA_DIR`].
+pub const SCHEMA_FILE: &str = "cassette.json";
+
+/// The first line of a cassette recorded for a scenario in `scenarios_dir`, when that
+/// directory has the cassette schema (`fph init` wrote it): the YAML language server's
+/// modeline, with the schema's path relative to the cassette, so an editor checks the
+/// recording as it does the scenario. `None` when there is no schema to point at.
+pub fn schema_modeline(cassette: &Path, scenarios_dir: &Path) -> Option<String> {
+    let schema = scenarios_dir.join(SCHEMA_DIR).join(SCHEMA_FILE);
+    if !schema.is_file() {
+        return None;
+    }
+    let from = std::path::absolute(cassette.parent()?).ok()?;
+    let to = std::path::absolute(&schema).ok()?;
+    let relative = relative_path(&from, &to)?;
+    // The language server reads the path as a URI reference: forward slashes everywhere.
+    let relative: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(format!(
+        "# yaml-language-server: $schema={}\n",
+        relative.join("/")
+    ))
+}
+
+/// `to` as seen from the directory `from` (both absolute, `..` only where they part);
+/// `None` when they share no root (two Windows drives).
+fn relative_path(from: &Path, to: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    // Lexically: `absolute` keeps `..` and `.`; drop `.` and fold `..` into its parent.
+    fn normal(path: &Path) -> Vec<Component<'_>> {
+        let mut parts: Vec<Component> = Vec::new();
+        for part in path.components() {
+            match part {
+                Component::CurDir => {}
+                Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                    parts.pop();
+                }
+                part => parts.push(part),
+            }
+        }
+        parts
+    }
+    let (from, to) = (normal(from), normal(to));
+    if from.first() != to.first() {
+        return None;
+    }
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut relative = PathBuf::new();
+    for _ in common..from.len() {
+        relative.push("..");
+    }
+    for part in &to[common..] {
+        relative.push(part);
+    }
+    Some(relative)
+}
 
 /// One recorded case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,14 +367,25 @@ impl Cassette {
         serde_saphyr::to_string(self).map_err(|e| e.to_string())
     }
 
-    /// Writes atomically: a temporary file in the same directory, flushed, then renamed over
-    /// the old cassette. A crash at any point leaves either the old file or the new one.
-    pub fn save(&self, path: &Path) -> Result<(), CassetteError> {
+    /// The file at `path` for a scenario in `scenarios_dir`: the YAML, after the
+    /// [`schema_modeline`] when that directory has the cassette schema.
+    pub fn file_text(&self, path: &Path, scenarios_dir: &Path) -> Result<String, String> {
+        let yaml = self.to_yaml()?;
+        Ok(match schema_modeline(path, scenarios_dir) {
+            Some(modeline) => modeline + &yaml,
+            None => yaml,
+        })
+    }
+
+    /// Writes [`Cassette::file_text`] atomically: a temporary file in the same directory,
+    /// flushed, then renamed over the old cassette. A crash at any point leaves either the
+    /// old file or the new one.
+    pub fn save(&self, path: &Path, scenarios_dir: &Path) -> Result<(), CassetteError> {
         let write_error = |reason: String| CassetteError::Write {
             path: path.to_owned(),
             reason,
         };
-        let text = self.to_yaml().map_err(write_error)?;
+        let text = self.file_text(path, scenarios_dir).map_err(write_error)?;
         write_atomically(path, text.as_bytes()).map_err(|e| write_error(e.to_string()))
     }
 }
@@ -553,13 +629,48 @@ mod tests {
     fn atomic_save_replaces_and_leaves_no_temporary_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = Cassette::path_for(dir.path(), "s", "operator=KCELLKZT");
-        sample().save(&path).unwrap();
+        sample().save(&path, dir.path()).unwrap();
         let mut changed = sample();
         changed.case = "other".into();
-        changed.save(&path).unwrap();
+        changed.save(&path, dir.path()).unwrap();
         assert_eq!(Cassette::load(&path).unwrap().case, "other");
         let files: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(files.len(), 1);
+    }
+
+    /// Beside scenarios with the cassette schema, a cassette names it (relative to itself)
+    /// in its first line, and still loads; with no schema there, no modeline.
+    #[test]
+    fn a_cassette_names_the_schema_of_its_scenarios_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let scenarios = dir.path().join("scenarios");
+        let path = Cassette::path_for(&dir.path().join("recordings"), "s", "default");
+        sample().save(&path, &scenarios).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("format: 1\n"), "{text}");
+
+        std::fs::create_dir_all(scenarios.join(SCHEMA_DIR)).unwrap();
+        std::fs::write(scenarios.join(SCHEMA_DIR).join(SCHEMA_FILE), "{}").unwrap();
+        sample().save(&path, &scenarios).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let modeline = "# yaml-language-server: $schema=../../scenarios/.schema/cassette.json\n";
+        assert!(text.starts_with(modeline), "{text}");
+        assert_eq!(Cassette::load(&path).unwrap(), sample());
+
+        // Paths as given on a command line: relative, with `.` and `..` in them.
+        let cwd = std::env::current_dir().unwrap();
+        let relative = |path: &Path| {
+            let up: PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+            up.join(path.strip_prefix("/").unwrap())
+        };
+        assert_eq!(
+            schema_modeline(
+                &relative(&path),
+                &relative(&dir.path().join("recordings/../scenarios/."))
+            )
+            .as_deref(),
+            Some(modeline)
+        );
     }
 
     #[test]

@@ -74,6 +74,12 @@ fn init_any_scaffolds_a_suite_that_replays_offline_and_refuses_to_overwrite() {
         ]
     );
     let wrong_code = dir.read("recordings/wrong_code/default.yaml");
+    // An editor checks it against the schema init wrote.
+    assert!(
+        wrong_code
+            .starts_with("# yaml-language-server: $schema=../../scenarios/.schema/cassette.json\n"),
+        "{wrong_code}"
+    );
     assert!(wrong_code.contains("target: emulator"), "{wrong_code}");
     assert!(
         wrong_code.contains("<pg_error_code>11002</pg_error_code>"),
