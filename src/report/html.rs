@@ -258,7 +258,7 @@ fn step_details(
     }
     if !step.checks.is_empty() {
         out.push_str(
-            "<table class=\"checks\"><tr><th>check</th><th>expected</th><th>actual</th><th></th><th>scenario</th></tr>\n",
+            "<table class=\"checks\"><tr><th>check</th><th>expected</th><th>actual</th><th>verdict</th><th>scenario</th></tr>\n",
         );
         for check in &step.checks {
             let (expected, actual) = super::human::shown_check(outcome, check);
@@ -286,13 +286,22 @@ fn step_details(
             crate::transport::Direction::Outgoing => ("request", "answer"),
             crate::transport::Direction::Incoming => ("callback", "reply"),
         };
-        let _ = writeln!(
-            out,
-            "<h4>{request} {} <span class=\"where\">{} {}</span></h4><pre class=\"request\">",
-            n + 1,
-            escape(attempt.request.operation.name()),
-            escape(&attempt.request.path)
-        );
+        // An outgoing request names its call and route; a callback's path is its kind
+        // (`CallbackWait::received`), so the kind alone heads it: "result callback 1".
+        let what = match attempt.request.direction {
+            crate::transport::Direction::Outgoing => format!(
+                "{request} {} <span class=\"where\">{} {}</span>",
+                n + 1,
+                escape(attempt.request.operation.name()),
+                escape(&attempt.request.path)
+            ),
+            crate::transport::Direction::Incoming => format!(
+                "{} {request} {}",
+                escape(attempt.request.operation.name()),
+                n + 1
+            ),
+        };
+        let _ = writeln!(out, "<h4>{what}</h4><pre class=\"request\">");
         for (name, value) in attempt.request.fields.to_form_pairs() {
             let value = outcome.redactor.mask_field(&name, &value);
             let _ = writeln!(out, "{}={}", escape(&name), escape(&value));

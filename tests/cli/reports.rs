@@ -314,7 +314,7 @@ fn the_html_report_shows_callbacks_and_the_replies() {
         .split("<details class=\"step\">")
         .find(|step| step.contains("step <b>paid</b> (result_callback"))
         .unwrap_or_else(|| panic!("no step paid: {html}"));
-    assert!(paid.contains("<h4>callback 1 "), "{paid}");
+    assert!(paid.contains("<h4>result callback 1</h4>"), "{paid}");
     assert!(paid.contains("pg_result=1\n"), "{paid}");
     assert!(
         paid.contains("<h4>reply <span class=\"where\">HTTP 200, "),
