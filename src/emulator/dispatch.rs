@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::gateway::signature::script_name;
-use crate::gateway::{Fields, Operation, Routes};
+use crate::gateway::{Encoding, Fields, Operation, Routes};
 
 use super::answer::{unsigned_error, xml_response};
 use super::config::ADMIN_PREFIX;
@@ -97,16 +97,25 @@ async fn gateway(
     let started = Instant::now();
     let at = SystemTime::now();
     let method = request.method().clone();
+    let content_type = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let fault = app.faults.take(op);
     // What the journal keeps is moved into it, not copied: the console costs the gateway
     // one short lock per call.
-    let record = |request: Fields, http_status: StatusCode, answer: calls::Answer, body: Bytes| {
+    let record = |(request, encoding): (Fields, Option<Encoding>),
+                  http_status: StatusCode,
+                  answer: calls::Answer,
+                  body: Bytes| {
         app.journal.record(CallRecord {
             seq: 0,
             at,
             elapsed: started.elapsed(),
             method: method.clone(),
             path: path.to_owned(),
+            content_type: content_type.clone(),
+            encoding,
             call: CallName::Gateway(op.clone()),
             payment_id: answer.payment_id,
             request,
@@ -127,9 +136,12 @@ async fn gateway(
         {
             // The gateway never sees the call; the console still lists it with its payment,
             // so the body is read for the journal only.
-            let fields = request::decode(request, app.body_limit)
+            let read = request::decode_read(request, app.body_limit)
                 .await
-                .unwrap_or_default();
+                .map_or((Fields::new(), None), |(fields, encoding)| {
+                    (fields, Some(encoding))
+                });
+            let fields = &read.0;
             let answer = calls::Answer {
                 body: String::new(),
                 hint: Some("the gateway never saw this call: a fault answered it".into()),
@@ -140,11 +152,11 @@ async fn gateway(
             };
             return match fault.kind {
                 FaultKind::Http(code) => {
-                    record(fields, http_code(code), answer, Bytes::new());
+                    record(read, http_code(code), answer, Bytes::new());
                     html_error(code)
                 }
                 _ => {
-                    record(fields, StatusCode::OK, answer, Bytes::new());
+                    record(read, StatusCode::OK, answer, Bytes::new());
                     connection.kill();
                     xml_response(StatusCode::OK, String::new())
                 }
@@ -152,11 +164,11 @@ async fn gateway(
         }
     }
 
-    let (status, mut answer, fields) = match request::decode(request, app.body_limit).await {
-        Ok(fields) => (
+    let (status, mut answer, read) = match request::decode_read(request, app.body_limit).await {
+        Ok((fields, encoding)) => (
             StatusCode::OK,
             calls::answer(app, op, script_name(path), &fields).await,
-            fields,
+            (fields, Some(encoding)),
         ),
         Err(DecodeError::TooLarge { limit }) => (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -167,7 +179,7 @@ async fn gateway(
                     format!("the request body is larger than the limit of {limit} bytes"),
                 ),
             ),
-            Fields::new(),
+            (Fields::new(), None),
         ),
         Err(DecodeError::Malformed(why)) => (
             StatusCode::BAD_REQUEST,
@@ -178,7 +190,7 @@ async fn gateway(
                     format!("failed to read the request: {why}"),
                 ),
             ),
-            Fields::new(),
+            (Fields::new(), None),
         ),
     };
     app.log.request(&method, path, &answer);
@@ -213,7 +225,7 @@ async fn gateway(
     } else {
         with_hint(response, answer.hint.as_deref())
     };
-    record(fields, sent_status, answer, sent);
+    record(read, sent_status, answer, sent);
     response
 }
 

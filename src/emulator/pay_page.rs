@@ -137,6 +137,8 @@ async fn step(app: &Arc<App>, customer: &str, payment: PaymentSummary, form: Fie
         elapsed: started.elapsed(),
         method: Method::POST,
         path: PAY_PAGE_PATH.into(),
+        content_type: None,
+        encoding: None,
         call: CallName::PayPage(op.clone()),
         payment_id: Some(payment.id),
         request: fields,

@@ -9,6 +9,10 @@
 //! a body that is not the shape it claims is `Malformed`, answered unsigned like a broken
 //! form.
 //!
+//! [`decode_read`] also says which of the harness's [`Encoding`]s the request turned out to be
+//! (the console lists it beside the content type sent, so a merchant sees what its client
+//! really sends).
+//!
 //! A POST with an empty body falls back to its query string; otherwise the body alone counts,
 //! so a message is never half query, half body. The body is read up to the configured limit
 //! and no further: a larger one is refused before it is all in memory.
@@ -19,8 +23,8 @@ use axum::body::{Body, HttpBody};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{Method, header};
 
-use crate::gateway::Fields;
 use crate::gateway::xml::Document;
+use crate::gateway::{Encoding, Fields};
 
 /// How many fields a request may carry: far more than any real call (a receipt of 400
 /// positions is 1,600), and few enough that building the nested fields, which is quadratic in
@@ -39,6 +43,15 @@ pub(crate) enum DecodeError {
 
 /// Reads the request's fields.
 pub(crate) async fn decode(request: Request, limit: usize) -> Result<Fields, DecodeError> {
+    decode_read(request, limit).await.map(|(fields, _)| fields)
+}
+
+/// Reads the request's fields, and says how they came: a query string is `get` (also a POST
+/// with an empty body), a `pg_xml` field or a bare XML body `pg_xml`, else the body's type.
+pub(crate) async fn decode_read(
+    request: Request,
+    limit: usize,
+) -> Result<(Fields, Encoding), DecodeError> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -67,32 +80,33 @@ pub(crate) async fn decode(request: Request, limit: usize) -> Result<Fields, Dec
         })
         .unwrap_or_default();
 
-    let fields = if bytes.iter().all(u8::is_ascii_whitespace) {
-        from_pairs(form_decode(query)?)?
+    let (fields, encoding) = if bytes.iter().all(u8::is_ascii_whitespace) {
+        (from_pairs(form_decode(query)?)?, Encoding::Get)
     } else if media_type == "multipart/form-data" {
         let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        match plain_multipart(content_type, &bytes) {
+        let fields = match plain_multipart(content_type, &bytes) {
             Some(pairs) => from_pairs(pairs)?,
             None => {
                 let request = Request::from_parts(parts, Body::from(bytes));
                 from_multipart(request).await?
             }
-        }
+        };
+        (fields, Encoding::Multipart)
     } else if media_type.ends_with("/xml") {
-        return from_xml(&bytes);
+        return Ok((from_xml(&bytes)?, Encoding::PgXml));
     } else if media_type == "application/json" || media_type.ends_with("+json") {
-        from_pairs(json_pairs(&bytes)?)?
+        (from_pairs(json_pairs(&bytes)?)?, Encoding::Json)
     } else {
         // Form-encoded, also when the client forgot the content type.
-        from_pairs(form_decode(&bytes)?)?
+        (from_pairs(form_decode(&bytes)?)?, Encoding::Urlencoded)
     };
     match fields.get("pg_xml") {
-        Some(xml) => from_xml(xml.as_bytes()),
-        None => Ok(fields),
+        Some(xml) => Ok((from_xml(xml.as_bytes())?, Encoding::PgXml)),
+        None => Ok((fields, encoding)),
     }
 }
 

@@ -229,3 +229,178 @@ fn a_bad_merchant_flag_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("ID:SECRET"), "{}", run.stderr);
 }
+
+/// Issue 22: each encoding the harness sends is signed, accepted and read *as that encoding*
+/// by the emulator — checked on the emulator's side, from the calls it journaled: the
+/// content type it was sent and how it read the request, for every call of every payment of
+/// the shipped `encodings.yaml` (each case's init carries its encoding in `pg_param1`).
+#[test]
+fn the_emulator_saw_each_encoding_the_harness_sent() {
+    let dir = Dir::with_shipped();
+    let emulator = dir.emulator(&["--quiet"]);
+    let run = dir
+        .fph()
+        .args([
+            "run",
+            "--mode",
+            "live",
+            "--target",
+            &emulator.url,
+            "scenarios/encodings.yaml",
+        ])
+        .env("FREEDOMPAY_MERCHANT_ID", "552170")
+        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("5 passed, 0 failed"), "{}", run.stdout);
+
+    let addr = emulator.url.strip_prefix("http://").unwrap().to_owned();
+    let (status, body) = get(&addr, "/_emulator/api/calls?limit=500");
+    assert!(status.contains("200"), "{status}");
+    let calls: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let calls = calls["calls"].as_array().unwrap();
+    let field = |call: &serde_json::Value, name: &str| -> Option<String> {
+        call["request"].as_array().unwrap().iter().find_map(|f| {
+            (f["name"] == name).then(|| f["value"].as_str().unwrap_or("").to_owned())
+        })
+    };
+    // Which encoding each payment's case sent, from its init.
+    let mut case_of = std::collections::HashMap::new();
+    for call in calls.iter().filter(|c| c["call"] == "init") {
+        let payment = call["payment_id"].as_u64().expect("init made a payment");
+        case_of.insert(payment, field(call, "pg_param1").unwrap());
+    }
+    assert_eq!(case_of.len(), 5, "{body}");
+    let mut seen = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for call in calls {
+        let payment = call["payment_id"].as_u64().unwrap();
+        let sent = &case_of[&payment];
+        let (method, content_type) = match sent.as_str() {
+            "multipart" => ("POST", Some("multipart/form-data; boundary=")),
+            "urlencoded" | "pg_xml" => ("POST", Some("application/x-www-form-urlencoded")),
+            "json" => ("POST", Some("application/json")),
+            "get" => ("GET", None),
+            other => panic!("unexpected pg_param1 {other}"),
+        };
+        let what = format!("{sent} {}: {call}", call["call"]);
+        assert_eq!(call["encoding"], sent.as_str(), "{what}");
+        assert_eq!(call["method"], method, "{what}");
+        match content_type {
+            Some(prefix) => assert!(
+                call["content_type"].as_str().unwrap().starts_with(prefix),
+                "{what}"
+            ),
+            None => assert!(call["content_type"].is_null(), "{what}"),
+        }
+        // Accepted: signed right and answered without an error.
+        assert!(!call["outcome"].as_str().unwrap().starts_with("error"), "{what}");
+        seen.entry(sent.clone())
+            .or_default()
+            .push(call["call"].as_str().unwrap().to_owned());
+    }
+    for (encoding, calls) in &seen {
+        for call in ["init", "pay", "approve", "status"] {
+            assert!(calls.iter().any(|c| c == call), "{encoding}: {calls:?}");
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+}
+
+/// A TCP forwarder to `to` that counts the connections made through it and the SMS-code
+/// lookups sent over them.
+struct CountingForwarder {
+    addr: std::net::SocketAddr,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl CountingForwarder {
+    fn start(to: String) -> Self {
+        use std::sync::atomic::Ordering;
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (count, sent) = (Arc::clone(&connections), Arc::clone(&requests));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                count.fetch_add(1, Ordering::SeqCst);
+                let Ok(mut server) = TcpStream::connect(&to) else {
+                    return;
+                };
+                let (mut client_back, mut server_back) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_back, &mut client_back);
+                });
+                let sent = Arc::clone(&sent);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n) = client.read(&mut buf) {
+                        if n == 0 || server.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        sent.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                    let _ = server.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CountingForwarder {
+            addr,
+            connections,
+            requests,
+        }
+    }
+}
+
+/// Issue 22: against a URL target, `sms_code(phone)` asks the emulator's admin API for the
+/// case's payment over the run's own HTTP client, on its keep-alive connection — not on a
+/// new connection per lookup. One job, five cases, five lookups: one connection in all.
+#[test]
+fn sms_code_lookups_reuse_the_runs_keep_alive_connection() {
+    use std::sync::atomic::Ordering;
+    let dir = Dir::with_shipped();
+    let emulator = dir.emulator(&["--quiet"]);
+    let forwarder =
+        CountingForwarder::start(emulator.url.strip_prefix("http://").unwrap().to_owned());
+    let run = dir
+        .fph()
+        .args([
+            "run",
+            "--mode",
+            "live",
+            "-j",
+            "1",
+            "--target",
+            &format!("http://{}", forwarder.addr),
+            "scenarios/sms_approval.yaml",
+        ])
+        .env("FREEDOMPAY_MERCHANT_ID", "552170")
+        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("5 passed, 0 failed"), "{}", run.stdout);
+    let sent = String::from_utf8_lossy(&forwarder.requests.lock().unwrap()).into_owned();
+    let lookups: Vec<&str> = sent
+        .lines()
+        .filter(|l| l.starts_with("GET /_emulator/"))
+        .collect();
+    // Each lookup names its case's payment, not the phone.
+    assert_eq!(lookups.len(), 5, "{sent}");
+    for lookup in &lookups {
+        assert!(
+            regex::Regex::new(r"^GET /_emulator/payments/\d+/sms HTTP/1\.1$")
+                .unwrap()
+                .is_match(lookup),
+            "{lookup}"
+        );
+    }
+    assert_eq!(
+        forwarder.connections.load(Ordering::SeqCst),
+        1,
+        "every call and lookup of a one-job run goes over one keep-alive connection"
+    );
+}

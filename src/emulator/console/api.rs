@@ -364,6 +364,8 @@ fn call_json(c: &CallRecord) -> Value {
         "elapsed_ms": c.elapsed.as_secs_f64() * 1000.0,
         "method": c.method.as_str(),
         "path": c.path,
+        "content_type": c.content_type,
+        "encoding": c.encoding.map(|e| e.name()),
         "call": c.call.to_string(),
         "payment_id": c.payment_id,
         "request": fields(&c.request),

@@ -16,7 +16,7 @@ use std::fmt;
 use axum::body::Bytes;
 use axum::http::Method;
 
-use crate::gateway::{Fields, Operation};
+use crate::gateway::{Encoding, Fields, Operation};
 
 /// Calls kept: enough for a developer's session; the oldest go first.
 pub(crate) const CALLS_KEPT: usize = 2000;
@@ -45,6 +45,11 @@ pub(crate) struct CallRecord {
     pub elapsed: Duration,
     pub method: Method,
     pub path: String,
+    /// The request's `Content-Type` as sent (`None` without one: a GET).
+    pub content_type: Option<String>,
+    /// How the emulator read the request (`None` when it could not, and for the payer
+    /// page's steps, which are no client's wire).
+    pub encoding: Option<Encoding>,
     pub call: CallName,
     pub payment_id: Option<u64>,
     pub request: Fields,
@@ -129,6 +134,8 @@ mod tests {
             elapsed: Duration::ZERO,
             method: Method::POST,
             path: "/mfs/pay".into(),
+            content_type: None,
+            encoding: None,
             call: CallName::Gateway(Operation::Pay),
             payment_id,
             request: Fields::new(),
