@@ -259,11 +259,12 @@ fn the_emulator_saw_each_encoding_the_harness_sent() {
     assert!(status.contains("200"), "{status}");
     let calls: serde_json::Value = serde_json::from_str(&body).unwrap();
     let calls = calls["calls"].as_array().unwrap();
-    let field = |call: &serde_json::Value, name: &str| -> Option<String> {
-        call["request"].as_array().unwrap().iter().find_map(|f| {
-            (f["name"] == name).then(|| f["value"].as_str().unwrap_or("").to_owned())
-        })
-    };
+    let field =
+        |call: &serde_json::Value, name: &str| -> Option<String> {
+            call["request"].as_array().unwrap().iter().find_map(|f| {
+                (f["name"] == name).then(|| f["value"].as_str().unwrap_or("").to_owned())
+            })
+        };
     // Which encoding each payment's case sent, from its init.
     let mut case_of = std::collections::HashMap::new();
     for call in calls.iter().filter(|c| c["call"] == "init") {
@@ -293,7 +294,10 @@ fn the_emulator_saw_each_encoding_the_harness_sent() {
             None => assert!(call["content_type"].is_null(), "{what}"),
         }
         // Accepted: signed right and answered without an error.
-        assert!(!call["outcome"].as_str().unwrap().starts_with("error"), "{what}");
+        assert!(
+            !call["outcome"].as_str().unwrap().starts_with("error"),
+            "{what}"
+        );
         seen.entry(sent.clone())
             .or_default()
             .push(call["call"].as_str().unwrap().to_owned());

@@ -252,6 +252,80 @@ async fn unreadable_requests_unknown_paths_and_methods() {
     gw.init().await;
 }
 
+/// Bad input: a JSON body that is not an object of fields, or nests deeper than a field may,
+/// gets the very answer a broken form gets — HTTP 400, `malformed_request`, unsigned — with
+/// what was wrong only in the hint.
+#[tokio::test]
+async fn json_that_is_not_an_object_or_nests_too_deep_is_answered_as_a_broken_form() {
+    let gw = Gateway::start();
+    let post = |content_type: &'static str, body: String| {
+        gw.client
+            .post(gw.url("/init_payment.php"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let broken_form = post("application/x-www-form-urlencoded", "a[b=1".into())
+        .await
+        .unwrap();
+    assert_eq!(broken_form.status().as_u16(), 400);
+    let expected = broken_form.text().await.unwrap();
+    let doc = Document::parse_response(expected.as_bytes()).unwrap();
+    assert_eq!(
+        doc.text("pg_error_code"),
+        Some(code(ErrorKind::MalformedRequest).to_string().as_str())
+    );
+    assert_eq!(doc.text("pg_sig"), None);
+    assert_eq!(doc.text("pg_salt"), None);
+    let nested = |levels: usize| {
+        format!(
+            "{{\"pg_merchant_id\": \"{DEMO_MERCHANT_ID}\", \"pg_a\": {}1{}}}",
+            "{\"x\": ".repeat(levels),
+            "}".repeat(levels)
+        )
+    };
+    for (body, why) in [
+        (
+            "[{\"pg_merchant_id\": \"552170\"}]".to_owned(),
+            "must be an object",
+        ),
+        ("\"pg_merchant_id=552170\"".to_owned(), "must be an object"),
+        ("552170".to_owned(), "must be an object"),
+        ("null".to_owned(), "must be an object"),
+        (
+            "{\"pg_merchant_id\": ".to_owned(),
+            "failed to read the JSON body",
+        ),
+        (nested(9), "nests deeper than 8 levels"),
+        (nested(100_000), "failed to read the JSON body"),
+        (
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            "failed to read the JSON body",
+        ),
+    ] {
+        let shown: String = body.chars().take(40).collect();
+        let r = post("application/json", body).await.unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{shown}");
+        let hint = hint_of(&r);
+        assert!(hint.contains(why), "{shown}: {hint}");
+        assert_eq!(r.text().await.unwrap(), expected, "{shown}");
+    }
+    // Nested to the limit, it is read like a form.
+    let at_limit = gw
+        .client
+        .post(gw.url("/init_payment.php"))
+        .header("content-type", "application/json")
+        .body(nested(8))
+        .send()
+        .await
+        .unwrap();
+    let answer = at_limit.text().await.unwrap();
+    assert!(
+        answer.contains("<pg_error_code>9998</pg_error_code>"),
+        "{answer}"
+    );
+}
+
 #[tokio::test]
 async fn hostile_bodies_never_take_the_server_down() {
     let gw = Gateway::start();
@@ -294,8 +368,9 @@ async fn hostile_bodies_never_take_the_server_down() {
             "application/x-www-form-urlencoded",
             "multipart/form-data; boundary=b",
             "text/xml",
+            "application/json",
             "application/octet-stream",
-        ][i % 4];
+        ][i % 5];
         let r = post(content_type, body)
             .await
             .expect("an answer, whatever was sent");
