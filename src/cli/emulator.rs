@@ -28,6 +28,14 @@ use anyhow::{Context, bail};
 const DEFAULT_PORT: u16 = 8080;
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_long_help = "What the real gateway does not tell, the emulator tells beside its answer: \
+    each refusal's reason (for a bad signature, the string that should have been signed, the \
+    secret masked as ***) goes to the request's log line on standard error and to the \
+    X-Emulator-Hint response header (bytes outside printable ASCII percent-encoded); the \
+    answer's body stays the gateway's (9998 \"Некорректная подпись запроса\", unsigned). \
+    The codes, test phones and conventions: docs/emulator.md."
+)]
 pub struct EmulatorArgs {
     /// Port to listen on; 0 picks a free one [default: 8080, or the config file's `bind`].
     #[arg(long)]
@@ -50,7 +58,8 @@ pub struct EmulatorArgs {
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
     /// Do not log each gateway call to standard error (by default one line per call, with
-    /// the reason of a refusal: for a bad signature, the string that should have been signed).
+    /// the reason of a refusal: for a bad signature, the string that should have been
+    /// signed). The X-Emulator-Hint header is sent either way.
     #[arg(long, short)]
     pub quiet: bool,
     /// The token the web console (/_emulator/ui) asks for. Needed to have a console when
@@ -90,7 +99,7 @@ pub struct EmulatorArgs {
 pub enum Profile {
     /// The gateway as documented (the default).
     Documented,
-    /// `crate::emulator::changed_gateway`: one change of each kind drift reports.
+    /// One change of each kind drift reports (docs/emulator.md, "A changed gateway").
     ChangedGateway,
 }
 

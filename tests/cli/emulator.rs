@@ -408,3 +408,19 @@ fn sms_code_lookups_reuse_the_runs_keep_alive_connection() {
         "every call and lookup of a one-job run goes over one keep-alive connection"
     );
 }
+
+/// Issue 14.3: `fph emulator` documents where it tells what the gateway does not — the log
+/// line and the `X-Emulator-Hint` header.
+#[test]
+fn the_help_names_the_log_and_the_hint_header() {
+    let help = Dir::new().fph().args(["emulator", "--help"]).run();
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    let text = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "goes to the request's log line on standard error and to the X-Emulator-Hint response header",
+        "the secret masked as ***",
+        "The X-Emulator-Hint header is sent either way",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in {text}");
+    }
+}
