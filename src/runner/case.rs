@@ -79,6 +79,18 @@ pub struct CaseSettings {
     /// The run's callback receiver as the gateway reaches it (`callback_url()` is below it);
     /// `None` on replay (the recorded URLs are used) or when no scenario needs one.
     pub callback_base: Option<String>,
+    /// Run the steps after one whose answer came and only failed its checks: a drift check
+    /// compares every step's answer with its recording, so one changed value must not hide
+    /// the next. Otherwise the first failed step ends the case.
+    pub keep_going: bool,
+}
+
+/// Whether the case runs on after `step`: when it passed, or, with `keep_going`, when its
+/// answer came and only its checks failed (expectations, an expected body).
+fn goes_on(step: &StepOutcome, settings: &CaseSettings) -> bool {
+    step.passed()
+        || (settings.keep_going
+            && matches!(step.failure, None | Some(StepFailure::BodyMismatch(_))))
 }
 
 /// What a case carries from step to step.
@@ -160,15 +172,19 @@ pub async fn run_case<T: Transport>(
                 // A call that fails ends the case: stop listening for what it would cause.
                 let (outcome, received) = tokio::select! {
                     outcome = &mut call => {
-                        let received = if outcome.passed() { receiving.await } else { Vec::new() };
+                        let received = if goes_on(&outcome, settings) {
+                            receiving.await
+                        } else {
+                            Vec::new()
+                        };
                         (outcome, received)
                     }
                     received = &mut receiving => (call.await, received),
                 };
-                let passed = outcome.passed();
+                let goes_on = goes_on(&outcome, settings);
                 steps.push(outcome);
                 index += 1;
-                if !passed {
+                if !goes_on {
                     break;
                 }
                 received
@@ -176,10 +192,10 @@ pub async fn run_case<T: Transport>(
         };
         for (wait, received) in waits.iter().zip(received) {
             let outcome = finish_wait(wait, received, renderer, &mut state);
-            let passed = outcome.passed();
+            let goes_on = goes_on(&outcome, settings);
             steps.push(outcome);
             index += 1;
-            if !passed {
+            if !goes_on {
                 break 'steps;
             }
         }

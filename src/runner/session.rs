@@ -161,6 +161,7 @@ impl Session {
             encoding: target.encoding,
             sms_codes: None,
             callback_base: None,
+            keep_going: false,
         };
         let mut running = None;
         // Where the run's callback receiver is reached and listens, when one started.
@@ -256,6 +257,7 @@ impl Session {
                 encoding: target.encoding,
                 sms_codes: Some(sms_codes),
                 callback_base,
+                keep_going: mode == Mode::Drift,
             };
             let transport = LiveTransport::new(base, client).with_answer_limit(config.answer_limit);
             #[cfg(feature = "emulator")]

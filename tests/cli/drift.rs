@@ -209,12 +209,17 @@ fn drift_against_a_changed_gateway_classifies_and_accept_rewrites_only_what_drif
     );
 }
 
-/// The error codes the emulator answered before it took the real gateway's table.
+/// The error codes the emulator answered before it took the real gateway's table: every
+/// code that changed (an invalid phone was a malformed field then).
 const OLD_ERROR_TABLE: &str = "error_codes:
   merchant_unknown: 9998
   bad_signature: 101
+  payment_expired: 8014
   wrong_code: 8020
+  code_expired: 8021
   attempts_exhausted: 8022
+  unsupported_phone: 8030
+  invalid_phone: 8002
   insufficient_funds: 8032
   operator_error: 8033
 ";
@@ -232,16 +237,24 @@ fn drift_against_the_old_error_table_shows_each_changed_code() {
         .run();
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     let out = &run.stdout;
+    // Every code the shipped scenarios meet, also where an earlier step already drifted
+    // (the third wrong code comes after two), in answers and in the payment's status.
     for expected in [
-        "value changed pg_error_code: \"11002\" → \"8020\"",
+        "step `wrong_1`: value changed pg_error_code: \"11002\" → \"8020\"",
+        "step `wrong_3`: value changed pg_error_code: \"11007\" → \"8022\"",
+        "step `status`: value changed pg_failure_code: \"11007\" → \"8022\"",
         "value changed pg_error_code: \"9998\" → \"101\"",
         "value changed pg_error_code: \"11006\" → \"8032\"",
+        "value changed pg_failure_code: \"11006\" → \"8032\"",
         "value changed pg_error_code: \"11001\" → \"8033\"",
         "value changed pg_error_code: \"9997\" → \"9998\"",
         "SAME  sms_approval::operator=KCELLKZT,phone=77017777777",
+        "| value changed | 13 |",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in\n{out}");
     }
+    // A changed code is a changed value, not a step that fails or did not run.
+    assert!(!out.contains("step now fails"), "{out}");
 }
 
 #[test]
