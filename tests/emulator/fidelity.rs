@@ -237,3 +237,43 @@ async fn result_callbacks_carry_the_fields_recorded_from_the_real_gateway() {
     assert_eq!(f.get("pg_captured"), Some("1"));
     assert_eq!(f.get("pg_reference"), Some(with_email.as_str()));
 }
+
+/// A key sent twice counts once, with its last value, as PHP reads a form: the signature is
+/// over the last value, and that is the value the payment takes — in a form and in multipart.
+#[tokio::test]
+async fn a_repeated_form_key_counts_once_with_its_last_value() {
+    let gw = Gateway::start();
+    let mut f = fields(&[
+        ("pg_merchant_id", DEMO_MERCHANT_ID),
+        ("pg_amount", "150"),
+        ("pg_description", "twice"),
+        ("pg_salt", "s"),
+    ]);
+    f.push("pg_sig", sign("init_payment.php", &f, &gw.key).as_str());
+    let mut pairs = vec![("pg_amount".to_owned(), "1".to_owned())];
+    pairs.extend(f.to_form_pairs());
+    for multipart in [false, true] {
+        let request = gw.client.post(gw.url("/init_payment.php"));
+        let request = if multipart {
+            let mut form = reqwest::multipart::Form::new();
+            for (k, v) in pairs.clone() {
+                form = form.text(k, v);
+            }
+            request.multipart(form)
+        } else {
+            request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form_encode(&pairs))
+        };
+        let body = request.send().await.unwrap().text().await.unwrap();
+        let init = Answer {
+            status: 200,
+            content_type: String::new(),
+            hint: String::new(),
+            body,
+        };
+        assert_eq!(init.get("pg_status"), "ok", "{}", init.body);
+        let status = gw.status(&init.get("pg_payment_id")).await;
+        assert_eq!(status.get("pg_amount"), "150", "{}", status.body);
+    }
+}
