@@ -394,13 +394,9 @@ fn sms_code_lookups_reuse_the_runs_keep_alive_connection() {
         .collect();
     // Each lookup names its case's payment, not the phone.
     assert_eq!(lookups.len(), 5, "{sent}");
+    let lookup_shape = regex::Regex::new(r"^GET /_emulator/payments/\d+/sms HTTP/1\.1$").unwrap();
     for lookup in &lookups {
-        assert!(
-            regex::Regex::new(r"^GET /_emulator/payments/\d+/sms HTTP/1\.1$")
-                .unwrap()
-                .is_match(lookup),
-            "{lookup}"
-        );
+        assert!(lookup_shape.is_match(lookup), "{lookup}");
     }
     assert_eq!(
         forwarder.connections.load(Ordering::SeqCst),
