@@ -156,6 +156,9 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, EmulatorError> {
 /// ignores. A cassette that cannot be read is bad input.
 fn replay_config(args: &EmulatorArgs, replay: &Path) -> anyhow::Result<ReplayConfig> {
     let cassette = Cassette::load(replay)?;
+    let text = std::fs::read_to_string(replay).unwrap_or_default();
+    crate::proxy::replay::require_proxy_session(&cassette, replay, &text)
+        .map_err(anyhow::Error::msg)?;
     let redactions = HarnessConfig::load(&args.scenarios)
         .map_err(|e| anyhow::anyhow!("{}", e.render_plain()))?
         .redactions;

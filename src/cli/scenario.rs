@@ -1,6 +1,6 @@
-//! `fph scenario from-recording CASSETTE`: prints a scenario whose steps are the recorded
-//! calls of a proxy session (see `crate::proxy::scenario`), to redirect into
-//! `scenarios/<name>.yaml`.
+//! `fph scenario from-recording CASSETTE [-o FILE]`: writes a scenario whose steps are the
+//! recorded calls of a proxy session (see `crate::proxy::scenario`) to `FILE`
+//! (`scenarios/<name>.yaml`), or prints it.
 
 use std::path::PathBuf;
 
@@ -27,6 +27,9 @@ enum ScenarioCommand {
 struct FromRecordingArgs {
     /// The cassette, e.g. recordings/proxy/checkout.yaml.
     cassette: PathBuf,
+    /// Write the scenario to this file (its directory is made) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Where harness.yaml is (routes, replay key).
     #[arg(long, value_name = "DIR", default_value = "scenarios")]
     scenarios: PathBuf,
@@ -50,6 +53,16 @@ pub fn run(args: ScenarioArgs, color: ColorChoice) -> anyhow::Result<u8> {
         &SecretKey::new(config.replay_key.clone()),
     )
     .map_err(anyhow::Error::msg)?;
-    out!("{yaml}");
+    match &args.output {
+        None => out!("{yaml}"),
+        Some(file) => {
+            crate::transport::cassette::write_atomically(file, yaml.as_bytes())
+                .map_err(|e| anyhow::anyhow!("failed to write {}: {e}", file.display()))?;
+            errln!(
+                "wrote {}: run it live with `fph run --mode live`, or record its cassette with `fph run --mode record`",
+                file.display()
+            );
+        }
+    }
     Ok(exit_code::SUCCESS)
 }

@@ -11,9 +11,15 @@
 //! Interactions are keyed like a scenario's steps: by the call (`init`, `pay`, `status`, or the
 //! path of another script), numbered when a call comes again (`status_2`); a request identical
 //! to the one before it (`pg_salt` and `pg_sig` aside) is the next attempt of the same step —
-//! status polling. The cassette is rewritten atomically after every exchange, so a session
-//! stopped at any moment keeps everything recorded up to then.
+//! status polling.
+//!
+//! The first exchange writes the cassette atomically (replacing an older session of the same
+//! name); each later one is appended to it as one more list item, with one write, so recording
+//! costs the same at the thousandth call as at the first and a session stopped at any moment
+//! keeps everything recorded up to then. The interactions are not kept in memory.
 
+use std::collections::HashSet;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -66,11 +72,21 @@ pub struct RecordingOptions {
 pub struct Recording {
     options: RecordingOptions,
     path: PathBuf,
+    /// The cassette's header: what the file starts with (no interactions).
     cassette: Cassette,
     redactor: Redactor,
     /// The redacted wire pairs of the last request, `pg_salt` and `pg_sig` left out.
     last_request: Option<(String, Vec<(String, String)>)>,
+    /// The last interaction's step and attempt.
+    last_key: Option<(String, u32)>,
+    /// Every step name given so far.
+    steps: HashSet<String>,
+    /// Interactions written to the file.
+    recorded: usize,
 }
+
+/// Where the list of interactions starts in a cassette's text: the last key of the file.
+const ITEMS: &str = "\ninteractions:\n";
 
 /// Where a session's cassette lives.
 pub fn cassette_path(recordings: &Path, session: &str) -> PathBuf {
@@ -109,6 +125,9 @@ impl Recording {
             path,
             cassette,
             last_request: None,
+            last_key: None,
+            steps: HashSet::new(),
+            recorded: 0,
         }
     }
 
@@ -116,7 +135,12 @@ impl Recording {
         &self.path
     }
 
-    /// Adds an exchange and rewrites the cassette; returns the step and attempt it got. A
+    /// How many exchanges were recorded so far.
+    pub fn recorded(&self) -> usize {
+        self.recorded
+    }
+
+    /// Adds an exchange to the cassette; returns the step and attempt it got. A
     /// secret the guard found is replaced in what is written (and it reports it).
     pub fn record(&mut self, exchange: &Exchange) -> Result<(String, u32), CassetteError> {
         let pairs = exchange.fields.to_form_pairs();
@@ -157,12 +181,12 @@ impl Recording {
         let repeat = self.last_request.as_ref().is_some_and(|(path, last)| {
             path.trim_end_matches('/') == exchange.path.trim_end_matches('/') && *last == compared
         });
-        let (step, attempt) = match (repeat, self.cassette.interactions.last()) {
-            (true, Some(last)) => (last.step.clone(), last.attempt + 1),
+        let (step, attempt) = match (repeat, &self.last_key) {
+            (true, Some((step, attempt))) => (step.clone(), attempt + 1),
             _ => (self.fresh_step(&exchange.path), 1),
         };
         self.last_request = Some((exchange.path.clone(), compared));
-        self.cassette.interactions.push(Interaction {
+        let interaction = Interaction {
             step: step.clone(),
             attempt,
             direction: Default::default(),
@@ -178,20 +202,18 @@ impl Recording {
                 elapsed_ms: u64::try_from(exchange.elapsed.as_millis()).unwrap_or(u64::MAX),
                 body,
             },
-        });
-        self.save()?;
+        };
+        self.save(interaction)?;
+        self.steps.insert(step.clone());
+        self.last_key = Some((step.clone(), attempt));
+        self.recorded += 1;
         Ok((step, attempt))
     }
 
     /// `pay`, or `pay_2`, `pay_3` … when the call came before.
     fn fresh_step(&self, path: &str) -> String {
         let name = call_name(&self.options.routes, path);
-        let taken = |candidate: &str| {
-            self.cassette
-                .interactions
-                .iter()
-                .any(|i| i.step == candidate)
-        };
+        let taken = |candidate: &str| self.steps.contains(candidate);
         if !taken(&name) {
             return name;
         }
@@ -201,15 +223,32 @@ impl Recording {
             .expect("an unused number")
     }
 
-    /// Writes the cassette, scrubbed by the guard, atomically.
-    fn save(&self) -> Result<(), CassetteError> {
+    /// Writes one interaction, scrubbed by the guard: the first with the header, atomically;
+    /// any later one appended as the list's next item, in one write. The item's text is cut
+    /// from the whole cassette's serialization, so the file is what saving the whole would
+    /// write.
+    fn save(&mut self, interaction: Interaction) -> Result<(), CassetteError> {
         let write_error = |reason: String| CassetteError::Write {
             path: self.path.clone(),
             reason,
         };
-        let text = self.cassette.to_yaml().map_err(write_error)?;
+        self.cassette.interactions = vec![interaction];
+        let text = self.cassette.to_yaml();
+        self.cassette.interactions.clear();
+        let text = text.map_err(write_error)?;
         let text = self.options.guard.scrub(&text);
-        cassette::write_atomically(&self.path, text.as_bytes())
+        if self.recorded == 0 {
+            return cassette::write_atomically(&self.path, text.as_bytes())
+                .map_err(|e| write_error(e.to_string()));
+        }
+        let item = text
+            .split_once(ITEMS)
+            .map(|(_, item)| item)
+            .ok_or_else(|| write_error("the interaction did not serialize as a list item".into()))?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut file| file.write_all(item.as_bytes()))
             .map_err(|e| write_error(e.to_string()))
     }
 }
@@ -317,7 +356,10 @@ mod tests {
         assert!(signature::verify("get_status3.php", &fields, &replay_key).is_valid());
         let document = crate::gateway::Document::parse_response_str(&first.response.body).unwrap();
         assert!(signature::verify("get_status3.php", &document.root, &replay_key).is_valid());
-        assert_eq!(recording.cassette.interactions.len(), 4);
+        assert_eq!(recording.recorded(), 4);
+        // Appended item by item, the file is what saving the whole cassette writes.
+        assert_eq!(cassette.interactions.len(), 4);
+        assert_eq!(cassette.to_yaml().unwrap(), text);
     }
 
     #[test]

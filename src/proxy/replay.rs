@@ -28,7 +28,7 @@
 //! request and every field that differs, with values as they stand in the cassette (redacted)
 //! and no merchant secret in any form.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::emulator::{RecordedAnswer, ReplaySource};
@@ -56,6 +56,29 @@ pub const DEFAULT_IGNORED: &[&str] = &[
 
 /// Never compared: the emulator checks them against the caller's secret instead.
 const SIGNING_FIELDS: [&str; 2] = ["pg_salt", SIG_FIELD];
+
+/// `--replay` serves what `fph proxy` recorded: a cassette of another kind (record mode's,
+/// one case of a scenario) is refused, naming the line that says whose it is. `text` is the
+/// file's text, to find that line.
+pub fn require_proxy_session(cassette: &Cassette, path: &Path, text: &str) -> Result<(), String> {
+    if cassette.scenario == super::PROXY_SCENARIO {
+        return Ok(());
+    }
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("scenario:"))
+        .map_or(1, |index| index + 1);
+    Err(format!(
+        "failed to read cassette {}:{line}:1: not a proxy session: it records case `{}` of \
+         scenario `{}` (`scenario: {}`), and --replay serves only what `fph proxy` records \
+         (`scenario: proxy`, in recordings/proxy/NAME.yaml); replay a scenario's cassette \
+         with `fph run`, or record a proxy session with `fph proxy --session NAME`",
+        path.display(),
+        cassette.case,
+        cassette.scenario,
+        cassette.scenario,
+    ))
+}
 
 /// What a replaying emulator serves, and how it matches requests.
 #[derive(Debug, Clone)]
