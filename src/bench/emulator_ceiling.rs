@@ -1,15 +1,22 @@
 //! The `emulator` phase: the emulator alone answering status requests over keep-alive
-//! connections from a deliberately thin raw-HTTP client — the ceiling for `live`.
+//! connections from a deliberately thin raw-HTTP client — the ceiling for `live`; and the
+//! `proxy` phase: the same requests through `fph proxy` in front of that emulator, every
+//! exchange forwarded and recorded, to compare with the emulator served directly.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use crate::emulator::DEMO_SECRET_KEY;
+use crate::emulator::{DEMO_SECRET_KEY, EmulatorConfig};
 use crate::gateway::signature::{self, Verification};
-use crate::gateway::{Document, Encoding, SecretKey};
+use crate::gateway::{Document, Encoding, Routes, SecretKey};
+use crate::proxy::{ProxyOptions, Recording, RecordingOptions, RunningProxy};
+use crate::scenario::HarnessConfig;
+use crate::secret_guard::SecretGuard;
 
 use super::BenchError;
 use super::figures::{Figures, Phase, sustained_figures};
@@ -29,6 +36,84 @@ pub fn emulator(
     let addr = running.addr();
     // With FPH_BENCH_CONSOLE_POLL_MS, an open console polls the emulator meanwhile.
     let _console = ConsolePoller::from_env(addr);
+    let figures = status_requests(
+        Phase::Emulator,
+        addr,
+        connections,
+        duration,
+        encoding,
+        started,
+    )?;
+    drop(running);
+    Ok(figures)
+}
+
+/// The same status requests as [`emulator`], sent to a recording proxy (`fph proxy`, the
+/// demo merchant, the default `harness.yaml`) in front of the emulator: every one forwarded,
+/// answered and appended to the session's cassette, in a temporary directory under `dir`.
+pub fn proxy(
+    connections: usize,
+    duration: Duration,
+    encoding: Encoding,
+    dir: &Path,
+) -> Result<Figures, BenchError> {
+    let started = Instant::now();
+    let running = seeded_emulator()?;
+    let recordings = tempfile::Builder::new()
+        .prefix("proxy-recordings-")
+        .tempdir_in(dir)
+        .map_err(|e| BenchError::Write {
+            path: dir.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let config = HarnessConfig::default();
+    let guard = SecretGuard::for_run(None, None);
+    let recording = Recording::new(
+        RecordingOptions {
+            session: "bench".into(),
+            recordings: recordings.path().to_owned(),
+            target: "emulator".into(),
+            routes: Routes::default(),
+            redactions: config.redactions,
+            replay_key: SecretKey::new(config.replay_key),
+            secret: SecretKey::new(DEMO_SECRET_KEY),
+            guard: guard.clone(),
+        },
+        crate::utc::timestamp(std::time::SystemTime::now()),
+    );
+    let proxy = RunningProxy::start(ProxyOptions {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        target: running.base_url(),
+        recording,
+        body_limit: EmulatorConfig::default().body_limit,
+        log: false,
+        guard,
+    })
+    .map_err(|e| BenchError::Emulator(format!("the proxy: {e}")))?;
+    let figures = status_requests(
+        Phase::Proxy,
+        proxy.addr(),
+        connections,
+        duration,
+        encoding,
+        started,
+    )?;
+    proxy.shutdown();
+    drop(running);
+    Ok(figures)
+}
+
+/// Status requests per second for `duration` (after a short warm-up) over `connections`
+/// keep-alive connections to `addr`, from a client that sends pre-signed raw HTTP/1.1 bytes
+/// and reads the answer by its length, so the figure is the server's.
+fn status_requests(
+    phase: Phase,
+    addr: SocketAddr,
+    connections: usize,
+    duration: Duration,
+    encoding: Encoding,
+    started: Instant,
+) -> Result<Figures, BenchError> {
     let runtime = client_runtime()?;
     let connections = connections.max(1);
     let (count, wall, setup) = runtime.block_on(async move {
@@ -112,9 +197,8 @@ pub fn emulator(
         let (count, wall) = measured.await?;
         Ok::<_, BenchError>((count, wall, setup))
     })?;
-    drop(running);
     Ok(sustained_figures(
-        Phase::Emulator,
+        phase,
         encoding,
         connections,
         count,

@@ -16,6 +16,8 @@ pub enum Phase {
     Live,
     Emulator,
     Client,
+    /// The emulator's status requests through a recording proxy.
+    Proxy,
     /// Init + pay pairs on an emulator with an empty store.
     InitEmpty,
     /// The same on an emulator filled to its payment cap.
@@ -23,13 +25,14 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 9] = [
         Phase::Record,
         Phase::Parse,
         Phase::Replay,
         Phase::Live,
         Phase::Emulator,
         Phase::Client,
+        Phase::Proxy,
         Phase::InitEmpty,
         Phase::InitCap,
     ];
@@ -42,6 +45,7 @@ impl Phase {
             Phase::Live => "live",
             Phase::Emulator => "emulator",
             Phase::Client => "client",
+            Phase::Proxy => "proxy",
             Phase::InitEmpty => "init-empty",
             Phase::InitCap => "init-cap",
         }

@@ -23,7 +23,9 @@
 //! `live`; `client` sends the same status requests through the harness's own HTTP client
 //! (the live transport: reqwest, signed multipart) and nothing else: the ceiling `live` would
 //! meet if the runner's work cost nothing, so the gap to the emulator's rate splits into the
-//! HTTP client's part and the runner's. `init-empty` and `init-cap` time the same batch of
+//! HTTP client's part and the runner's; `proxy` sends the emulator phase's status requests
+//! through a recording proxy (`fph proxy`) in front of the emulator, every exchange recorded,
+//! to compare with the emulator served directly. `init-empty` and `init-cap` time the same batch of
 //! init + pay pairs (each payment finished at once, so the cap can always make room) on an
 //! emulator with an empty store and on one first filled to its cap (`max_payments`, 100,000)
 //! with finished payments: at the cap every init evicts one, and the two should cost about
@@ -48,7 +50,7 @@ mod suite;
 mod suite_phases;
 
 pub use client_ceiling::client;
-pub use emulator_ceiling::emulator;
+pub use emulator_ceiling::{emulator, proxy};
 pub use figures::{Figures, Phase};
 pub use parse::parse_floor;
 pub use store_cap::{CAP_PAIRS, init_pairs};

@@ -1,6 +1,7 @@
 //! `fph bench`: generates a synthetic suite (`--cases`, 1,000 by default), records it against
 //! an in-process emulator, and measures replay (against its parse floor), live runs at each
-//! `--jobs`, and the emulator alone (the ceiling for live). Every phase runs in a child
+//! `--jobs`, the emulator alone (the ceiling for live), and the emulator through a recording
+//! proxy (`fph proxy`), compared with the emulator served directly. Every phase runs in a child
 //! process (`fph bench --phase P --dir D`, hidden) so each peak-memory figure is that phase's
 //! own. Children print one `fph-bench key=value …` line; the parent prints those lines as
 //! they come, then a Markdown table with the ratios. `--encoding` lists the wire encodings
@@ -34,6 +35,9 @@ pub enum Measure {
     /// The emulator alone answering status requests over keep-alive connections, then the
     /// harness's HTTP client alone sending them: the two ceilings for live.
     Emulator,
+    /// The emulator's status requests through a recording proxy (`fph proxy`) in front of
+    /// it, against the emulator served directly (measured too unless `emulator` was).
+    Proxy,
     /// Init at the emulator's payment cap (100,000 held) against init on an empty store.
     EmulatorCap,
 }
@@ -48,7 +52,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "replay,live,emulator,emulator-cap"
+        default_value = "replay,live,emulator,proxy,emulator-cap"
     )]
     phases: Vec<Measure>,
     /// Cases in flight at once for the live runs, one run per value.
@@ -159,6 +163,18 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
                     }
                 }
             }
+            Measure::Proxy => {
+                for &encoding in &args.encoding {
+                    let measured =
+                        |f: &Figures| f.phase == Phase::Emulator && f.encoding == encoding;
+                    if !figures.iter().any(measured) {
+                        let conns = EMULATOR_CONNECTIONS;
+                        figures.push(child(&suite.dir, Phase::Emulator, conns, encoding, &args)?);
+                    }
+                    let conns = EMULATOR_CONNECTIONS;
+                    figures.push(child(&suite.dir, Phase::Proxy, conns, encoding, &args)?);
+                }
+            }
             Measure::EmulatorCap => {
                 for phase in [Phase::InitEmpty, Phase::InitCap] {
                     let (conns, wire) = (EMULATOR_CONNECTIONS, Encoding::Urlencoded);
@@ -177,11 +193,12 @@ fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures
     let phase = Phase::from_name(name).with_context(|| format!("unknown phase `{name}`"))?;
     let jobs = args.jobs.first().copied().unwrap_or(1).max(1);
     let encoding = args.encoding.first().copied().unwrap_or_default();
-    if let Phase::Emulator | Phase::Client = phase {
+    if let Phase::Emulator | Phase::Client | Phase::Proxy = phase {
         let secs = Duration::try_from_secs_f64(args.emulator_secs)
             .context("--emulator-secs must be a positive number")?;
         return Ok(match phase {
             Phase::Emulator => bench::emulator(jobs, secs, encoding)?,
+            Phase::Proxy => bench::proxy(jobs, secs, encoding, dir)?,
             _ => bench::client(jobs, secs, encoding)?,
         });
     }
@@ -195,7 +212,7 @@ fn run_phase(name: &str, dir: &Path, args: &BenchArgs) -> anyhow::Result<Figures
         Phase::Parse => bench::parse_floor(&suite, jobs)?,
         Phase::Replay => bench::replay(&suite, jobs)?,
         Phase::Live => bench::live(&suite, jobs, encoding)?,
-        Phase::Emulator | Phase::Client | Phase::InitEmpty | Phase::InitCap => {
+        Phase::Emulator | Phase::Client | Phase::Proxy | Phase::InitEmpty | Phase::InitCap => {
             unreachable!("handled above")
         }
     })
@@ -257,8 +274,10 @@ fn table(figures: &[Figures]) -> String {
     };
     // Rows are named by encoding once any measurement that takes `--encoding` used another.
     let several = figures.iter().any(|f| {
-        matches!(f.phase, Phase::Live | Phase::Emulator | Phase::Client)
-            && f.encoding != Encoding::Multipart
+        matches!(
+            f.phase,
+            Phase::Live | Phase::Emulator | Phase::Client | Phase::Proxy
+        ) && f.encoding != Encoding::Multipart
     });
     let mut out = String::from(
         "| phase | jobs | cases | requests | wall | cases/s | requests/s | peak memory | compared |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
@@ -276,6 +295,11 @@ fn table(figures: &[Figures]) -> String {
                 "–".to_owned(),
             ),
             Phase::Client => ("client alone (status)", f.jobs.to_string(), "–".to_owned()),
+            Phase::Proxy => (
+                "through the proxy (status)",
+                format!("{} conns", f.jobs),
+                "–".to_owned(),
+            ),
             Phase::InitEmpty => (
                 "init + pay, empty store",
                 format!("{} conns", f.jobs),
@@ -288,7 +312,11 @@ fn table(figures: &[Figures]) -> String {
             ),
             other => (other.name(), f.jobs.to_string(), f.cases.to_string()),
         };
-        let name = if several && matches!(f.phase, Phase::Live | Phase::Emulator | Phase::Client) {
+        let name = if several
+            && matches!(
+                f.phase,
+                Phase::Live | Phase::Emulator | Phase::Client | Phase::Proxy
+            ) {
             format!("{name}, {}", f.encoding)
         } else {
             name.to_owned()
@@ -312,6 +340,7 @@ fn table(figures: &[Figures]) -> String {
                         f.wall.as_secs_f64() / empty.wall.as_secs_f64()
                     )
                 }),
+            Phase::Proxy => against(emulator, "the emulator served directly"),
             Phase::Live | Phase::Client => {
                 let both = [
                     against(emulator, "the emulator's rate"),
@@ -322,12 +351,16 @@ fn table(figures: &[Figures]) -> String {
             _ => None,
         }
         .unwrap_or_default();
-        let cases_per_second =
-            if let Phase::Emulator | Phase::Client | Phase::InitEmpty | Phase::InitCap = f.phase {
-                "–".to_owned()
-            } else {
-                format!("{:.0}", f.cases_per_second())
-            };
+        let cases_per_second = if let Phase::Emulator
+        | Phase::Client
+        | Phase::Proxy
+        | Phase::InitEmpty
+        | Phase::InitCap = f.phase
+        {
+            "–".to_owned()
+        } else {
+            format!("{:.0}", f.cases_per_second())
+        };
         out.push_str(&format!(
             "| {name} | {jobs} | {cases} | {} | {:.3} s | {cases_per_second} | {:.0} | {} | {compared} |\n",
             f.requests,

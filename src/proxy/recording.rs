@@ -136,6 +136,7 @@ impl Recording {
     }
 
     /// How many exchanges were recorded so far.
+    #[cfg(test)]
     pub fn recorded(&self) -> usize {
         self.recorded
     }
@@ -244,7 +245,9 @@ impl Recording {
         let item = text
             .split_once(ITEMS)
             .map(|(_, item)| item)
-            .ok_or_else(|| write_error("the interaction did not serialize as a list item".into()))?;
+            .ok_or_else(|| {
+                write_error("the interaction did not serialize as a list item".into())
+            })?;
         std::fs::OpenOptions::new()
             .append(true)
             .open(&self.path)

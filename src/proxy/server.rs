@@ -138,6 +138,11 @@ impl RunningProxy {
         })
     }
 
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `http://127.0.0.1:PORT`: the base URL to give the merchant's backend.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
