@@ -11,7 +11,8 @@
 //!   `pg_salt`, and `pg_sig` when the recording's was a valid one); a value an earlier answer
 //!   gave in an `…_id` element becomes that answer's capture (`{{ payment_id }}`), an order id
 //!   sent once becomes `{{ order_id() }}`, a redacted value becomes a variable;
-//! - `expect:` the answer's `pg_status`, and `pg_error_code` for an error;
+//! - `expect:` the answer's `pg_status`, `pg_error_code` for an error, and the
+//!   `pg_payment_status` of a status asked once;
 //! - `capture:` the `…_id` values later requests reuse;
 //! - `poll:` for repeated status requests, until the last recorded `pg_payment_status`.
 //!
@@ -203,6 +204,12 @@ pub fn scenario_from_recording(
             {
                 expect.push(("pg_error_code", code));
             }
+        }
+        // A status asked once: the state it gave (a polled one waits for it instead).
+        if step.attempts.len() == 1
+            && let Some(state) = text("pg_payment_status")
+        {
+            expect.push(("pg_payment_status", state));
         }
         if !expect.is_empty() {
             let shown: Vec<String> = expect

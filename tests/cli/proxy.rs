@@ -466,3 +466,118 @@ fn a_damaged_cassette_is_bad_input_at_its_line_and_column() {
         );
     }
 }
+
+/// The README's worked example, block by block as it stands there (the port made a free
+/// one), in a fresh directory with this build's `fph` first on `PATH`; then the `cargo
+/// test` step, which runs the scenario through the harness a test crate's
+/// `tests/contract.rs` calls.
+#[test]
+fn the_readme_worked_example_runs_as_written() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("skipped: curl is not installed (the README's example uses it)");
+        return;
+    }
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let example = readme
+        .split_once("<!-- worked-example:start -->")
+        .and_then(|(_, rest)| rest.split_once("<!-- worked-example:end -->"))
+        .expect("the README marks its worked example")
+        .0;
+    let mut script = String::from("set -eu\n");
+    for block in example.split("```bash\n").skip(1) {
+        script.push_str(block.split("```").next().unwrap());
+    }
+    let port = {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        free.local_addr().unwrap().port().to_string()
+    };
+    let script = script.replace("8081", &port);
+    let dir = Dir::new();
+    dir.write("example.sh", &script);
+    let bin = Path::new(env!("CARGO_BIN_EXE_fph")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut bash = Command::new("bash");
+    bash.arg("example.sh")
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("NO_COLOR", "1");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("FREEDOMPAY_") || key.starts_with("FPH_") || key == "CI" {
+            bash.env_remove(key);
+        }
+    }
+    let run = bash.output().unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{script}\n---\n{out}\n---\n{err}");
+    // Recorded, then replayed: the same answers both times.
+    assert_eq!(
+        out.matches("need_approve\nok\nsuccess\n").count(),
+        2,
+        "{out}\n{err}"
+    );
+    assert!(
+        out.contains("stopped: 4 calls recorded in recordings/proxy/checkout.yaml"),
+        "{out}"
+    );
+    assert!(
+        err.contains("POST /get_status3.php → replayed #4 (status): ok"),
+        "{err}"
+    );
+    assert_eq!(out.matches("1 passed, 0 failed").count(), 2, "{out}");
+    let cassette = dir.read("recordings/proxy/checkout.yaml");
+    assert!(!cassette.contains("552170"), "{cassette}");
+    let scenario = dir.read("scenarios/checkout.yaml");
+    assert!(
+        scenario.contains("expect: { pg_status: \"ok\", pg_payment_status: \"success\" }"),
+        "{scenario}"
+    );
+
+    // `cargo test --test contract`: the trials fph init's tests/contract.rs would run.
+    let trials = freedompay_harness::Harness::builder()
+        .scenarios(dir.path().join("scenarios"))
+        .recordings(dir.path().join("recordings"))
+        .mode(freedompay_harness::Mode::Replay)
+        .trials();
+    let names: Vec<String> = trials.iter().map(|t| t.name().to_owned()).collect();
+    assert_eq!(names, ["checkout::default"]);
+    let conclusion = libtest_mimic::run(&libtest_mimic::Arguments::default(), trials);
+    assert_eq!(
+        (conclusion.num_passed, conclusion.num_failed),
+        (1, 0),
+        "{conclusion:?}"
+    );
+}
+
+#[test]
+fn a_scenario_cassette_given_to_replay_is_not_a_proxy_session_at_its_line() {
+    let dir = Dir::with_shipped();
+    let run = dir
+        .fph()
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--replay",
+            "recordings/sms_approval/operator=KCELLKZT,phone=77017777777.yaml",
+        ])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "failed to read cassette recordings/sms_approval/operator=KCELLKZT,phone=77017777777.yaml:2:1: not a proxy session: it records case `operator=KCELLKZT,phone=77017777777` of scenario `sms_approval`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("fph proxy --session NAME"),
+        "{}",
+        run.stderr
+    );
+}
