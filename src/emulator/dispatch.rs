@@ -40,7 +40,7 @@ pub(super) async fn dispatch(
         return admin::handle(&app, request).await;
     }
     if let Some(source) = &app.replay {
-        return replay::handle(&app, source.as_ref(), request).await;
+        return replay::handle(&app, &connection, source.as_ref(), request).await;
     }
     if path == calls::PAY_PAGE_PATH {
         return pay_page::handle(&app, request).await;

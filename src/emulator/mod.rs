@@ -106,7 +106,7 @@ pub use error::EmulatorError;
 pub use errors::{CodeSource, ErrorCodes, ErrorKind};
 pub use phones::{Behaviour, Operator, TEST_CODE, TEST_PHONES, TestPhone};
 #[cfg(feature = "emulator")]
-pub use replay::{RecordedAnswer, ReplaySource};
+pub use replay::{CLOSED, RecordedAnswer, ReplaySource};
 #[cfg(feature = "emulator")]
 pub use server::{Emulator, RunningEmulator};
 #[cfg(not(feature = "emulator"))]

@@ -8,7 +8,8 @@
 //! the caller's secret for the script name the request was signed with. A request the source
 //! matches to nothing is answered with the unsigned error `not_recorded`; the source's reason
 //! (the closest recorded request and the fields that differ) goes to the log line and the
-//! `X-Emulator-Hint` header.
+//! `X-Emulator-Hint` header. A recorded answer of status 0 ([`CLOSED`]: the gateway closed the
+//! connection without answering) closes the caller's connection the same way.
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use super::answer::{XML_CONTENT_TYPE, xml_response};
 use super::calls::{Answer, STATUS_SCRIPTS};
 use super::dispatch::with_hint;
 use super::errors::{ErrorKind, Language, Rejection};
+use super::listener::Connection;
 use super::request::{self, DecodeError};
 use super::server::App;
 
@@ -37,6 +39,9 @@ pub struct RecordedAnswer {
     /// What the log line names: `#3 (pay)`.
     pub label: String,
 }
+
+/// The recorded status of a call the gateway never answered: it closed the connection.
+pub const CLOSED: u16 = 0;
 
 /// Where recorded answers come from.
 pub trait ReplaySource: Send + Sync + fmt::Debug {
@@ -55,6 +60,7 @@ const SALT_FIELD: &str = "pg_salt";
 /// Serves one request from the recording (the server routes every gateway path here).
 pub(crate) async fn handle(
     app: &Arc<App>,
+    connection: &Connection,
     source: &dyn ReplaySource,
     request: Request,
 ) -> Response {
@@ -62,6 +68,12 @@ pub(crate) async fn handle(
     let path = request.uri().path().to_owned();
     let (status, content_type, answer) = answer(app, source, &method, &path, request).await;
     app.log.request(&method, &path, &answer);
+    if status.is_none() {
+        // Recorded as closed: the caller's connection is closed before a byte is sent.
+        connection.kill();
+        return xml_response(StatusCode::OK, String::new());
+    }
+    let status = status.unwrap_or(StatusCode::OK);
     let mut response = xml_response(status, answer.body);
     if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
@@ -75,10 +87,10 @@ async fn answer(
     method: &Method,
     path: &str,
     request: Request,
-) -> (StatusCode, Option<String>, Answer) {
+) -> (Option<StatusCode>, Option<String>, Answer) {
     let refuse = |status: StatusCode, rejection: Rejection| {
         let answer = Answer::unsigned(rejection, app, Language::default(), None);
-        (status, None, answer)
+        (Some(status), None, answer)
     };
     if method != Method::GET && method != Method::POST {
         return refuse(
@@ -147,6 +159,19 @@ async fn answer(
         );
     };
     match source.answer(path, &fields) {
+        Ok(recorded) if recorded.status == CLOSED => (
+            None,
+            None,
+            Answer {
+                body: String::new(),
+                hint: None,
+                outcome: format!(
+                    "replayed {}: the connection closed without an answer, as recorded",
+                    recorded.label
+                ),
+                payment_id: None,
+            },
+        ),
         Ok(recorded) => {
             let body = signed_anew(&recorded.body, signed_as, secret);
             let state = Document::parse_response_str(&body)
@@ -154,7 +179,7 @@ async fn answer(
                 .and_then(|d| d.text("pg_status").map(|s| format!(": {s}")))
                 .unwrap_or_default();
             (
-                StatusCode::from_u16(recorded.status).unwrap_or(StatusCode::OK),
+                Some(StatusCode::from_u16(recorded.status).unwrap_or(StatusCode::OK)),
                 recorded
                     .content_type
                     .or_else(|| Some(XML_CONTENT_TYPE.to_owned())),

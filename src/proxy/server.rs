@@ -4,8 +4,12 @@
 //!
 //! Forwarding goes through the harness's own HTTP client ([`crate::transport::live::client`]),
 //! which never retries and never follows a redirect: a money-moving call reaches the target at
-//! most once, whatever happens, and a failure is the caller's to see (HTTP 502, nothing
-//! recorded). The emulator's admin API (`/_emulator/…`) is forwarded but not recorded: it is
+//! most once, whatever happens. Whatever the target answers — a 5xx, malformed XML — goes back
+//! and is recorded as it came. A target that closes the connection without a whole answer has
+//! the caller's connection closed the same way, unanswered, and is recorded with status 0
+//! (which the replaying gateway plays back as a closed connection). A target that cannot be
+//! reached, or does not answer within the client's timeout, gets the caller an HTTP 502 from
+//! the proxy and nothing is recorded: there was no answer to record. The emulator's admin API (`/_emulator/…`) is forwarded but not recorded: it is
 //! no gateway call.
 //!
 //! Like the emulator, it serves from its own runtime thread, so it runs the same from the CLI
@@ -24,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use reqwest::Url;
 use tokio::sync::oneshot;
 
-use crate::emulator::request;
+use crate::emulator::{CLOSED, request};
 use crate::gateway::Encoding;
 use crate::secret_guard::SecretGuard;
 use crate::transport::live::LiveOptions;
@@ -252,10 +256,18 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         )
             .into_response()
     };
+    // The target closed the connection before a whole answer: so is the caller's, and the
+    // exchange is recorded as closed.
+    let closed = |error: &reqwest::Error, what: &str| {
+        let reason = proxy
+            .guard
+            .scrub(&crate::transport::live::error_chain(error))
+            .into_owned();
+        (format!("{what} ({reason})"), started.elapsed())
+    };
     // Sent once: the client never retries (see `transport::live::client`).
-    let answer = match outgoing.send().await {
-        Ok(answer) => answer,
-        Err(error) => {
+    let answered = match outgoing.send().await {
+        Err(error) if error.is_connect() || error.is_timeout() => {
             return failed(
                 &error,
                 "not answered",
@@ -263,21 +275,41 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
                 "did not answer",
             );
         }
-    };
-    let status = answer.status();
-    let headers = answer.headers().clone();
-    let body = match answer.bytes().await {
-        Ok(body) => body,
-        Err(error) => {
-            return failed(
-                &error,
-                "the answer broke off",
-                "nothing recorded",
-                "'s answer broke off",
-            );
+        Err(error) => Err(closed(
+            &error,
+            "the target closed the connection unanswered",
+        )),
+        Ok(answer) => {
+            let status = answer.status();
+            let headers = answer.headers().clone();
+            match answer.bytes().await {
+                Ok(body) => Ok((status, headers, body, started.elapsed())),
+                Err(error) => Err(closed(&error, "the target's answer broke off")),
+            }
         }
     };
-    let elapsed = started.elapsed();
+    let (status, headers, body, elapsed) = match answered {
+        Ok(answer) => answer,
+        Err((why, elapsed)) => {
+            proxy.log_line(&format!(
+                "{} {path} → {why}: the caller's connection is closed too; not retried",
+                parts.method
+            ));
+            if !path.starts_with("/_emulator") {
+                proxy
+                    .record(
+                        &parts.method,
+                        &parts.uri,
+                        &parts.headers,
+                        &bytes,
+                        None,
+                        elapsed,
+                    )
+                    .await;
+            }
+            return unanswered();
+        }
+    };
 
     if !path.starts_with("/_emulator") {
         proxy
@@ -286,9 +318,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
                 &parts.uri,
                 &parts.headers,
                 &bytes,
-                status,
-                &headers,
-                &body,
+                Some((status, &headers, &body)),
                 elapsed,
             )
             .await;
@@ -304,6 +334,29 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     response
 }
 
+/// An answer hyper never sends: its body fails before the first byte, so the connection is
+/// closed with nothing written — how a target's closed connection reaches the caller.
+fn unanswered() -> Response {
+    Response::new(Body::new(Unanswered))
+}
+
+struct Unanswered;
+
+impl http_body::Body for Unanswered {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "the target closed the connection",
+        ))))
+    }
+}
+
 impl Proxy {
     fn log_line(&self, line: &str) {
         if self.log {
@@ -312,21 +365,22 @@ impl Proxy {
         }
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one exchange, taken apart by the handler"
-    )]
+    /// Records one exchange; `answer` is `None` when the target closed the connection
+    /// without a whole answer (recorded with status [`CLOSED`]).
     async fn record(
         &self,
         method: &Method,
         uri: &axum::http::Uri,
         request_headers: &HeaderMap,
         request_body: &Bytes,
-        status: StatusCode,
-        answer_headers: &HeaderMap,
-        answer_body: &Bytes,
+        answer: Option<(StatusCode, &HeaderMap, &Bytes)>,
         elapsed: std::time::Duration,
     ) {
+        let status = answer.map_or(CLOSED, |(status, _, _)| status.as_u16());
+        let (answer_headers, answer_body) = match answer {
+            Some((_, headers, body)) => (Some(headers), &body[..]),
+            None => (None, &[][..]),
+        };
         let path = uri.path();
         let content_type = request_headers
             .get(header::CONTENT_TYPE)
@@ -348,8 +402,7 @@ impl Proxy {
                     request::DecodeError::TooLarge { .. } => "too large".into(),
                 };
                 self.log_line(&format!(
-                    "{method} {path} → {} (forwarded; not recorded: its fields cannot be read: {why})",
-                    status.as_u16()
+                    "{method} {path} → {status} (forwarded; not recorded: its fields cannot be read: {why})"
                 ));
                 return;
             }
@@ -358,9 +411,9 @@ impl Proxy {
             path: path.to_owned(),
             encoding: encoding_of(method, content_type, request_body),
             fields,
-            status: status.as_u16(),
+            status,
             content_type: answer_headers
-                .get(header::CONTENT_TYPE)
+                .and_then(|h| h.get(header::CONTENT_TYPE))
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
             body: String::from_utf8_lossy(answer_body).into_owned(),
@@ -376,10 +429,14 @@ impl Proxy {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .record(&exchange);
+        let answered = if answer.is_some() {
+            format!("{status}{pg_status}")
+        } else {
+            "closed".to_owned()
+        };
         match result {
             Ok((step, attempt)) => self.log_line(&format!(
-                "{method} {path} → {}{pg_status}, recorded as {step}{}",
-                status.as_u16(),
+                "{method} {path} → {answered}, recorded as {step}{}",
                 if attempt > 1 {
                     format!(" (attempt {attempt})")
                 } else {
@@ -387,8 +444,7 @@ impl Proxy {
                 }
             )),
             Err(error) => self.log_line(&format!(
-                "{method} {path} → {}{pg_status} (forwarded; not recorded: {error})",
-                status.as_u16()
+                "{method} {path} → {answered} (forwarded; not recorded: {error})"
             )),
         }
     }
