@@ -257,6 +257,26 @@ impl Browser {
         assert_eq!(found, json!(true), "no element {selector} to click");
     }
 
+    /// Presses and releases a key as the keyboard would: `Tab`, `Enter`, `Escape`.
+    pub async fn press(&mut self, key: &str) {
+        let (code, text) = match key {
+            "Tab" => (9, ""),
+            "Enter" => (13, "\r"),
+            "Escape" => (27, ""),
+            other => panic!("no key code for {other}"),
+        };
+        for kind in ["keyDown", "keyUp"] {
+            let mut event = json!({
+                "type": kind, "key": key, "code": key,
+                "windowsVirtualKeyCode": code, "nativeVirtualKeyCode": code,
+            });
+            if kind == "keyDown" && !text.is_empty() {
+                event["text"] = json!(text);
+            }
+            self.call("Input.dispatchKeyEvent", event).await;
+        }
+    }
+
     /// Sets the viewport: `mobile` emulates a phone's screen.
     pub async fn viewport(&mut self, width: u32, height: u32, mobile: bool) {
         self.call(

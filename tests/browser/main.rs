@@ -453,7 +453,7 @@ async fn the_console_shows_payments_live_and_its_faults_fire() {
     );
     browser.screenshot(&shots.join("console-payment.png")).await;
 
-    for view in ["sms", "calls", "callbacks"] {
+    for view in ["sms", "calls"] {
         browser.goto(&format!("{base}_emulator/ui#{view}")).await;
         browser
             .wait_for(
@@ -582,4 +582,187 @@ async fn markup_sent_in_every_field_stays_text() {
             .await;
         assert_eq!(injected, Value::from(0), "markup became elements on {url}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_pages_filters_shows_callbacks_clears_faults_and_works_from_the_keyboard() {
+    let _turn = one_at_a_time().await;
+    let Some(mut browser) = Browser::launch().await else {
+        return;
+    };
+    let emulator = emulator();
+    let base = emulator.base_url();
+    let shots = screenshots();
+    let (shop, _) = merchant_site().await;
+    // 26 payments waiting, and one charged at once whose result callback goes to a merchant
+    // page that answers HTML, not the callback contract: refused, then retried.
+    for i in 0..26 {
+        call(
+            &emulator,
+            "/init_payment.php",
+            &[
+                ("pg_order_id", &format!("B-{i}")),
+                ("pg_amount", "5"),
+                ("pg_description", "Top-up"),
+            ],
+        )
+        .await;
+    }
+    let (_, init) = call(
+        &emulator,
+        "/init_payment.php",
+        &[
+            ("pg_order_id", "B-paid"),
+            ("pg_amount", "700"),
+            ("pg_description", "Annual plan"),
+            ("pg_result_url", &format!("{shop}/callback/result.php")),
+        ],
+    )
+    .await;
+    let paid = init.get("pg_payment_id").unwrap().to_owned();
+    call(
+        &emulator,
+        "/mfs/pay",
+        &[
+            ("pg_payment_id", &paid),
+            ("pg_abonent_phone", "77017777701"),
+        ],
+    )
+    .await;
+
+    browser.viewport(1280, 800, false).await;
+    browser.goto(&format!("{base}_emulator/ui#payments")).await;
+    let rows = "document.querySelectorAll('#payments tbody tr').length";
+    browser
+        .wait_for("a full first page", &format!("{rows} === 25"), WAIT)
+        .await;
+    let first = browser
+        .eval("document.querySelector('#payments tbody tr').getAttribute('data-payment-id')")
+        .await;
+    assert_eq!(first, Value::from(paid.as_str()), "newest first");
+    browser
+        .eval("[...document.querySelectorAll('.pager button')].find(b => b.textContent === 'Older').click(); true")
+        .await;
+    browser
+        .wait_for("the second page", &format!("{rows} === 2"), WAIT)
+        .await;
+    browser
+        .eval("[...document.querySelectorAll('.pager button')].find(b => b.textContent === 'Newer').click(); true")
+        .await;
+    browser
+        .wait_for("the first page again", &format!("{rows} === 25"), WAIT)
+        .await;
+    browser
+        .eval("document.querySelector('#filter-state').value = 'success'; true")
+        .await;
+    browser.click(".filters button[type=submit]").await;
+    browser
+        .wait_for(
+            "only the paid payment",
+            &format!(
+                "{rows} === 1 && document.querySelector('#payments tbody tr').getAttribute('data-payment-id') === '{paid}'"
+            ),
+            WAIT,
+        )
+        .await;
+
+    // The callbacks: each attempt, the merchant's reply judged against the contract, retries.
+    browser.goto(&format!("{base}_emulator/ui#callbacks")).await;
+    let text = browser
+        .wait_for(
+            "a refused callback and its retry",
+            "document.querySelector('#callbacks').innerText.includes('(retry)') && document.querySelector('#callbacks').innerText",
+            WAIT,
+        )
+        .await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("broke the contract"), "{text}");
+    assert!(text.contains(&format!("payment {paid}")), "{text}");
+    browser
+        .eval("document.querySelector('#callbacks details').open = true; true")
+        .await;
+    let opened = browser
+        .eval("document.querySelector('#callbacks details[open]').innerText")
+        .await;
+    let opened = opened.as_str().unwrap();
+    assert!(opened.contains("/callback/result.php"), "{opened}");
+    assert!(
+        opened.contains("pg_payment_id"),
+        "the fields sent: {opened}"
+    );
+    assert!(
+        opened.contains("Thank you (merchant page)"),
+        "the reply: {opened}"
+    );
+    browser
+        .screenshot(&shots.join("console-callbacks.png"))
+        .await;
+
+    // A standing fault rule, cleared from the page.
+    browser.goto(&format!("{base}_emulator/ui#faults")).await;
+    browser
+        .wait_for(
+            "the fault form",
+            "document.querySelector('#fault-form')",
+            WAIT,
+        )
+        .await;
+    browser.type_into("#fault-times", "always").await;
+    browser.click("#fault-form button[type=submit]").await;
+    browser
+        .wait_for(
+            "the rule listed",
+            "document.querySelector('#faults tbody tr')",
+            WAIT,
+        )
+        .await;
+    let (http, _) = call(&emulator, "/get_status3.php", &[("pg_payment_id", &paid)]).await;
+    assert_eq!(http, 500, "the rule fires");
+    browser.click("#faults button.danger").await;
+    browser
+        .wait_for(
+            "no rules left",
+            "document.querySelector('#faults .empty')",
+            WAIT,
+        )
+        .await;
+    let (http, _) = call(&emulator, "/get_status3.php", &[("pg_payment_id", &paid)]).await;
+    assert_eq!(http, 200, "cleared from the page");
+
+    // The keyboard alone: Tab to the skip link, then through the views; Enter opens one and
+    // moves the focus to it. A fresh page, focused as a window in front would be.
+    browser
+        .call(
+            "Emulation.setFocusEmulationEnabled",
+            serde_json::json!({ "enabled": true }),
+        )
+        .await;
+    browser.goto("about:blank").await;
+    // No fragment: `#payments` would start the Tab order at the element of that id.
+    browser.goto(&format!("{base}_emulator/ui")).await;
+    browser
+        .wait_for(
+            "the page",
+            "document.querySelector('#payments tbody tr')",
+            WAIT,
+        )
+        .await;
+    browser.press("Tab").await;
+    let focused = browser
+        .eval("document.activeElement.tagName + '.' + document.activeElement.className")
+        .await;
+    assert_eq!(focused, Value::from("A.skip"), "the skip link comes first");
+    for _ in 0..2 {
+        browser.press("Tab").await;
+    }
+    let focused = browser.eval("document.activeElement.textContent").await;
+    assert_eq!(focused, Value::from("SMS inbox"));
+    browser.press("Enter").await;
+    browser
+        .wait_for(
+            "the inbox opened from the keyboard",
+            "location.hash === '#sms' && document.querySelector('#inbox') && document.activeElement.id === 'view'",
+            WAIT,
+        )
+        .await;
 }
