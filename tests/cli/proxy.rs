@@ -686,6 +686,13 @@ fn the_readme_worked_example_runs_as_written() {
 #[test]
 fn a_scenario_cassette_given_to_replay_is_not_a_proxy_session_at_its_line() {
     let dir = Dir::with_shipped();
+    let cassette = "recordings/sms_approval/operator=KCELLKZT,phone=77017777777.yaml";
+    let line = dir
+        .read(cassette)
+        .lines()
+        .position(|l| l == "scenario: sms_approval")
+        .expect("the cassette names its scenario")
+        + 1;
     let run = dir
         .fph()
         .args([
@@ -699,7 +706,7 @@ fn a_scenario_cassette_given_to_replay_is_not_a_proxy_session_at_its_line() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains(
-            "failed to read cassette recordings/sms_approval/operator=KCELLKZT,phone=77017777777.yaml:2:1: not a proxy session: it records case `operator=KCELLKZT,phone=77017777777` of scenario `sms_approval`"
+            &format!("failed to read cassette {cassette}:{line}:1: not a proxy session: it records case `operator=KCELLKZT,phone=77017777777` of scenario `sms_approval`")
         ),
         "{}",
         run.stderr
