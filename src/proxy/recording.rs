@@ -14,9 +14,11 @@
 //! status polling.
 //!
 //! The first exchange writes the cassette atomically (replacing an older session of the same
-//! name); each later one is appended to it as one more list item, with one write, so recording
-//! costs the same at the thousandth call as at the first and a session stopped at any moment
-//! keeps everything recorded up to then. The interactions are not kept in memory.
+//! name); later ones are appended to it as list items by [`Recording::flush`], one write for
+//! all that came since the last, so recording costs the same at the thousandth call as at the
+//! first and a busy caller costs one write per batch, not per call. The proxy's recorder
+//! flushes whenever it has nothing more queued, so a session stopped at any moment keeps
+//! everything recorded up to then. The interactions are not kept in memory.
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -81,8 +83,10 @@ pub struct Recording {
     last_key: Option<(String, u32)>,
     /// Every step name given so far.
     steps: HashSet<String>,
-    /// Interactions written to the file.
+    /// Interactions recorded (written, or waiting in `unwritten`).
     recorded: usize,
+    /// List items recorded since the last write, to be appended by [`Recording::flush`].
+    unwritten: String,
 }
 
 /// Where the list of interactions starts in a cassette's text: the last key of the file.
@@ -128,6 +132,7 @@ impl Recording {
             last_key: None,
             steps: HashSet::new(),
             recorded: 0,
+            unwritten: String::new(),
         }
     }
 
@@ -224,10 +229,10 @@ impl Recording {
             .expect("an unused number")
     }
 
-    /// Writes one interaction, scrubbed by the guard: the first with the header, atomically;
-    /// any later one appended as the list's next item, in one write. The item's text is cut
-    /// from the whole cassette's serialization, so the file is what saving the whole would
-    /// write.
+    /// Saves one interaction, scrubbed by the guard: the first written with the header,
+    /// atomically; any later one kept as the list's next item for [`Recording::flush`]. The
+    /// item's text is cut from the whole cassette's serialization, so the file is what saving
+    /// the whole would write.
     fn save(&mut self, interaction: Interaction) -> Result<(), CassetteError> {
         let write_error = |reason: String| CassetteError::Write {
             path: self.path.clone(),
@@ -248,11 +253,24 @@ impl Recording {
             .ok_or_else(|| {
                 write_error("the interaction did not serialize as a list item".into())
             })?;
-        std::fs::OpenOptions::new()
+        self.unwritten.push_str(item);
+        Ok(())
+    }
+
+    /// Appends the interactions recorded since the last flush to the file, in one write.
+    pub fn flush(&mut self) -> Result<(), CassetteError> {
+        if self.unwritten.is_empty() {
+            return Ok(());
+        }
+        let written = std::fs::OpenOptions::new()
             .append(true)
             .open(&self.path)
-            .and_then(|mut file| file.write_all(item.as_bytes()))
-            .map_err(|e| write_error(e.to_string()))
+            .and_then(|mut file| file.write_all(self.unwritten.as_bytes()));
+        self.unwritten.clear();
+        written.map_err(|e| CassetteError::Write {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -345,6 +363,7 @@ mod tests {
             ("status_2".to_owned(), 1)
         );
 
+        recording.flush().unwrap();
         let text = std::fs::read_to_string(recording.path()).unwrap();
         assert!(
             text.contains("pg_merchant_id: \"{{merchant_id}}\""),
@@ -389,6 +408,7 @@ mod tests {
                 "<response><d>merchant%2Dsecret</d></response>",
             ))
             .unwrap();
+        recording.flush().unwrap();
         let text = std::fs::read_to_string(recording.path()).unwrap();
         assert!(!text.contains("merchant-secret"), "{text}");
         assert!(!text.contains("merchant%2Dsecret"), "{text}");

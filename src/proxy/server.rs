@@ -12,21 +12,28 @@
 //! the proxy and nothing is recorded: there was no answer to record. The emulator's admin API (`/_emulator/…`) is forwarded but not recorded: it is
 //! no gateway call.
 //!
+//! Recording happens off the request path: the handler hands the exchange's bytes to one
+//! recorder thread and answers the caller at once; the recorder decodes, redacts, re-signs and
+//! appends to the cassette in arrival order (one channel, one writer, no lock a request waits
+//! on). So the proxy's rate is set by forwarding, not by the disk (`fph bench --phases proxy`).
+//! Stopping drains it: every exchange answered before the stop is in the cassette when
+//! [`RunningProxy::shutdown`] returns.
+//!
 //! Like the emulator, it serves from its own runtime thread, so it runs the same from the CLI
 //! and from a test; dropping the [`RunningProxy`] stops it.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
+use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reqwest::Url;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::emulator::{CLOSED, request};
 use crate::gateway::Encoding;
@@ -64,13 +71,38 @@ pub enum ProxyError {
     Start(String),
 }
 
+/// Exchanges answered but not yet saved, at most: beyond it a request waits for the recorder
+/// before it is answered, so a caller faster than the disk is slowed, never a queue grown
+/// without bound.
+const RECORDER_QUEUE: usize = 1024;
+
 struct Proxy {
     target: Url,
     client: reqwest::Client,
-    recording: Mutex<Recording>,
+    /// To the recorder thread; dropped with the server, which ends the recorder.
+    recorder: mpsc::Sender<Passed>,
     body_limit: usize,
-    log: bool,
+    log: Log,
+}
+
+/// The proxy's log lines, secret-scrubbed, on standard error (when on).
+#[derive(Clone)]
+struct Log {
+    on: bool,
     guard: SecretGuard,
+}
+
+/// One exchange as it passed through, bytes untouched, for the recorder to save.
+struct Passed {
+    method: Method,
+    uri: axum::http::Uri,
+    /// The request's content type as sent ("" when none).
+    content_type: String,
+    body: Bytes,
+    /// The target's status, answer content type and body; `None` when it closed the
+    /// connection without a whole answer.
+    answer: Option<(StatusCode, Option<String>, Bytes)>,
+    elapsed: std::time::Duration,
 }
 
 /// A started proxy; dropping it stops the server.
@@ -79,6 +111,7 @@ pub struct RunningProxy {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    recorder: Option<JoinHandle<()>>,
 }
 
 impl RunningProxy {
@@ -112,13 +145,25 @@ impl RunningProxy {
             tokio::net::TcpListener::from_std(listener)
                 .map_err(|source| ProxyError::Bind { addr, source })?
         };
+        let log = Log {
+            on: options.log,
+            guard: options.guard,
+        };
+        let (recorder_tx, passed) = mpsc::channel(RECORDER_QUEUE);
+        let recorder = {
+            let log = log.clone();
+            let recording = options.recording;
+            std::thread::Builder::new()
+                .name("fph-proxy-recorder".into())
+                .spawn(move || record_all(recording, passed, &log))
+                .map_err(|e| ProxyError::Start(e.to_string()))?
+        };
         let proxy = Arc::new(Proxy {
             target: options.target,
             client,
-            recording: Mutex::new(options.recording),
+            recorder: recorder_tx,
             body_limit: options.body_limit,
-            log: options.log,
-            guard: options.guard,
+            log,
         });
         let router = Router::new().fallback(forward).with_state(proxy);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -139,6 +184,7 @@ impl RunningProxy {
             addr,
             stop: Some(stop_tx),
             thread: Some(thread),
+            recorder: Some(recorder),
         })
     }
 
@@ -163,6 +209,11 @@ impl RunningProxy {
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        // The server is gone and with it the recorder's sender: the recorder saves what is
+        // queued and ends.
+        if let Some(recorder) = self.recorder.take() {
+            let _ = recorder.join();
         }
     }
 }
@@ -214,7 +265,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let bytes = match axum::body::to_bytes(body, proxy.body_limit).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            proxy.log_line(&format!(
+            proxy.log.line(&format!(
                 "{} {path} → not forwarded: the body is larger than {} bytes or could not be read",
                 parts.method, proxy.body_limit
             ));
@@ -243,10 +294,11 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     // A 502 for the caller and a log line, secret-safe; nothing is recorded.
     let failed = |error: &reqwest::Error, logged: &str, after: &str, told: &str| {
         let reason = proxy
+            .log
             .guard
             .scrub(&crate::transport::live::error_chain(error))
             .into_owned();
-        proxy.log_line(&format!(
+        proxy.log.line(&format!(
             "{} {path} → {logged} ({reason}); {after}",
             parts.method
         ));
@@ -260,6 +312,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     // exchange is recorded as closed.
     let closed = |error: &reqwest::Error, what: &str| {
         let reason = proxy
+            .log
             .guard
             .scrub(&crate::transport::live::error_chain(error))
             .into_owned();
@@ -291,38 +344,27 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let (status, headers, body, elapsed) = match answered {
         Ok(answer) => answer,
         Err((why, elapsed)) => {
-            proxy.log_line(&format!(
+            proxy.log.line(&format!(
                 "{} {path} → {why}: the caller's connection is closed too; not retried",
                 parts.method
             ));
-            if !path.starts_with("/_emulator") {
-                proxy
-                    .record(
-                        &parts.method,
-                        &parts.uri,
-                        &parts.headers,
-                        &bytes,
-                        None,
-                        elapsed,
-                    )
-                    .await;
-            }
+            proxy.record(&parts, bytes, None, elapsed).await;
             return unanswered();
         }
     };
 
-    if !path.starts_with("/_emulator") {
-        proxy
-            .record(
-                &parts.method,
-                &parts.uri,
-                &parts.headers,
-                &bytes,
-                Some((status, &headers, &body)),
-                elapsed,
-            )
-            .await;
-    }
+    let answer_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    proxy
+        .record(
+            &parts,
+            bytes,
+            Some((status, answer_type, body.clone())),
+            elapsed,
+        )
+        .await;
 
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -357,96 +399,164 @@ impl http_body::Body for Unanswered {
     }
 }
 
-impl Proxy {
-    fn log_line(&self, line: &str) {
-        if self.log {
+impl Log {
+    fn line(&self, line: &str) {
+        if self.on {
             use std::io::Write as _;
             let _ = writeln!(std::io::stderr(), "{}", self.guard.scrub(line));
         }
     }
+}
 
-    /// Records one exchange; `answer` is `None` when the target closed the connection
-    /// without a whole answer (recorded with status [`CLOSED`]).
+impl Proxy {
+    /// Hands an exchange to the recorder (the emulator's admin API, `/_emulator/…`, is no
+    /// gateway call and is not recorded). Waits only when the recorder is [`RECORDER_QUEUE`]
+    /// exchanges behind.
     async fn record(
         &self,
-        method: &Method,
-        uri: &axum::http::Uri,
-        request_headers: &HeaderMap,
-        request_body: &Bytes,
-        answer: Option<(StatusCode, &HeaderMap, &Bytes)>,
+        parts: &axum::http::request::Parts,
+        body: Bytes,
+        answer: Option<(StatusCode, Option<String>, Bytes)>,
         elapsed: std::time::Duration,
     ) {
-        let status = answer.map_or(CLOSED, |(status, _, _)| status.as_u16());
-        let (answer_headers, answer_body) = match answer {
-            Some((_, headers, body)) => (Some(headers), &body[..]),
-            None => (None, &[][..]),
-        };
-        let path = uri.path();
-        let content_type = request_headers
+        if parts.uri.path().starts_with("/_emulator") {
+            return;
+        }
+        let content_type = parts
+            .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let mut rebuilt = Request::builder().method(method.clone()).uri(uri.clone());
-        if !content_type.is_empty() {
-            rebuilt = rebuilt.header(header::CONTENT_TYPE, content_type);
+            .unwrap_or("")
+            .to_owned();
+        // The recorder ends only after the server, so a send fails only while shutting down
+        // after a panic there; nothing more can be saved then.
+        let _ = self
+            .recorder
+            .send(Passed {
+                method: parts.method.clone(),
+                uri: parts.uri.clone(),
+                content_type,
+                body,
+                answer,
+                elapsed,
+            })
+            .await;
+    }
+}
+
+/// The recorder thread: saves every exchange handed over, in arrival order, until the server
+/// is gone and the queue is empty.
+fn record_all(mut recording: Recording, mut passed: mpsc::Receiver<Passed>, log: &Log) {
+    // Decoding a body is async (multipart); the bytes are all here, so a one-thread runtime
+    // of its own runs it to the end at once.
+    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            log.line(&format!("fph proxy: nothing can be recorded: {error}"));
+            return;
         }
-        let decoded = match rebuilt.body(Body::from(request_body.clone())) {
-            Ok(rebuilt) => request::decode(rebuilt, usize::MAX).await,
-            Err(e) => Err(request::DecodeError::Malformed(e.to_string())),
-        };
-        let fields = match decoded {
-            Ok(fields) => fields,
-            Err(error) => {
-                let why = match error {
-                    request::DecodeError::Malformed(why) => why,
-                    request::DecodeError::TooLarge { .. } => "too large".into(),
-                };
-                self.log_line(&format!(
-                    "{method} {path} → {status} (forwarded; not recorded: its fields cannot be read: {why})"
-                ));
-                return;
+    };
+    while let Some(first) = passed.blocking_recv() {
+        // Everything queued meanwhile goes out in the same write: one write per batch, and
+        // never more than a batch behind what the callers were answered.
+        let mut next = Some(first);
+        let mut batch = 0;
+        while let Some(exchange) = next.take() {
+            runtime.block_on(save(&mut recording, exchange, log));
+            batch += 1;
+            if batch < FLUSH_EVERY {
+                next = passed.try_recv().ok();
             }
-        };
-        let exchange = Exchange {
-            path: path.to_owned(),
-            encoding: encoding_of(method, content_type, request_body),
-            fields,
-            status,
-            content_type: answer_headers
-                .and_then(|h| h.get(header::CONTENT_TYPE))
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            body: String::from_utf8_lossy(answer_body).into_owned(),
-            elapsed,
-        };
-        let pg_status = crate::gateway::Document::parse_response(answer_body)
-            .ok()
-            .and_then(|d| d.text("pg_status").map(str::to_owned))
-            .map(|s| format!(" {s}"))
-            .unwrap_or_default();
-        let result = self
-            .recording
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .record(&exchange);
-        let answered = if answer.is_some() {
-            format!("{status}{pg_status}")
-        } else {
-            "closed".to_owned()
-        };
-        match result {
-            Ok((step, attempt)) => self.log_line(&format!(
-                "{method} {path} → {answered}, recorded as {step}{}",
-                if attempt > 1 {
-                    format!(" (attempt {attempt})")
-                } else {
-                    String::new()
-                }
-            )),
-            Err(error) => self.log_line(&format!(
-                "{method} {path} → {answered} (forwarded; not recorded: {error})"
-            )),
         }
+        if let Err(error) = recording.flush() {
+            log.line(&format!(
+                "fph proxy: the last {batch} exchanges were forwarded but not recorded: {error}"
+            ));
+        }
+    }
+}
+
+/// Most exchanges written in one batch.
+const FLUSH_EVERY: usize = 256;
+
+/// Records one exchange; one the target closed without a whole answer is recorded with
+/// status [`CLOSED`].
+async fn save(recording: &mut Recording, passed: Passed, log: &Log) {
+    let Passed {
+        method,
+        uri,
+        content_type,
+        body: request_body,
+        answer,
+        elapsed,
+    } = passed;
+    let status = answer
+        .as_ref()
+        .map_or(CLOSED, |(status, _, _)| status.as_u16());
+    let (answer_type, answer_body) = match answer {
+        Some((_, content_type, body)) => (content_type, body),
+        None => (None, Bytes::new()),
+    };
+    let path = uri.path().to_owned();
+    let encoding = encoding_of(&method, &content_type, &request_body);
+    let mut rebuilt = Request::builder().method(method.clone()).uri(uri);
+    if !content_type.is_empty() {
+        rebuilt = rebuilt.header(header::CONTENT_TYPE, content_type);
+    }
+    let decoded = match rebuilt.body(Body::from(request_body)) {
+        Ok(rebuilt) => request::decode(rebuilt, usize::MAX).await,
+        Err(e) => Err(request::DecodeError::Malformed(e.to_string())),
+    };
+    let fields = match decoded {
+        Ok(fields) => fields,
+        Err(error) => {
+            let why = match error {
+                request::DecodeError::Malformed(why) => why,
+                request::DecodeError::TooLarge { .. } => "too large".into(),
+            };
+            log.line(&format!(
+                "{method} {path} → {status} (forwarded; not recorded: its fields cannot be read: {why})"
+            ));
+            return;
+        }
+    };
+    // For the log line only: the answer's pg_status, when it has one.
+    let pg_status = if log.on {
+        crate::gateway::Document::parse_response(&answer_body)
+            .ok()
+            .and_then(|d| d.text("pg_status").map(|s| format!(" {s}")))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let closed = status == CLOSED;
+    let exchange = Exchange {
+        path: path.clone(),
+        encoding,
+        fields,
+        status,
+        content_type: answer_type,
+        body: String::from_utf8_lossy(&answer_body).into_owned(),
+        elapsed,
+    };
+    let result = recording.record(&exchange);
+    let answered = if closed {
+        "closed".to_owned()
+    } else {
+        format!("{status}{pg_status}")
+    };
+    match result {
+        Ok((step, attempt)) => log.line(&format!(
+            "{method} {path} → {answered}, recorded as {step}{}",
+            if attempt > 1 {
+                format!(" (attempt {attempt})")
+            } else {
+                String::new()
+            }
+        )),
+        Err(error) => log.line(&format!(
+            "{method} {path} → {answered} (forwarded; not recorded: {error})"
+        )),
     }
 }
 
@@ -483,6 +593,108 @@ fn encoding_of(method: &Method, content_type: &str, body: &[u8]) -> Encoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::{DEMO_MERCHANT_ID, DEMO_SECRET_KEY, Emulator, EmulatorConfig};
+    use crate::gateway::signature;
+    use crate::gateway::{Fields, Routes, SecretKey};
+    use crate::proxy::RecordingOptions;
+    use crate::transport::cassette::Cassette;
+
+    /// Recording is off the request path, but stopping drains it: every exchange answered
+    /// before `shutdown` is in the cassette, in arrival order per caller, when it returns —
+    /// also when many callers outran the recorder.
+    #[test]
+    fn every_answered_exchange_is_recorded_when_shutdown_returns() {
+        let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let guard = SecretGuard::for_run(None, None);
+        let recording = Recording::new(
+            RecordingOptions {
+                session: "drain".into(),
+                recordings: dir.path().to_owned(),
+                target: "emulator".into(),
+                routes: Routes::default(),
+                redactions: crate::scenario::HarnessConfig::default().redactions,
+                replay_key: SecretKey::new("fph-replay-key"),
+                secret: SecretKey::new(DEMO_SECRET_KEY),
+                guard: guard.clone(),
+            },
+            "2026-11-30T00:00:00Z".into(),
+        );
+        let path = recording.path().to_owned();
+        let proxy = RunningProxy::start(ProxyOptions {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            target: emulator.base_url(),
+            recording,
+            body_limit: 1 << 20,
+            log: false,
+            guard,
+        })
+        .unwrap();
+        let url = format!("{}/get_status3.php", proxy.base_url());
+        const CALLERS: usize = 8;
+        const EACH: usize = 50;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let callers = (0..CALLERS).map(|caller| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move {
+                    for n in 0..EACH {
+                        let mut fields: Fields = [
+                            ("pg_merchant_id", DEMO_MERCHANT_ID.to_string()),
+                            ("pg_payment_id", format!("{caller}{n:03}")),
+                            ("pg_salt", format!("salt-{caller}-{n}")),
+                        ]
+                        .into_iter()
+                        .collect();
+                        let sig = signature::sign(
+                            "get_status3.php",
+                            &fields,
+                            &SecretKey::new(DEMO_SECRET_KEY),
+                        );
+                        fields.push("pg_sig", sig.as_str());
+                        // Letters, digits and dashes only: nothing to escape.
+                        let form: Vec<String> = fields
+                            .to_form_pairs()
+                            .into_iter()
+                            .map(|(name, value)| format!("{name}={value}"))
+                            .collect();
+                        let answer = client
+                            .post(&url)
+                            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                            .body(form.join("&"))
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(answer.status(), 200);
+                        answer.bytes().await.unwrap();
+                    }
+                })
+            });
+            for caller in callers.collect::<Vec<_>>() {
+                caller.await.unwrap();
+            }
+        });
+        proxy.shutdown();
+        let cassette = Cassette::load(&path).unwrap();
+        assert_eq!(cassette.interactions.len(), CALLERS * EACH);
+        // Each caller's requests are in the order it sent them.
+        for caller in 0..CALLERS {
+            let ids: Vec<String> = cassette
+                .interactions
+                .iter()
+                .filter_map(|i| i.request.fields.get("pg_payment_id"))
+                .filter(|id| id.starts_with(&caller.to_string()) && id.len() == 4)
+                .map(str::to_owned)
+                .collect();
+            let sent: Vec<String> = (0..EACH).map(|n| format!("{caller}{n:03}")).collect();
+            assert_eq!(ids, sent, "caller {caller}");
+        }
+    }
 
     #[test]
     fn encodings_are_told_from_method_content_type_and_body() {
