@@ -51,6 +51,7 @@ pub fn run(args: ScenarioArgs, color: ColorChoice) -> anyhow::Result<u8> {
         &source,
         &config.routes,
         &SecretKey::new(config.replay_key.clone()),
+        &config.redactions,
     )
     .map_err(anyhow::Error::msg)?;
     match &args.output {

@@ -10,7 +10,8 @@
 //! - `form:` the recorded fields, without what the runner adds itself (`pg_merchant_id`,
 //!   `pg_salt`, and `pg_sig` when the recording's was a valid one); a value an earlier answer
 //!   gave in an `…_id` element becomes that answer's capture (`{{ payment_id }}`), an order id
-//!   sent once becomes `{{ order_id() }}`, a redacted value becomes a variable;
+//!   sent once becomes `{{ order_id() }}`, a redacted value becomes a variable (see
+//!   [`stand_in`] for its value);
 //! - `expect:` the answer's `pg_status`, `pg_error_code` for an error, and the
 //!   `pg_payment_status` of a status asked once;
 //! - `capture:` the `…_id` values later requests reuse;
@@ -23,6 +24,7 @@ use std::fmt::Write as _;
 
 use crate::gateway::signature::{self, SIG_FIELD};
 use crate::gateway::{Document, Encoding, Fields, Operation, Routes, SecretKey};
+use crate::scenario::{Redaction, RedactionRule};
 use crate::template::BUILTIN_VARIABLES;
 use crate::transport::cassette::{Cassette, Interaction};
 
@@ -47,6 +49,7 @@ pub fn scenario_from_recording(
     source: &str,
     routes: &Routes,
     replay_key: &SecretKey,
+    redactions: &[Redaction],
 ) -> Result<String, String> {
     if cassette.interactions.is_empty() {
         return Err(format!(
@@ -162,7 +165,8 @@ pub fn scenario_from_recording(
                 if !BUILTIN_VARIABLES.contains(&placeholder)
                     && !vars.iter().any(|(n, _)| n == placeholder)
                 {
-                    vars.push((placeholder.to_owned(), format!("redacted-{placeholder}")));
+                    let value = stand_in(placeholder, redactions, &vars);
+                    vars.push((placeholder.to_owned(), value));
                 }
                 format!("{{{{ {placeholder} }}}}")
             } else {
@@ -256,7 +260,7 @@ pub fn scenario_from_recording(
     if !vars.is_empty() {
         let _ = writeln!(
             out,
-            "# Redacted in the recording: any value replays; put real ones here for a live gateway."
+            "# Redacted in the recording: these stand-ins replay (each is redacted as the recording\n# was); put real ones here for a live gateway."
         );
         let _ = writeln!(out, "vars:");
         for (name, value) in &vars {
@@ -354,6 +358,71 @@ fn key(name: &str) -> String {
     if plain { name.to_owned() } else { quote(name) }
 }
 
+/// The value a variable gets for a placeholder of the recording (`phone`, `phone_2`): on
+/// replay the request is redacted again and must give the same placeholder. A field rule
+/// redacts whatever the field holds, so any value does (`redacted-NAME` says what it is); a
+/// value-pattern rule redacts only what matches it, so the stand-in must match: a test phone
+/// of the emulator's when one does and is not taken yet (published ones first, so the
+/// scenario also runs live against the emulator), else a value made from the pattern.
+fn stand_in(placeholder: &str, redactions: &[Redaction], taken: &[(String, String)]) -> String {
+    let fallback = format!("redacted-{placeholder}");
+    let rule =
+        crate::transport::redact::placeholder_rule(&format!("{{{{{placeholder}}}}}")).to_owned();
+    let Some(RedactionRule::ValuePattern(pattern)) = redactions
+        .iter()
+        .find(|r| r.placeholder == rule)
+        .map(|r| &r.rule)
+    else {
+        return fallback;
+    };
+    let free = |value: &str| {
+        pattern.find(value).is_some_and(|m| m.as_str() == value)
+            && !taken.iter().any(|(_, v)| v == value)
+    };
+    let mut phones: Vec<_> = crate::emulator::TEST_PHONES.iter().collect();
+    phones.sort_by_key(|p| !p.published);
+    phones
+        .iter()
+        .map(|p| p.phone.to_owned())
+        .chain(sample(pattern.as_str()))
+        .find(|value| free(value))
+        .unwrap_or(fallback)
+}
+
+/// The shortest string a regular expression matches, built from its syntax tree (the first
+/// character of each class, the first branch of each alternation, the fewest repeats);
+/// `None` for what cannot be written that way.
+fn sample(pattern: &str) -> Option<String> {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn walk(hir: &Hir, out: &mut String) -> Option<()> {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => {}
+            HirKind::Literal(literal) => out.push_str(std::str::from_utf8(&literal.0).ok()?),
+            HirKind::Class(Class::Unicode(class)) => out.push(class.ranges().first()?.start()),
+            HirKind::Class(Class::Bytes(class)) => {
+                out.push(char::from(class.ranges().first()?.start()))
+            }
+            HirKind::Repetition(repetition) => {
+                for _ in 0..repetition.min {
+                    walk(&repetition.sub, out)?;
+                }
+            }
+            HirKind::Capture(capture) => walk(&capture.sub, out)?,
+            HirKind::Concat(parts) => {
+                for part in parts {
+                    walk(part, out)?;
+                }
+            }
+            HirKind::Alternation(branches) => walk(branches.first()?, out)?,
+        }
+        Some(())
+    }
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let mut out = String::new();
+    walk(&hir, &mut out)?;
+    Some(out)
+}
+
 /// A YAML double-quoted scalar (JSON's escaping, which YAML reads the same).
 fn quote(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
@@ -370,5 +439,32 @@ mod tests {
         assert_eq!(placeholder_name("{{phone_2}}"), Some("phone_2"));
         assert_eq!(placeholder_name("{{ x }}"), None);
         assert_eq!(unique("a", |c| c == "a" || c == "a_2"), "a_3");
+    }
+
+    #[test]
+    fn a_redacted_value_gets_a_stand_in_its_rule_redacts_again() {
+        let rules = |yaml: &str| {
+            crate::scenario::HarnessConfig::load_str(std::path::Path::new("harness.yaml"), yaml)
+                .unwrap()
+                .redactions
+        };
+        let phones = rules(
+            "format: 1\nredact:\n  - { value_pattern: '\\b7\\d{10}\\b', placeholder: phone }\n",
+        );
+        // The published test phones first, each once.
+        let first = stand_in("phone", &phones, &[]);
+        assert_eq!(first, "77017777777");
+        let taken = vec![("phone".to_owned(), first)];
+        assert_eq!(stand_in("phone_2", &phones, &taken), "77027777777");
+        // No test phone matches: a value made from the pattern, which the pattern matches.
+        let cards = rules(
+            "format: 1\nredact:\n  - { value_pattern: '4\\d{3}-(\\d{4}|x)', placeholder: card }\n",
+        );
+        assert_eq!(stand_in("card", &cards, &[]), "4000-0000");
+        // A field rule redacts any value: the stand-in says what it is.
+        let emails =
+            rules("format: 1\nredact:\n  - { field: pg_user_contact_email, placeholder: email }\n");
+        assert_eq!(stand_in("email", &emails, &[]), "redacted-email");
+        assert_eq!(sample(r"a+b?[x-z]{2}\b"), Some("axx".to_owned()));
     }
 }

@@ -367,12 +367,12 @@ fn leaf(path: &str) -> &str {
     last.split('[').next().unwrap_or(last)
 }
 
-fn is_placeholder(value: &str) -> bool {
+pub(crate) fn is_placeholder(value: &str) -> bool {
     value.starts_with("{{") && value.ends_with("}}")
 }
 
 /// `{{phone_2}}` → `phone`.
-fn placeholder_rule(placeholder: &str) -> &str {
+pub(crate) fn placeholder_rule(placeholder: &str) -> &str {
     let inner = placeholder.trim_start_matches("{{").trim_end_matches("}}");
     match inner.rsplit_once('_') {
         Some((rule, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => rule,

@@ -1,10 +1,9 @@
 //! `fph init`: the scaffold passes at once — `fph run` replays it offline, and in a Rust
 //! project `cargo test` does — and a second `fph init` refuses to overwrite anything.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use crate::support::{Dir, SCHEMAS};
+use crate::support::{Dir, MERCHANT_MANIFEST, SCHEMAS, cargo_test_scaffold};
 
 const SCENARIOS: [&str; 3] = [
     "scenarios/sms_payment.yaml",
@@ -154,41 +153,11 @@ fn init_refuses_a_missing_directory_and_a_rust_project_without_a_manifest() {
     assert!(!dir.path().join("scenarios").exists(), "nothing is written");
 }
 
-/// A merchant's crate, with comments that must survive the edit.
-const MANIFEST: &str = r#"# The merchant's shop backend.
-[package]
-name = "shop"   # keep this name
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-# none yet
-
-[dev-dependencies]
-# test helpers go here
-
-# Line tables only, like this checkout: links fast on a small machine.
-[profile.dev]
-debug = "line-tables-only"
-
-[profile.dev.package."*"]
-debug = false
-"#;
-
-/// Where the scaffolded crates are built: one directory under this checkout's target dir,
-/// kept between runs, so freedompay-harness and its dependencies compile once.
-fn scaffold_target_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("scaffold")
-}
-
 #[test]
 fn init_rust_adds_the_contract_test_and_cargo_test_passes_offline() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = Dir::new();
-    dir.write("Cargo.toml", MANIFEST);
+    dir.write("Cargo.toml", MERCHANT_MANIFEST);
     dir.write(
         "src/lib.rs",
         "pub fn total(a: u64, b: u64) -> u64 {\n    a + b\n}\n",
@@ -250,22 +219,8 @@ fn init_rust_adds_the_contract_test_and_cargo_test_passes_offline() {
 
     // `cargo test` in the scaffolded crate: offline, with this checkout's lock file, in a
     // target dir shared between runs.
-    std::fs::copy(repo.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args(["test", "--offline", "--test", "contract"])
-        .current_dir(dir.path())
-        .env("CARGO_TARGET_DIR", scaffold_target_dir());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("FREEDOMPAY_") || key.starts_with("FPH_") {
-            command.env_remove(key);
-        }
-    }
-    let output = command.output().expect("run cargo test");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let (passed, stdout, stderr) = cargo_test_scaffold(&dir, "contract");
+    assert!(passed, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("test result: ok. 4 passed; 0 failed"),
         "{stdout}"

@@ -6,7 +6,7 @@ use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::Path;
 use std::process::{Child, Command};
 
-use crate::support::{Dir, EmulatorProcess};
+use crate::support::{Dir, EmulatorProcess, MERCHANT_MANIFEST, cargo_test_scaffold};
 
 const SECRET: &str = "Sup3r/Secret+Key=42";
 const REPLAY_SECRET: &str = "another-secret";
@@ -597,9 +597,8 @@ fn a_damaged_cassette_is_bad_input_at_its_line_and_column() {
 }
 
 /// The README's worked example, block by block as it stands there (the port made a free
-/// one), in a fresh directory with this build's `fph` first on `PATH`; then the `cargo
-/// test` step, which runs the scenario through the harness a test crate's
-/// `tests/contract.rs` calls.
+/// one), with this build's `fph` first on `PATH`, in a fresh crate `fph init --rust` set up;
+/// then the `cargo test` step for real (built in the target dir the init test shares).
 #[test]
 fn the_readme_worked_example_runs_as_written() {
     if Command::new("curl").arg("--version").output().is_err() {
@@ -613,7 +612,9 @@ fn the_readme_worked_example_runs_as_written() {
         .and_then(|(_, rest)| rest.split_once("<!-- worked-example:end -->"))
         .expect("the README marks its worked example")
         .0;
-    let mut script = String::from("set -eu\n");
+    // A block that fails stops the script; its background servers go with it (they would hold
+    // the output pipe open and the test would wait forever).
+    let mut script = String::from("set -eu\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n");
     for block in example.split("```bash\n").skip(1) {
         script.push_str(block.split("```").next().unwrap());
     }
@@ -622,7 +623,17 @@ fn the_readme_worked_example_runs_as_written() {
         free.local_addr().unwrap().port().to_string()
     };
     let script = script.replace("8081", &port);
+    // A merchant's crate `fph init --rust` set up (its harness.yaml redacts phone numbers,
+    // so the example records under the rules its cargo test replays with).
     let dir = Dir::new();
+    dir.write("Cargo.toml", MERCHANT_MANIFEST);
+    dir.write("src/lib.rs", "");
+    let init = dir
+        .fph()
+        .args(["init", "--rust", "--harness-path"])
+        .arg_path(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .run();
+    assert_eq!(init.code, 0, "{}\n{}", init.stdout, init.stderr);
     dir.write("example.sh", &script);
     let bin = Path::new(env!("CARGO_BIN_EXE_fph")).parent().unwrap();
     let path = format!(
@@ -667,19 +678,19 @@ fn the_readme_worked_example_runs_as_written() {
         "{scenario}"
     );
 
-    // `cargo test --test contract`: the trials fph init's tests/contract.rs would run.
-    let trials = freedompay_harness::Harness::builder()
-        .scenarios(dir.path().join("scenarios"))
-        .recordings(dir.path().join("recordings"))
-        .mode(freedompay_harness::Mode::Replay)
-        .trials();
-    let names: Vec<String> = trials.iter().map(|t| t.name().to_owned()).collect();
-    assert_eq!(names, ["checkout::default"]);
-    let conclusion = libtest_mimic::run(&libtest_mimic::Arguments::default(), trials);
-    assert_eq!(
-        (conclusion.num_passed, conclusion.num_failed),
-        (1, 0),
-        "{conclusion:?}"
+    // `cargo test --test contract`: fph init's three scenarios and the generated one, offline.
+    let (passed, stdout, stderr) = cargo_test_scaffold(&dir, "contract");
+    assert!(passed, "{stdout}\n{stderr}");
+    assert!(
+        stdout.lines().any(
+            |line| line.starts_with("test [scenario] checkout::default ")
+                && line.ends_with("... ok")
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("test result: ok. 5 passed; 0 failed"),
+        "{stdout}"
     );
 }
 

@@ -351,6 +351,41 @@ fn unsigned_answers_pass_only_for_the_configured_codes() {
         refused.stdout
     );
 }
+
+/// A redaction rule added after recording: the recorded phone is the value sent, but the
+/// rules now redact it, and a report masks both sides of a diff alike (`- x / + x`): the
+/// replay says in words which field and why, and how to fix it.
+#[test]
+fn a_redaction_rule_added_since_recording_is_named_not_shown_as_an_empty_diff() {
+    let dir = Dir::with_shipped();
+    dir.write(
+        "scenarios/harness.yaml",
+        "format: 1\nredact:\n  - { value_pattern: '\\b7\\d{10}\\b', placeholder: phone }\n",
+    );
+    let run = dir
+        .fph()
+        .args([
+            "run",
+            "--filter",
+            "sms_approval::operator=KCELLKZT,phone=77017777777",
+        ])
+        .run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "pg_abonent_phone: the same value under other redaction rules (harness.yaml's `redact`): the recording has it as sent, the rules now redact it"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("- pg_abonent_phone"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("fph run --mode record"),
+        "{}",
+        run.stdout
+    );
+}
+
 /// Forty cases paying from one phone, whose codes are random per payment.
 fn one_phone_scenario(dir: &Dir) {
     let rows: String = (1..=40)

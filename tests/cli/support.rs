@@ -207,3 +207,53 @@ pub fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// `cargo test --offline --test NAME` in a crate `fph init --rust` scaffolded in `dir`, with
+/// this checkout's lock file, in one target dir under this checkout's (kept between runs, so
+/// freedompay-harness and its dependencies compile once for every such crate), with no
+/// FREEDOMPAY_* or FPH_* variable: (passed, stdout, stderr).
+pub fn cargo_test_scaffold(dir: &Dir, test: &str) -> (bool, String, String) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(repo.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("target"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(["test", "--offline", "--test", test])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", target.join("scaffold"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("FREEDOMPAY_") || key.starts_with("FPH_") {
+            command.env_remove(key);
+        }
+    }
+    let output = command.output().expect("run cargo test");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A merchant's crate, with comments that must survive `fph init`'s edit.
+pub const MERCHANT_MANIFEST: &str = r#"# The merchant's shop backend.
+[package]
+name = "shop"   # keep this name
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+# none yet
+
+[dev-dependencies]
+# test helpers go here
+
+# Line tables only, like this checkout: links fast on a small machine.
+[profile.dev]
+debug = "line-tables-only"
+
+[profile.dev.package."*"]
+debug = false
+"#;
