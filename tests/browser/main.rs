@@ -451,6 +451,16 @@ async fn the_console_shows_payments_live_and_its_faults_fire() {
         hint.as_str().unwrap().contains("get_status3.php;552170;"),
         "the signed string is shown: {hint}"
     );
+    // How the client sent it.
+    let sent = browser
+        .eval("document.querySelector('details[open]').innerText")
+        .await;
+    assert!(
+        sent.as_str()
+            .unwrap()
+            .contains("Sent as urlencoded (Content-Type: application/x-www-form-urlencoded)"),
+        "{sent}"
+    );
     browser.screenshot(&shots.join("console-payment.png")).await;
 
     for view in ["sms", "calls"] {

@@ -146,6 +146,9 @@
     ];
     var body = [
       c.hint ? el("p", { class: "hint" }, "Hint: ", c.hint) : null,
+      // How the client sent it: a merchant checking their own encoding sees it here.
+      c.encoding || c.content_type ? el("p", { class: "muted", text: "Sent as " + or(c.encoding, "unread") +
+        (c.content_type ? " (Content-Type: " + c.content_type + ")" : " (no Content-Type)") }) : null,
       el("h3", { text: "Request fields" }), fieldsTable(c.request),
       el("h3", { text: "Answer sent" }), el("pre", { text: c.answer || "(no body)" })
     ];
@@ -344,7 +347,8 @@
     var info = document.getElementById("info");
     var merchants = d.merchants.map(function (m) { return m.id + (m.secret ? " (key " + m.secret + ")" : " (key not shown)"); });
     info.textContent = "Gateway at " + d.base_url + " · merchants: " + merchants.join(", ") +
-      " · console: " + d.console + " · keeps the last " + d.calls_kept + " calls and " + d.sms_kept + " SMS";
+      " · console: " + d.console + " · keeps the last " + d.calls_kept + " calls and " + d.sms_kept + " SMS" +
+      " · times are Kazakhstan time (UTC+5), as the gateway writes them";
     version = d.version;
   }, function () {});
 
