@@ -146,8 +146,7 @@ fn drift_against_a_changed_gateway_classifies_and_accept_rewrites_only_what_drif
     let gateway = changed_gateway(&dir);
     let drift = |extra: &[&str]| {
         dir.fph()
-            .env("FREEDOMPAY_MERCHANT_ID", "552170")
-            .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+            .demo_merchant()
             .args(["drift", "--target", gateway.url.as_str()])
             .args(extra)
             .run()
@@ -231,8 +230,7 @@ fn drift_against_the_old_error_table_shows_each_changed_code() {
     let gateway = emulator(&dir, &["--config", "old.yaml"]);
     let run = dir
         .fph()
-        .env("FREEDOMPAY_MERCHANT_ID", "552170")
-        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .demo_merchant()
         .args(["drift", "--target", gateway.url.as_str()])
         .run();
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
@@ -266,8 +264,7 @@ fn emulator_keeps_serving_when_its_stdout_is_closed() {
     let url = gateway.url.clone();
     let run = dir
         .fph()
-        .env("FREEDOMPAY_MERCHANT_ID", "552170")
-        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .demo_merchant()
         .args([
             "run",
             "--mode",

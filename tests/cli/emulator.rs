@@ -248,8 +248,7 @@ fn the_emulator_saw_each_encoding_the_harness_sent() {
             &emulator.url,
             "scenarios/encodings.yaml",
         ])
-        .env("FREEDOMPAY_MERCHANT_ID", "552170")
-        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .demo_merchant()
         .run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("5 passed, 0 failed"), "{}", run.stdout);
@@ -382,8 +381,7 @@ fn sms_code_lookups_reuse_the_runs_keep_alive_connection() {
             &format!("http://{}", forwarder.addr),
             "scenarios/sms_approval.yaml",
         ])
-        .env("FREEDOMPAY_MERCHANT_ID", "552170")
-        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .demo_merchant()
         .run();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("5 passed, 0 failed"), "{}", run.stdout);

@@ -105,8 +105,7 @@ fn drift_accept_never_accepts_an_outage() {
         for accept in [&["--accept"][..], &["--update", "new"][..]] {
             let run = dir
                 .fph()
-                .env("FREEDOMPAY_MERCHANT_ID", "552170")
-                .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+                .demo_merchant()
                 .args(["drift", "--tag", "resend", "--target", &emulator.url])
                 .args(accept)
                 .run();
@@ -129,8 +128,7 @@ fn drift_accept_never_accepts_an_outage() {
     assert!(post(&emulator, "/_emulator/faults/clear", "").contains("200"));
     let clean = dir
         .fph()
-        .env("FREEDOMPAY_MERCHANT_ID", "552170")
-        .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+        .demo_merchant()
         .args([
             "drift",
             "--accept",

@@ -125,6 +125,13 @@ impl Fph {
         self
     }
 
+    /// The emulator's public demo merchant as the run's credentials (a URL target needs
+    /// them from the environment).
+    pub fn demo_merchant(self) -> Self {
+        self.env("FREEDOMPAY_MERCHANT_ID", "552170")
+            .env("FREEDOMPAY_SECRET_KEY", "fph-emulator-demo-secret")
+    }
+
     pub fn spawn(mut self) -> std::process::Child {
         self.command
             .stdout(std::process::Stdio::piped())
