@@ -462,6 +462,11 @@ fn record_all(mut recording: Recording, mut passed: mpsc::Receiver<Passed>, log:
         let mut next = Some(first);
         let mut batch = 0;
         while let Some(exchange) = next.take() {
+            // A test makes the recorder slower than the callers, to see shutdown drain it.
+            #[cfg(test)]
+            if tests::SLOW_RECORDER.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
             runtime.block_on(save(&mut recording, exchange, log));
             batch += 1;
             if batch < FLUSH_EVERY {
@@ -599,11 +604,17 @@ mod tests {
     use crate::proxy::RecordingOptions;
     use crate::transport::cassette::Cassette;
 
+    /// Set by the test below: the recorder sleeps before each exchange.
+    pub(super) static SLOW_RECORDER: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
     /// Recording is off the request path, but stopping drains it: every exchange answered
     /// before `shutdown` is in the cassette, in arrival order per caller, when it returns —
-    /// also when many callers outran the recorder.
+    /// also when the callers outran the recorder (made slow here: 400 exchanges at 2 ms each
+    /// are still queued when the last answer comes).
     #[test]
     fn every_answered_exchange_is_recorded_when_shutdown_returns() {
+        SLOW_RECORDER.store(true, std::sync::atomic::Ordering::Relaxed);
         let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let guard = SecretGuard::for_run(None, None);
