@@ -7,6 +7,8 @@
 //! [`Default`] with `with_*` settings):
 //!
 //! ```
+//! # #[cfg(feature = "emulator")] // the server; without it the example has nothing to start
+//! # fn main() -> Result<(), freedompay_harness::emulator::EmulatorError> {
 //! use std::time::Duration;
 //! use freedompay_harness::emulator::{Emulator, EmulatorConfig};
 //!
@@ -19,7 +21,10 @@
 //! // … init and pay from the test phone 77017777777, then read the code it was sent:
 //! assert_eq!(emulator.sms_code("77017777777"), None, "no payment yet");
 //! emulator.shutdown()?;
-//! # Ok::<(), freedompay_harness::emulator::EmulatorError>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "emulator"))]
+//! # fn main() {}
 //! ```
 //!
 //! With a [`ReplaySource`] (`fph emulator --replay`) it answers from a recording instead, still
