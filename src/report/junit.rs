@@ -2,6 +2,8 @@
 //! case per scenario case (with `file` and, for a failure, `line` attributes, so CI annotates
 //! the scenario line), the failure details as the failure description. Cases a `--fail-fast`
 //! stop did not start are there too, skipped, so the dashboard counts every selected case.
+//! A case's warnings (an old cassette, a step not recorded, a secret replaced) go to its
+//! `system-err`, one `warning: …` line each, as the human report prints them.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -61,6 +63,14 @@ pub fn report(outcomes: &[CaseOutcome], not_run: &[String]) -> Result<String, St
         if let Some(span) = outcome.failure_span() {
             case.extra
                 .insert("line".into(), span.line.to_string().into());
+        }
+        if !outcome.warnings.is_empty() {
+            let said: Vec<String> = outcome
+                .warnings
+                .iter()
+                .map(|w| format!("warning: {}", super::text::warning(w)))
+                .collect();
+            case.set_system_err(said.join("\n"));
         }
         add(&outcome.scenario, case);
     }

@@ -322,8 +322,19 @@ fn old_cassettes_warn_or_fail_as_configured() {
         "scenarios/harness.yaml",
         "format: 1\ncassette_max_age: 30d\n",
     );
-    let warned = dir.fph().args(["run", "--filter", "wrong_code"]).run();
+    let warned = dir
+        .fph()
+        .args(["run", "--filter", "wrong_code", "--junit", "junit.xml"])
+        .run();
     assert_eq!(warned.code, 0, "{}", warned.stdout);
+    // CI dashboards read the warning from the case's system-err.
+    let junit = dir.read("junit.xml");
+    assert!(
+        junit.contains(
+            "<system-err>warning: the cassette recordings/wrong_code/default.yaml was recorded"
+        ),
+        "{junit}"
+    );
     assert!(
         warned
             .stdout
