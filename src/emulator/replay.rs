@@ -68,12 +68,11 @@ pub(crate) async fn handle(
     let path = request.uri().path().to_owned();
     let (status, content_type, answer) = answer(app, source, &method, &path, request).await;
     app.log.request(&method, &path, &answer);
-    if status.is_none() {
+    let Some(status) = status else {
         // Recorded as closed: the caller's connection is closed before a byte is sent.
         connection.kill();
         return xml_response(StatusCode::OK, String::new());
-    }
-    let status = status.unwrap_or(StatusCode::OK);
+    };
     let mut response = xml_response(status, answer.body);
     if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
