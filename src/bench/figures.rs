@@ -54,6 +54,24 @@ impl Phase {
     pub fn from_name(name: &str) -> Option<Phase> {
         Phase::ALL.into_iter().find(|p| p.name() == name)
     }
+
+    /// Whether `--encoding` applies: the phases that send requests of their own (the
+    /// recorded suite is multipart).
+    pub fn takes_encoding(self) -> bool {
+        matches!(
+            self,
+            Phase::Live | Phase::Emulator | Phase::Client | Phase::Proxy
+        )
+    }
+
+    /// Whether it counts requests only, no cases: a server's rate over keep-alive
+    /// connections.
+    pub fn requests_only(self) -> bool {
+        matches!(
+            self,
+            Phase::Emulator | Phase::Client | Phase::Proxy | Phase::InitEmpty | Phase::InitCap
+        )
+    }
 }
 
 /// What one phase measured.

@@ -273,12 +273,9 @@ fn table(figures: &[Figures]) -> String {
             .filter(|rate| *rate > 0.0)
     };
     // Rows are named by encoding once any measurement that takes `--encoding` used another.
-    let several = figures.iter().any(|f| {
-        matches!(
-            f.phase,
-            Phase::Live | Phase::Emulator | Phase::Client | Phase::Proxy
-        ) && f.encoding != Encoding::Multipart
-    });
+    let several = figures
+        .iter()
+        .any(|f| f.phase.takes_encoding() && f.encoding != Encoding::Multipart);
     let mut out = String::from(
         "| phase | jobs | cases | requests | wall | cases/s | requests/s | peak memory | compared |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
@@ -312,11 +309,7 @@ fn table(figures: &[Figures]) -> String {
             ),
             other => (other.name(), f.jobs.to_string(), f.cases.to_string()),
         };
-        let name = if several
-            && matches!(
-                f.phase,
-                Phase::Live | Phase::Emulator | Phase::Client | Phase::Proxy
-            ) {
+        let name = if several && f.phase.takes_encoding() {
             format!("{name}, {}", f.encoding)
         } else {
             name.to_owned()
@@ -351,12 +344,7 @@ fn table(figures: &[Figures]) -> String {
             _ => None,
         }
         .unwrap_or_default();
-        let cases_per_second = if let Phase::Emulator
-        | Phase::Client
-        | Phase::Proxy
-        | Phase::InitEmpty
-        | Phase::InitCap = f.phase
-        {
+        let cases_per_second = if f.phase.requests_only() {
             "–".to_owned()
         } else {
             format!("{:.0}", f.cases_per_second())
