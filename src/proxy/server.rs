@@ -655,16 +655,10 @@ mod tests {
                             &SecretKey::new(DEMO_SECRET_KEY),
                         );
                         fields.push("pg_sig", sig.as_str());
-                        // Letters, digits and dashes only: nothing to escape.
-                        let form: Vec<String> = fields
-                            .to_form_pairs()
-                            .into_iter()
-                            .map(|(name, value)| format!("{name}={value}"))
-                            .collect();
                         let answer = client
                             .post(&url)
                             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                            .body(form.join("&"))
+                            .body(crate::gateway::encoding::urlencoded(&fields))
                             .send()
                             .await
                             .unwrap();

@@ -259,12 +259,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 fn plain(status: StatusCode, text: &str) -> Response {
-    let mut response = (status, format!("{text}\n")).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    super::answer::text_response(status, format!("{text}\n"))
 }
 
 #[cfg(test)]
