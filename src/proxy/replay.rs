@@ -338,23 +338,24 @@ mod tests {
             .collect()
     }
 
+    /// A proxy session with nothing recorded yet.
+    fn session() -> crate::transport::cassette::Cassette {
+        crate::transport::cassette::Cassette {
+            format: 1,
+            scenario: "proxy".into(),
+            case: "c".into(),
+            recorded_at: "2026-11-23T10:00:00Z".into(),
+            target: "emulator".into(),
+            harness: "0".into(),
+            scenario_digest: String::new(),
+            bindings: Default::default(),
+            interactions: Vec::new(),
+        }
+    }
+
     #[test]
     fn differences_name_each_field_and_skip_ignored_ones() {
-        let config = ReplayConfig::new(
-            crate::transport::cassette::Cassette {
-                format: 1,
-                scenario: "proxy".into(),
-                case: "c".into(),
-                recorded_at: "2026-11-23T10:00:00Z".into(),
-                target: "emulator".into(),
-                harness: "0".into(),
-                scenario_digest: String::new(),
-                bindings: Default::default(),
-                interactions: Vec::new(),
-            },
-            PathBuf::from("c.yaml"),
-            Vec::new(),
-        );
+        let config = ReplayConfig::new(session(), PathBuf::from("c.yaml"), Vec::new());
         let recorded = pairs(&[
             ("pg_amount", "10"),
             ("pg_order_id", "a"),
@@ -464,17 +465,7 @@ mod tests {
 
     #[tokio::test]
     async fn polls_replay_in_recorded_order_then_the_last_repeats_and_the_first_call_starts_over() {
-        let mut cassette = crate::transport::cassette::Cassette {
-            format: 1,
-            scenario: "proxy".into(),
-            case: "c".into(),
-            recorded_at: "2026-11-23T10:00:00Z".into(),
-            target: "emulator".into(),
-            harness: "0".into(),
-            scenario_digest: String::new(),
-            bindings: Default::default(),
-            interactions: Vec::new(),
-        };
+        let mut cassette = session();
         let init = [("pg_amount", "10"), ("pg_order_id", "o-1")];
         let status = [("pg_payment_id", "5")];
         cassette

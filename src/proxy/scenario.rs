@@ -366,8 +366,8 @@ fn key(name: &str) -> String {
 /// scenario also runs live against the emulator), else a value made from the pattern.
 fn stand_in(placeholder: &str, redactions: &[Redaction], taken: &[(String, String)]) -> String {
     let fallback = format!("redacted-{placeholder}");
-    let rule =
-        crate::transport::redact::placeholder_rule(&format!("{{{{{placeholder}}}}}")).to_owned();
+    // `phone_2` is the second value of the rule `phone`.
+    let rule = crate::transport::redact::placeholder_rule(placeholder);
     let Some(RedactionRule::ValuePattern(pattern)) = redactions
         .iter()
         .find(|r| r.placeholder == rule)

@@ -103,7 +103,7 @@ impl Player {
             .map(|((name, _), _)| name.as_str())
             .collect();
         for name in &rules_changed {
-            let (was, now) = if recorded
+            let (recorded_as, rules_now) = if recorded
                 .fields
                 .get(name)
                 .is_some_and(super::redact::is_placeholder)
@@ -113,7 +113,7 @@ impl Player {
                 ("as sent", "redact it")
             };
             problems.push(format!(
-                "  {name}: the same value under other redaction rules (harness.yaml's `redact`): the recording has it {was}, the rules now {now}"
+                "  {name}: the same value under other redaction rules (harness.yaml's `redact`): the recording has it {recorded_as}, the rules now {rules_now}"
             ));
         }
         // The harness's own pg_sig is checked below, over the recorded fields: with redaction

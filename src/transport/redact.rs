@@ -371,7 +371,7 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     value.starts_with("{{") && value.ends_with("}}")
 }
 
-/// `{{phone_2}}` → `phone`.
+/// `{{phone_2}}` (or the bare `phone_2`) → `phone`.
 pub(crate) fn placeholder_rule(placeholder: &str) -> &str {
     let inner = placeholder.trim_start_matches("{{").trim_end_matches("}}");
     match inner.rsplit_once('_') {
