@@ -526,7 +526,6 @@ async fn save(recording: &mut Recording, passed: Passed, log: &Log) {
     } else {
         String::new()
     };
-    let closed = status == CLOSED;
     let exchange = Exchange {
         path: path.clone(),
         encoding,
@@ -537,7 +536,7 @@ async fn save(recording: &mut Recording, passed: Passed, log: &Log) {
         elapsed,
     };
     let result = recording.record(&exchange);
-    let answered = if closed {
+    let answered = if status == CLOSED {
         "closed".to_owned()
     } else {
         format!("{status}{pg_status}")

@@ -87,47 +87,57 @@ impl Player {
                 recorded.encoding, request.encoding
             ));
         }
-        // A value recorded as sent that the rules now redact, or recorded redacted that they
-        // now leave alone: the same value under other redaction rules. A report masks both
-        // sides of a diff alike, so `- x / + x` would show nothing; it is said in words.
-        let rules_changed: Vec<&str> = pairs
-            .iter()
-            .zip(&now)
-            .filter(|((name, sent), (_, redacted))| {
-                recorded.fields.get(name).is_some_and(|was| {
-                    let redacted_now = sent != redacted;
-                    (redacted_now && was == sent)
-                        || (!redacted_now && was != sent && super::redact::is_placeholder(was))
-                })
-            })
-            .map(|((name, _), _)| name.as_str())
-            .collect();
-        for name in &rules_changed {
-            let (recorded_as, rules_now) = if recorded
-                .fields
-                .get(name)
-                .is_some_and(super::redact::is_placeholder)
-            {
-                ("redacted", "leave it as sent")
-            } else {
-                ("as sent", "redact it")
-            };
-            problems.push(format!(
-                "  {name}: the same value under other redaction rules (harness.yaml's `redact`): the recording has it {recorded_as}, the rules now {rules_now}"
-            ));
-        }
         // The harness's own pg_sig is checked below, over the recorded fields: with redaction
         // it is computed over other values now than the recorded one was.
-        let compared = |name: &str| {
-            let own_sig = request.signed_by_harness && name == SIG_FIELD;
-            !(own_sig || rules_changed.contains(&name))
+        let differences = |skipped: &[&str]| {
+            let compared = |name: &str| {
+                let own_sig = request.signed_by_harness && name == SIG_FIELD;
+                !(own_sig || skipped.contains(&name))
+            };
+            field_differences(
+                recorded.fields.iter().filter(|(k, _)| compared(k)),
+                now.iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .filter(|(k, _)| compared(k)),
+            )
         };
-        problems.extend(field_differences(
-            recorded.fields.iter().filter(|(k, _)| compared(k)),
-            now.iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .filter(|(k, _)| compared(k)),
-        ));
+        let mut differing = differences(&[]);
+        if !differing.is_empty() {
+            // A value recorded as sent that the rules now redact, or recorded redacted that
+            // they now leave alone: the same value under other redaction rules. A report
+            // masks both sides of a diff alike, so `- x / + x` would show nothing; it is said
+            // in words. (Looked for only when something differs: replay's hot path.)
+            let rules_changed: Vec<&str> = pairs
+                .iter()
+                .zip(&now)
+                .filter(|((name, sent), (_, redacted))| {
+                    recorded.fields.get(name).is_some_and(|was| {
+                        let redacted_now = sent != redacted;
+                        (redacted_now && was == sent)
+                            || (!redacted_now && was != sent && super::redact::is_placeholder(was))
+                    })
+                })
+                .map(|((name, _), _)| name.as_str())
+                .collect();
+            for name in &rules_changed {
+                let (recorded_as, rules_now) = if recorded
+                    .fields
+                    .get(name)
+                    .is_some_and(super::redact::is_placeholder)
+                {
+                    ("redacted", "leave it as sent")
+                } else {
+                    ("as sent", "redact it")
+                };
+                problems.push(format!(
+                    "  {name}: the same value under other redaction rules (harness.yaml's `redact`): the recording has it {recorded_as}, the rules now {rules_now}"
+                ));
+            }
+            if !rules_changed.is_empty() {
+                differing = differences(&rules_changed);
+            }
+        }
+        problems.extend(differing);
         if !problems.is_empty() {
             return Err(format!(
                 "the request differs from the recording in {} (- recorded, + now):\n{}\n{}",
